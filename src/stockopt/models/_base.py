@@ -1,0 +1,86 @@
+"""The contract between forecasting models and the forecasting API.
+
+A model is a small object that stores its hyper-parameters (scikit-learn style: the constructor only
+stores, nothing is fitted there) and knows how to run its compiled kernel over grouped arrays::
+
+    result = model.forecast_arrays(values, indptr, h)
+
+``values`` is a contiguous ``float64`` array holding every series back to back and ``indptr`` the
+``int64`` offsets (series ``i`` is ``values[indptr[i]:indptr[i + 1]]``).  ``indptr`` may be a slice
+of a larger offsets array (``indptr[0]`` need not be 0): the API layer splits series over threads
+that way, so kernels must always index ``values`` through ``indptr``.  Kernels are single-threaded,
+release the GIL (``nogil=True``) and never raise for data reasons; they report a status per series.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+import numpy as np
+
+# Status codes a kernel writes per series (``ForecastResult.status``).
+STATUS_OK = 0
+STATUS_FALLBACK = 1  # the model could not be fitted as asked; a simpler model was used (see info)
+STATUS_TOO_SHORT = 2  # too few observations even for the fallback; forecasts are NaN
+STATUS_FAILED = 3  # numerical failure; forecasts are NaN
+
+
+@dataclass
+class ForecastResult:
+    """What a model returns for a block of ``n`` series and horizon ``h``.
+
+    Attributes
+    ----------
+    mean : ndarray, shape (n, h)
+        Point forecasts (the mean of the predictive distribution), in the units of ``values``.
+    var : ndarray of shape (n, h) or None
+        Model-based variance of the ``k``-step-ahead forecast error, or ``None`` when the model has
+        no analytic variance; the API then builds conformal intervals from backtest residuals.
+    status : ndarray of int8, shape (n,)
+        One of the ``STATUS_*`` codes per series.
+    fitted : ndarray of shape (len(values),) or None
+        One-step-ahead in-sample fitted values aligned with ``values`` (NaN where undefined).
+    dist : str
+        Family of the predictive distribution: ``"normal"`` (mean, var) or ``"negbin"`` (mean, var
+        with var >= mean) or ``"empirical"``.
+    info : dict
+        Extra per-series arrays (selected model code, parameters, log-likelihood, AICc ...).
+    """
+
+    mean: np.ndarray
+    var: np.ndarray | None
+    status: np.ndarray
+    fitted: np.ndarray | None = None
+    dist: str = "normal"
+    info: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+class Model(ABC):
+    """Base class of every forecasting model.
+
+    Subclasses set ``_name`` (the default output column, statsforecast's name for the same model)
+    and ``min_length`` (the fewest observations a series needs), store their hyper-parameters in
+    ``__init__`` and implement :meth:`forecast_arrays`.
+    """
+
+    _name: ClassVar[str] = "Model"
+    #: fewest observations a series needs for this model (shorter ones get STATUS_TOO_SHORT)
+    min_length: int = 1
+
+    def __init__(self, alias: str | None = None) -> None:
+        self.alias = alias
+
+    @property
+    def name(self) -> str:
+        """Column name of this model's forecasts in output tables."""
+        return self.alias or self._name
+
+    @abstractmethod
+    def forecast_arrays(self, values: np.ndarray, indptr: np.ndarray, h: int) -> ForecastResult:
+        """Fit every series in ``(values, indptr)`` and forecast ``h`` periods ahead."""
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
+        return f"{type(self).__name__}({params})"
