@@ -1,0 +1,151 @@
+"""Accept anything that speaks Arrow and hand back a :class:`pyarrow.Table`.
+
+Accepted: ``pyarrow.Table``, ``pyarrow.RecordBatch``, ``pyarrow.RecordBatchReader``, any object with
+``__arrow_c_stream__`` (pandas >= 2.2, polars, duckdb relations, ...), a path to a Parquet file or a
+directory holding a Parquet dataset, and - as a convenience - a pandas DataFrame of older pandas.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from stockopt.errors import ColumnTypeError, EmptyInputError, MissingColumnError, raise_error
+
+__all__ = ["to_table", "require_columns", "time_to_days", "days_to_time"]
+
+_DAY = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
+
+
+def to_table(data: Any, *, table: str = "input", columns: list[str] | None = None) -> pa.Table:
+    """Return ``data`` as a :class:`pyarrow.Table` (zero-copy where the source allows it).
+
+    Parameters
+    ----------
+    data : Arrow-compatible object or path
+        See the module docstring for what is accepted.
+    table : str
+        The table's role, used in error messages (``"sales"``, ``"items"`` ...).
+    columns : list of str, optional
+        For Parquet paths, read only these columns.
+    """
+    if isinstance(data, pa.Table):
+        return data
+    if isinstance(data, pa.RecordBatch):
+        return pa.Table.from_batches([data])
+    if isinstance(data, pa.RecordBatchReader):
+        return data.read_all()
+    if isinstance(data, (str, os.PathLike)):
+        return _read_parquet(Path(data), table=table, columns=columns)
+    if hasattr(data, "__arrow_c_stream__"):
+        return pa.table(data)
+    if hasattr(data, "to_arrow") and callable(data.to_arrow):  # polars / duckdb without the protocol
+        return to_table(data.to_arrow(), table=table)
+    try:
+        import pandas as pd
+
+        if isinstance(data, pd.DataFrame):
+            return pa.Table.from_pandas(data, preserve_index=False)
+    except ImportError:  # pragma: no cover - pandas is optional
+        pass
+    raise ColumnTypeError(
+        f"{table}: cannot read an object of type {type(data).__name__}: expected a pyarrow Table, "
+        "RecordBatchReader, an object with __arrow_c_stream__ (pandas, polars, duckdb) or a Parquet path",
+        table=table,
+    )
+
+
+def _read_parquet(path: Path, *, table: str, columns: list[str] | None) -> pa.Table:
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    if not path.exists():
+        raise EmptyInputError(f"{table}: no file or directory at {str(path)!r}", table=table)
+    if path.is_dir():
+        return ds.dataset(path, format="parquet").to_table(columns=columns)
+    return pq.read_table(path, columns=columns)
+
+
+def require_columns(tbl: pa.Table, names: dict[str, str], *, table: str) -> None:
+    """Raise :class:`MissingColumnError` if a required column is absent.
+
+    ``names`` maps each role (``"id_col"``) to the column name the caller configured.
+    """
+    have = set(tbl.column_names)
+    for role, name in names.items():
+        if name not in have:
+            raise MissingColumnError(
+                f"{table}: missing column {name!r} (the {role}); the table has columns "
+                f"{tbl.column_names}; pass {role}=... to name another column",
+                table=table,
+                column=name,
+            )
+
+
+def time_to_days(col: pa.ChunkedArray | pa.Array, *, table: str, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """Convert a date or timestamp column to int64 days since 1970-01-01.
+
+    Returns ``(days, off_midnight)`` where ``off_midnight`` marks timestamps with a time of day (the
+    frequencies stockopt supports are whole days).  Time-zone aware timestamps are read in their
+    local wall-clock time.
+    """
+    typ = col.type
+    if pa.types.is_date32(typ):
+        days = _to_numpy(col, np.int32).astype(np.int64)
+        return days, np.zeros(days.shape, dtype=bool)
+    if pa.types.is_date64(typ):
+        ms = _to_numpy(col.cast(pa.int64()), np.int64)
+        return np.floor_divide(ms, _DAY["ms"]), np.remainder(ms, _DAY["ms"]) != 0
+    if pa.types.is_timestamp(typ):
+        if typ.tz is not None:
+            import pyarrow.compute as pc
+
+            col = pc.local_timestamp(col)
+        raw = _to_numpy(col.cast(pa.int64()), np.int64)
+        per_day = _DAY[typ.unit]
+        return np.floor_divide(raw, per_day), np.remainder(raw, per_day) != 0
+    raise ColumnTypeError(
+        f"{table}: column {column!r} has type {typ}: expected date32, date64 or timestamp",
+        table=table,
+        column=column,
+    )
+
+
+def days_to_time(days: np.ndarray, typ: pa.DataType) -> pa.Array:
+    """Build an Arrow array of type ``typ`` (date32/date64/timestamp) from int64 days since epoch."""
+    days = np.asarray(days, dtype=np.int64)
+    if pa.types.is_date32(typ):
+        return pa.array(days.astype(np.int32), type=pa.date32())
+    if pa.types.is_date64(typ):
+        return pa.array(days * _DAY["ms"], type=pa.int64()).cast(pa.date64())
+    if pa.types.is_timestamp(typ):
+        raw = pa.array(days * _DAY[typ.unit], type=pa.int64()).cast(pa.timestamp(typ.unit))
+        if typ.tz is not None:
+            import pyarrow.compute as pc
+
+            return pc.assume_timezone(raw, typ.tz, ambiguous="earliest", nonexistent="earliest")
+        return raw
+    raise_error(ColumnTypeError, f"cannot build a time column of type {typ}")
+    raise AssertionError  # unreachable
+
+
+def _to_numpy(col: pa.ChunkedArray | pa.Array, dtype: Any) -> np.ndarray:
+    """Contiguous NumPy view (zero-copy for one null-free chunk) or copy of a primitive column."""
+    if isinstance(col, pa.ChunkedArray):
+        if col.num_chunks == 1:
+            col = col.chunk(0)
+        elif col.num_chunks == 0:
+            return np.empty(0, dtype=dtype)
+        else:
+            out = np.empty(len(col), dtype=dtype)
+            pos = 0
+            for chunk in col.chunks:
+                n = len(chunk)
+                out[pos : pos + n] = chunk.to_numpy(zero_copy_only=False)
+                pos += n
+            return out
+    return np.asarray(col.to_numpy(zero_copy_only=False), dtype=dtype)

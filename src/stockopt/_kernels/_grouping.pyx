@@ -1,0 +1,194 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
+"""Grouping kernels: turn (series code, period) pairs into contiguous grouped series.
+
+Arrays only: ``codes`` are dense series numbers 0..n_series-1 (already in output order), ``t`` the
+integer period index of each row.  Nothing here raises for data reasons; functions return the first
+offending position (or -1) and the Python layer names the series and row.
+"""
+
+import numpy as np
+cimport numpy as cnp
+
+cnp.import_array()
+
+ctypedef cnp.int64_t i64
+ctypedef cnp.int32_t i32
+
+
+def first_unsorted(const i64[::1] codes, const i64[::1] t):
+    """Index j of the first row breaking the (code, t) strictly increasing order, or -1.
+
+    Rows are in order when codes never decrease and, within one code, ``t`` strictly increases.
+    """
+    cdef Py_ssize_t n = codes.shape[0], j
+    cdef i64 found = -1
+    with nogil:
+        for j in range(1, n):
+            if codes[j] < codes[j - 1] or (codes[j] == codes[j - 1] and t[j] <= t[j - 1]):
+                found = j
+                break
+    return found
+
+
+def counting_sort_perm(const i64[::1] codes, const i64[::1] t, i64 n_codes, i64 t_min, i64 t_range):
+    """Stable permutation ordering rows by (code, t): two counting-sort passes (LSD radix).
+
+    First rows are ordered by ``t`` (bucket ``t - t_min`` among ``t_range`` buckets), then stably by
+    ``code``; the result sorts by code then t, keeping input order among equal pairs.  O(n + buckets).
+    """
+    cdef Py_ssize_t n = codes.shape[0], j
+    cdef i64 k, acc, c
+    perm_np = np.empty(n, dtype=np.int64)
+    tmp_np = np.empty(n, dtype=np.int64)
+    cnt_t_np = np.zeros(t_range + 1, dtype=np.int64)
+    cnt_c_np = np.zeros(n_codes + 1, dtype=np.int64)
+    cdef i64[::1] perm = perm_np, tmp = tmp_np, cnt_t = cnt_t_np, cnt_c = cnt_c_np
+    with nogil:
+        for j in range(n):
+            cnt_t[t[j] - t_min + 1] += 1
+        for k in range(t_range):
+            cnt_t[k + 1] += cnt_t[k]
+        for j in range(n):
+            k = t[j] - t_min
+            tmp[cnt_t[k]] = j
+            cnt_t[k] += 1
+        for j in range(n):
+            cnt_c[codes[j] + 1] += 1
+        for k in range(n_codes):
+            cnt_c[k + 1] += cnt_c[k]
+        for j in range(n):
+            c = codes[tmp[j]]
+            perm[cnt_c[c]] = tmp[j]
+            cnt_c[c] += 1
+    return perm_np
+
+
+def first_duplicate(const i64[::1] indptr, const i64[::1] t):
+    """Position j (in grouped order) of the first period equal to the previous one, or -1."""
+    cdef Py_ssize_t n_series = indptr.shape[0] - 1, i
+    cdef i64 j, found = -1
+    with nogil:
+        for i in range(n_series):
+            for j in range(indptr[i] + 1, indptr[i + 1]):
+                if t[j] == t[j - 1]:
+                    found = j
+                    break
+            if found >= 0:
+                break
+    return found
+
+
+def gap_counts(const i64[::1] indptr, const i64[::1] t, i64[::1] out_full_len):
+    """Per series, the length it has once every missing period between first and last is filled.
+
+    Writes ``t[last] - t[first] + 1`` (0 for an empty series) into ``out_full_len`` and returns the
+    total; rows must already be in grouped, strictly increasing order.
+    """
+    cdef Py_ssize_t n_series = indptr.shape[0] - 1, i
+    cdef i64 total = 0, L
+    with nogil:
+        for i in range(n_series):
+            if indptr[i + 1] > indptr[i]:
+                L = t[indptr[i + 1] - 1] - t[indptr[i]] + 1
+            else:
+                L = 0
+            out_full_len[i] = L
+            total += L
+    return total
+
+
+def fill_gaps_float(const double[::1] values, const i64[::1] indptr, const i64[::1] t,
+                    const i64[::1] out_indptr, double[::1] out, int mode):
+    """Scatter each series onto its full period grid and fill the missing periods.
+
+    ``mode`` 0 writes zeros, 1 interpolates linearly between the neighbours, 2 carries the last
+    observed value forward.  The grid of series i starts at ``t[indptr[i]]``.
+    """
+    cdef Py_ssize_t n_series = indptr.shape[0] - 1, i
+    cdef i64 j, k, o, t0, prev_k, step
+    cdef double prev_v, v, frac
+    with nogil:
+        for i in range(n_series):
+            o = out_indptr[i]
+            if indptr[i + 1] == indptr[i]:
+                continue
+            t0 = t[indptr[i]]
+            prev_k = -1
+            prev_v = 0.0
+            for j in range(indptr[i], indptr[i + 1]):
+                k = t[j] - t0
+                v = values[j]
+                if prev_k >= 0:
+                    for step in range(prev_k + 1, k):
+                        if mode == 0:
+                            out[o + step] = 0.0
+                        elif mode == 1:
+                            frac = <double>(step - prev_k) / <double>(k - prev_k)
+                            out[o + step] = prev_v + frac * (v - prev_v)
+                        else:
+                            out[o + step] = prev_v
+                out[o + k] = v
+                prev_k = k
+                prev_v = v
+
+
+def fill_gaps_index(const i64[::1] indptr, const i64[::1] t, const i64[::1] out_indptr,
+                    i64[::1] out_src):
+    """For every slot of the full grid, the grouped row that fills it (last observed at or before).
+
+    Used to carry extra columns (prices, flags) onto the filled grid by forward fill.
+    """
+    cdef Py_ssize_t n_series = indptr.shape[0] - 1, i
+    cdef i64 j, k, o, t0, prev_k, step
+    with nogil:
+        for i in range(n_series):
+            o = out_indptr[i]
+            if indptr[i + 1] == indptr[i]:
+                continue
+            t0 = t[indptr[i]]
+            prev_k = -1
+            for j in range(indptr[i], indptr[i + 1]):
+                k = t[j] - t0
+                if prev_k >= 0:
+                    for step in range(prev_k + 1, k):
+                        out_src[o + step] = j - 1
+                out_src[o + k] = j
+                prev_k = k
+
+
+def interpolate_nan(double[::1] values, const i64[::1] indptr):
+    """Replace NaNs in place by linear interpolation within each series.
+
+    Leading NaNs take the first observed value and trailing NaNs the last one; a series of only
+    NaNs becomes zeros.  Returns the number of values replaced.
+    """
+    cdef Py_ssize_t n_series = indptr.shape[0] - 1, i
+    cdef i64 j, a, b, last, count = 0, k
+    cdef double lv, frac
+    with nogil:
+        for i in range(n_series):
+            a = indptr[i]
+            b = indptr[i + 1]
+            last = -1
+            for j in range(a, b):
+                if values[j] == values[j]:
+                    if last == -1:
+                        for k in range(a, j):
+                            values[k] = values[j]
+                            count += 1
+                    elif j - last > 1:
+                        lv = values[last]
+                        for k in range(last + 1, j):
+                            frac = <double>(k - last) / <double>(j - last)
+                            values[k] = lv + frac * (values[j] - lv)
+                            count += 1
+                    last = j
+            if last == -1:
+                for k in range(a, b):
+                    values[k] = 0.0
+                    count += 1
+            else:
+                for k in range(last + 1, b):
+                    values[k] = values[last]
+                    count += 1
+    return count

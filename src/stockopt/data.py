@@ -1,0 +1,495 @@
+"""Validation and grouping of long-format demand tables into contiguous per-series arrays.
+
+This is the one boundary between Arrow tables and the kernels.  :func:`group_series` validates a
+``unique_id, ds, y`` table once, orders it by series and time (zero-copy when it already is, one
+O(n) stable counting sort otherwise), fills gaps per an explicit policy and returns a
+:class:`GroupedSeries`: ``values`` (float64) and ``indptr`` (int64 offsets) that every kernel works
+on, with the ids, first period and frequency needed to turn kernel outputs back into tables.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from stockopt._arrow import _to_numpy, days_to_time, require_columns, time_to_days, to_table
+from stockopt._kernels import _grouping
+from stockopt.errors import (
+    ColumnTypeError,
+    DuplicateRowError,
+    EmptyInputError,
+    FrequencyError,
+    NegativeValueError,
+    NonFiniteValueError,
+    NullValueError,
+    ParameterError,
+    raise_error,
+)
+from stockopt.frequency import Frequency, infer_freq, parse_freq
+
+__all__ = ["GroupedSeries", "GroupReport", "group_series"]
+
+logger = logging.getLogger(__name__)
+
+_MISSING = ("error", "zero", "interpolate")
+_GAPS = ("zero", "interpolate", "error")
+
+
+@dataclass(frozen=True)
+class GroupReport:
+    """What :func:`group_series` did to the input.
+
+    Attributes
+    ----------
+    n_rows : int
+        Rows read from the input table.
+    sorted_input : bool
+        True when the input was already ordered by series then time (no sort was needed).
+    zero_copy : bool
+        True when ``values`` is a view of the input's memory.
+    gaps_filled : ndarray of int64
+        Per series, how many missing periods were inserted.
+    missing_filled : int
+        How many null/NaN targets were replaced per the ``missing`` policy.
+    """
+
+    n_rows: int
+    sorted_input: bool
+    zero_copy: bool
+    gaps_filled: np.ndarray
+    missing_filled: int
+
+    @property
+    def total_gaps_filled(self) -> int:
+        """Missing periods inserted over all series."""
+        return int(self.gaps_filled.sum())
+
+    @property
+    def series_with_gaps(self) -> int:
+        """Number of series that had at least one missing period."""
+        return int(np.count_nonzero(self.gaps_filled))
+
+
+@dataclass(frozen=True)
+class GroupedSeries:
+    """Many series stored back to back: the only structure kernels ever see.
+
+    Series ``i`` has values ``values[indptr[i]:indptr[i + 1]]`` observed on consecutive periods of
+    ``freq`` starting at period number ``start[i]`` (see :mod:`stockopt.frequency`).  Series are
+    ordered by id (lexicographic for strings, numeric for integers), which makes every result
+    independent of the input's row order and partitioning.
+
+    Attributes
+    ----------
+    values : ndarray of float64
+        Demand of every series, back to back, in selling units per period.
+    indptr : ndarray of int64, shape (n_series + 1,)
+        Offsets of each series in ``values``.
+    ids : pyarrow.Array
+        The id of each series (string or integer), in series order.
+    start : ndarray of int64
+        Period number of each series' first value.
+    freq : Frequency
+        The common frequency.
+    extra : dict of str to ndarray
+        Optional columns aligned with ``values`` (``in_stock``, ``price`` ...).
+    """
+
+    values: np.ndarray
+    indptr: np.ndarray
+    ids: pa.Array
+    start: np.ndarray
+    freq: Frequency
+    time_type: pa.DataType = field(default_factory=pa.date32)
+    id_col: str = "unique_id"
+    time_col: str = "ds"
+    target_col: str = "y"
+    extra: dict[str, np.ndarray] = field(default_factory=dict)
+    id_dictionary: bool = False
+    report: GroupReport | None = None
+
+    @property
+    def n_series(self) -> int:
+        """Number of series."""
+        return int(self.indptr.shape[0] - 1)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        """Number of periods of each series."""
+        return np.diff(self.indptr)
+
+    @property
+    def end(self) -> np.ndarray:
+        """Period number of each series' last value."""
+        return self.start + self.lengths - 1
+
+    def series(self, i: int) -> np.ndarray:
+        """Values of series ``i`` (a view)."""
+        return self.values[self.indptr[i] : self.indptr[i + 1]]
+
+    def periods(self) -> np.ndarray:
+        """Period number of every value (aligned with ``values``)."""
+        lengths = self.lengths
+        within = np.arange(self.values.shape[0], dtype=np.int64) - np.repeat(self.indptr[:-1], lengths)
+        return np.repeat(self.start, lengths) + within
+
+    def short_series(self, min_length: int) -> np.ndarray:
+        """Indices of the series with fewer than ``min_length`` values."""
+        return np.flatnonzero(self.lengths < min_length)
+
+    def _id_column(self, take: np.ndarray) -> pa.Array:
+        if self.id_dictionary:
+            return pa.DictionaryArray.from_arrays(pa.array(take.astype(np.int32)), self.ids)
+        return self.ids.take(pa.array(take))
+
+    def to_arrow(self) -> pa.Table:
+        """The long table ``id, time, target`` (plus extra columns) these arrays represent."""
+        rows = np.repeat(np.arange(self.n_series, dtype=np.int64), self.lengths)
+        cols: dict[str, pa.Array] = {
+            self.id_col: self._id_column(rows),
+            self.time_col: days_to_time(self.freq.to_days(self.periods()), self.time_type),
+            self.target_col: pa.array(self.values, type=pa.float64()),
+        }
+        for name, arr in self.extra.items():
+            cols[name] = pa.array(arr)
+        return pa.table(cols)
+
+    def future_periods(self, h: int) -> np.ndarray:
+        """Period numbers of the ``h`` periods after each series' end, shape (n_series, h)."""
+        return self.end[:, None] + np.arange(1, h + 1, dtype=np.int64)[None, :]
+
+    def future_table(self, h: int, columns: Mapping[str, np.ndarray]) -> pa.Table:
+        """Build the output table ``id, time, <columns>`` for an ``h``-step forecast.
+
+        ``columns`` maps each output column name to an array of shape (n_series, h).
+        """
+        rows = np.repeat(np.arange(self.n_series, dtype=np.int64), h)
+        out: dict[str, pa.Array] = {
+            self.id_col: self._id_column(rows),
+            self.time_col: days_to_time(self.freq.to_days(self.future_periods(h).ravel()), self.time_type),
+        }
+        for name, arr in columns.items():
+            a = np.asarray(arr, dtype=np.float64)
+            if a.shape != (self.n_series, h):
+                raise ValueError(f"column {name!r} has shape {a.shape}, expected {(self.n_series, h)}")
+            out[name] = pa.array(a.ravel(), type=pa.float64())
+        return pa.table(out)
+
+    def take(self, series: np.ndarray) -> GroupedSeries:
+        """A new GroupedSeries holding only the given series (in the given order); values are copied."""
+        series = np.asarray(series, dtype=np.int64)
+        lengths = self.lengths[series]
+        indptr = np.zeros(series.shape[0] + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        src = _ranges(self.indptr[series], lengths)
+        return GroupedSeries(
+            values=np.ascontiguousarray(self.values[src]),
+            indptr=indptr,
+            ids=self.ids.take(pa.array(series)),
+            start=self.start[series].copy(),
+            freq=self.freq,
+            time_type=self.time_type,
+            id_col=self.id_col,
+            time_col=self.time_col,
+            target_col=self.target_col,
+            extra={k: v[src] for k, v in self.extra.items()},
+            id_dictionary=self.id_dictionary,
+        )
+
+
+def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Concatenation of ``arange(s, s + l)`` for each (s, l), without a Python loop."""
+    total = int(lengths.sum())
+    if total == 0:
+        return np.empty(0, dtype=np.int64)
+    offsets = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+    return np.arange(total, dtype=np.int64) + offsets
+
+
+def group_series(
+    data: Any,
+    freq: str | Frequency | None = None,
+    *,
+    id_col: str = "unique_id",
+    time_col: str = "ds",
+    target_col: str = "y",
+    missing: str = "error",
+    fill_gaps: str = "zero",
+    allow_negative: bool = False,
+    extra_cols: Sequence[str] = (),
+    table: str = "sales",
+) -> GroupedSeries:
+    """Validate a long demand table and group it into contiguous series.
+
+    Parameters
+    ----------
+    data : Arrow-compatible table or Parquet path
+        A ``pyarrow.Table``, ``RecordBatchReader``, anything with ``__arrow_c_stream__`` (pandas,
+        polars, duckdb) or the path of a Parquet file or dataset directory; one row per series and
+        period.
+    freq : str or Frequency, optional
+        ``"D"``, ``"W"`` (= ``"W-SUN"``), ``"W-MON"``..., ``"MS"``, ``"ME"``, ``"QS"``, ``"YS"``.
+        Inferred from the dates when omitted.
+    id_col, time_col, target_col : str
+        Column names of the series id (string, dictionary or integer), the period stamp (date32,
+        date64 or timestamp at midnight) and the demand (integer or float, pieces per period).
+    missing : {"error", "zero", "interpolate"}
+        What to do with null or NaN targets: raise, replace by 0, or interpolate linearly within
+        the series (ends take the nearest observed value).
+    fill_gaps : {"zero", "interpolate", "error"}
+        Periods absent between a series' first and last row are inserted with zero demand
+        (default: a missing day in sales data is a day without sales), interpolated, or refused.
+        Extra columns are carried forward into inserted periods.  The count per series is in
+        ``report.gaps_filled``.
+    allow_negative : bool
+        Accept negative demand (returns); refused by default.
+    extra_cols : sequence of str
+        Further numeric or boolean columns to carry along (e.g. ``in_stock``, ``price``).
+    table : str
+        The table's role, used in error messages.
+
+    Returns
+    -------
+    GroupedSeries
+
+    Raises
+    ------
+    stockopt.errors.ValidationError
+        Subclasses name the column, the series and the first offending row (0-based, in the
+        caller's table): missing columns, wrong types, nulls, NaN/infinite or negative targets,
+        duplicate (id, time) pairs, stamps off the frequency, empty input.
+
+    Examples
+    --------
+    >>> import pyarrow as pa, datetime as dt
+    >>> t = pa.table({"unique_id": ["b", "a", "a"],
+    ...               "ds": [dt.date(2024, 1, 1), dt.date(2024, 1, 3), dt.date(2024, 1, 1)],
+    ...               "y": [5.0, 2.0, 1.0]})
+    >>> g = group_series(t, freq="D")
+    >>> g.ids.to_pylist(), g.values.tolist(), g.indptr.tolist(), g.report.gaps_filled.tolist()
+    (['a', 'b'], [1.0, 0.0, 2.0, 5.0], [0, 3, 4], [1, 0])
+    """
+    if missing not in _MISSING:
+        raise ParameterError(f"missing must be one of {_MISSING}, got {missing!r}")
+    if fill_gaps not in _GAPS:
+        raise ParameterError(f"fill_gaps must be one of {_GAPS}, got {fill_gaps!r}")
+    wanted = [id_col, time_col, target_col, *extra_cols]
+    tbl = to_table(data, table=table, columns=wanted if isinstance(data, (str, os.PathLike)) else None)
+    require_columns(tbl, {"id_col": id_col, "time_col": time_col, "target_col": target_col}, table=table)
+    require_columns(tbl, {f"extra_cols[{i}]": c for i, c in enumerate(extra_cols)}, table=table)
+    n = tbl.num_rows
+    if n == 0:
+        raise EmptyInputError(f"{table}: the table has no rows: expected at least one row per series", table=table)
+
+    id_arr = tbl.column(id_col)
+
+    def id_of(row: int) -> Any:
+        return id_arr[int(row)].as_py()
+
+    codes, ids, id_is_dict = _encode_ids(id_arr, table=table, column=id_col)
+
+    # --- time -----------------------------------------------------------------------------------
+    time_arr = tbl.column(time_col)
+    if time_arr.null_count:
+        row = _first_null(time_arr)
+        raise_error(NullValueError, "null time stamp", table=table, column=time_col, series=id_of(row), row=row,
+                    expected="a date for every row")
+    days, off_midnight = time_to_days(time_arr, table=table, column=time_col)
+    if off_midnight.any():
+        row = int(np.argmax(off_midnight))
+        raise_error(FrequencyError, "time stamp with a time of day", table=table, column=time_col,
+                    series=id_of(row), row=row, expected="whole days (midnight)", got=str(time_arr[row].as_py()))
+    f = parse_freq(freq) if freq is not None else infer_freq(days)
+    t, on_grid = f.to_period(days)
+    if not on_grid.all():
+        row = int(np.argmin(on_grid))
+        raise_error(FrequencyError, "time stamp off the frequency", table=table, column=time_col,
+                    series=id_of(row), row=row, expected=f"dates on frequency {f.alias}",
+                    got=str(time_arr[row].as_py()))
+    del days, on_grid, off_midnight
+
+    # --- target ---------------------------------------------------------------------------------
+    y_arr = tbl.column(target_col)
+    if not (pa.types.is_integer(y_arr.type) or pa.types.is_floating(y_arr.type)
+            or pa.types.is_decimal(y_arr.type) or pa.types.is_null(y_arr.type)):
+        raise_error(ColumnTypeError, "target of the wrong type", table=table, column=target_col,
+                    expected="an integer or floating-point column", got=str(y_arr.type))
+    y, zero_copy = _target_to_numpy(y_arr)
+    nan_mask = np.isnan(y)
+    n_missing = int(nan_mask.sum())
+    if n_missing:
+        if missing == "error":
+            row = int(np.argmax(nan_mask))
+            raise_error(NullValueError, "null or NaN demand", table=table, column=target_col, series=id_of(row),
+                        row=row, expected="a number in every row, or missing='zero' / 'interpolate'")
+        if missing == "zero":
+            y = np.where(nan_mask, 0.0, y)
+            zero_copy = False
+    del nan_mask
+    inf = np.isinf(y)
+    if inf.any():
+        row = int(np.argmax(inf))
+        raise_error(NonFiniteValueError, "infinite demand", table=table, column=target_col, series=id_of(row),
+                    row=row, expected="finite numbers", got=float(y[row]))
+    if not allow_negative:
+        neg = y < 0
+        if neg.any():
+            row = int(np.argmax(neg))
+            raise_error(NegativeValueError, "negative demand", table=table, column=target_col, series=id_of(row),
+                        row=row, expected=f"{target_col} >= 0 (or allow_negative=True)", got=float(y[row]))
+
+    # --- order by (series, period) -------------------------------------------------------------
+    n_series = len(ids)
+    counts = np.bincount(codes, minlength=n_series).astype(np.int64)
+    indptr = np.zeros(n_series + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    perm = None
+    if _grouping.first_unsorted(codes, t) >= 0:
+        perm = _sort_permutation(codes, t, n_series)
+        t = t[perm]
+        y = y[perm]
+        zero_copy = False
+    del codes
+    dup = _grouping.first_duplicate(indptr, t)
+    if dup >= 0:
+        row = int(perm[dup]) if perm is not None else int(dup)
+        first = int(perm[dup - 1]) if perm is not None else int(dup - 1)
+        raise_error(DuplicateRowError, f"duplicate (series, time) pair (also at row {first})", table=table,
+                    column=time_col, series=id_of(row), row=row,
+                    expected="one row per series and period", got=str(time_arr[row].as_py()))
+
+    extra = {}
+    for name in extra_cols:
+        arr = _extra_to_numpy(tbl.column(name), table=table, column=name, id_of=id_of)
+        extra[name] = arr if perm is None else arr[perm]
+    start = t[indptr[:-1]].copy()
+
+    # --- gaps -----------------------------------------------------------------------------------
+    full_len = np.empty(n_series, dtype=np.int64)
+    total = _grouping.gap_counts(indptr, t, full_len)
+    gaps = full_len - counts
+    if total > n:
+        if fill_gaps == "error":
+            i = int(np.argmax(gaps > 0))
+            j = int(indptr[i] + np.argmax(np.diff(t[indptr[i] : indptr[i + 1]]) > 1) + 1)
+            row = int(perm[j]) if perm is not None else j
+            raise_error(FrequencyError, "missing periods inside a series", table=table, column=time_col,
+                        series=ids[i].as_py(), row=row, expected="consecutive periods or fill_gaps='zero'")
+        new_indptr = np.zeros(n_series + 1, dtype=np.int64)
+        np.cumsum(full_len, out=new_indptr[1:])
+        filled = np.empty(total, dtype=np.float64)
+        _grouping.fill_gaps_float(np.ascontiguousarray(y), indptr, t, new_indptr, filled,
+                                  0 if fill_gaps == "zero" else 1)
+        if extra:
+            src = np.empty(total, dtype=np.int64)
+            _grouping.fill_gaps_index(indptr, t, new_indptr, src)
+            extra = {k: v[src] for k, v in extra.items()}
+        y, indptr, zero_copy = filled, new_indptr, False
+        logger.info("%s: filled %d missing periods in %d series", table, int(gaps.sum()), int((gaps > 0).sum()))
+    y = np.ascontiguousarray(y, dtype=np.float64)
+    if missing == "interpolate" and n_missing:
+        if zero_copy:
+            y = y.copy()
+            zero_copy = False
+        _grouping.interpolate_nan(y, indptr)
+
+    report = GroupReport(n_rows=n, sorted_input=perm is None, zero_copy=zero_copy, gaps_filled=gaps,
+                         missing_filled=n_missing)
+    return GroupedSeries(values=y, indptr=indptr, ids=ids, start=start, freq=f, time_type=time_arr.type,
+                         id_col=id_col, time_col=time_col, target_col=target_col, extra=extra,
+                         id_dictionary=id_is_dict, report=report)
+
+
+def _sort_permutation(codes: np.ndarray, t: np.ndarray, n_series: int) -> np.ndarray:
+    """Stable permutation by (code, period): counting sort when the period range is compact."""
+    t_min = int(t.min())
+    t_range = int(t.max()) - t_min + 1
+    if t_range <= max(4 * codes.shape[0], 1 << 16):
+        return _grouping.counting_sort_perm(codes, t, n_series, t_min, t_range)
+    return np.lexsort((t, codes)).astype(np.int64)
+
+
+def _first_null(arr: pa.ChunkedArray | pa.Array) -> int:
+    return int(np.argmax(_to_numpy(pc.is_null(arr), np.bool_)))
+
+
+def _encode_ids(col: pa.ChunkedArray, *, table: str, column: str) -> tuple[np.ndarray, pa.Array, bool]:
+    """Dense series codes 0..k-1 in sorted-id order, the sorted unique ids, and whether ids were a dictionary."""
+    typ = col.type
+    is_dict = pa.types.is_dictionary(typ)
+    value_type = typ.value_type if is_dict else typ
+    if not (pa.types.is_string(value_type) or pa.types.is_large_string(value_type)
+            or pa.types.is_integer(value_type) or pa.types.is_string_view(value_type)):
+        raise_error(ColumnTypeError, "series id of the wrong type", table=table, column=column,
+                    expected="string, dictionary-encoded string or integer ids", got=str(typ))
+    if col.null_count:
+        row = _first_null(col)
+        raise_error(NullValueError, "null series id", table=table, column=column, row=row,
+                    expected="an id in every row")
+    enc = col.unify_dictionaries() if is_dict else pc.dictionary_encode(col)
+    if isinstance(enc, pa.ChunkedArray):
+        chunks = enc.chunks
+        dictionary = chunks[-1].dictionary if chunks else pa.array([], type=value_type)
+        indices = _to_numpy(pa.chunked_array([c.indices for c in chunks], type=chunks[0].indices.type)
+                            if chunks else pa.array([], type=pa.int32()), np.int64)
+    else:
+        dictionary, indices = enc.dictionary, np.asarray(enc.indices.to_numpy(zero_copy_only=False), np.int64)
+    if pa.types.is_string_view(dictionary.type):
+        dictionary = dictionary.cast(pa.string())
+    order = np.asarray(pc.sort_indices(dictionary).to_numpy(), dtype=np.int64)
+    rank = np.empty(order.shape[0], dtype=np.int64)
+    rank[order] = np.arange(order.shape[0], dtype=np.int64)
+    codes = rank[indices]
+    ids = dictionary.take(pa.array(order))
+    # dictionaries may carry unused or repeated entries: merge them so each id is one series
+    used = np.bincount(codes, minlength=len(ids)) > 0
+    if len(ids) > 1:
+        same_as_prev = np.concatenate(([False], _to_numpy(pc.equal(ids[1:], ids[:-1]), np.bool_)))
+    else:
+        same_as_prev = np.zeros(len(ids), dtype=bool)
+    if not used.all() or same_as_prev.any():
+        new_of_old = np.cumsum(~same_as_prev) - 1
+        codes = new_of_old[codes]
+        ids = ids.filter(pa.array(~same_as_prev))
+        used = np.bincount(codes, minlength=len(ids)) > 0
+        if not used.all():
+            remap = np.cumsum(used) - 1
+            codes = remap[codes]
+            ids = ids.filter(pa.array(used))
+    return np.ascontiguousarray(codes, dtype=np.int64), ids, is_dict
+
+
+def _target_to_numpy(col: pa.ChunkedArray) -> tuple[np.ndarray, bool]:
+    """float64 values with NaN for nulls; True when the array is a view of Arrow memory."""
+    if pa.types.is_float64(col.type) and col.num_chunks == 1 and col.null_count == 0:
+        return col.chunk(0).to_numpy(zero_copy_only=True), True
+    if pa.types.is_null(col.type):
+        return np.full(len(col), np.nan), False
+    if not pa.types.is_floating(col.type):
+        col = col.cast(pa.float64())
+    if col.null_count:
+        col = pc.fill_null(col.cast(pa.float64()), float("nan"))
+    return _to_numpy(col, np.float64), False
+
+
+def _extra_to_numpy(col: pa.ChunkedArray, *, table: str, column: str, id_of: Any) -> np.ndarray:
+    if pa.types.is_boolean(col.type):
+        if col.null_count:
+            row = _first_null(col)
+            raise_error(NullValueError, "null flag", table=table, column=column, series=id_of(row), row=row,
+                        expected="true or false in every row")
+        return _to_numpy(col, np.bool_)
+    if pa.types.is_integer(col.type) or pa.types.is_floating(col.type) or pa.types.is_decimal(col.type):
+        if col.null_count:
+            col = pc.fill_null(col.cast(pa.float64()), float("nan"))
+        return _to_numpy(col.cast(pa.float64()), np.float64)
+    raise_error(ColumnTypeError, "extra column of the wrong type", table=table, column=column,
+                expected="a numeric or boolean column", got=str(col.type))
+    raise AssertionError  # unreachable

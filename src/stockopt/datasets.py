@@ -1,0 +1,270 @@
+"""Demand data for demos, tests and benchmarks: a synthetic retail generator and real-data loaders.
+
+:func:`synthetic_retail` draws daily sales of many item-locations, deterministic from a seed, with
+the patterns a replenishment engine meets: fast movers with trend, weekly and yearly seasonality;
+intermittent and lumpy slow movers (Syntetos, Boylan & Croston 2005 classes); promotions with
+uplift and a price cut; and stockout spells during which sales are censored to zero and the
+``in_stock`` flag is false.
+
+:func:`load_dataset` reads the real third-party sets kept in the project's ``shared/data`` folder.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+
+from stockopt.errors import ParameterError
+
+__all__ = ["synthetic_retail", "load_dataset", "shared_data_dir", "DATASETS", "DatasetInfo"]
+
+# Demand classes drawn by the generator (also returned per series when asked)
+SMOOTH, INTERMITTENT, LUMPY = 0, 1, 2
+
+
+def synthetic_retail(
+    n_series: int = 1000,
+    n_days: int = 730,
+    *,
+    seed: int = 0,
+    start: str = "2023-01-02",
+    mix: tuple[float, float, float] = (0.5, 0.3, 0.2),
+    promotions: bool = True,
+    stockouts: bool = True,
+    return_truth: bool = False,
+) -> pa.Table:
+    """Draw daily retail sales for ``n_series`` item-locations over ``n_days`` days.
+
+    Parameters
+    ----------
+    n_series : int
+        Number of item-locations (series).
+    n_days : int
+        Days of history per series.
+    seed : int
+        Seed of the random generator; the same arguments always give the same table.  Series are
+        drawn in blocks of 256 with one random stream each, which bounds peak memory.
+    start : str
+        First date (ISO format).
+    mix : tuple of 3 floats
+        Shares of smooth fast movers, intermittent slow movers and lumpy slow movers.
+    promotions : bool
+        Add promotion spells (3 to 10 days, about one every two months for a series) with a 10-30 %
+        price cut and a demand uplift of 1.3x to 2.5x.
+    stockouts : bool
+        Add stockout spells (1 to 7 days) on a third of the series: sales are zero and ``in_stock``
+        is false while they last.
+    return_truth : bool
+        Also return ``demand`` (the uncensored demand) and ``demand_class`` (0 smooth, 1
+        intermittent, 2 lumpy), the ground truth behind censored sales.
+
+    Returns
+    -------
+    pyarrow.Table
+        ``unique_id`` (string ``item_000000``...), ``ds`` (date32), ``y`` (float64 pieces sold),
+        ``in_stock`` (bool), ``price`` (float64, currency per piece), ``on_promotion`` (bool);
+        sorted by ``unique_id`` then ``ds``.
+
+    Examples
+    --------
+    >>> t = synthetic_retail(3, 10, seed=1)
+    >>> t.num_rows, t.column_names[:3]
+    (30, ['unique_id', 'ds', 'y'])
+    """
+    if n_series < 0 or n_days < 0:
+        raise ParameterError(f"n_series and n_days must be >= 0, got {n_series} and {n_days}")
+    p = np.asarray(mix, dtype=np.float64)
+    if p.shape != (3,) or (p < 0).any() or p.sum() <= 0:
+        raise ParameterError(f"mix must be three non-negative shares, got {mix!r}")
+    p = p / p.sum()
+    start_day = int(np.datetime64(start, "D").astype(np.int64))
+    n_rows = n_series * n_days
+    y = np.empty(n_rows, dtype=np.float64)
+    demand = np.empty(n_rows, dtype=np.float64) if return_truth else None
+    in_stock = np.empty(n_rows, dtype=bool)
+    price = np.empty(n_rows, dtype=np.float64)
+    promo = np.empty(n_rows, dtype=bool)
+    classes = np.empty(n_series, dtype=np.int8)
+    # one independent stream per block of 256 series, so results do not depend on chunk_size
+    block = 256
+    root = np.random.SeedSequence(seed)
+    streams = root.spawn((n_series + block - 1) // block)
+    for b0 in range(0, n_series, block):
+        b1 = min(b0 + block, n_series)
+        rng = np.random.default_rng(streams[b0 // block])
+        out = _draw_block(rng, b1 - b0, n_days, start_day, p, promotions, stockouts)
+        sl = slice(b0 * n_days, b1 * n_days)
+        y[sl] = out["y"].ravel()
+        in_stock[sl] = out["in_stock"].ravel()
+        price[sl] = out["price"].ravel()
+        promo[sl] = out["promo"].ravel()
+        classes[b0:b1] = out["cls"]
+        if demand is not None:
+            demand[sl] = out["demand"].ravel()
+    width = max(6, len(str(max(n_series - 1, 0))))
+    names = pa.array([f"item_{i:0{width}d}" for i in range(n_series)], type=pa.string())
+    codes = np.repeat(np.arange(n_series, dtype=np.int32), n_days)
+    ids = pa.DictionaryArray.from_arrays(pa.array(codes), names).cast(pa.string())
+    ds = pa.array(np.tile(np.arange(start_day, start_day + n_days, dtype=np.int32), n_series), type=pa.date32())
+    cols = {"unique_id": ids, "ds": ds, "y": y, "in_stock": in_stock, "price": price, "on_promotion": promo}
+    if demand is not None:
+        cols["demand"] = demand
+        cols["demand_class"] = np.repeat(classes, n_days)
+    return pa.table(cols)
+
+
+def _draw_block(
+    rng: np.random.Generator, k: int, n_days: int, start_day: int, mix: np.ndarray, promotions: bool, stockouts: bool
+) -> dict[str, np.ndarray]:
+    """Draw ``k`` series of ``n_days`` days (one block, one random stream)."""
+    days = np.arange(start_day, start_day + n_days, dtype=np.int64)
+    dow = (days + 3) % 7  # 0 = Monday
+    doy = days.astype(float) / 365.25 * 2 * np.pi
+    t = np.arange(n_days, dtype=np.float64)
+    cls = rng.choice(3, size=k, p=mix).astype(np.int8)
+
+    # promotions: spells of fixed length per series, started at random days
+    if promotions:
+        length = rng.integers(3, 11, size=k)
+        starts = rng.random((k, n_days)) < 1.0 / 60.0
+        promo = _spells(starts, length)
+        uplift = rng.uniform(1.3, 2.5, size=k)
+        cut = rng.uniform(0.1, 0.3, size=k)
+    else:
+        promo = np.zeros((k, n_days), dtype=bool)
+        uplift = np.ones(k)
+        cut = np.zeros(k)
+    base_price = np.round(np.exp(rng.normal(1.0, 0.7, size=k)), 2)
+    price = np.where(promo, np.round(base_price * (1 - cut), 2)[:, None], base_price[:, None])
+
+    # smooth fast movers: level x trend x weekly x yearly x promotion, gamma-Poisson noise
+    level = np.exp(rng.normal(2.3, 0.9, size=k))
+    slope = rng.normal(0.0, 0.4, size=k) / 365.0
+    weekly = 1.0 + rng.normal(0.0, 0.15, size=(k, 7))
+    weekly[:, 4:6] += rng.uniform(0.1, 0.5, size=(k, 1))  # Friday/Saturday peak
+    weekly = np.maximum(weekly, 0.3)
+    amp = rng.uniform(0.0, 0.3, size=k)
+    phase = rng.uniform(0, 2 * np.pi, size=k)
+    shape = rng.uniform(3.0, 30.0, size=k)
+    # intermittent: rare occurrences of small, regular sizes; lumpy: rare and highly variable sizes
+    p_occ = np.where(cls == INTERMITTENT, rng.uniform(0.05, 0.4, size=k), rng.uniform(0.02, 0.2, size=k))
+    small_mean = rng.uniform(0.3, 2.0, size=k)
+    lump_mean = rng.uniform(3.0, 20.0, size=k)
+
+    demand = np.empty((k, n_days), dtype=np.float64)
+    s = np.flatnonzero(cls == SMOOTH)
+    if s.size:
+        trend = np.maximum(1.0 + slope[s, None] * t[None, :], 0.2)
+        yearly = 1.0 + amp[s, None] * np.sin(doy[None, :] + phase[s, None])
+        mu = level[s, None] * trend * weekly[s][:, dow] * yearly
+        mu = np.where(promo[s], mu * uplift[s, None], mu)
+        demand[s] = rng.poisson(rng.gamma(shape[s, None], mu / shape[s, None]))
+    for c in (INTERMITTENT, LUMPY):
+        r = np.flatnonzero(cls == c)
+        if not r.size:
+            continue
+        p_day = np.minimum(p_occ[r, None] * np.where(promo[r], uplift[r, None], 1.0), 0.95)
+        occurs = rng.random((r.size, n_days)) < p_day
+        m = int(occurs.sum())
+        if c == INTERMITTENT:
+            sizes = 1 + rng.poisson(np.broadcast_to(small_mean[r, None], occurs.shape)[occurs], size=m)
+        else:
+            lm = np.broadcast_to(lump_mean[r, None], occurs.shape)[occurs]
+            sizes = 1 + rng.negative_binomial(0.7, 0.7 / (0.7 + lm), size=m)
+        block = np.zeros((r.size, n_days), dtype=np.float64)
+        block[occurs] = sizes
+        demand[r] = block
+    if stockouts:
+        prone = rng.random(k) < 1.0 / 3.0
+        out_starts = (rng.random((k, n_days)) < 1.0 / 90.0) & prone[:, None]
+        out = _spells(out_starts, rng.integers(1, 8, size=k))
+    else:
+        out = np.zeros((k, n_days), dtype=bool)
+    sales = np.where(out, 0.0, demand)
+    return {"y": sales, "demand": demand, "in_stock": ~out, "price": price, "promo": promo, "cls": cls}
+
+
+def _spells(starts: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """True on each day within ``length[i]`` days after a start in row ``i`` (starts included)."""
+    cs = np.cumsum(starts, axis=1, dtype=np.int32)
+    n_days = starts.shape[1]
+    lag_idx = np.arange(n_days)[None, :] - length[:, None]
+    lagged = np.where(lag_idx >= 0, np.take_along_axis(cs, np.maximum(lag_idx, 0), axis=1), 0)
+    return (cs - lagged) > 0
+
+
+@dataclass(frozen=True)
+class DatasetInfo:
+    """A real data set kept in ``shared/data``: its file, frequency and usual season length."""
+
+    path: str
+    freq: str
+    season_length: int
+    description: str
+
+
+DATASETS: dict[str, DatasetInfo] = {
+    "m5": DatasetInfo("m5/m5_foods1_8items_full_history.parquet", "D", 7,
+                      "Walmart M5, 8 FOODS_1 items, 1969 days, prices and events"),
+    "orange_juice": DatasetInfo("dominicks_orange_juice/oj_store_brand_weekly.parquet", "W-THU", 52,
+                                "Dominick's orange juice, 913 store x brand weekly series, with gaps"),
+    "stallion": DatasetInfo("stallion_beverages/stallion_monthly.parquet", "MS", 12,
+                            "Stallion beverages, 350 agency x SKU monthly series"),
+    "raf": DatasetInfo("raf_spare_parts/raf_monthly.parquet", "MS", 12,
+                       "RAF spare parts, 5000 items x 84 months, intermittent"),
+    "automotive": DatasetInfo("automotive_spare_parts/automotive_monthly.parquet", "MS", 1,
+                              "Syntetos & Boylan automotive SKUs, 3000 x 24 months (dates are an index)"),
+    "manufacturing": DatasetInfo("manufacturing_spare_parts/manufacturing_weekly.parquet", "W-MON", 52,
+                                 "industrial spare parts, 3451 SKUs x 150 weeks, with costs, MOQ, lead time"),
+    "oil": DatasetInfo("oil_spare_parts/oil_monthly.parquet", "MS", 12,
+                       "petrochemical spare parts, 7024 x 56 months, with the company's ROP and max"),
+}
+
+
+def shared_data_dir() -> Path | None:
+    """The folder holding the real data sets, or None when it cannot be found.
+
+    Looked up, in order: the ``STOCKOPT_DATA_DIR`` environment variable, ``../shared/data`` from the
+    current directory, and ``../shared/data`` beside the source checkout.
+    """
+    candidates = []
+    if os.environ.get("STOCKOPT_DATA_DIR"):
+        candidates.append(Path(os.environ["STOCKOPT_DATA_DIR"]))
+    candidates.append(Path.cwd().parent / "shared" / "data")
+    candidates.append(Path(__file__).resolve().parents[3] / "shared" / "data")
+    for c in candidates:
+        if c.is_dir():
+            return c
+    return None
+
+
+def load_dataset(name: str, columns: list[str] | None = None) -> pa.Table:
+    """Read one of the real data sets of :data:`DATASETS` as a pyarrow Table.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`DATASETS` (``"m5"``, ``"raf"``, ``"manufacturing"`` ...).
+    columns : list of str, optional
+        Read only these columns.
+
+    Raises
+    ------
+    FileNotFoundError
+        When the shared data folder is absent (set ``STOCKOPT_DATA_DIR``).
+    """
+    import pyarrow.parquet as pq
+
+    if name not in DATASETS:
+        raise ParameterError(f"unknown data set {name!r}: expected one of {sorted(DATASETS)}")
+    root = shared_data_dir()
+    if root is None:
+        raise FileNotFoundError(
+            "the shared data folder was not found: set STOCKOPT_DATA_DIR or run from the repository root "
+            "with ../shared/data beside it"
+        )
+    return pq.read_table(root / DATASETS[name].path, columns=columns)
