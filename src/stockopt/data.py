@@ -395,7 +395,7 @@ def group_series(
         logger.info("%s: filled %d missing periods in %d series", table, int(gaps.sum()), int((gaps > 0).sum()))
     y = np.ascontiguousarray(y, dtype=np.float64)
     if missing == "interpolate" and n_missing:
-        if zero_copy:
+        if not y.flags.writeable:
             y = y.copy()
             zero_copy = False
         _grouping.interpolate_nan(y, indptr)
