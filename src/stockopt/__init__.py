@@ -2,24 +2,38 @@
 
 The stable top-level namespace (``import stockopt as so``):
 
+- :func:`forecast`, :func:`cross_validation`, :func:`evaluate` and :mod:`stockopt.models`;
 - :func:`group_series` / :class:`GroupedSeries` - validate and group long ``unique_id, ds, y`` tables;
+- :func:`run_nightly` / :func:`quarantine` - the nightly job and its bad-series quarantine;
 - :mod:`stockopt.datasets` - the synthetic retail generator and the real-data loaders;
 - :mod:`stockopt.errors` - the exception family.
+
+Nothing here prints, keeps global mutable state or compiles at import time; compiled kernels are
+built (or loaded from numba's on-disk cache) on first use.
 """
 
-from stockopt import datasets, errors
+from stockopt import datasets, errors, models
 from stockopt._version import __version__
 from stockopt.data import GroupedSeries, GroupReport, group_series
+from stockopt.evaluation import evaluate
+from stockopt.forecasting import cross_validation, forecast
 from stockopt.frequency import Frequency, infer_freq, parse_freq
+from stockopt.pipeline import quarantine, run_nightly
 
 __all__ = [
     "__version__",
     "datasets",
     "errors",
+    "models",
+    "forecast",
+    "cross_validation",
+    "evaluate",
     "group_series",
     "GroupedSeries",
     "GroupReport",
     "Frequency",
     "parse_freq",
     "infer_freq",
+    "quarantine",
+    "run_nightly",
 ]

@@ -1,0 +1,364 @@
+"""The forecasting API: ``forecast``, ``cross_validation`` and the model runner behind them.
+
+Tables go in and out; in between, series are grouped once (:func:`stockopt.group_series`) and each
+model's compiled kernel runs over blocks of series, one block per thread (kernels release the GIL;
+each series is computed independently, so results are bit-identical whatever ``n_jobs`` is).
+
+Output naming follows statsforecast: ``<Model>``, ``<Model>-lo-<L>`` / ``<Model>-hi-<L>`` for each
+level ``L`` in percent, plus ``<Model>-q<P>`` for each requested quantile, ``P`` in percent
+(``quantiles=[0.5, 0.95]`` gives ``-q50`` and ``-q95``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+from stockopt._arrow import days_to_time
+from stockopt.data import GroupedSeries, _ranges, group_series
+from stockopt.errors import ParameterError, raise_error, warn_fallback
+from stockopt.models import resolve_models
+from stockopt.models._base import ForecastResult, Model
+from stockopt.models._distributions import quantiles as dist_quantiles
+
+__all__ = ["forecast", "cross_validation", "run_model", "level_name", "quantile_name"]
+
+logger = logging.getLogger(__name__)
+
+
+def level_name(model: str, side: str, level: float) -> str:
+    """Column name of a prediction-interval bound, e.g. ``AutoETS-lo-80``."""
+    return f"{model}-{side}-{level:g}"
+
+
+def quantile_name(model: str, q: float) -> str:
+    """Column name of a quantile forecast, e.g. ``AutoETS-q95`` for ``q=0.95``."""
+    return f"{model}-q{100 * q:g}"
+
+
+def _check_levels(level: Sequence[float] | None, quantiles: Sequence[float] | None) -> tuple[list[float], list[float]]:
+    levels = sorted(float(x) for x in (level or []))
+    for lv in levels:
+        if not 0 < lv < 100:
+            raise_error(ParameterError, "bad prediction-interval level", column="level",
+                        expected="levels in percent, strictly between 0 and 100", got=lv)
+    qs = [float(q) for q in (quantiles or [])]
+    for q in qs:
+        if not 0 < q < 1:
+            raise_error(ParameterError, "bad quantile", column="quantiles", expected="probabilities in (0, 1)", got=q)
+    return levels, qs
+
+
+def _blocks(indptr: np.ndarray, n_jobs: int) -> list[tuple[int, int]]:
+    """Split series into at most ``n_jobs`` contiguous blocks of about equal numbers of values."""
+    n = indptr.shape[0] - 1
+    if n_jobs <= 1 or n < 2:
+        return [(0, n)]
+    total = indptr[-1] - indptr[0]
+    cuts = np.searchsorted(indptr, indptr[0] + total * np.arange(1, n_jobs) / n_jobs)
+    bounds = np.unique(np.concatenate(([0], np.clip(cuts, 0, n), [n])))
+    return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+
+
+def run_model(model: Model, values: np.ndarray, indptr: np.ndarray, h: int, n_jobs: int = 1) -> ForecastResult:
+    """Run ``model`` over all series of ``(values, indptr)``, spread over ``n_jobs`` threads.
+
+    The result does not depend on ``n_jobs``: every series is fitted on its own and blocks are
+    concatenated in series order.
+    """
+    blocks = _blocks(indptr, n_jobs)
+    if len(blocks) == 1:
+        return model.forecast_arrays(values, indptr, h)
+    with ThreadPoolExecutor(max_workers=len(blocks)) as pool:
+        parts = list(pool.map(lambda ab: model.forecast_arrays(values, indptr[ab[0] : ab[1] + 1], h), blocks))
+    return _concat(parts)
+
+
+def _concat(parts: list[ForecastResult]) -> ForecastResult:
+    first = parts[0]
+    info: dict[str, np.ndarray] = {}
+    for key in first.info:
+        if all(key in p.info for p in parts):
+            info[key] = np.concatenate([p.info[key] for p in parts])
+    return ForecastResult(
+        mean=np.concatenate([p.mean for p in parts]),
+        var=None if any(p.var is None for p in parts) else np.concatenate([p.var for p in parts]),
+        status=np.concatenate([p.status for p in parts]),
+        fitted=None if any(p.fitted is None or p.fitted.size == 0 for p in parts)
+        else np.concatenate([p.fitted for p in parts]),
+        dist=first.dist,
+        info=info,
+    )
+
+
+def _historic_fallback(values: np.ndarray, indptr: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance of each series' history (zeros for an empty series), shape (n, h)."""
+    lengths = np.diff(indptr)
+    sums = np.add.reduceat(values, indptr[:-1]) if values.size else np.zeros(lengths.shape)
+    sums = np.where(lengths > 0, sums, 0.0)
+    mean = sums / np.maximum(lengths, 1)
+    dev = values - np.repeat(mean, lengths)
+    ss = np.add.reduceat(dev * dev, indptr[:-1]) if values.size else np.zeros(lengths.shape)
+    var = np.where(lengths > 1, np.where(lengths > 0, ss, 0.0) / np.maximum(lengths - 1, 1), 0.0)
+    return np.repeat(mean[:, None], h, axis=1), np.repeat(var[:, None], h, axis=1)
+
+
+def _finalise(model: Model, res: ForecastResult, grouped_values: np.ndarray, indptr: np.ndarray, h: int) -> tuple[ForecastResult, int]:
+    """Replace the forecasts of series a model could not fit by their historic mean; count them."""
+    bad = ~np.isfinite(res.mean).all(axis=1)
+    n_bad = int(bad.sum())
+    if n_bad:
+        idx = np.flatnonzero(bad)
+        lengths = np.diff(indptr)[idx]
+        src = _ranges(indptr[idx], lengths)
+        sub_ptr = np.zeros(idx.size + 1, dtype=np.int64)
+        np.cumsum(lengths, out=sub_ptr[1:])
+        fb_mean, fb_var = _historic_fallback(grouped_values[src], sub_ptr, h)
+        res.mean[idx] = fb_mean
+        if res.var is not None:
+            res.var[idx] = fb_var
+        warn_fallback(f"{model.name}: {n_bad} series could not be fitted (too short or failed); "
+                      "their forecast is the historic mean")
+    return res, n_bad
+
+
+def _interval_columns(
+    name: str, res: ForecastResult, levels: list[float], qs: list[float], conformal: np.ndarray | None,
+    nonnegative: bool,
+) -> dict[str, np.ndarray]:
+    """Columns ``-lo-L``, ``-hi-L`` and ``-qP`` from the model's distribution or conformal scores."""
+    out: dict[str, np.ndarray] = {}
+    probs: list[tuple[str, float]] = []
+    for lv in reversed(levels):
+        probs.append((level_name(name, "lo", lv), 0.5 - lv / 200.0))
+    for lv in levels:
+        probs.append((level_name(name, "hi", lv), 0.5 + lv / 200.0))
+    for q in qs:
+        probs.append((quantile_name(name, q), q))
+    if not probs:
+        return out
+    plist = [p for _, p in probs]
+    table = np.full(res.mean.shape + (len(probs),), np.nan)
+    if res.var is not None:
+        dists = res.dist if isinstance(res.dist, np.ndarray) else np.full(res.mean.shape[0], res.dist, dtype=object)
+        has_var = np.isfinite(res.var).all(axis=1)
+        for d in {d for d in dists if d is not None}:
+            rows = np.flatnonzero((dists == d) & has_var)
+            if rows.size:
+                table[rows] = dist_quantiles(res.mean[rows], res.var[rows], d, plist)
+    missing = ~np.isfinite(table).all(axis=(1, 2)) if table.size else np.zeros(res.mean.shape[0], dtype=bool)
+    if missing.any() and conformal is not None:
+        for j, p in enumerate(plist):
+            table[missing, :, j] = _conformal_bound(res.mean[missing], conformal[:, missing], p)
+    for j, (col, _) in enumerate(probs):
+        out[col] = table[..., j]
+    if nonnegative:
+        for col in out:
+            np.maximum(out[col], 0.0, out=out[col])
+    return out
+
+
+def _conformal_bound(mean: np.ndarray, scores: np.ndarray, p: float) -> np.ndarray:
+    """Split-conformal bound at probability ``p`` from absolute backtest errors.
+
+    ``scores`` has shape (n_windows, n_series, h).  A central interval of coverage ``c = |2p - 1|``
+    uses the ``ceil((n + 1) c) / n`` empirical quantile of the scores (Vovk, Gammerman & Shafer
+    2005; Angelopoulos & Bates 2023), capped at the largest score when too few windows exist.
+    """
+    if p == 0.5:
+        return mean.copy()
+    c = abs(2 * p - 1)
+    n = scores.shape[0]
+    k = min(int(np.ceil((n + 1) * c)), n)
+    srt = np.sort(scores, axis=0)  # NaN last
+    q = srt[k - 1]
+    return mean + np.sign(p - 0.5) * q
+
+
+def _conformal_scores(model: Model, grouped: GroupedSeries, h: int, n_windows: int, n_jobs: int) -> np.ndarray:
+    """Absolute errors of ``model`` on the last ``n_windows`` windows of ``h`` periods of each series."""
+    lengths = grouped.lengths
+    scores = np.full((n_windows, grouped.n_series, h), np.nan)
+    for w in range(n_windows):
+        train_len = lengths - h * (w + 1)
+        ok = train_len >= max(model.min_length, 1)
+        if not ok.any():
+            continue
+        idx = np.flatnonzero(ok)
+        tl = train_len[idx]
+        src = _ranges(grouped.indptr[idx], tl)
+        ptr = np.zeros(idx.size + 1, dtype=np.int64)
+        np.cumsum(tl, out=ptr[1:])
+        res = run_model(model, np.ascontiguousarray(grouped.values[src]), ptr, h, n_jobs)
+        actual_idx = grouped.indptr[idx][:, None] + tl[:, None] + np.arange(h)[None, :]
+        scores[w, idx] = np.abs(grouped.values[actual_idx] - res.mean)
+    return scores
+
+
+def _as_grouped(sales: Any, freq: Any, kw: dict[str, Any]) -> GroupedSeries:
+    if isinstance(sales, GroupedSeries):
+        return sales
+    return group_series(sales, freq, **kw)
+
+
+def forecast(
+    sales: Any,
+    h: int,
+    freq: str | None = None,
+    models: Sequence[Model | str] | Model | str = ("auto",),
+    level: Sequence[float] | None = None,
+    quantiles: Sequence[float] | None = None,
+    n_jobs: int = 1,
+    *,
+    season_length: int | None = None,
+    nonnegative: bool = True,
+    conformal_windows: int = 2,
+    id_col: str = "unique_id",
+    time_col: str = "ds",
+    target_col: str = "y",
+    missing: str = "error",
+    fill_gaps: str = "zero",
+) -> pa.Table:
+    """Forecast every series ``h`` periods ahead with one or more models.
+
+    Parameters
+    ----------
+    sales : table, Parquet path or GroupedSeries
+        Long demand history ``unique_id, ds, y`` (see :func:`stockopt.group_series`).
+    h : int
+        Forecast horizon, in periods of ``freq``.
+    freq : str, optional
+        ``"D"``, ``"W"``, ``"MS"`` ...; inferred from the dates when omitted.
+    models : Model, str or a sequence of them
+        Model objects (``so.models.AutoETS(season_length=7)``) or names (``"auto_ets"``, ``"auto"``).
+    level : sequence of float, optional
+        Prediction-interval levels in percent (``[80, 95]``).
+    quantiles : sequence of float, optional
+        Probabilities in (0, 1) of the quantile forecasts to add (one-sided ones like ``[0.95]``).
+    n_jobs : int
+        Threads; results are identical for every value.
+    season_length : int, optional
+        Season length used for models given by name; defaults to the frequency's usual one
+        (7 daily, 52 weekly, 12 monthly).
+    nonnegative : bool
+        Clip forecasts, bounds and quantiles of demand at 0.
+    conformal_windows : int
+        Backtest windows used for conformal intervals of models without a model-based variance.
+    id_col, time_col, target_col, missing, fill_gaps
+        Passed to :func:`stockopt.group_series`.
+
+    Returns
+    -------
+    pyarrow.Table
+        ``unique_id, ds, <Model>`` plus ``<Model>-lo-<L>``, ``<Model>-hi-<L>`` and ``<Model>-q<P>``
+        columns; ``h`` rows per series, series in id order.  Series a model cannot fit get their
+        historic mean, with a :class:`stockopt.errors.FallbackWarning`.
+    """
+    if isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1:
+        raise_error(ParameterError, "bad forecast horizon", column="h", expected="an integer >= 1", got=h)
+    if n_jobs < 1:
+        raise_error(ParameterError, "bad n_jobs", column="n_jobs", expected="an integer >= 1", got=n_jobs)
+    levels, qs = _check_levels(level, quantiles)
+    grouped = _as_grouped(sales, freq, dict(id_col=id_col, time_col=time_col, target_col=target_col,
+                                            missing=missing, fill_gaps=fill_gaps))
+    sl = season_length or grouped.freq.season_length
+    columns: dict[str, np.ndarray] = {}
+    for model in resolve_models(models, sl):
+        res = run_model(model, grouped.values, grouped.indptr, int(h), n_jobs)
+        res, _ = _finalise(model, res, grouped.values, grouped.indptr, int(h))
+        mean = np.maximum(res.mean, 0.0) if nonnegative else res.mean
+        columns[model.name] = mean
+        conformal = None
+        if (levels or qs) and (res.var is None or not np.isfinite(res.var).all()):
+            conformal = _conformal_scores(model, grouped, int(h), conformal_windows, n_jobs)
+        columns.update(_interval_columns(model.name, res, levels, qs, conformal, nonnegative))
+    return grouped.future_table(int(h), columns)
+
+
+def cross_validation(
+    sales: Any,
+    h: int,
+    n_windows: int = 1,
+    step_size: int | None = None,
+    models: Sequence[Model | str] | Model | str = ("auto",),
+    refit: bool = True,
+    freq: str | None = None,
+    level: Sequence[float] | None = None,
+    quantiles: Sequence[float] | None = None,
+    n_jobs: int = 1,
+    *,
+    season_length: int | None = None,
+    nonnegative: bool = True,
+    id_col: str = "unique_id",
+    time_col: str = "ds",
+    target_col: str = "y",
+    missing: str = "error",
+    fill_gaps: str = "zero",
+) -> pa.Table:
+    """Backtest models on rolling origins: forecast ``h`` periods from ``n_windows`` cutoffs.
+
+    The last cutoff leaves exactly ``h`` periods of each series for evaluation; earlier ones are
+    ``step_size`` periods apart (default ``h``).  Series with too little history before a cutoff
+    are left out of that window.
+
+    Parameters
+    ----------
+    sales, h, models, freq, level, quantiles, n_jobs, season_length, nonnegative
+        As in :func:`forecast`.
+    n_windows : int
+        Number of forecast origins per series.
+    step_size : int, optional
+        Periods between consecutive origins (default ``h``).
+    refit : bool
+        Refit at every origin.  Only ``True`` is supported: every model is refitted per window
+        (the compiled fits are cheap enough that reusing parameters buys little).
+
+    Returns
+    -------
+    pyarrow.Table
+        ``unique_id, ds, cutoff, y`` and the forecast columns of :func:`forecast`.
+    """
+    if not refit:
+        raise ParameterError("cross_validation: refit=False is not supported yet; every window is refitted")
+    if n_windows < 1:
+        raise_error(ParameterError, "bad n_windows", column="n_windows", expected="an integer >= 1", got=n_windows)
+    step = h if step_size is None else int(step_size)
+    if step < 1:
+        raise_error(ParameterError, "bad step_size", column="step_size", expected="an integer >= 1", got=step_size)
+    grouped = _as_grouped(sales, freq, dict(id_col=id_col, time_col=time_col, target_col=target_col,
+                                            missing=missing, fill_gaps=fill_gaps))
+    sl = season_length or grouped.freq.season_length
+    mods = resolve_models(models, sl)
+    levels, qs = _check_levels(level, quantiles)
+    tables = []
+    lengths = grouped.lengths
+    for w in range(n_windows - 1, -1, -1):
+        train_len = lengths - h - w * step
+        idx = np.flatnonzero(train_len >= 1)
+        if idx.size == 0:
+            continue
+        tl = train_len[idx]
+        src = _ranges(grouped.indptr[idx], tl)
+        ptr = np.zeros(idx.size + 1, dtype=np.int64)
+        np.cumsum(tl, out=ptr[1:])
+        sub = GroupedSeries(values=np.ascontiguousarray(grouped.values[src]), indptr=ptr,
+                            ids=grouped.ids.take(pa.array(idx)), start=grouped.start[idx], freq=grouped.freq,
+                            time_type=grouped.time_type, id_col=grouped.id_col, time_col=grouped.time_col,
+                            target_col=grouped.target_col, id_dictionary=grouped.id_dictionary)
+        fc = forecast(sub, h, models=mods, level=levels or None, quantiles=qs or None, n_jobs=n_jobs,
+                      season_length=sl, nonnegative=nonnegative)
+        actual_idx = grouped.indptr[idx][:, None] + tl[:, None] + np.arange(h)[None, :]
+        cutoff_days = grouped.freq.to_days(sub.end)
+        cutoff = days_to_time(np.repeat(cutoff_days, h), grouped.time_type)
+        fc = fc.add_column(2, "cutoff", cutoff)
+        fc = fc.add_column(3, grouped.target_col, pa.array(grouped.values[actual_idx].ravel()))
+        tables.append(fc)
+    if not tables:
+        raise ParameterError(f"cross_validation: no series is longer than h + (n_windows - 1) * step_size = "
+                             f"{h + (n_windows - 1) * step}")
+    return pa.concat_tables(tables)
