@@ -1,0 +1,285 @@
+"""Baselines and simple exponential smoothing: statsforecast as oracle, slow twins, edge cases."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+from statsforecast import models as sfm
+from statsforecast._lib import ses as sf_ses
+
+from stockopt._kernels import smoothing as ks
+from stockopt.errors import ParameterError
+from stockopt.models._base import STATUS_OK, STATUS_TOO_SHORT
+from stockopt.models.baselines import (
+    HistoricAverage,
+    Naive,
+    SeasonalNaive,
+    SeasonalWindowAverage,
+    SimpleExponentialSmoothing,
+    SimpleExponentialSmoothingOptimized,
+    WindowAverage,
+)
+from tests.reference import fast_models as ref
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+H = 9
+
+
+def _block(series):
+    lens = np.array([len(s) for s in series], dtype=np.int64)
+    indptr = np.zeros(len(series) + 1, dtype=np.int64)
+    indptr[1:] = np.cumsum(lens)
+    values = np.concatenate([np.asarray(s, dtype=np.float64) for s in series]) if series else np.empty(0)
+    return values, indptr
+
+
+def _load(rel, n_series):
+    path = DATA / rel
+    if not path.exists():
+        pytest.skip(f"real data not available: {path} is absent")
+    tbl = pq.read_table(path, columns=["unique_id", "ds", "y"])
+    ids = pc.unique(tbl["unique_id"]).to_pylist()[:n_series]
+    tbl = tbl.filter(pc.is_in(tbl["unique_id"], value_set=__import__("pyarrow").array(ids)))
+    df = tbl.to_pandas().sort_values(["unique_id", "ds"])
+    return [g.to_numpy(np.float64) for _, g in df.groupby("unique_id", sort=True)["y"]]
+
+
+def _synthetic(seed=0):
+    rng = np.random.default_rng(seed)
+    out = []
+    for n in [2, 3, 7, 8, 15, 40, 100, 365]:
+        t = np.arange(n)
+        level = 20 + 0.05 * t + 5 * np.sin(2 * np.pi * t / 7)
+        out.append(np.maximum(0.0, np.round(level + rng.normal(0, 3, n))))
+        out.append(rng.poisson(1.5, n).astype(float))
+    return out
+
+
+def _sf(model, y, h, **kw):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return model.forecast(y=y, h=h, **kw)
+
+
+def _all_sets():
+    sets = [("synthetic", _synthetic())]
+    try:
+        sets.append(("m5", _load("m5/m5_foods1_8items_full_history.parquet", 8)))
+        sets.append(("manufacturing", _load("manufacturing_spare_parts/manufacturing_weekly.parquet", 150)))
+    except pytest.skip.Exception:
+        pass
+    return sets
+
+
+# ---------------------------------------------------------------- point forecasts vs statsforecast
+@pytest.mark.parametrize(
+    "ours, theirs, min_len",
+    [
+        (Naive(), sfm.Naive(), 1),
+        (SeasonalNaive(7), sfm.SeasonalNaive(7), 7),
+        (HistoricAverage(), sfm.HistoricAverage(), 1),
+        (WindowAverage(5), sfm.WindowAverage(5), 1),
+        (SeasonalWindowAverage(7, 2), sfm.SeasonalWindowAverage(7, 2), 1),
+        (SimpleExponentialSmoothing(0.1), sfm.SimpleExponentialSmoothing(0.1), 1),
+        (SimpleExponentialSmoothing(0.73), sfm.SimpleExponentialSmoothing(0.73), 1),
+    ],
+    ids=lambda m: getattr(m, "name", None) or repr(m),
+)
+def test_point_forecasts_match_statsforecast(ours, theirs, min_len):
+    for label, series in _all_sets():
+        series = [s for s in series if len(s) >= min_len]
+        values, indptr = _block(series)
+        res = ours.forecast_arrays(values, indptr, H)
+        expected = np.array([_sf(theirs, y, H)["mean"] for y in series])
+        np.testing.assert_allclose(res.mean, expected, rtol=1e-8, atol=1e-10, err_msg=label)
+        if res.fitted is not None and not isinstance(ours, (WindowAverage, SeasonalWindowAverage)):
+            fit = np.concatenate([_sf(theirs, y, H, fitted=True)["fitted"] for y in series])
+            np.testing.assert_allclose(res.fitted, fit, rtol=1e-8, atol=1e-10, err_msg=label)
+
+
+def _sf_sigmah(model, y, h):
+    out = _sf(model, y, h, level=[80])
+    z = 1.2815515655446004
+    return (out["mean"] - out["lo-80"]) / z
+
+
+@pytest.mark.parametrize(
+    "ours, theirs", [(Naive(), sfm.Naive()), (SeasonalNaive(7), sfm.SeasonalNaive(7)), (HistoricAverage(), sfm.HistoricAverage())]
+)
+def test_variances_match_statsforecast_intervals(ours, theirs):
+    series = [s for s in _synthetic(1) if len(s) > 7]
+    values, indptr = _block(series)
+    res = ours.forecast_arrays(values, indptr, 16)
+    sig = np.array([_sf_sigmah(theirs, y, 16) for y in series])
+    np.testing.assert_allclose(np.sqrt(res.var), sig, rtol=1e-9)
+
+
+@pytest.mark.parametrize("alpha", [0.05, 0.3, 0.9])
+def test_ses_variance_is_ets_ann(alpha):
+    series = [s for s in _synthetic(2) if len(s) > 2]
+    values, indptr = _block(series)
+    res = SimpleExponentialSmoothing(alpha).forecast_arrays(values, indptr, 12)
+    z = 1.959963984540054
+    for i, y in enumerate(series):
+        out = sfm.SimpleExponentialSmoothing(alpha).fit(y).predict(12, level=[95])
+        np.testing.assert_allclose(np.sqrt(res.var[i]), (out["mean"] - out["lo-95"]) / z, rtol=1e-9)
+
+
+# ---------------------------------------------------------------- optimised SES
+def _sesopt_check(series):
+    values, indptr = _block(series)
+    res = SimpleExponentialSmoothingOptimized().forecast_arrays(values, indptr, 3)
+    ok = 0
+    for i, y in enumerate(series):
+        a_sf = sf_ses.golden_section_ses(y, 0.01, 0.99)
+        s_sf = sf_ses.ses_sse(a_sf, y)
+        s_ours = ref.ses_sse(y, res.info["alpha"][i])
+        ok += s_ours <= s_sf * (1 + 1e-10) + 1e-12
+        np.testing.assert_allclose(res.mean[i], max(ref.ses_forecast(y, res.info["alpha"][i]), 0.0), rtol=1e-12)
+    return ok / len(series)
+
+
+def test_sesopt_sse_no_worse_than_statsforecast():
+    rng = np.random.default_rng(7)
+    series = _synthetic(3) + [np.cumsum(rng.normal(0, 1, 500)) + 50 for _ in range(30)]
+    series += [rng.gamma(0.3, 5, 300) * (rng.random(300) < 0.3) for _ in range(30)]
+    assert _sesopt_check(series) >= 0.95
+    for label, real in _all_sets()[1:]:
+        assert _sesopt_check([s for s in real if s.size > 1]) >= 0.95, label
+
+
+def test_ses_optimize_finds_grid_minimum():
+    rng = np.random.default_rng(11)
+    for _ in range(20):
+        y = np.cumsum(rng.normal(0, 1, 200)) + rng.normal(0, rng.uniform(0.1, 3), 200)
+        a, s = ks.ses_optimize(y, 0.01, 0.99)
+        assert 0.01 <= a <= 0.99
+        assert s <= ref.ses_opt_sse(list(y), 0.01, 0.99) * (1 + 1e-9)
+
+
+def test_golden_replica_is_statsforecasts():
+    rng = np.random.default_rng(5)
+    for n in [1, 2, 3, 10, 60, 300]:
+        y = rng.gamma(1.0, 4.0, n)
+        assert ks.ses_golden(y, 0.1, 0.3) == sf_ses.golden_section_ses(y, 0.1, 0.3)
+        assert ks.ses_golden(y, 0.01, 0.99) == ref.golden(list(y), 0.01, 0.99)
+
+
+# ---------------------------------------------------------------- fast vs slow twin
+EDGE = [0, 1, 2, 6, 7, 8, 13, 14, 15, 200]
+
+
+def _edge_series(seed=0):
+    rng = np.random.default_rng(seed)
+    out = [rng.poisson(3.0, n).astype(float) for n in EDGE]
+    out += [np.zeros(n) for n in (1, 5, 30)]
+    return out
+
+
+def test_twins_over_edge_lengths():
+    series = _edge_series()
+    values, indptr = _block(series)
+    m, w = 7, 2
+    cases = [
+        (Naive(), lambda y: ref.naive(y, H)),
+        (SeasonalNaive(m), lambda y: ref.seasonal_naive(y, m, H)),
+        (HistoricAverage(), lambda y: ref.historic_average(y, H)),
+        (SimpleExponentialSmoothing(0.2), lambda y: ref.ses(y, 0.2, H)),
+    ]
+    for model, slow in cases:
+        res = model.forecast_arrays(values, indptr, H)
+        for i, y in enumerate(series):
+            mean, var, fitted = slow(y)
+            np.testing.assert_allclose(res.mean[i], mean, rtol=1e-12, atol=1e-12, err_msg=f"{model.name} n={len(y)}")
+            np.testing.assert_allclose(res.var[i], var, rtol=1e-12, atol=1e-12, err_msg=f"{model.name} n={len(y)}")
+            np.testing.assert_allclose(res.fitted[indptr[i] : indptr[i + 1]], fitted, rtol=1e-12, atol=1e-12)
+            too_short = len(y) == 0 or (isinstance(model, SeasonalNaive) and len(y) < m)
+            assert res.status[i] == (STATUS_TOO_SHORT if too_short else STATUS_OK)
+    for model, (mm, ww) in [(WindowAverage(3), (1, 3)), (SeasonalWindowAverage(m, w), (m, w))]:
+        res = model.forecast_arrays(values, indptr, H)
+        assert res.var is None
+        for i, y in enumerate(series):
+            np.testing.assert_allclose(res.mean[i], ref.window_average(y, mm, ww, H), rtol=1e-12, err_msg=f"{model.name} n={len(y)}")
+            assert res.status[i] == (STATUS_TOO_SHORT if len(y) < mm * ww or len(y) == 0 else STATUS_OK)
+
+
+def test_sesopt_twin_over_edge_lengths():
+    series = _edge_series(1)
+    values, indptr = _block(series)
+    res = SimpleExponentialSmoothingOptimized().forecast_arrays(values, indptr, 2)
+    for i, y in enumerate(series):
+        if len(y) == 0:
+            assert res.status[i] == STATUS_TOO_SHORT and np.isnan(res.mean[i]).all()
+            continue
+        a = res.info["alpha"][i]
+        assert 0.01 <= a <= 0.99
+        assert ref.ses_sse(list(y), a) <= ref.ses_opt_sse(list(y), 0.01, 0.99) * (1 + 1e-9) + 1e-12
+
+
+# ---------------------------------------------------------------- common checks
+ALL = [
+    Naive(),
+    SeasonalNaive(7),
+    HistoricAverage(),
+    WindowAverage(4),
+    SeasonalWindowAverage(7, 2),
+    SimpleExponentialSmoothing(0.3),
+    SimpleExponentialSmoothingOptimized(),
+]
+
+
+@pytest.mark.parametrize("model", ALL, ids=lambda m: m.name)
+def test_split_invariance_no_mutation_determinism(model):
+    series = _edge_series(2) + _synthetic(4)
+    values, indptr = _block(series)
+    v0, i0 = values.copy(), indptr.copy()
+    whole = model.forecast_arrays(values, indptr, H)
+    again = model.forecast_arrays(values, indptr, H)
+    np.testing.assert_array_equal(values, v0)
+    np.testing.assert_array_equal(indptr, i0)
+    np.testing.assert_array_equal(whole.mean, again.mean)
+    # blocks given as slices of indptr (indptr[0] != 0) give bit-identical results
+    cut = len(series) // 3
+    parts = [model.forecast_arrays(values, indptr[a : b + 1], H) for a, b in [(0, cut), (cut, len(series))]]
+    np.testing.assert_array_equal(np.vstack([p.mean for p in parts]), whole.mean)
+    np.testing.assert_array_equal(np.concatenate([p.status for p in parts]), whole.status)
+    if whole.var is not None:
+        np.testing.assert_array_equal(np.vstack([p.var for p in parts]), whole.var)
+    if whole.fitted is not None:
+        second = parts[1].fitted[indptr[cut] :]
+        np.testing.assert_array_equal(second, whole.fitted[indptr[cut] :])
+    assert (whole.mean[whole.status == STATUS_OK] >= 0).all()
+
+
+@pytest.mark.parametrize("model", ALL, ids=lambda m: m.name)
+def test_empty_block_and_single_series(model):
+    res = model.forecast_arrays(np.empty(0), np.zeros(1, dtype=np.int64), 3)
+    assert res.mean.shape == (0, 3) and res.status.shape == (0,)
+    res = model.forecast_arrays(np.arange(30, dtype=float), np.array([0, 30]), 3)
+    assert res.mean.shape == (1, 3) and res.status[0] == STATUS_OK
+
+
+def test_bad_arguments():
+    v, ip = np.ones(10), np.array([0, 10])
+    for h in (0, -1, 2.5, True):
+        with pytest.raises(ParameterError):
+            Naive().forecast_arrays(v, ip, h)
+    with pytest.raises(ParameterError):
+        SimpleExponentialSmoothing(1.5).forecast_arrays(v, ip, 1)
+    with pytest.raises(ParameterError):
+        SeasonalNaive(0).forecast_arrays(v, ip, 1)
+    with pytest.raises(ParameterError):
+        WindowAverage(2).forecast_arrays(v, np.array([0, 11]), 1)
+    with pytest.raises(ParameterError):
+        Naive().forecast_arrays(v, np.array([0, 6, 4]), 1)
+
+
+def test_nonnegative_clipping():
+    y = np.array([5.0, 3.0, -2.0])
+    assert Naive().forecast_arrays(y, np.array([0, 3]), 1).mean[0, 0] == 0.0
+    assert Naive(nonnegative=False).forecast_arrays(y, np.array([0, 3]), 1).mean[0, 0] == -2.0
