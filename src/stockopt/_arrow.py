@@ -21,7 +21,13 @@ __all__ = ["to_table", "require_columns", "time_to_days", "days_to_time"]
 _DAY = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
 
 
-def to_table(data: Any, *, table: str = "input", columns: list[str] | None = None) -> pa.Table:
+def to_table(
+    data: Any,
+    *,
+    table: str = "input",
+    columns: list[str] | None = None,
+    dictionary_columns: list[str] | None = None,
+) -> pa.Table:
     """Return ``data`` as a :class:`pyarrow.Table` (zero-copy where the source allows it).
 
     Parameters
@@ -32,6 +38,9 @@ def to_table(data: Any, *, table: str = "input", columns: list[str] | None = Non
         The table's role, used in error messages (``"sales"``, ``"items"`` ...).
     columns : list of str, optional
         For Parquet paths, read only these columns.
+    dictionary_columns : list of str, optional
+        For Parquet paths, string columns to read dictionary-encoded (far less memory for the
+        repeated ids of long tables).
     """
     if isinstance(data, pa.Table):
         return data
@@ -40,7 +49,7 @@ def to_table(data: Any, *, table: str = "input", columns: list[str] | None = Non
     if isinstance(data, pa.RecordBatchReader):
         return data.read_all()
     if isinstance(data, (str, os.PathLike)):
-        return _read_parquet(Path(data), table=table, columns=columns)
+        return _read_parquet(Path(data), table=table, columns=columns, dictionary_columns=dictionary_columns)
     if hasattr(data, "__arrow_c_stream__"):
         return pa.table(data)
     if hasattr(data, "to_arrow") and callable(data.to_arrow):  # polars / duckdb without the protocol
@@ -59,15 +68,31 @@ def to_table(data: Any, *, table: str = "input", columns: list[str] | None = Non
     )
 
 
-def _read_parquet(path: Path, *, table: str, columns: list[str] | None) -> pa.Table:
+def parquet_schema(path: str | os.PathLike) -> pa.Schema:
+    """Arrow schema of a Parquet file or dataset directory, without reading the data."""
+    import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
+
+    p = Path(path)
+    return ds.dataset(p, format="parquet").schema if p.is_dir() else pq.read_schema(p)
+
+
+def _read_parquet(path: Path, *, table: str, columns: list[str] | None,
+                  dictionary_columns: list[str] | None) -> pa.Table:
     import pyarrow.dataset as ds
     import pyarrow.parquet as pq
 
     if not path.exists():
         raise EmptyInputError(f"{table}: no file or directory at {str(path)!r}", table=table)
+    schema = parquet_schema(path)
+    if columns is not None:
+        columns = [c for c in columns if c in schema.names]  # absent ones are reported by the caller
+    dict_cols = [c for c in (dictionary_columns or []) if c in schema.names
+                 and (pa.types.is_string(schema.field(c).type) or pa.types.is_large_string(schema.field(c).type))]
     if path.is_dir():
-        return ds.dataset(path, format="parquet").to_table(columns=columns)
-    return pq.read_table(path, columns=columns)
+        fmt = ds.ParquetFileFormat(read_options={"dictionary_columns": dict_cols})
+        return ds.dataset(path, format=fmt).to_table(columns=columns)
+    return pq.read_table(path, columns=columns, read_dictionary=dict_cols or None)
 
 
 def require_columns(tbl: pa.Table, names: dict[str, str], *, table: str) -> None:
@@ -141,11 +166,12 @@ def _to_numpy(col: pa.ChunkedArray | pa.Array, dtype: Any) -> np.ndarray:
         elif col.num_chunks == 0:
             return np.empty(0, dtype=dtype)
         else:
-            out = np.empty(len(col), dtype=dtype)
+            out = np.empty(len(col), dtype=dtype or col.type.to_pandas_dtype())
             pos = 0
             for chunk in col.chunks:
                 n = len(chunk)
                 out[pos : pos + n] = chunk.to_numpy(zero_copy_only=False)
                 pos += n
             return out
-    return np.asarray(col.to_numpy(zero_copy_only=False), dtype=dtype)
+    arr = col.to_numpy(zero_copy_only=False)
+    return arr if dtype is None else np.asarray(arr, dtype=dtype)

@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from stockopt._arrow import _to_numpy, days_to_time, require_columns, time_to_days, to_table
+from stockopt._arrow import _to_numpy, days_to_time, parquet_schema, require_columns, time_to_days, to_table
 from stockopt._kernels import _grouping
 from stockopt.errors import (
     ColumnTypeError,
@@ -281,7 +281,9 @@ def group_series(
     if fill_gaps not in _GAPS:
         raise ParameterError(f"fill_gaps must be one of {_GAPS}, got {fill_gaps!r}")
     wanted = [id_col, time_col, target_col, *extra_cols]
-    tbl = to_table(data, table=table, columns=wanted if isinstance(data, (str, os.PathLike)) else None)
+    from_path = isinstance(data, (str, os.PathLike))
+    tbl = to_table(data, table=table, columns=wanted if from_path else None,
+                   dictionary_columns=[id_col] if from_path else None)
     require_columns(tbl, {"id_col": id_col, "time_col": time_col, "target_col": target_col}, table=table)
     require_columns(tbl, {f"extra_cols[{i}]": c for i, c in enumerate(extra_cols)}, table=table)
     n = tbl.num_rows
@@ -294,6 +296,8 @@ def group_series(
         return id_arr[int(row)].as_py()
 
     codes, ids, id_is_dict = _encode_ids(id_arr, table=table, column=id_col)
+    if from_path:  # ids were read dictionary-encoded to save memory; give them back as the file has them
+        id_is_dict = pa.types.is_dictionary(parquet_schema(data).field(id_col).type)
 
     # --- time -----------------------------------------------------------------------------------
     time_arr = tbl.column(time_col)
@@ -347,12 +351,12 @@ def group_series(
 
     # --- order by (series, period) -------------------------------------------------------------
     n_series = len(ids)
-    counts = np.bincount(codes, minlength=n_series).astype(np.int64)
+    counts = _grouping.count_codes(codes, n_series)
     indptr = np.zeros(n_series + 1, dtype=np.int64)
     np.cumsum(counts, out=indptr[1:])
     perm = None
     if _grouping.first_unsorted(codes, t) >= 0:
-        perm = _sort_permutation(codes, t, n_series)
+        perm = _grouping.sort_permutation(codes, t, indptr)
         t = t[perm]
         y = y[perm]
         zero_copy = False
@@ -407,21 +411,16 @@ def group_series(
                          id_dictionary=id_is_dict, report=report)
 
 
-def _sort_permutation(codes: np.ndarray, t: np.ndarray, n_series: int) -> np.ndarray:
-    """Stable permutation by (code, period): counting sort when the period range is compact."""
-    t_min = int(t.min())
-    t_range = int(t.max()) - t_min + 1
-    if t_range <= max(4 * codes.shape[0], 1 << 16):
-        return _grouping.counting_sort_perm(codes, t, n_series, t_min, t_range)
-    return np.lexsort((t, codes)).astype(np.int64)
-
-
 def _first_null(arr: pa.ChunkedArray | pa.Array) -> int:
     return int(np.argmax(_to_numpy(pc.is_null(arr), np.bool_)))
 
 
 def _encode_ids(col: pa.ChunkedArray, *, table: str, column: str) -> tuple[np.ndarray, pa.Array, bool]:
-    """Dense series codes 0..k-1 in sorted-id order, the sorted unique ids, and whether ids were a dictionary."""
+    """Dense int32 series codes 0..k-1 in sorted-id order, the sorted unique ids, and whether ids were a dictionary.
+
+    int32 codes bound the number of series (not of rows) at 2^31 - 1 and halve the memory of the
+    largest temporary of grouping.
+    """
     typ = col.type
     is_dict = pa.types.is_dictionary(typ)
     value_type = typ.value_type if is_dict else typ
@@ -433,37 +432,33 @@ def _encode_ids(col: pa.ChunkedArray, *, table: str, column: str) -> tuple[np.nd
         row = _first_null(col)
         raise_error(NullValueError, "null series id", table=table, column=column, row=row,
                     expected="an id in every row")
-    enc = col.unify_dictionaries() if is_dict else pc.dictionary_encode(col)
-    if isinstance(enc, pa.ChunkedArray):
-        chunks = enc.chunks
-        dictionary = chunks[-1].dictionary if chunks else pa.array([], type=value_type)
-        indices = _to_numpy(pa.chunked_array([c.indices for c in chunks], type=chunks[0].indices.type)
-                            if chunks else pa.array([], type=pa.int32()), np.int64)
+    chunks = (col.chunks if is_dict else pc.dictionary_encode(col).chunks) if len(col) else []
+    # the sorted set of ids over every chunk's dictionary (small: one entry per series and chunk)
+    dicts: list[pa.Array] = []
+    for c in chunks:
+        if not any(c.dictionary is d or c.dictionary.equals(d) for d in dicts[-1:]):
+            dicts.append(c.dictionary)
+    if dicts:
+        uniq = pc.unique(pa.concat_arrays(dicts))
     else:
-        dictionary, indices = enc.dictionary, np.asarray(enc.indices.to_numpy(zero_copy_only=False), np.int64)
-    if pa.types.is_string_view(dictionary.type):
-        dictionary = dictionary.cast(pa.string())
-    order = np.asarray(pc.sort_indices(dictionary).to_numpy(), dtype=np.int64)
-    rank = np.empty(order.shape[0], dtype=np.int64)
-    rank[order] = np.arange(order.shape[0], dtype=np.int64)
-    codes = rank[indices]
-    ids = dictionary.take(pa.array(order))
-    # dictionaries may carry unused or repeated entries: merge them so each id is one series
-    used = np.bincount(codes, minlength=len(ids)) > 0
-    if len(ids) > 1:
-        same_as_prev = np.concatenate(([False], _to_numpy(pc.equal(ids[1:], ids[:-1]), np.bool_)))
-    else:
-        same_as_prev = np.zeros(len(ids), dtype=bool)
-    if not used.all() or same_as_prev.any():
-        new_of_old = np.cumsum(~same_as_prev) - 1
-        codes = new_of_old[codes]
-        ids = ids.filter(pa.array(~same_as_prev))
-        used = np.bincount(codes, minlength=len(ids)) > 0
-        if not used.all():
-            remap = np.cumsum(used) - 1
-            codes = remap[codes]
-            ids = ids.filter(pa.array(used))
-    return np.ascontiguousarray(codes, dtype=np.int64), ids, is_dict
+        uniq = pa.array([], type=value_type)
+    if pa.types.is_string_view(uniq.type):
+        uniq = uniq.cast(pa.string())
+    ids = uniq.take(pc.sort_indices(uniq))
+    # codes written chunk by chunk through each chunk's small dictionary -> id map (no big copies)
+    codes = np.empty(len(col), dtype=np.int32)
+    pos = 0
+    for c in chunks:
+        to_id = pc.index_in(c.dictionary.cast(ids.type), value_set=ids).to_numpy(zero_copy_only=False)
+        k = len(c)
+        codes[pos : pos + k] = to_id.astype(np.int32)[c.indices.to_numpy(zero_copy_only=False)]
+        pos += k
+    used = _grouping.count_codes(codes, len(ids)) > 0
+    if not used.all():  # dictionaries may carry entries no row uses
+        remap = (np.cumsum(used) - 1).astype(np.int32)
+        codes = remap[codes]
+        ids = ids.filter(pa.array(used))
+    return np.ascontiguousarray(codes, dtype=np.int32), ids, is_dict
 
 
 def _target_to_numpy(col: pa.ChunkedArray) -> tuple[np.ndarray, bool]:

@@ -15,7 +15,7 @@ ctypedef cnp.int64_t i64
 ctypedef cnp.int32_t i32
 
 
-def first_unsorted(const i64[::1] codes, const i64[::1] t):
+def first_unsorted(const i32[::1] codes, const i64[::1] t):
     """Index j of the first row breaking the (code, t) strictly increasing order, or -1.
 
     Rows are in order when codes never decrease and, within one code, ``t`` strictly increases.
@@ -30,36 +30,107 @@ def first_unsorted(const i64[::1] codes, const i64[::1] t):
     return found
 
 
-def counting_sort_perm(const i64[::1] codes, const i64[::1] t, i64 n_codes, i64 t_min, i64 t_range):
-    """Stable permutation ordering rows by (code, t): two counting-sort passes (LSD radix).
+def count_codes(const i32[::1] codes, Py_ssize_t n_codes):
+    """Rows per code (like ``np.bincount`` without its int64 copy of the codes)."""
+    out_np = np.zeros(n_codes, dtype=np.int64)
+    cdef i64[::1] out = out_np
+    cdef Py_ssize_t j
+    with nogil:
+        for j in range(codes.shape[0]):
+            out[codes[j]] += 1
+    return out_np
 
-    First rows are ordered by ``t`` (bucket ``t - t_min`` among ``t_range`` buckets), then stably by
-    ``code``; the result sorts by code then t, keeping input order among equal pairs.  O(n + buckets).
+
+cdef void _merge_sort_pairs(i64* key, i64* idx, i64* key_tmp, i64* idx_tmp, i64 n) noexcept nogil:
+    """Stable bottom-up merge sort of (key, idx) pairs by key, in place, with scratch buffers."""
+    cdef i64 width = 1, lo, mid, hi, a, b, k
+    cdef i64* src_k = key
+    cdef i64* src_i = idx
+    cdef i64* dst_k = key_tmp
+    cdef i64* dst_i = idx_tmp
+    cdef i64* swap
+    while width < n:
+        lo = 0
+        while lo < n:
+            mid = lo + width if lo + width < n else n
+            hi = lo + 2 * width if lo + 2 * width < n else n
+            a = lo
+            b = mid
+            k = lo
+            while a < mid and b < hi:
+                if src_k[b] < src_k[a]:
+                    dst_k[k] = src_k[b]
+                    dst_i[k] = src_i[b]
+                    b += 1
+                else:
+                    dst_k[k] = src_k[a]
+                    dst_i[k] = src_i[a]
+                    a += 1
+                k += 1
+            while a < mid:
+                dst_k[k] = src_k[a]
+                dst_i[k] = src_i[a]
+                a += 1
+                k += 1
+            while b < hi:
+                dst_k[k] = src_k[b]
+                dst_i[k] = src_i[b]
+                b += 1
+                k += 1
+            lo = hi
+        swap = src_k
+        src_k = dst_k
+        dst_k = swap
+        swap = src_i
+        src_i = dst_i
+        dst_i = swap
+        width *= 2
+    if src_k != key:
+        for k in range(n):
+            key[k] = src_k[k]
+            idx[k] = src_i[k]
+
+
+def sort_permutation(const i32[::1] codes, const i64[::1] t, const i64[::1] indptr):
+    """Stable permutation ordering rows by (code, t).
+
+    One counting-sort pass by code (``indptr`` gives each code's offset), then each series whose
+    periods are not already increasing is merge-sorted by period in small scratch buffers.  Memory:
+    the permutation plus buffers the size of the longest series.
     """
     cdef Py_ssize_t n = codes.shape[0], j
-    cdef i64 k, acc, c
+    cdef Py_ssize_t n_codes = indptr.shape[0] - 1, g
+    cdef i64 a, b, k, L, max_len = 0
     perm_np = np.empty(n, dtype=np.int64)
-    tmp_np = np.empty(n, dtype=np.int64)
-    cnt_t_np = np.zeros(t_range + 1, dtype=np.int64)
-    cnt_c_np = np.zeros(n_codes + 1, dtype=np.int64)
-    cdef i64[::1] perm = perm_np, tmp = tmp_np, cnt_t = cnt_t_np, cnt_c = cnt_c_np
+    pos_np = np.array(indptr[:n_codes], dtype=np.int64, copy=True)
+    cdef i64[::1] perm = perm_np, pos = pos_np
+    for g in range(n_codes):
+        if indptr[g + 1] - indptr[g] > max_len:
+            max_len = indptr[g + 1] - indptr[g]
+    buf_np = np.empty((4, max(max_len, 1)), dtype=np.int64)
+    cdef i64[:, ::1] buf = buf_np
+    cdef bint ordered
     with nogil:
         for j in range(n):
-            cnt_t[t[j] - t_min + 1] += 1
-        for k in range(t_range):
-            cnt_t[k + 1] += cnt_t[k]
-        for j in range(n):
-            k = t[j] - t_min
-            tmp[cnt_t[k]] = j
-            cnt_t[k] += 1
-        for j in range(n):
-            cnt_c[codes[j] + 1] += 1
-        for k in range(n_codes):
-            cnt_c[k + 1] += cnt_c[k]
-        for j in range(n):
-            c = codes[tmp[j]]
-            perm[cnt_c[c]] = tmp[j]
-            cnt_c[c] += 1
+            perm[pos[codes[j]]] = j
+            pos[codes[j]] += 1
+        for g in range(n_codes):
+            a = indptr[g]
+            b = indptr[g + 1]
+            ordered = True
+            for k in range(a + 1, b):
+                if t[perm[k]] <= t[perm[k - 1]]:
+                    ordered = False
+                    break
+            if ordered:
+                continue
+            L = b - a
+            for k in range(L):
+                buf[0, k] = t[perm[a + k]]
+                buf[1, k] = perm[a + k]
+            _merge_sort_pairs(&buf[0, 0], &buf[1, 0], &buf[2, 0], &buf[3, 0], L)
+            for k in range(L):
+                perm[a + k] = buf[1, k]
     return perm_np
 
 

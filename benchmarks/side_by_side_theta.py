@@ -1,0 +1,112 @@
+"""Side-by-side timing of the Theta family against statsforecast 2.1.1 (same data, same process).
+
+``cases(n_series, length)`` returns ``(label, ours, peer)`` closures over prepared data: ``ours``
+runs one stockopt model over all series in one call, ``peer`` runs
+``StatsForecast(models=[...], freq="D", n_jobs=1).forecast(df=..., h=28)`` on the same series.
+
+Run by hand: ``PYTHONPATH=src .venv/bin/python benchmarks/side_by_side_theta.py 100 730``.
+"""
+
+from __future__ import annotations
+
+import resource
+import sys
+import time
+import warnings
+from typing import Callable
+
+import numpy as np
+
+H = 28
+SEASON = 7
+
+
+def _data(n_series: int, length: int) -> tuple[np.ndarray, np.ndarray, object]:
+    """Grouped arrays and the pandas frame statsforecast wants, from the same daily series."""
+    import pandas as pd
+
+    try:
+        from stockopt.datasets import synthetic_retail
+
+        table = synthetic_retail(n_series, length, seed=0)
+        ids = table.column("unique_id").to_numpy(zero_copy_only=False)
+        ds = table.column("ds").to_numpy(zero_copy_only=False)
+        y = np.ascontiguousarray(table.column("y").to_numpy(), dtype=np.float64)
+    except ImportError:  # private generator: weekly pattern, Poisson noise, a few slow movers
+        rng = np.random.default_rng(0)
+        t = np.arange(length)
+        rows = []
+        for _ in range(n_series):
+            level = rng.gamma(1.5, 6.0)
+            week = 1 + rng.uniform(0, 0.5) * np.sin(2 * np.pi * t / 7 + rng.uniform(0, 6.3))
+            rows.append(rng.poisson(level * week).astype(float))
+        y = np.concatenate(rows)
+        ids = np.repeat([f"s{i:06d}" for i in range(n_series)], length)
+        ds = np.tile(np.datetime64("2023-01-02") + np.arange(length), n_series)
+    cuts = np.flatnonzero(ids[1:] != ids[:-1]) + 1
+    indptr = np.r_[0, cuts, len(y)].astype(np.int64)
+    df = pd.DataFrame({"unique_id": ids, "ds": pd.to_datetime(ds), "y": y})
+    return y, indptr, df
+
+
+def cases(n_series: int, length: int) -> list[tuple[str, Callable[[], object], Callable[[], object]]]:
+    """(label, ours, peer) for AutoTheta and the four fixed variants at horizon 28, season 7."""
+    from statsforecast import StatsForecast
+    from statsforecast import models as sfm
+
+    from stockopt.models import theta as ours_mod
+
+    values, indptr, df = _data(n_series, length)
+    pairs = [
+        ("AutoTheta", ours_mod.AutoTheta(SEASON), sfm.AutoTheta(season_length=SEASON)),
+        ("Theta", ours_mod.Theta(SEASON), sfm.Theta(season_length=SEASON)),
+        ("OptimizedTheta", ours_mod.OptimizedTheta(SEASON), sfm.OptimizedTheta(season_length=SEASON)),
+        ("DynamicTheta", ours_mod.DynamicTheta(SEASON), sfm.DynamicTheta(season_length=SEASON)),
+        ("DynamicOptimizedTheta", ours_mod.DynamicOptimizedTheta(SEASON),
+         sfm.DynamicOptimizedTheta(season_length=SEASON)),
+    ]
+    out = []
+    for name, ours, peer in pairs:
+        def run_ours(model=ours) -> object:
+            return model.forecast_arrays(values, indptr, H)
+
+        def run_peer(model=peer) -> object:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                return StatsForecast(models=[model], freq="D", n_jobs=1).forecast(df=df, h=H)
+
+        out.append((f"{name} h={H}", run_ours, run_peer))
+    return out
+
+
+def _best(fn: Callable[[], object], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def main(argv: list[str]) -> None:
+    n_series = int(argv[1]) if len(argv) > 1 else 100
+    length = int(argv[2]) if len(argv) > 2 else 730
+    t0 = time.perf_counter()
+    from stockopt.models.theta import AutoTheta
+
+    AutoTheta(SEASON).forecast_arrays(np.arange(40.0), np.array([0, 40]), 3)
+    print(f"stockopt theta warm-up (numba load/compile): {time.perf_counter() - t0:.2f} s")
+    print(f"{n_series} series x {length} days, h={H}, season {SEASON}, one thread")
+    for label, ours, peer in cases(n_series, length):
+        ours()
+        peer()
+        t_ours = _best(ours, 5)
+        t_peer = _best(peer, 1 if n_series * length > 20_000 else 3)
+        print(f"{label:32s} ours {t_ours:9.4f} s ({n_series / t_ours:10.1f} series/s)   "
+              f"statsforecast {t_peer:9.3f} s ({n_series / t_peer:8.1f} series/s)   ratio {t_peer / t_ours:8.1f}x")
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"peak RSS {rss:.0f} MB")
+
+
+if __name__ == "__main__":
+    main(sys.argv)
