@@ -170,6 +170,22 @@ def test_golden_replica_is_statsforecasts():
         assert ks.ses_golden(y, 0.01, 0.99) == ref.golden(list(y), 0.01, 0.99)
 
 
+def test_golden_many_equals_one_at_a_time():
+    rng = np.random.default_rng(8)
+    lens = np.r_[[0, 1, 2, 3, 15, 16, 17], rng.integers(0, 300, 60)].astype(np.int64)
+    series = [rng.poisson(rng.gamma(1.0, 3.0), n).astype(float) for n in lens]
+    series[3] = np.full(3, 2.0)  # flat: ties end the search at once
+    data = np.concatenate(series)
+    starts = np.r_[0, np.cumsum(lens)[:-1]].astype(np.int64)
+    out = np.empty(len(series))
+    ks.golden_many(data, starts, lens, 0.1, 0.3, out)
+    expected = [ks.ses_golden(s, 0.1, 0.3) if len(s) else 0.2 for s in series]
+    np.testing.assert_array_equal(out, expected)
+    for s, a in zip(series, out):
+        if len(s):
+            assert a == sf_ses.golden_section_ses(s, 0.1, 0.3)
+
+
 # ---------------------------------------------------------------- fast vs slow twin
 EDGE = [0, 1, 2, 6, 7, 8, 13, 14, 15, 200]
 

@@ -33,6 +33,8 @@ _GR = (math.sqrt(5.0) + 1.0) / 2.0
 _GRID_N = 8
 #: below this many points :func:`ses_optimize` runs the golden section instead
 SMALL_N = 16
+#: Newton stops once its next step would lower the SSE by less than this fraction
+_REL_GAIN = 1e-14
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -92,6 +94,20 @@ def ses_golden(x, lower, upper):  # pragma: no cover - compiled
 
 
 @numba.njit(**NUMBA_OPTS)
+def _grid(lower, upper, out):  # pragma: no cover - compiled
+    """``_GRID_N`` alphas spaced geometrically from ``lower`` to ``upper`` (the SSE changes fastest
+    at small alpha), or evenly when ``lower`` is 0."""
+    for k in range(_GRID_N):
+        t = k / (_GRID_N - 1)
+        if lower > 0.0:
+            out[k] = lower * (upper / lower) ** t
+        else:
+            out[k] = lower + t * (upper - lower)
+    out[0] = lower
+    out[_GRID_N - 1] = upper
+
+
+@numba.njit(**NUMBA_OPTS)
 def _sse_grid(x, alphas, out):  # pragma: no cover - compiled
     """SSE at ``_GRID_N`` alphas in one pass (independent chains run side by side)."""
     n = x.shape[0]
@@ -138,10 +154,13 @@ def _sse_d012(x, alpha):  # pragma: no cover - compiled
 def ses_optimize(x, lower, upper):  # pragma: no cover - compiled
     """Alpha in ``[lower, upper]`` minimising the in-sample SSE of SES, and that SSE.
 
-    A grid of ``_GRID_N`` alphas (one pass over the data) picks the best basin; a safeguarded Newton
-    iteration on ``dSSE/dalpha`` (bisection whenever the step leaves the bracket or the curvature is
-    not positive) then converges to ``|step| < 1e-10``.  The best point ever evaluated is returned,
-    so the result is never worse than the best grid point.
+    A geometric grid of ``_GRID_N`` alphas (one pass over the data) picks the best basin; from the
+    vertex of the parabola through its best three points, a safeguarded Newton iteration on
+    ``dSSE/dalpha`` (bisection whenever the step leaves the bracket or the curvature is not
+    positive) runs until the next step would lower the SSE by less than ``_REL_GAIN`` relative, or
+    moves alpha by less than 1e-10.  The best point ever evaluated is returned, so the result is
+    never worse than the best grid point.  Series shorter than :data:`SMALL_N` use
+    :func:`ses_golden` instead.
     """
     n = x.shape[0]
     if n < SMALL_N:
@@ -152,10 +171,7 @@ def ses_optimize(x, lower, upper):  # pragma: no cover - compiled
         return a, ses_sse(x, a)
     alphas = np.empty(_GRID_N)
     sse = np.empty(_GRID_N)
-    step = (upper - lower) / (_GRID_N - 1)
-    for k in range(_GRID_N):
-        alphas[k] = lower + k * step
-    alphas[_GRID_N - 1] = upper
+    _grid(lower, upper, alphas)
     _sse_grid(x, alphas, sse)
     kb = 0
     for k in range(1, _GRID_N):
@@ -168,12 +184,15 @@ def ses_optimize(x, lower, upper):  # pragma: no cover - compiled
     # start from the vertex of the parabola through the best grid point and its neighbours
     xk = best_a
     if 0 < kb < _GRID_N - 1:
-        s_l = sse[kb - 1]
-        s_r = sse[kb + 1]
-        den = s_l - 2.0 * best_s + s_r
-        if den > 0.0:
-            xk = best_a + 0.5 * step * (s_l - s_r) / den
-            if xk <= a or xk >= b:
+        x0 = alphas[kb - 1]
+        x2 = alphas[kb + 1]
+        d0 = best_a - x0
+        d2 = best_a - x2
+        num = d0 * d0 * (best_s - sse[kb + 1]) - d2 * d2 * (best_s - sse[kb - 1])
+        den = d0 * (best_s - sse[kb + 1]) - d2 * (best_s - sse[kb - 1])
+        if den != 0.0:
+            xk = best_a - 0.5 * num / den
+            if not (a < xk < b):
                 xk = best_a
     for _ in range(60):
         s0, s1, s2 = _sse_d012(x, xk)
@@ -186,11 +205,14 @@ def ses_optimize(x, lower, upper):  # pragma: no cover - compiled
             a = xk
         else:
             break
-        if s2 > 0.0:
+        newton = s2 > 0.0
+        if newton:
             nxt = xk - s1 / s2
-        else:
-            nxt = 0.5 * (a + b)
-        if nxt <= a or nxt >= b:
+            newton = a < nxt < b
+            # converged: the Newton step would lower the SSE by a negligible relative amount
+            if newton and 0.5 * s1 * s1 / s2 <= _REL_GAIN * s0:
+                break
+        if not newton:
             nxt = 0.5 * (a + b)
         if abs(nxt - xk) < 1e-10 or (b - a) < 1e-10:
             break
@@ -255,3 +277,132 @@ def ses_block(values, indptr, alphas, optimize, lower, upper, h, mean, var, fitt
             mean[i, k] = fc
             var[i, k] = sigma2 * (1.0 + k * alpha * alpha)
         status[i] = 0
+
+
+# ---------------------------------------------------------------- many series in lock-step
+#: number of series whose golden-section searches run side by side (independent dependency chains
+#: that the CPU overlaps and LLVM may put in SIMD registers; results do not depend on it)
+LANES = 16
+
+
+@numba.njit(**NUMBA_OPTS)
+def _sse_lanes(X, lens, alpha, out):  # pragma: no cover - compiled
+    """SSE of SES for ``LANES`` series stored interleaved (row i = i-th point of every lane).
+
+    Lane ``l`` holds ``lens[l]`` points (zero padded below); the operations per lane are exactly
+    those of :func:`ses_sse`, so each result is bit-identical to it.
+    """
+    n = X.shape[0]
+    L = X.shape[1]
+    f = np.empty(L)
+    s = np.zeros(L)
+    c = np.empty(L)
+    for lane in range(L):
+        f[lane] = X[0, lane]
+        c[lane] = 1.0 - alpha[lane]
+    for i in range(1, n):
+        for lane in range(L):
+            fl = alpha[lane] * X[i - 1, lane] + c[lane] * f[lane]
+            f[lane] = fl
+            e = X[i, lane] - fl
+            s[lane] += e * e if i < lens[lane] else 0.0
+    for lane in range(L):
+        out[lane] = s[lane]
+
+
+@numba.njit(**NUMBA_OPTS)
+def golden_many(data, starts, lens, lower, upper, alpha_out):  # pragma: no cover - compiled
+    """:func:`ses_golden` for many series at once: series j is ``data[starts[j]:starts[j]+lens[j]]``.
+
+    Series are taken by decreasing length in groups of :data:`LANES`, copied interleaved, and their
+    golden-section searches advance in lock-step (one pass over the group's rows per step).  Every
+    search makes exactly the comparisons and evaluations of :func:`ses_golden`, so ``alpha_out[j]``
+    equals ``ses_golden(series_j, lower, upper)`` bit for bit, whatever the grouping.
+    """
+    m = starts.shape[0]
+    if m == 0:
+        return
+    order = np.argsort(-lens, kind="mergesort")
+    L = LANES
+    n_max = 0
+    for j in range(m):
+        n_max = max(n_max, lens[j])
+    X = np.zeros((max(n_max, 1), L))
+    glens = np.zeros(L, dtype=np.int64)
+    a = np.empty(L)
+    b = np.empty(L)
+    c = np.empty(L)
+    d = np.empty(L)
+    fc = np.empty(L)
+    fd = np.empty(L)
+    at = np.empty(L)
+    res = np.empty(L)
+    use_c = np.zeros(L, dtype=np.bool_)
+    done = np.zeros(L, dtype=np.bool_)
+    for g0 in range(0, m, L):
+        g1 = min(g0 + L, m)
+        rows = lens[order[g0]]
+        if rows < 1:
+            rows = 1
+        for lane in range(L):
+            if g0 + lane < g1:
+                j = order[g0 + lane]
+                nl = lens[j]
+                s0 = starts[j]
+                for i in range(nl):
+                    X[i, lane] = data[s0 + i]
+                for i in range(nl, rows):
+                    X[i, lane] = 0.0
+                glens[lane] = nl
+            else:
+                for i in range(rows):
+                    X[i, lane] = 0.0
+                glens[lane] = 0
+            a[lane] = lower
+            b[lane] = upper
+            c[lane] = upper - (upper - lower) / _GR
+            d[lane] = lower + (upper - lower) / _GR
+            done[lane] = False
+        Xg = X[:rows]
+        _sse_lanes(Xg, glens, c, fc)
+        _sse_lanes(Xg, glens, d, fd)
+        while True:
+            active = 0
+            for lane in range(L):
+                if done[lane]:
+                    at[lane] = 0.5
+                    continue
+                if not (abs(b[lane] - a[lane]) >= 1e-12):
+                    done[lane] = True
+                    at[lane] = 0.5
+                    continue
+                if fc[lane] < fd[lane]:
+                    b[lane] = d[lane]
+                    d[lane] = c[lane]
+                    fd[lane] = fc[lane]
+                    c[lane] = b[lane] - (b[lane] - a[lane]) / _GR
+                    at[lane] = c[lane]
+                    use_c[lane] = True
+                    active += 1
+                elif fd[lane] < fc[lane]:
+                    a[lane] = c[lane]
+                    c[lane] = d[lane]
+                    fc[lane] = fd[lane]
+                    d[lane] = a[lane] + (b[lane] - a[lane]) / _GR
+                    at[lane] = d[lane]
+                    use_c[lane] = False
+                    active += 1
+                else:
+                    done[lane] = True
+                    at[lane] = 0.5
+            if active == 0:
+                break
+            _sse_lanes(Xg, glens, at, res)
+            for lane in range(L):
+                if not done[lane]:
+                    if use_c[lane]:
+                        fc[lane] = res[lane]
+                    else:
+                        fd[lane] = res[lane]
+        for lane in range(g1 - g0):
+            alpha_out[order[g0 + lane]] = (b[lane] + a[lane]) / 2.0

@@ -1,0 +1,389 @@
+"""Intermittent-demand kernels (numba): Croston (classic, optimised, SBA), TSB, ADIDA, IMAPA.
+
+Point forecasts follow statsforecast's definitions (same smoothing constants, same initialisation,
+same golden-section search for ADIDA / IMAPA), so the numbers agree with it.
+
+Each kernel also writes the moments of a per-period demand distribution consistent with its mean
+forecast ``m``.  Demand in a period is modelled as a Bernoulli occurrence times a size
+(compound Bernoulli; Croston 1972, Syntetos & Boylan 2005): ``D = B * Z`` with ``P(B = 1) = p`` and
+``E[Z] = mu_z``, ``Var[Z] = s_z^2``.  Then ``E[D] = p mu_z`` and
+
+    Var[D] = p * s_z^2 + p * (1 - p) * mu_z^2.
+
+``p`` is the model's own occurrence estimate (``1 / smoothed interval`` for Croston, the smoothed
+probability for TSB, ``1 / mean interval`` for ADIDA / IMAPA), ``mu_z = m / p`` so that the mean
+is the forecast, and ``s_z^2`` the sample variance (ddof 1) of the non-zero demands (0 with fewer
+than two).  ``var`` is the variance of the forecast error ``D - m``: ``Var[D]`` plus the sampling
+variance of the smoothed estimate ``m``.  An exponentially weighted mean with constant ``a`` of
+i.i.d. values has variance ``a / (2 - a)`` times theirs; the delta method carries this to
+``m = z / q`` (Croston: ``m^2 (c_z s_z^2 / z^2 + c_q s_q^2 / q^2)``, ``s_q^2`` the sample variance of
+the intervals), ``m = p z`` (TSB: ``m^2 (c_p (1 - p) / p + c_z s_z^2 / z^2)``) and ``m = S / k``
+(ADIDA: ``c_a Var[D] / k``; IMAPA averages this over its levels), with ``c_x = a_x / (2 - a_x)``.
+The API matches a negative binomial to (m, var) (Poisson when var <= m), as in Snyder, Ord &
+Beaumont (2012, IJF 28(2)) and Kolassa (2016, IJF 32(3)).
+
+References
+----------
+Croston, J. D. (1972). Forecasting and stock control for intermittent demands. ORQ 23(3).
+Syntetos, A. A. & Boylan, J. E. (2005). The accuracy of intermittent demand estimates. IJF 21(2).
+Teunter, R. H., Syntetos, A. A. & Babai, M. Z. (2011). Intermittent demand: linking forecasting to
+inventory obsolescence. EJOR 214(3).
+Nikolopoulos, K. et al. (2011). An aggregate-disaggregate intermittent demand approach (ADIDA).
+JORS 62(3).
+Petropoulos, F. & Kourentzes, N. (2015). Forecast combinations for intermittent demand. JORS 66(6).
+"""
+
+from __future__ import annotations
+
+import numba
+import numpy as np
+
+from stockopt._config import NUMBA_OPTS
+from stockopt._kernels.smoothing import golden_many, ses_last, ses_optimize
+
+CROSTON_CLASSIC = 0
+CROSTON_OPTIMIZED = 1
+CROSTON_SBA = 2
+
+
+@numba.njit(**NUMBA_OPTS)
+def _split(x, sizes, gaps):  # pragma: no cover - compiled
+    """Copy the non-zero demands and the intervals between them; return their count."""
+    nd = 0
+    prev = 0
+    for t in range(x.shape[0]):
+        v = x[t]
+        if v != 0.0:
+            sizes[nd] = v
+            gaps[nd] = t + 1 - prev
+            prev = t + 1
+            nd += 1
+    return nd
+
+
+@numba.njit(**NUMBA_OPTS)
+def _size_var(sizes, nd):  # pragma: no cover - compiled
+    if nd < 2:
+        return 0.0
+    s = 0.0
+    for j in range(nd):
+        s += sizes[j]
+    mu = s / nd
+    ss = 0.0
+    for j in range(nd):
+        d = sizes[j] - mu
+        ss += d * d
+    return ss / (nd - 1)
+
+
+@numba.njit(**NUMBA_OPTS)
+def compound_var(m, p, size_var):  # pragma: no cover - compiled
+    """Variance of Bernoulli(p) x size with mean ``m`` and size variance ``size_var``."""
+    if not (m > 0.0) or not (p > 0.0):
+        return 0.0
+    if p > 1.0:
+        p = 1.0
+    mu_z = m / p
+    return p * size_var + p * (1.0 - p) * mu_z * mu_z
+
+
+@numba.njit(**NUMBA_OPTS)
+def _fill(mean, var, i, h, m, v):  # pragma: no cover - compiled
+    for k in range(h):
+        mean[i, k] = m
+        var[i, k] = v
+
+
+@numba.njit(**NUMBA_OPTS)
+def _expand_levels(x, sizes, nd, alpha, levels_out):  # pragma: no cover - compiled
+    """statsforecast's ``expand_fitted_demand``: the SES level of the sizes in force at each time."""
+    c = 1.0 - alpha
+    n = x.shape[0]
+    levels_out[0] = np.nan
+    j = 0
+    lev = 0.0
+    for t in range(1, n):
+        v = x[t - 1]
+        if v > 0.0:
+            if j == 0:
+                lev = v if nd == 1 else alpha * v + c * v
+            else:
+                lev = alpha * v + c * lev
+            j += 1
+            levels_out[t] = lev
+        elif j > 0:
+            levels_out[t] = levels_out[t - 1]
+        else:
+            levels_out[t] = v
+
+
+@numba.njit(**NUMBA_OPTS)
+def croston_block(values, indptr, variant, h, mean, var, fitted, want_fitted, p_out, alpha_out, status):  # pragma: no cover
+    """Croston's method over a block (``variant``: 0 classic, 1 optimised, 2 SBA).
+
+    Classic and SBA smooth sizes and intervals with alpha = 0.1; the optimised variant picks each
+    alpha in [0.1, 0.3] by in-sample SSE.  SBA multiplies by 0.95 (= 1 - alpha / 2).  A series with
+    no demand forecasts its last value (0).  ``alpha_out`` has two columns (sizes, intervals).
+    """
+    n_series = indptr.shape[0] - 1
+    max_n = 0
+    for i in range(n_series):
+        max_n = max(max_n, indptr[i + 1] - indptr[i])
+    sizes = np.empty(max_n)
+    gaps = np.empty(max_n)
+    dlev = np.empty(max_n)
+    for i in range(n_series):
+        start = indptr[i]
+        end = indptr[i + 1]
+        n = end - start
+        if n == 0:
+            _fill(mean, var, i, h, np.nan, np.nan)
+            p_out[i] = np.nan
+            alpha_out[i, 0] = np.nan
+            alpha_out[i, 1] = np.nan
+            status[i] = 2
+            continue
+        x = values[start:end]
+        nd = _split(x, sizes, gaps)
+        if nd == 0:
+            _fill(mean, var, i, h, x[n - 1], 0.0)
+            p_out[i] = 0.0
+            alpha_out[i, 0] = np.nan
+            alpha_out[i, 1] = np.nan
+            if want_fitted:
+                fitted[start] = np.nan
+                for t in range(1, n):
+                    fitted[start + t] = x[t - 1]
+            status[i] = 0
+            continue
+        d = sizes[:nd]
+        q = gaps[:nd]
+        if variant == CROSTON_OPTIMIZED:
+            a_d, _ = ses_optimize(d, 0.1, 0.3)
+            a_q, _ = ses_optimize(q, 0.1, 0.3)
+        else:
+            a_d = 0.1
+            a_q = 0.1
+        alpha_out[i, 0] = a_d
+        alpha_out[i, 1] = a_q
+        ydp = ses_last(d, a_d)
+        yip = ses_last(q, a_q)
+        m = ydp / yip if yip != 0.0 else ydp
+        if variant == CROSTON_SBA:
+            m *= 0.95
+        p = 1.0 / yip if yip >= 1.0 else 1.0
+        p_out[i] = p
+        sv = _size_var(sizes, nd)
+        # sampling error of the smoothed size and interval (delta method on m = z / q)
+        est = 0.0
+        if ydp > 0.0:
+            est += a_d / (2.0 - a_d) * sv / (ydp * ydp)
+        if yip > 0.0:
+            est += a_q / (2.0 - a_q) * _size_var(gaps, nd) / (yip * yip)
+        _fill(mean, var, i, h, m, compound_var(m, p, sv) + m * m * est)
+        if want_fitted:
+            # statsforecast's expand_fitted_demand / expand_fitted_intervals, divided
+            _expand_levels(x, d, nd, a_d, dlev)
+            c = 1.0 - a_q
+            fitted[start] = np.nan
+            j = 0
+            lev = 0.0
+            cur = 1.0
+            for t in range(1, n):
+                v = x[t - 1]
+                if v != 0.0:
+                    g = q[j]
+                    if j == 0:
+                        lev = g if nd == 1 else a_q * g + c * g
+                    else:
+                        lev = a_q * g + c * lev
+                    j += 1
+                    cur = lev if lev != 0.0 else 1.0
+                f = dlev[t] / cur
+                if variant == CROSTON_SBA:
+                    f *= 0.95
+                fitted[start + t] = f
+        status[i] = 0
+
+
+@numba.njit(**NUMBA_OPTS)
+def tsb_block(values, indptr, alpha_d, alpha_p, h, mean, var, fitted, want_fitted, p_out, status):  # pragma: no cover
+    """Teunter-Syntetos-Babai: SES of the demand sizes (``alpha_d``, updated only at demands) times
+    SES of the occurrence indicator (``alpha_p``, updated every period).  Per-series alphas."""
+    n_series = indptr.shape[0] - 1
+    max_n = 0
+    for i in range(n_series):
+        max_n = max(max_n, indptr[i + 1] - indptr[i])
+    sizes = np.empty(max_n)
+    gaps = np.empty(max_n)
+    dlev = np.empty(max_n)
+    for i in range(n_series):
+        start = indptr[i]
+        end = indptr[i + 1]
+        n = end - start
+        if n == 0:
+            _fill(mean, var, i, h, np.nan, np.nan)
+            p_out[i] = np.nan
+            status[i] = 2
+            continue
+        x = values[start:end]
+        nd = _split(x, sizes, gaps)
+        if nd == 0:
+            _fill(mean, var, i, h, 0.0, 0.0)
+            p_out[i] = 0.0
+            if want_fitted:
+                fitted[start] = np.nan
+                for t in range(1, n):
+                    fitted[start + t] = 0.0
+            status[i] = 0
+            continue
+        ad = alpha_d[i]
+        ap = alpha_p[i]
+        cp = 1.0 - ap
+        # occurrence probability: SES of (x != 0) with fixed alpha_p
+        if n == 1:
+            pf = 1.0
+        else:
+            pl = 1.0 if x[0] != 0.0 else 0.0
+            for t in range(1, n):
+                prev = 1.0 if x[t - 1] != 0.0 else 0.0
+                pl = ap * prev + cp * pl
+            pf = ap * (1.0 if x[n - 1] != 0.0 else 0.0) + cp * pl
+        zf = ses_last(sizes[:nd], ad)
+        m = pf * zf
+        p_out[i] = pf
+        sv = _size_var(sizes, nd)
+        # sampling error of the smoothed probability and size (delta method on m = p * z)
+        est = 0.0
+        if pf > 0.0:
+            est += ap / (2.0 - ap) * (1.0 - pf) / pf if pf < 1.0 else 0.0
+        if zf > 0.0:
+            est += ad / (2.0 - ad) * sv / (zf * zf)
+        _fill(mean, var, i, h, m, compound_var(m, pf, sv) + m * m * est)
+        if want_fitted:
+            _expand_levels(x, sizes, nd, ad, dlev)
+            fitted[start] = np.nan
+            pl = 1.0 if x[0] != 0.0 else 0.0
+            for t in range(1, n):
+                prev = 1.0 if x[t - 1] != 0.0 else 0.0
+                pl = ap * prev + cp * pl
+                fitted[start + t] = pl * dlev[t]
+        status[i] = 0
+
+
+@numba.njit(**NUMBA_OPTS)
+def adida_block(values, indptr, imapa, h, mean, var, p_out, level_out, status):  # pragma: no cover
+    """ADIDA (``imapa=False``) or IMAPA (``imapa=True``) over a block.
+
+    The aggregation level is the mean interval between demands rounded half to even (Python's
+    ``round``).  ADIDA forecasts the per-period share of the SES forecast of the block sums at that
+    level; IMAPA averages those shares over every level from 1 to it.  Each level's
+    forecast is statsforecast's ``chunk_forecast``; the golden-section searches of all (series, level)
+    pairs of the block run in lock-step through :func:`golden_many`.
+    """
+    n_series = indptr.shape[0] - 1
+    max_n = 0
+    for i in range(n_series):
+        max_n = max(max_n, indptr[i + 1] - indptr[i])
+    sizes = np.empty(max_n)
+    gaps = np.empty(max_n)
+    # pass 1: aggregation level per series, number of (series, level) tasks and their total size
+    kmax_of = np.zeros(n_series, dtype=np.int64)
+    nd_of = np.zeros(n_series, dtype=np.int64)
+    mi_of = np.zeros(n_series)
+    n_tasks = 0
+    total = 0
+    for i in range(n_series):
+        x = values[indptr[i] : indptr[i + 1]]
+        n = x.shape[0]
+        if n == 0:
+            continue
+        nd = _split(x, sizes, gaps)
+        nd_of[i] = nd
+        if nd == 0:
+            continue
+        s = 0.0
+        for j in range(nd):
+            s += gaps[j]
+        mean_interval = s / nd
+        mi_of[i] = mean_interval
+        kmax = int(np.rint(mean_interval))
+        if kmax < 1:
+            kmax = 1
+        kmax_of[i] = kmax
+        k_lo = 1 if imapa else kmax
+        for k in range(k_lo, kmax + 1):
+            n_tasks += 1
+            total += n // k
+    # pass 2: block sums of every task, aligned on the last period
+    data = np.empty(max(total, 1))
+    t_start = np.empty(n_tasks, dtype=np.int64)
+    t_len = np.empty(n_tasks, dtype=np.int64)
+    pos = 0
+    task = 0
+    for i in range(n_series):
+        kmax = kmax_of[i]
+        if kmax == 0:
+            continue
+        x = values[indptr[i] : indptr[i + 1]]
+        n = x.shape[0]
+        k_lo = 1 if imapa else kmax
+        for k in range(k_lo, kmax + 1):
+            lost = n % k
+            n_chunks = (n - lost) // k
+            for c in range(n_chunks):
+                acc = 0.0
+                b = lost + c * k
+                for j in range(k):
+                    acc += x[b + j]
+                data[pos + c] = acc
+            t_start[task] = pos
+            # one block (or none) carries its value forward: no search needed
+            t_len[task] = n_chunks if n_chunks > 1 else 0
+            pos += n_chunks
+            task += 1
+    # pass 3: every golden-section search of the block, side by side
+    alphas = np.empty(n_tasks)
+    golden_many(data, t_start, t_len, 0.1, 0.3, alphas)
+    # pass 4: forecasts, combined per series in increasing level order
+    task = 0
+    for i in range(n_series):
+        n = indptr[i + 1] - indptr[i]
+        if n == 0:
+            _fill(mean, var, i, h, np.nan, np.nan)
+            p_out[i] = np.nan
+            level_out[i] = 0
+            status[i] = 2
+            continue
+        if nd_of[i] == 0:
+            _fill(mean, var, i, h, 0.0, 0.0)
+            p_out[i] = 0.0
+            level_out[i] = 0
+            status[i] = 0
+            continue
+        kmax = kmax_of[i]
+        level_out[i] = kmax
+        k_lo = 1 if imapa else kmax
+        acc = 0.0
+        est = 0.0
+        for k in range(k_lo, kmax + 1):
+            nl = t_len[task]
+            if nl == 0:
+                f = data[t_start[task]]
+                a = 1.0
+            else:
+                a = alphas[task]
+                f = ses_last(data[t_start[task] : t_start[task] + nl], a)
+            acc += f / k
+            # a/(2-a)/k: variance of the smoothed per-period mean per unit of per-period variance
+            est += a / (2.0 - a) / k
+            task += 1
+        m = acc / (kmax - k_lo + 1)
+        est /= kmax - k_lo + 1
+        p = 1.0 / mi_of[i]
+        p_out[i] = p
+        x = values[indptr[i] : indptr[i + 1]]
+        nd = _split(x, sizes, gaps)
+        vd = compound_var(m, p, _size_var(sizes, nd))
+        _fill(mean, var, i, h, m, vd * (1.0 + est))
+        status[i] = 0
