@@ -12,7 +12,7 @@ from pathlib import Path
 import stockopt as so
 
 SECTIONS = {
-    "Forecasting": ["forecast", "cross_validation", "evaluate"],
+    "Forecasting": ["forecast", "cross_validation", "evaluate", "simulate"],
     "Data": ["group_series", "GroupedSeries", "GroupReport", "parse_freq", "infer_freq", "Frequency"],
     "Nightly run": ["run_nightly", "quarantine"],
     "Data sets": ["datasets.synthetic_retail", "datasets.load_dataset", "datasets.shared_data_dir"],

@@ -2,7 +2,7 @@
 
 The stable top-level namespace (``import stockopt as so``):
 
-- :func:`forecast`, :func:`cross_validation`, :func:`evaluate` and :mod:`stockopt.models`;
+- :func:`forecast`, :func:`cross_validation`, :func:`evaluate`, :func:`simulate` and :mod:`stockopt.models`;
 - :func:`group_series` / :class:`GroupedSeries` - validate and group long ``unique_id, ds, y`` tables;
 - :func:`run_nightly` / :func:`quarantine` - the nightly job and its bad-series quarantine;
 - :mod:`stockopt.datasets` - the synthetic retail generator and the real-data loaders;
@@ -19,6 +19,7 @@ from stockopt.evaluation import evaluate
 from stockopt.forecasting import cross_validation, forecast
 from stockopt.frequency import Frequency, infer_freq, parse_freq
 from stockopt.pipeline import quarantine, run_nightly
+from stockopt.simulation import simulate
 
 __all__ = [
     "__version__",
@@ -28,6 +29,7 @@ __all__ = [
     "forecast",
     "cross_validation",
     "evaluate",
+    "simulate",
     "group_series",
     "GroupedSeries",
     "GroupReport",
