@@ -71,3 +71,11 @@ def test_nightly_run_goes_on_past_bad_series(tmp_path):
     fc = pq.read_table(tmp_path / "forecast.parquet")
     assert "item_000001" not in set(fc["unique_id"].to_pylist())
     assert np.isfinite(fc["Naive"].to_numpy()).all()
+
+
+def test_warmup_compiles_the_named_models():
+    r = CliRunner().invoke(main, ["warmup", "--model", "naive", "--model", "croston_sba"])
+    assert r.exit_code == 0, r.output
+    assert "naive" in r.output and "croston_sba" in r.output and "compiled and cached" in r.output
+    r = CliRunner().invoke(main, ["warmup", "--model", "prophet"])
+    assert r.exit_code != 0 and "unknown model name" in str(r.exception)
