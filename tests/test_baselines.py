@@ -14,7 +14,7 @@ from statsforecast._lib import ses as sf_ses
 
 from stockopt._kernels import smoothing as ks
 from stockopt.errors import ParameterError
-from stockopt.models._base import STATUS_OK, STATUS_TOO_SHORT
+from stockopt.models._base import STATUS_FAILED, STATUS_OK, STATUS_TOO_SHORT
 from stockopt.models.baselines import (
     HistoricAverage,
     Naive,
@@ -109,7 +109,12 @@ def _sf_sigmah(model, y, h):
 
 
 @pytest.mark.parametrize(
-    "ours, theirs", [(Naive(), sfm.Naive()), (SeasonalNaive(7), sfm.SeasonalNaive(7)), (HistoricAverage(), sfm.HistoricAverage())]
+    "ours, theirs",
+    [
+        (Naive(), sfm.Naive()),
+        (SeasonalNaive(7), sfm.SeasonalNaive(7)),
+        (HistoricAverage(), sfm.HistoricAverage()),
+    ],
 )
 def test_variances_match_statsforecast_intervals(ours, theirs):
     series = [s for s in _synthetic(1) if len(s) > 7]
@@ -140,7 +145,9 @@ def _sesopt_check(series):
         s_sf = sf_ses.ses_sse(a_sf, y)
         s_ours = ref.ses_sse(y, res.info["alpha"][i])
         ok += s_ours <= s_sf * (1 + 1e-10) + 1e-12
-        np.testing.assert_allclose(res.mean[i], max(ref.ses_forecast(y, res.info["alpha"][i]), 0.0), rtol=1e-12)
+        np.testing.assert_allclose(
+            res.mean[i], max(ref.ses_forecast(y, res.info["alpha"][i]), 0.0), rtol=1e-12,
+        )
     return ok / len(series)
 
 
@@ -187,7 +194,7 @@ def test_golden_many_equals_one_at_a_time():
 
 
 # ---------------------------------------------------------------- fast vs slow twin
-EDGE = [0, 1, 2, 6, 7, 8, 13, 14, 15, 200]
+EDGE = [0, 1, 2, 6, 7, 8, 13, 14, 15, 16, 17, 200]
 
 
 def _edge_series(seed=0):
@@ -211,8 +218,12 @@ def test_twins_over_edge_lengths():
         res = model.forecast_arrays(values, indptr, H)
         for i, y in enumerate(series):
             mean, var, fitted = slow(y)
-            np.testing.assert_allclose(res.mean[i], mean, rtol=1e-12, atol=1e-12, err_msg=f"{model.name} n={len(y)}")
-            np.testing.assert_allclose(res.var[i], var, rtol=1e-12, atol=1e-12, err_msg=f"{model.name} n={len(y)}")
+            np.testing.assert_allclose(
+                res.mean[i], mean, rtol=1e-12, atol=1e-12, err_msg=f"{model.name} n={len(y)}",
+            )
+            np.testing.assert_allclose(
+                res.var[i], var, rtol=1e-12, atol=1e-12, err_msg=f"{model.name} n={len(y)}",
+            )
             np.testing.assert_allclose(res.fitted[indptr[i] : indptr[i + 1]], fitted, rtol=1e-12, atol=1e-12)
             too_short = len(y) == 0 or (isinstance(model, SeasonalNaive) and len(y) < m)
             assert res.status[i] == (STATUS_TOO_SHORT if too_short else STATUS_OK)
@@ -220,7 +231,9 @@ def test_twins_over_edge_lengths():
         res = model.forecast_arrays(values, indptr, H)
         assert res.var is None
         for i, y in enumerate(series):
-            np.testing.assert_allclose(res.mean[i], ref.window_average(y, mm, ww, H), rtol=1e-12, err_msg=f"{model.name} n={len(y)}")
+            np.testing.assert_allclose(
+                res.mean[i], ref.window_average(y, mm, ww, H), rtol=1e-12, err_msg=f"{model.name} n={len(y)}",
+            )
             assert res.status[i] == (STATUS_TOO_SHORT if len(y) < mm * ww or len(y) == 0 else STATUS_OK)
 
 
@@ -299,3 +312,23 @@ def test_nonnegative_clipping():
     y = np.array([5.0, 3.0, -2.0])
     assert Naive().forecast_arrays(y, np.array([0, 3]), 1).mean[0, 0] == 0.0
     assert Naive(nonnegative=False).forecast_arrays(y, np.array([0, 3]), 1).mean[0, 0] == -2.0
+
+
+@pytest.mark.parametrize("model", ALL, ids=lambda m: m.name)
+def test_non_finite_data_marks_series_failed(model):
+    series = [np.arange(1.0, 31.0), np.r_[np.arange(1.0, 30.0), np.nan], np.arange(1.0, 31.0)]
+    values, indptr = _block(series)
+    res = model.forecast_arrays(values, indptr, 7)  # a full week: every season position is used
+    assert res.status[0] == STATUS_OK and res.status[2] == STATUS_OK
+    # the NaN is the last value, which every model uses: the forecast is NaN and flagged
+    assert np.isnan(res.mean[1]).any() and res.status[1] == STATUS_FAILED
+
+
+def test_grid_pass_equals_single_passes():
+    rng = np.random.default_rng(12)
+    alphas = np.geomspace(0.01, 0.99, 8)
+    out = np.empty(8)
+    for n in (1, 2, 3, 50):
+        y = rng.gamma(1.0, 3.0, n)
+        ks._sse_grid(y, alphas, out)
+        np.testing.assert_array_equal(out, [ks.ses_sse(y, a) for a in alphas])

@@ -118,3 +118,32 @@ def test_bad_family_and_missing_var():
         quantiles(np.ones(2), None, "negbin", [0.5])
     with pytest.raises(ParameterError):
         intervals(np.ones(2), np.ones(2), "normal", [100])
+
+
+def test_fast_walk_and_slow_path_agree_with_scipy():
+    # small counts go through the compiled walk, large means / long tails through cdflib
+    mean = np.array([0.02, 0.7, 3.0, 40.0, 650.0, 900.0, 5.0, 2000.0])
+    var = np.array([0.5, 0.7, 40.0, 41.0, 700.0, 900.0, 1e6, 2e7])
+    q = quantiles(mean, var, "negbin", PROBS)
+    r, p = negbin_params(mean, var)
+    for j, pr in enumerate(PROBS):
+        exp = np.where(var > mean, stats.nbinom.ppf(pr, r, p), stats.poisson.ppf(pr, mean))
+        np.testing.assert_array_equal(q[:, j], exp)
+
+
+def test_flat_rows_solved_once_equal_full_solution():
+    mean, var = _draw((120, 1), seed=4)
+    flat_m = np.repeat(mean, 28, axis=1)
+    flat_v = np.repeat(var, 28, axis=1)
+    flat_m[5, :] = np.nan
+    q = quantiles(flat_m, flat_v, "negbin", [0.8, 0.95, 0.5])
+    assert q.shape == (120, 28, 3)
+    bumped = flat_m.copy()
+    bumped[0, -1] += 1e-9  # not flat any more: the element-wise path
+    q2 = quantiles(bumped, flat_v, "negbin", [0.8, 0.95, 0.5])
+    np.testing.assert_array_equal(q[1:], q2[1:])
+    assert np.isnan(q[5]).all()
+    r, p = negbin_params(mean[:, 0], var[:, 0])
+    expected = stats.nbinom.ppf(0.8, r, p)
+    expected[5] = np.nan
+    np.testing.assert_array_equal(q[:, 3, 0], expected)

@@ -14,8 +14,9 @@ import pytest
 from statsforecast import models as sfm
 from statsforecast._lib import ses as sf_ses
 
+from stockopt._kernels.smoothing import ses_optimize
 from stockopt.errors import ParameterError
-from stockopt.models._base import STATUS_OK, STATUS_TOO_SHORT
+from stockopt.models._base import STATUS_FAILED, STATUS_OK, STATUS_TOO_SHORT
 from stockopt.models._distributions import quantiles
 from stockopt.models.intermittent import ADIDA, IMAPA, TSB, CrostonClassic, CrostonOptimized, CrostonSBA
 from tests.reference import fast_models as ref
@@ -83,7 +84,9 @@ DETERMINISTIC = [
 
 
 @pytest.mark.parametrize("dataset", list(DATASETS))
-@pytest.mark.parametrize("ours, theirs, with_fitted", DETERMINISTIC, ids=lambda m: getattr(m, "name", "") or repr(m))
+@pytest.mark.parametrize(
+    "ours, theirs, with_fitted", DETERMINISTIC, ids=lambda m: getattr(m, "name", "") or repr(m),
+)
 def test_matches_statsforecast(dataset, ours, theirs, with_fitted):
     series = DATASETS[dataset]()
     values, indptr = _block(series)
@@ -148,7 +151,9 @@ def _check_twin(res, series, slow, with_fitted):
         np.testing.assert_allclose(res.var[i], out[1], rtol=1e-10, atol=1e-14, err_msg=msg)
         np.testing.assert_allclose(res.info["p"][i], out[2], rtol=1e-12, err_msg=msg)
         if with_fitted:
-            np.testing.assert_allclose(res.fitted[indptr[i] : indptr[i + 1]], out[3], rtol=1e-12, atol=1e-14, err_msg=msg)
+            np.testing.assert_allclose(
+                res.fitted[indptr[i] : indptr[i + 1]], out[3], rtol=1e-12, atol=1e-14, err_msg=msg,
+            )
         assert res.status[i] == (STATUS_TOO_SHORT if len(y) == 0 else STATUS_OK)
 
 
@@ -181,7 +186,9 @@ def test_croston_optimized_twin():
             np.testing.assert_array_equal(res.mean[i], 0.0)
             continue
         ad, aq = res.info["alpha_size"][i], res.info["alpha_interval"][i]
-        mean, var, p, _ = ref.croston(y, H, "optimized", optimizer=lambda x, lo, hi, _a=iter([ad, aq]): next(_a))
+        mean, var, p, _ = ref.croston(
+            y, H, "optimized", optimizer=lambda x, lo, hi, _a=iter([ad, aq]): next(_a),
+        )
         np.testing.assert_allclose(res.mean[i], mean, rtol=1e-12)
         np.testing.assert_allclose(res.var[i], var, rtol=1e-10)
         sizes = y[y > 0]
@@ -200,7 +207,9 @@ def _simulate(n_series, n_train, n_test, p, seed):
 
 @pytest.mark.parametrize("p_demand", [0.1, 0.3, 0.6])
 @pytest.mark.parametrize(
-    "model", [CrostonClassic(), CrostonSBA(), CrostonOptimized(), TSB(0.1, 0.1), ADIDA(), IMAPA()], ids=lambda m: m.name
+    "model",
+    [CrostonClassic(), CrostonSBA(), CrostonOptimized(), TSB(0.1, 0.1), ADIDA(), IMAPA()],
+    ids=lambda m: m.name,
 )
 def test_predictive_coverage_by_simulation(model, p_demand):
     """Draw Bernoulli(p) x (1 + NegBin) demand, fit on 120 periods, check the 80 % and 95 % quantiles
@@ -265,3 +274,35 @@ def test_bad_arguments():
         TSB(0.1, -0.1).forecast_arrays(v, ip, 1)
     with pytest.raises(ParameterError):
         CrostonClassic().forecast_arrays(v, ip, 0)
+
+
+@pytest.mark.parametrize("model", ALL, ids=lambda m: m.name)
+def test_non_finite_data_marks_series_failed(model):
+    y = np.array([0.0, 3.0, 0.0, 0.0, 1.0, 0.0, 2.0, 0.0])
+    series = [y, np.r_[y, np.nan], y]
+    values, indptr = _block(series)
+    res = model.forecast_arrays(values, indptr, 3)
+    assert res.status[0] == STATUS_OK and res.status[2] == STATUS_OK
+    assert np.isnan(res.mean[1]).all() and res.status[1] == STATUS_FAILED
+
+
+@pytest.mark.parametrize("cls", [ADIDA, IMAPA])
+def test_fast_alpha_search_for_aggregation_models(cls):
+    """exact=False: alphas from the grid + Newton search; each level's SSE no worse than the golden
+    section's, forecasts close to statsforecast's."""
+    series = [s for s in DATASETS["raf"]() + _synthetic(6) if (s != 0).any()]
+    values, indptr = _block(series)
+    fast = cls(exact=False).forecast_arrays(values, indptr, H)
+    exact = cls().forecast_arrays(values, indptr, H)
+    np.testing.assert_array_equal(fast.info["aggregation_level"], exact.info["aggregation_level"])
+    close = np.isclose(fast.mean, exact.mean, rtol=1e-8, atol=1e-10).all(axis=1).mean()
+    assert close >= 0.9
+    # the SSE criterion, per aggregated series, for the ADIDA level
+    for y, k in zip(series[:100], exact.info["aggregation_level"][:100]):
+        lost = len(y) % k
+        sums = y[lost:].reshape(-1, k).sum(axis=1)
+        if sums.size < 2:
+            continue
+        a_fast, _ = ses_optimize(sums, 0.1, 0.3)
+        a_gold = sf_ses.golden_section_ses(sums, 0.1, 0.3)
+        assert _sse(sums, a_fast) <= _sse(sums, a_gold) * (1 + 1e-10) + 1e-12

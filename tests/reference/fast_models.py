@@ -120,7 +120,9 @@ def ses_opt_sse(x, lower, upper, grid=200):
     hi = alphas[min(k + 1, grid - 1)]
     best = sses[k]
     if hi > lo:
-        res = minimize_scalar(lambda a: ses_sse(x, a), bounds=(lo, hi), method="bounded", options={"xatol": 1e-12})
+        res = minimize_scalar(
+            lambda a: ses_sse(x, a), bounds=(lo, hi), method="bounded", options={"xatol": 1e-12},
+        )
         best = min(best, float(res.fun))
     return best
 

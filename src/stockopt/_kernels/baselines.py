@@ -58,7 +58,17 @@ def naive_block(values, indptr, h, mean, var, fitted, want_fitted, status):  # p
 
 
 @numba.njit(**NUMBA_OPTS)
-def seasonal_naive_block(values, indptr, season_length, h, mean, var, fitted, want_fitted, status):  # pragma: no cover
+def seasonal_naive_block(
+    values,
+    indptr,
+    season_length,
+    h,
+    mean,
+    var,
+    fitted,
+    want_fitted,
+    status,
+):  # pragma: no cover
     """Value of the same season in the last cycle; variance ``sigma^2 * (floor((k-1)/m) + 1)``.
 
     Series shorter than one season are too short (status 2, NaN forecasts).

@@ -39,7 +39,7 @@ import numba
 import numpy as np
 
 from stockopt._config import NUMBA_OPTS
-from stockopt._kernels.smoothing import golden_many, ses_last, ses_optimize
+from stockopt._kernels.smoothing import SMALL_N, golden_many, ses_last, ses_optimize
 
 CROSTON_CLASSIC = 0
 CROSTON_OPTIMIZED = 1
@@ -95,7 +95,7 @@ def _fill(mean, var, i, h, m, v):  # pragma: no cover - compiled
 
 
 @numba.njit(**NUMBA_OPTS)
-def _expand_levels(x, sizes, nd, alpha, levels_out):  # pragma: no cover - compiled
+def _expand_levels(x, nd, alpha, levels_out):  # pragma: no cover - compiled
     """statsforecast's ``expand_fitted_demand``: the SES level of the sizes in force at each time."""
     c = 1.0 - alpha
     n = x.shape[0]
@@ -118,7 +118,19 @@ def _expand_levels(x, sizes, nd, alpha, levels_out):  # pragma: no cover - compi
 
 
 @numba.njit(**NUMBA_OPTS)
-def croston_block(values, indptr, variant, h, mean, var, fitted, want_fitted, p_out, alpha_out, status):  # pragma: no cover
+def croston_block(
+    values,
+    indptr,
+    variant,
+    h,
+    mean,
+    var,
+    fitted,
+    want_fitted,
+    p_out,
+    alpha_out,
+    status,
+):  # pragma: no cover
     """Croston's method over a block (``variant``: 0 classic, 1 optimised, 2 SBA).
 
     Classic and SBA smooth sizes and intervals with alpha = 0.1; the optimised variant picks each
@@ -183,7 +195,7 @@ def croston_block(values, indptr, variant, h, mean, var, fitted, want_fitted, p_
         _fill(mean, var, i, h, m, compound_var(m, p, sv) + m * m * est)
         if want_fitted:
             # statsforecast's expand_fitted_demand / expand_fitted_intervals, divided
-            _expand_levels(x, d, nd, a_d, dlev)
+            _expand_levels(x, nd, a_d, dlev)
             c = 1.0 - a_q
             fitted[start] = np.nan
             j = 0
@@ -207,7 +219,19 @@ def croston_block(values, indptr, variant, h, mean, var, fitted, want_fitted, p_
 
 
 @numba.njit(**NUMBA_OPTS)
-def tsb_block(values, indptr, alpha_d, alpha_p, h, mean, var, fitted, want_fitted, p_out, status):  # pragma: no cover
+def tsb_block(
+    values,
+    indptr,
+    alpha_d,
+    alpha_p,
+    h,
+    mean,
+    var,
+    fitted,
+    want_fitted,
+    p_out,
+    status,
+):  # pragma: no cover
     """Teunter-Syntetos-Babai: SES of the demand sizes (``alpha_d``, updated only at demands) times
     SES of the occurrence indicator (``alpha_p``, updated every period).  Per-series alphas."""
     n_series = indptr.shape[0] - 1
@@ -261,7 +285,7 @@ def tsb_block(values, indptr, alpha_d, alpha_p, h, mean, var, fitted, want_fitte
             est += ad / (2.0 - ad) * sv / (zf * zf)
         _fill(mean, var, i, h, m, compound_var(m, pf, sv) + m * m * est)
         if want_fitted:
-            _expand_levels(x, sizes, nd, ad, dlev)
+            _expand_levels(x, nd, ad, dlev)
             fitted[start] = np.nan
             pl = 1.0 if x[0] != 0.0 else 0.0
             for t in range(1, n):
@@ -272,14 +296,15 @@ def tsb_block(values, indptr, alpha_d, alpha_p, h, mean, var, fitted, want_fitte
 
 
 @numba.njit(**NUMBA_OPTS)
-def adida_block(values, indptr, imapa, h, mean, var, p_out, level_out, status):  # pragma: no cover
+def adida_block(values, indptr, imapa, exact, h, mean, var, p_out, level_out, status):  # pragma: no cover
     """ADIDA (``imapa=False``) or IMAPA (``imapa=True``) over a block.
 
     The aggregation level is the mean interval between demands rounded half to even (Python's
     ``round``).  ADIDA forecasts the per-period share of the SES forecast of the block sums at that
     level; IMAPA averages those shares over every level from 1 to it.  Each level's
     forecast is statsforecast's ``chunk_forecast``; the golden-section searches of all (series, level)
-    pairs of the block run in lock-step through :func:`golden_many`.
+    pairs of the block run in lock-step through :func:`golden_many`.  With ``exact=False`` the
+    alphas come from :func:`ses_optimize` instead (same minimiser up to rounding, fewer passes).
     """
     n_series = indptr.shape[0] - 1
     max_n = 0
@@ -344,7 +369,18 @@ def adida_block(values, indptr, imapa, h, mean, var, p_out, level_out, status): 
             task += 1
     # pass 3: every golden-section search of the block, side by side
     alphas = np.empty(n_tasks)
-    golden_many(data, t_start, t_len, 0.1, 0.3, alphas)
+    if exact:
+        golden_many(data, t_start, t_len, 0.1, 0.3, alphas)
+    else:
+        # short block-sum series: the golden section (as ses_optimize would), in lock-step
+        short_len = t_len.copy()
+        for j in range(n_tasks):
+            if t_len[j] >= SMALL_N:
+                short_len[j] = 0
+        golden_many(data, t_start, short_len, 0.1, 0.3, alphas)
+        for j in range(n_tasks):
+            if t_len[j] >= SMALL_N:
+                alphas[j], _ = ses_optimize(data[t_start[j] : t_start[j] + t_len[j]], 0.1, 0.3)
     # pass 4: forecasts, combined per series in increasing level order
     task = 0
     for i in range(n_series):
@@ -387,3 +423,54 @@ def adida_block(values, indptr, imapa, h, mean, var, p_out, level_out, status): 
         vd = compound_var(m, p, _size_var(sizes, nd))
         _fill(mean, var, i, h, m, vd * (1.0 + est))
         status[i] = 0
+
+
+#: longest walk of :func:`count_quantiles` before it leaves an entry to the slow path
+MAX_WALK = 4000
+
+
+@numba.njit(**NUMBA_OPTS)
+def count_quantiles(r, q, mean, probs, out, done):  # pragma: no cover - compiled
+    """Quantiles of negative binomial (``r``, ``q``) or, where ``r`` is inf, Poisson(``mean``) laws.
+
+    For entry ``j`` the probability masses are walked upwards from 0 with the recurrences
+    ``P(k + 1) = P(k) (k + r) / (k + 1) (1 - q)`` (negative binomial; ``P(0) = q^r``) or
+    ``P(k + 1) = P(k) mean / (k + 1)`` (Poisson; ``P(0) = exp(-mean)``), accumulating the CDF until
+    it reaches each probability of ``probs`` (sorted ascending): ``out[j, i]`` is the smallest ``k``
+    with ``CDF(k) >= probs[i]``.  Entries whose ``P(0)`` underflows or whose walk would exceed
+    :data:`MAX_WALK` steps get ``done[j] = False`` and are left to the caller.
+    """
+    n = mean.shape[0]
+    m = probs.shape[0]
+    for j in range(n):
+        done[j] = False
+        mu = mean[j]
+        if not (mu > 0.0):
+            continue
+        poisson = not (r[j] < np.inf)
+        if poisson:
+            logp0 = -mu
+        else:
+            logp0 = r[j] * np.log(q[j])
+        if logp0 < -700.0:
+            continue
+        pk = np.exp(logp0)
+        cdf = pk
+        k = 0
+        i = 0
+        ok = True
+        while i < m:
+            if cdf >= probs[i]:
+                out[j, i] = k
+                i += 1
+                continue
+            if k >= MAX_WALK:
+                ok = False
+                break
+            if poisson:
+                pk = pk * mu / (k + 1)
+            else:
+                pk = pk * (k + r[j]) / (k + 1) * (1.0 - q[j])
+            k += 1
+            cdf += pk
+        done[j] = ok

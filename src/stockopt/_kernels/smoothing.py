@@ -10,6 +10,8 @@ libraries give the same numbers:
 * :func:`ses_golden` is the golden-section search statsforecast runs (tolerance 1e-12 on the bracket,
   stop on an exact tie) and is replicated operation by operation, so ADIDA / IMAPA forecasts agree to
   the last bits;
+* :func:`golden_many` runs that search for many series in lock-step (16 interleaved lanes per pass
+  over the data), with results bit-identical to :func:`ses_golden`;
 * :func:`ses_optimize` is our own faster search for the same minimiser (a grid of alphas evaluated in
   one pass, then a safeguarded Newton iteration with analytic first and second derivatives of the SSE).
 
@@ -109,22 +111,53 @@ def _grid(lower, upper, out):  # pragma: no cover - compiled
 
 @numba.njit(**NUMBA_OPTS)
 def _sse_grid(x, alphas, out):  # pragma: no cover - compiled
-    """SSE at ``_GRID_N`` alphas in one pass (independent chains run side by side)."""
+    """SSE at the 8 (``_GRID_N``) alphas in one pass: eight independent chains side by side.
+
+    Written out with scalar locals (not small arrays) so each chain stays in a register; per chain
+    the operations are exactly those of :func:`ses_sse`.
+    """
     n = x.shape[0]
-    f = np.empty(_GRID_N)
-    s = np.zeros(_GRID_N)
-    for k in range(_GRID_N):
-        f[k] = x[0]
+    a0, a1, a2, a3 = alphas[0], alphas[1], alphas[2], alphas[3]
+    a4, a5, a6, a7 = alphas[4], alphas[5], alphas[6], alphas[7]
+    c0, c1, c2, c3 = 1.0 - a0, 1.0 - a1, 1.0 - a2, 1.0 - a3
+    c4, c5, c6, c7 = 1.0 - a4, 1.0 - a5, 1.0 - a6, 1.0 - a7
+    f0 = f1 = f2 = f3 = f4 = f5 = f6 = f7 = x[0]
+    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
     for i in range(1, n):
         xp = x[i - 1]
         xi = x[i]
-        for k in range(_GRID_N):
-            fk = alphas[k] * xp + (1.0 - alphas[k]) * f[k]
-            f[k] = fk
-            e = xi - fk
-            s[k] += e * e
-    for k in range(_GRID_N):
-        out[k] = s[k]
+        f0 = a0 * xp + c0 * f0
+        f1 = a1 * xp + c1 * f1
+        f2 = a2 * xp + c2 * f2
+        f3 = a3 * xp + c3 * f3
+        f4 = a4 * xp + c4 * f4
+        f5 = a5 * xp + c5 * f5
+        f6 = a6 * xp + c6 * f6
+        f7 = a7 * xp + c7 * f7
+        e0 = xi - f0
+        e1 = xi - f1
+        e2 = xi - f2
+        e3 = xi - f3
+        e4 = xi - f4
+        e5 = xi - f5
+        e6 = xi - f6
+        e7 = xi - f7
+        s0 += e0 * e0
+        s1 += e1 * e1
+        s2 += e2 * e2
+        s3 += e3 * e3
+        s4 += e4 * e4
+        s5 += e5 * e5
+        s6 += e6 * e6
+        s7 += e7 * e7
+    out[0] = s0
+    out[1] = s1
+    out[2] = s2
+    out[3] = s3
+    out[4] = s4
+    out[5] = s5
+    out[6] = s6
+    out[7] = s7
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -232,7 +265,20 @@ def ses_optimize(x, lower, upper):  # pragma: no cover - compiled
 
 
 @numba.njit(**NUMBA_OPTS)
-def ses_block(values, indptr, alphas, optimize, lower, upper, h, mean, var, fitted, alpha_out, status):  # pragma: no cover
+def ses_block(
+    values,
+    indptr,
+    alphas,
+    optimize,
+    lower,
+    upper,
+    h,
+    mean,
+    var,
+    fitted,
+    alpha_out,
+    status,
+):  # pragma: no cover
     """SES over a block of series: fixed alpha per series, or optimised on ``[lower, upper]``.
 
     Writes the flat forecast in ``mean[i, :]``, the ETS(A,N,N) forecast-error variance

@@ -15,9 +15,12 @@ The forecasting API uses :func:`quantiles` for the ``<Model>-q<p>`` columns and 
 ``"poisson"``
     Poisson with mean ``m`` (``var`` ignored).
 
-Computation: a continuous inverse from the cdflib routines in :mod:`scipy.special`
-(``nbdtrik`` / ``pdtrik``) gives a starting integer, then the exact CDF (``betainc`` /
-``gammaincc``) steps it to the smallest integer that reaches ``p``.
+Computation: for the small counts of intermittent demand a compiled walk up the probability masses
+(:func:`stockopt._kernels.intermittent.count_quantiles`) answers every probability in one pass;
+otherwise a continuous inverse from the cdflib routines in :mod:`scipy.special` (``nbdtrik`` /
+``pdtrik``) gives a starting integer and the exact CDF (``betainc`` / ``gammaincc``) steps it to the
+smallest integer that reaches ``p``.  Rows whose mean and variance are the same at every horizon
+(flat forecasts) are solved once and repeated.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
+from stockopt._kernels import intermittent as _ki
 from stockopt.errors import ParameterError, raise_error
 
 __all__ = ["quantiles", "intervals", "negbin_params", "DISTRIBUTIONS"]
@@ -122,42 +126,98 @@ def quantiles(
     [[10.0]]
     """
     if dist not in DISTRIBUTIONS:
-        raise_error(ParameterError, "unknown distribution family", column="dist", expected=" | ".join(DISTRIBUTIONS), got=dist)
+        raise_error(
+            ParameterError,
+            "unknown distribution family",
+            column="dist",
+            expected=" | ".join(DISTRIBUTIONS),
+            got=dist,
+        )
     p = np.asarray(probs, dtype=np.float64).ravel()
     if p.size == 0 or not np.all((p > 0.0) & (p < 1.0)):
-        raise_error(ParameterError, "bad quantile probabilities", column="probs", expected="values strictly between 0 and 1", got=list(p))
+        raise_error(
+            ParameterError,
+            "bad quantile probabilities",
+            column="probs",
+            expected="values strictly between 0 and 1",
+            got=list(p),
+        )
     mean = np.asarray(mean, dtype=np.float64)
     if var is None:
         if dist != "poisson":
-            raise_error(ParameterError, f"a variance is needed for the {dist} family", column="var", expected="an array", got=None)
+            raise_error(
+                ParameterError,
+                f"a variance is needed for the {dist} family",
+                column="var",
+                expected="an array",
+                got=None,
+            )
         var = mean
     var = np.asarray(var, dtype=np.float64)
     if var.shape != mean.shape:
-        raise_error(ParameterError, "mean and var shapes differ", column="var", expected=str(mean.shape), got=var.shape)
-    m = mean[..., None]
-    v = var[..., None]
-    pp = np.broadcast_to(p, mean.shape + (p.size,))
-    out = np.full(mean.shape + (p.size,), np.nan)
+        raise_error(
+            ParameterError,
+            "mean and var shapes differ",
+            column="var",
+            expected=str(mean.shape),
+            got=var.shape,
+        )
     if dist == "normal":
         with np.errstate(invalid="ignore"):
-            out = m + np.sqrt(v) * special.ndtri(pp)
+            out = mean[..., None] + np.sqrt(var)[..., None] * special.ndtri(p)
         if nonnegative:
             np.maximum(out, 0.0, out=out)
         return out
     if dist == "poisson":
-        v = m
-    m_b = np.broadcast_to(m, out.shape)
-    v_b = np.broadcast_to(v, out.shape)
-    ok = np.isfinite(m_b) & np.isfinite(v_b) & (m_b >= 0) & (v_b >= 0)
-    zero = ok & (m_b == 0)
-    out[zero] = 0.0
-    r, q = negbin_params(m_b, v_b)
-    nb = ok & ~zero & (r < _R_MAX)
-    po = ok & ~zero & ~nb
-    if nb.any():
-        out[nb] = _negbin_quantile(pp[nb], r[nb], q[nb])
-    if po.any():
-        out[po] = _poisson_quantile(pp[po], m_b[po])
+        var = mean
+    # flat forecasts (every column of a row equal, as for the intermittent models): solve one column
+    if mean.ndim == 2 and mean.shape[1] > 1 and _flat(mean) and _flat(var):
+        one = _discrete(mean[:, 0], var[:, 0], p)
+        return np.repeat(one[:, None, :], mean.shape[1], axis=1)
+    return _discrete(mean.ravel(), var.ravel(), p).reshape(mean.shape + (p.size,))
+    return out
+
+
+def _flat(a: np.ndarray) -> bool:
+    first = a[:, :1]
+    return bool(np.all((a == first) | (np.isnan(a) & np.isnan(first))))
+
+
+def _discrete(mean: np.ndarray, var: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """Negative binomial / Poisson quantiles for 1-D ``mean``, ``var``: shape (len(mean), len(p))."""
+    out = np.full((mean.shape[0], p.size), np.nan)
+    ok = np.isfinite(mean) & np.isfinite(var) & (mean >= 0) & (var >= 0)
+    out[ok & (mean == 0)] = 0.0
+    r, q = negbin_params(mean, var)
+    r = np.where(r < _R_MAX, r, np.inf)  # beyond it: Poisson
+    live = np.flatnonzero(ok & (mean > 0))
+    if live.size == 0:
+        return out
+    # fast path: walk the probability masses from 0 (compiled), all probabilities in one walk
+    order = np.argsort(p, kind="mergesort")
+    sub = np.empty((live.size, p.size))
+    done = np.zeros(live.size, dtype=np.bool_)
+    _ki.count_quantiles(
+        np.ascontiguousarray(r[live]), np.ascontiguousarray(q[live]), np.ascontiguousarray(mean[live]),
+        np.ascontiguousarray(p[order]), sub, done,
+    )
+    res = np.empty_like(sub)
+    res[:, order] = sub
+    out[live[done]] = res[done]
+    # slow path (large means, long tails): continuous inverse from cdflib, then exact CDF steps
+    rest = live[~done]
+    if rest.size:
+        pp = np.broadcast_to(p, (rest.size, p.size))
+        rr = np.broadcast_to(r[rest][:, None], pp.shape)
+        qq = np.broadcast_to(q[rest][:, None], pp.shape)
+        mm = np.broadcast_to(mean[rest][:, None], pp.shape)
+        nb = np.isfinite(rr)
+        slow = np.empty(pp.shape)
+        if nb.any():
+            slow[nb] = _negbin_quantile(pp[nb], rr[nb], qq[nb])
+        if (~nb).any():
+            slow[~nb] = _poisson_quantile(pp[~nb], mm[~nb])
+        out[rest] = slow
     return out
 
 
@@ -183,7 +243,13 @@ def intervals(
     """
     lv = np.asarray(levels, dtype=np.float64).ravel()
     if lv.size == 0 or not np.all((lv > 0) & (lv < 100)):
-        raise_error(ParameterError, "bad interval levels", column="level", expected="percentages strictly between 0 and 100", got=list(lv))
+        raise_error(
+            ParameterError,
+            "bad interval levels",
+            column="level",
+            expected="percentages strictly between 0 and 100",
+            got=list(lv),
+        )
     a = lv / 100.0
     probs = np.concatenate([(1.0 - a) / 2.0, (1.0 + a) / 2.0])
     qs = quantiles(mean, var, dist, probs, nonnegative=nonnegative)

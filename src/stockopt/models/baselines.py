@@ -22,7 +22,7 @@ import numpy as np
 from stockopt._kernels import baselines as _kb
 from stockopt._kernels import smoothing as _ks
 from stockopt.errors import ParameterError, raise_error
-from stockopt.models._base import ForecastResult, Model
+from stockopt.models._base import STATUS_FAILED, STATUS_OK, ForecastResult, Model
 
 __all__ = [
     "Naive",
@@ -36,14 +36,22 @@ __all__ = [
 ]
 
 
-def check_block(values: np.ndarray, indptr: np.ndarray, h: int, *, model: str) -> tuple[np.ndarray, np.ndarray, int]:
+def check_block(
+    values: np.ndarray, indptr: np.ndarray, h: int, *, model: str,
+) -> tuple[np.ndarray, np.ndarray, int]:
     """Check and normalise a block ``(values, indptr, h)`` before a kernel call.
 
     Returns contiguous ``float64`` values, ``int64`` indptr and ``h`` as an ``int``; raises
     :class:`~stockopt.errors.ParameterError` for a bad horizon or malformed offsets.
     """
     if isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1:
-        raise_error(ParameterError, f"bad forecast horizon for {model}", column="h", expected="an integer h >= 1", got=h)
+        raise_error(
+            ParameterError,
+            f"bad forecast horizon for {model}",
+            column="h",
+            expected="an integer h >= 1",
+            got=h,
+        )
     values = np.ascontiguousarray(values, dtype=np.float64)
     indptr = np.ascontiguousarray(indptr, dtype=np.int64)
     if values.ndim != 1 or indptr.ndim != 1 or indptr.shape[0] < 1:
@@ -68,7 +76,13 @@ def check_block(values: np.ndarray, indptr: np.ndarray, h: int, *, model: str) -
 
 def _check_int(value: int, name: str, model: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise_error(ParameterError, f"bad {name} for {model}", column=name, expected=f"an integer >= {minimum}", got=value)
+        raise_error(
+            ParameterError,
+            f"bad {name} for {model}",
+            column=name,
+            expected=f"an integer >= {minimum}",
+            got=value,
+        )
     return int(value)
 
 
@@ -78,11 +92,15 @@ def _check_alpha(value: float, name: str, model: str) -> float:
     except (TypeError, ValueError):
         v = float("nan")
     if not (0.0 <= v <= 1.0):
-        raise_error(ParameterError, f"bad {name} for {model}", column=name, expected="a number in [0, 1]", got=value)
+        raise_error(
+            ParameterError, f"bad {name} for {model}", column=name, expected="a number in [0, 1]", got=value,
+        )
     return v
 
 
-def _outputs(n_series: int, h: int, n_values: int, fitted: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _outputs(
+    n_series: int, h: int, n_values: int, fitted: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     mean = np.empty((n_series, h))
     var = np.empty((n_series, h))
     fit = np.full(n_values, np.nan) if fitted else np.empty(0)
@@ -90,7 +108,12 @@ def _outputs(n_series: int, h: int, n_values: int, fitted: bool) -> tuple[np.nda
     return mean, var, fit, status
 
 
-def _clip(mean: np.ndarray, nonnegative: bool) -> np.ndarray:
+def _clip(mean: np.ndarray, nonnegative: bool, status: np.ndarray) -> np.ndarray:
+    """Clip forecasts at 0 if asked; a fitted series with a non-finite forecast (NaN or inf in its
+    data) is marked failed."""
+    if mean.shape[0] and mean.shape[1]:
+        bad = (status == STATUS_OK) & ~np.isfinite(mean).all(axis=1)
+        status[bad] = STATUS_FAILED
     if nonnegative:
         np.maximum(mean, 0.0, out=mean)  # NaN stays NaN
     return mean
@@ -135,7 +158,9 @@ class Naive(_Baseline):
         n = indptr.shape[0] - 1
         mean, var, fit, status = _outputs(n, h, values.shape[0], self.fitted)
         _kb.naive_block(values, indptr, h, mean, var, fit, self.fitted, status)
-        return ForecastResult(_clip(mean, self.nonnegative), var, status, fit if self.fitted else None, "normal")
+        return ForecastResult(
+            _clip(mean, self.nonnegative, status), var, status, fit if self.fitted else None, "normal",
+        )
 
 
 class SeasonalNaive(_Baseline):
@@ -162,7 +187,9 @@ class SeasonalNaive(_Baseline):
 
     _name: ClassVar[str] = "SeasonalNaive"
 
-    def __init__(self, season_length: int, alias: str | None = None, *, nonnegative: bool = True, fitted: bool = True) -> None:
+    def __init__(
+        self, season_length: int, alias: str | None = None, *, nonnegative: bool = True, fitted: bool = True,
+    ) -> None:
         super().__init__(alias, nonnegative=nonnegative, fitted=fitted)
         self.season_length = season_length
 
@@ -176,7 +203,9 @@ class SeasonalNaive(_Baseline):
         n = indptr.shape[0] - 1
         mean, var, fit, status = _outputs(n, h, values.shape[0], self.fitted)
         _kb.seasonal_naive_block(values, indptr, m, h, mean, var, fit, self.fitted, status)
-        return ForecastResult(_clip(mean, self.nonnegative), var, status, fit if self.fitted else None, "normal")
+        return ForecastResult(
+            _clip(mean, self.nonnegative, status), var, status, fit if self.fitted else None, "normal",
+        )
 
 
 class HistoricAverage(_Baseline):
@@ -200,7 +229,9 @@ class HistoricAverage(_Baseline):
         n = indptr.shape[0] - 1
         mean, var, fit, status = _outputs(n, h, values.shape[0], self.fitted)
         _kb.historic_average_block(values, indptr, h, mean, var, fit, self.fitted, status)
-        return ForecastResult(_clip(mean, self.nonnegative), var, status, fit if self.fitted else None, "normal")
+        return ForecastResult(
+            _clip(mean, self.nonnegative, status), var, status, fit if self.fitted else None, "normal",
+        )
 
 
 class WindowAverage(Model):
@@ -239,7 +270,7 @@ class WindowAverage(Model):
         mean = np.empty((n, h))
         status = np.empty(n, dtype=np.int8)
         _kb.window_average_block(values, indptr, 1, w, h, mean, status)
-        return ForecastResult(_clip(mean, self.nonnegative), None, status, None, "normal")
+        return ForecastResult(_clip(mean, self.nonnegative, status), None, status, None, "normal")
 
 
 class SeasonalWindowAverage(Model):
@@ -258,7 +289,9 @@ class SeasonalWindowAverage(Model):
 
     _name: ClassVar[str] = "SeasWA"
 
-    def __init__(self, season_length: int, window_size: int, alias: str | None = None, *, nonnegative: bool = True) -> None:
+    def __init__(
+        self, season_length: int, window_size: int, alias: str | None = None, *, nonnegative: bool = True,
+    ) -> None:
         super().__init__(alias)
         self.season_length = season_length
         self.window_size = window_size
@@ -276,7 +309,7 @@ class SeasonalWindowAverage(Model):
         mean = np.empty((n, h))
         status = np.empty(n, dtype=np.int8)
         _kb.window_average_block(values, indptr, m, w, h, mean, status)
-        return ForecastResult(_clip(mean, self.nonnegative), None, status, None, "normal")
+        return ForecastResult(_clip(mean, self.nonnegative, status), None, status, None, "normal")
 
 
 class SimpleExponentialSmoothing(_Baseline):
@@ -295,13 +328,16 @@ class SimpleExponentialSmoothing(_Baseline):
     Examples
     --------
     >>> import numpy as np
-    >>> SimpleExponentialSmoothing(0.5).forecast_arrays(np.array([2.0, 4.0]), np.array([0, 2]), 1).mean.tolist()
+    >>> res = SimpleExponentialSmoothing(0.5).forecast_arrays(np.array([2.0, 4.0]), np.array([0, 2]), 1)
+    >>> res.mean.tolist()
     [[3.0]]
     """
 
     _name: ClassVar[str] = "SES"
 
-    def __init__(self, alpha: float, alias: str | None = None, *, nonnegative: bool = True, fitted: bool = True) -> None:
+    def __init__(
+        self, alpha: float, alias: str | None = None, *, nonnegative: bool = True, fitted: bool = True,
+    ) -> None:
         super().__init__(alias, nonnegative=nonnegative, fitted=fitted)
         self.alpha = alpha
 
@@ -338,7 +374,13 @@ class SimpleExponentialSmoothingOptimized(_Baseline):
 
 
 def _run_ses(
-    values: np.ndarray, indptr: np.ndarray, h: int, alphas: np.ndarray, optimize: bool, fitted: bool, nonnegative: bool
+    values: np.ndarray,
+    indptr: np.ndarray,
+    h: int,
+    alphas: np.ndarray,
+    optimize: bool,
+    fitted: bool,
+    nonnegative: bool,
 ) -> ForecastResult:
     n = indptr.shape[0] - 1
     mean, var, _, status = _outputs(n, h, 0, False)
@@ -346,4 +388,5 @@ def _run_ses(
     fit = np.full(values.shape[0], np.nan)
     alpha_out = np.empty(n)
     _ks.ses_block(values, indptr, alphas, optimize, 0.01, 0.99, h, mean, var, fit, alpha_out, status)
-    return ForecastResult(_clip(mean, nonnegative), var, status, fit if fitted else None, "normal", {"alpha": alpha_out})
+    mean = _clip(mean, nonnegative, status)
+    return ForecastResult(mean, var, status, fit if fitted else None, "normal", {"alpha": alpha_out})

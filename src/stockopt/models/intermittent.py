@@ -2,14 +2,12 @@
 
 ``CrostonClassic``, ``CrostonOptimized``, ``CrostonSBA``, ``TSB``, ``ADIDA`` and ``IMAPA`` give
 statsforecast's point forecasts (same names, parameters and definitions).  In addition every model
-returns ``var``, the variance of demand in each future period under a Bernoulli-occurrence x size
-model consistent with its own mean forecast, and ``dist="negbin"``: the API turns (mean, var) into a
+returns ``var``, the variance of the forecast error of demand in each future period: the variance of
+a Bernoulli-occurrence x size demand consistent with the model's own mean forecast, plus the
+sampling variance of the smoothed estimate; and ``dist="negbin"``: the API turns (mean, var) into a
 negative binomial (Poisson when ``var <= mean``) with
 :func:`stockopt.models._distributions.quantiles`.  The derivation is in
 :mod:`stockopt._kernels.intermittent` and ``docs/models_fast.md``.
-
-The variance is that of demand given the fitted parameters; it leaves out the (small, for
-alpha <= 0.3) sampling error of the smoothed estimates.
 """
 
 from __future__ import annotations
@@ -53,7 +51,9 @@ class _Croston(_Intermittent):
         status = np.empty(n, dtype=np.int8)
         _ki.croston_block(values, indptr, self._variant, h, mean, var, fit, want, p, alphas, status)
         info = {"p": p, "alpha_size": alphas[:, 0].copy(), "alpha_interval": alphas[:, 1].copy()}
-        return ForecastResult(_clip(mean, self.nonnegative), var, status, fit if want else None, "negbin", info)
+        return ForecastResult(
+            _clip(mean, self.nonnegative, status), var, status, fit if want else None, "negbin", info,
+        )
 
 
 class CrostonClassic(_Croston):
@@ -62,7 +62,8 @@ class CrostonClassic(_Croston):
 
     ``var`` is the per-period demand variance ``p s_z^2 + p (1 - p) mu_z^2`` with ``p`` = 1 / smoothed
     interval, ``mu_z = mean / p`` and ``s_z^2`` the sample variance of the non-zero sizes (units of
-    demand squared); ``dist="negbin"``.  ``info["p"]`` is ``p``.  A series without demand forecasts 0.
+    demand squared), plus the sampling variance of the smoothed size and interval (delta method);
+    ``dist="negbin"``.  ``info["p"]`` is ``p``.  A series without demand forecasts 0 (variance 0).
 
     Parameters
     ----------
@@ -148,7 +149,15 @@ class TSB(_Intermittent):
 
     _name: ClassVar[str] = "TSB"
 
-    def __init__(self, alpha_d: float, alpha_p: float, alias: str | None = None, *, nonnegative: bool = True, fitted: bool = True) -> None:
+    def __init__(
+        self,
+        alpha_d: float,
+        alpha_p: float,
+        alias: str | None = None,
+        *,
+        nonnegative: bool = True,
+        fitted: bool = True,
+    ) -> None:
         super().__init__(alias, nonnegative=nonnegative)
         self.alpha_d = alpha_d
         self.alpha_p = alpha_p
@@ -166,7 +175,9 @@ class TSB(_Intermittent):
         p = np.empty(n)
         status = np.empty(n, dtype=np.int8)
         _ki.tsb_block(values, indptr, np.full(n, ad), np.full(n, ap), h, mean, var, fit, want, p, status)
-        return ForecastResult(_clip(mean, self.nonnegative), var, status, fit if want else None, "negbin", {"p": p})
+        return ForecastResult(
+            _clip(mean, self.nonnegative, status), var, status, fit if want else None, "negbin", {"p": p},
+        )
 
 
 class ADIDA(_Intermittent):
@@ -176,6 +187,18 @@ class ADIDA(_Intermittent):
     demands, rounded), the block sums are forecast with SES (alpha by golden section on [0.1, 0.3],
     exactly as statsforecast) and the forecast is divided by ``k``.  ``var`` uses ``p = 1 / mean
     interval``; ``info["aggregation_level"]`` is ``k``.
+
+    Parameters
+    ----------
+    alias : str, optional
+        Output column name.
+    nonnegative : bool
+        Clip point forecasts at 0.
+    exact : bool
+        ``True`` (default): replicate statsforecast's golden-section search step by step, so the
+        forecasts agree to the last bits.  ``False``: choose alpha with our faster search (grid plus
+        Newton, about 4x fewer passes), whose in-sample SSE is never higher; forecasts then differ
+        from statsforecast's by ~1e-9 relative where both find the same minimum.
 
     Examples
     --------
@@ -189,6 +212,10 @@ class ADIDA(_Intermittent):
     _name: ClassVar[str] = "ADIDA"
     _imapa: ClassVar[bool] = False
 
+    def __init__(self, alias: str | None = None, *, nonnegative: bool = True, exact: bool = True) -> None:
+        super().__init__(alias, nonnegative=nonnegative)
+        self.exact = exact
+
     def forecast_arrays(self, values: np.ndarray, indptr: np.ndarray, h: int) -> ForecastResult:
         values, indptr, h = check_block(values, indptr, h, model=self._name)
         n = indptr.shape[0] - 1
@@ -197,9 +224,9 @@ class ADIDA(_Intermittent):
         p = np.empty(n)
         level = np.empty(n, dtype=np.int64)
         status = np.empty(n, dtype=np.int8)
-        _ki.adida_block(values, indptr, self._imapa, h, mean, var, p, level, status)
+        _ki.adida_block(values, indptr, self._imapa, self.exact, h, mean, var, p, level, status)
         info = {"p": p, "aggregation_level": level}
-        return ForecastResult(_clip(mean, self.nonnegative), var, status, None, "negbin", info)
+        return ForecastResult(_clip(mean, self.nonnegative, status), var, status, None, "negbin", info)
 
 
 class IMAPA(ADIDA):
