@@ -79,3 +79,13 @@ def test_warmup_compiles_the_named_models():
     assert "naive" in r.output and "croston_sba" in r.output and "compiled and cached" in r.output
     r = CliRunner().invoke(main, ["warmup", "--model", "prophet"])
     assert r.exit_code != 0 and "unknown model name" in str(r.exception)
+
+
+def test_nightly_summary_counts_fallbacks_and_selected_models():
+    sales = so.datasets.synthetic_retail(6, 40, seed=1).select(["unique_id", "ds", "y"])
+    short = pa.table({"unique_id": ["zz_short"] * 3, "ds": pa.array([0, 1, 2], pa.date32()), "y": [1.0, 0.0, 2.0]})
+    sales = pa.concat_tables([sales, short.cast(sales.schema)])
+    summary = so.run_nightly(sales, h=14, models=[so.models.SeasonalNaive(season_length=7), "auto"])
+    assert summary["models"]["SeasonalNaive"]["fallback_series"] == 1
+    selected = summary["models"]["AutoModel"]["selected"]
+    assert sum(selected.values()) == 7

@@ -26,7 +26,7 @@ from stockopt.models import resolve_models
 from stockopt.models._base import ForecastResult, Model
 from stockopt.models._distributions import quantiles as dist_quantiles
 
-__all__ = ["forecast", "cross_validation", "run_model", "level_name", "quantile_name"]
+__all__ = ["forecast", "forecast_grouped", "cross_validation", "run_model", "level_name", "quantile_name"]
 
 logger = logging.getLogger(__name__)
 
@@ -267,17 +267,47 @@ def forecast(
     grouped = _as_grouped(sales, freq, dict(id_col=id_col, time_col=time_col, target_col=target_col,
                                             missing=missing, fill_gaps=fill_gaps))
     sl = season_length or grouped.freq.season_length
+    table, _ = forecast_grouped(grouped, int(h), resolve_models(models, sl), levels, qs, n_jobs,
+                                nonnegative=nonnegative, conformal_windows=conformal_windows)
+    return table
+
+
+def forecast_grouped(
+    grouped: GroupedSeries,
+    h: int,
+    models: list[Model],
+    levels: list[float],
+    qs: list[float],
+    n_jobs: int = 1,
+    *,
+    nonnegative: bool = True,
+    conformal_windows: int = 2,
+) -> tuple[pa.Table, dict[str, dict[str, Any]]]:
+    """:func:`forecast` on already grouped series; also returns per-model run statistics.
+
+    The statistics give, per model name, ``fallback_series`` (series forecast by the historic-mean
+    fallback), ``status_counts`` (kernel status codes) and, where the model reports one, the count
+    of series per selected sub-model (``selected``).
+    """
     columns: dict[str, np.ndarray] = {}
-    for model in resolve_models(models, sl):
-        res = run_model(model, grouped.values, grouped.indptr, int(h), n_jobs)
-        res, _ = _finalise(model, res, grouped.values, grouped.indptr, int(h))
+    stats: dict[str, dict[str, Any]] = {}
+    for model in models:
+        res = run_model(model, grouped.values, grouped.indptr, h, n_jobs)
+        res, n_fallback = _finalise(model, res, grouped.values, grouped.indptr, h)
         mean = np.maximum(res.mean, 0.0) if nonnegative else res.mean
         columns[model.name] = mean
         conformal = None
         if (levels or qs) and (res.var is None or not np.isfinite(res.var).all()):
-            conformal = _conformal_scores(model, grouped, int(h), conformal_windows, n_jobs)
+            conformal = _conformal_scores(model, grouped, h, conformal_windows, n_jobs)
         columns.update(_interval_columns(model.name, res, levels, qs, conformal, nonnegative))
-    return grouped.future_table(int(h), columns)
+        codes, counts = np.unique(res.status, return_counts=True)
+        st: dict[str, Any] = {"fallback_series": n_fallback,
+                              "status_counts": {int(c): int(k) for c, k in zip(codes, counts)}}
+        if "model" in res.info:
+            names, k = np.unique(np.asarray(res.info["model"]).astype(str), return_counts=True)
+            st["selected"] = {str(a): int(b) for a, b in zip(names, k)}
+        stats[model.name] = st
+    return grouped.future_table(h, columns), stats
 
 
 def cross_validation(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from stockopt._arrow import _to_numpy, require_columns, time_to_days, to_table
-from stockopt.errors import EmptyInputError
+from stockopt.errors import EmptyInputError, FallbackWarning
 from stockopt.frequency import infer_freq, parse_freq
 
 __all__ = ["quarantine", "run_nightly"]
@@ -146,7 +147,8 @@ def run_nightly(
         Counts and timings of the run (series read, quarantined, gaps filled, models, seconds).
     """
     from stockopt.data import group_series
-    from stockopt.forecasting import forecast
+    from stockopt.forecasting import _check_levels, forecast_grouped
+    from stockopt.models import resolve_models
 
     timings: dict[str, float] = {}
     t = time.perf_counter()
@@ -157,7 +159,11 @@ def run_nightly(
     timings["validate_group"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    fc = forecast(grouped, h, models=models, level=list(level), n_jobs=n_jobs)
+    levels, _ = _check_levels(level, None)
+    with warnings.catch_warnings():  # fallbacks are counted in the summary instead
+        warnings.simplefilter("ignore", FallbackWarning)
+        fc, model_stats = forecast_grouped(grouped, h, resolve_models(models, grouped.freq.season_length), levels,
+                                           [], n_jobs)
     timings["forecast"] = time.perf_counter() - t
 
     summary: dict[str, Any] = {
@@ -169,6 +175,7 @@ def run_nightly(
         "gaps_filled": grouped.report.total_gaps_filled if grouped.report else 0,
         "horizon": h,
         "forecast_rows": fc.num_rows,
+        "models": model_stats,
     }
     policy = None
     try:
