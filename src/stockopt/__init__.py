@@ -4,6 +4,8 @@ The stable top-level namespace (``import stockopt as so``):
 
 - :func:`forecast`, :func:`cross_validation`, :func:`evaluate`, :func:`simulate` and :mod:`stockopt.models`;
 - :func:`group_series` / :class:`GroupedSeries` - validate and group long ``unique_id, ds, y`` tables;
+- :func:`inventory_policy` / :func:`simulate_inventory` - safety stock, reorder points, order-up-to
+  levels, and their Monte-Carlo check;
 - :func:`run_nightly` / :func:`quarantine` - the nightly job and its bad-series quarantine;
 - :mod:`stockopt.datasets` - the synthetic retail generator and the real-data loaders;
 - :mod:`stockopt.errors` - the exception family.
@@ -18,6 +20,7 @@ from stockopt.data import GroupedSeries, GroupReport, group_series
 from stockopt.evaluation import evaluate
 from stockopt.forecasting import cross_validation, forecast
 from stockopt.frequency import Frequency, infer_freq, parse_freq
+from stockopt.inventory import inventory_policy, simulate_inventory
 from stockopt.pipeline import quarantine, run_nightly
 from stockopt.simulation import simulate
 
@@ -37,5 +40,7 @@ __all__ = [
     "parse_freq",
     "infer_freq",
     "quarantine",
+    "inventory_policy",
+    "simulate_inventory",
     "run_nightly",
 ]

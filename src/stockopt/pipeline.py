@@ -138,8 +138,8 @@ def run_nightly(
 
     Stages: quarantine bad series, group, forecast ``h`` periods with ``models``, then compute
     inventory policies from the first model's forecasts and intervals, with the ``items``
-    parameters (or, without an items table, a 7-day lead time and a 95 % cycle service level).  Outputs: ``forecast.parquet``, ``policy.parquet``
-    (when computed) and ``quarantine.parquet``.
+    parameters (or, without an items table, a 7-day lead time and a 95 % cycle service level).
+    Outputs: ``forecast.parquet``, ``policy.parquet`` and ``quarantine.parquet``.
 
     Returns
     -------
@@ -177,17 +177,11 @@ def run_nightly(
         "forecast_rows": fc.num_rows,
         "models": model_stats,
     }
-    policy = None
-    try:
-        from stockopt.inventory import inventory_policy
-    except ImportError:  # the inventory stage is optional until it is installed
-        inventory_policy = None
-    if inventory_policy is not None:
-        t = time.perf_counter()
-        policy = _policies(inventory_policy, fc, grouped, items, next(iter(model_stats)), n_jobs)
-        timings["inventory"] = time.perf_counter() - t
-        summary["policies"] = policy.num_rows
-        summary["total_safety_stock"] = round(float(pc.sum(policy["safety_stock"]).as_py() or 0.0), 1)
+    t = time.perf_counter()
+    policy = _policies(fc, grouped, items, next(iter(model_stats)), n_jobs)
+    timings["inventory"] = time.perf_counter() - t
+    summary["policies"] = policy.num_rows
+    summary["total_safety_stock"] = round(float(pc.sum(policy["safety_stock"]).as_py() or 0.0), 1)
     if out is not None:
         import pyarrow.parquet as pq
 
@@ -195,14 +189,15 @@ def run_nightly(
         out.mkdir(parents=True, exist_ok=True)
         pq.write_table(fc, out / "forecast.parquet")
         pq.write_table(report, out / "quarantine.parquet")
-        if policy is not None:
-            pq.write_table(policy, out / "policy.parquet")
+        pq.write_table(policy, out / "policy.parquet")
     summary["seconds_by_stage"] = {k: round(v, 3) for k, v in timings.items()}
     return summary
 
 
-def _policies(inventory_policy: Any, fc: pa.Table, grouped: Any, items: Any, model: str, n_jobs: int) -> pa.Table:
+def _policies(fc: pa.Table, grouped: Any, items: Any, model: str, n_jobs: int) -> pa.Table:
     """Inventory policies from the first model's forecasts; default item parameters without items."""
+    from stockopt.inventory import inventory_policy
+
     if items is None:
         items = pa.table({"unique_id": grouped.ids, "lead_time": pa.array(np.full(grouped.n_series, 7.0)),
                           "service_level": pa.array(np.full(grouped.n_series, 0.95))})

@@ -1,0 +1,139 @@
+"""Side-by-side timing of ``inventory_policy`` against stockpyl (the peer computes one item per call).
+
+``cases(n_series, length)`` returns ``(label, ours, peer)`` closures over prepared data; here
+``n_series`` is the number of items (``length`` is unused: policies need a demand summary, drawn
+from a small private generator).  ``ours`` sizes every item in one call (one thread); ``peer`` loops
+over the same items calling stockpyl:
+
+* newsvendor, normal demand: ``stockpyl.newsvendor.newsvendor_normal`` per item;
+* base stock with a lead time, normal demand: ``newsvendor_normal(..., lead_time=L)`` per item;
+* (s, Q), normal demand: ``stockpyl.rq.r_q_loss_function_approximation`` per item (stockpyl
+  optimises cost, we size s for a fill-rate target: same family of loss-function computations);
+* (s, S), Poisson demand on slow movers: ``stockpyl.ss.s_s_discrete_exact`` (Zheng & Federgruen)
+  per item, against our service-level (s, S) and against our own Zheng & Federgruen
+  (``objective="cost"``: exactly the same problem and answer)
+  (stockpyl optimises cost; we find the exact service-level (s, S) by the same stationary analysis).
+
+The two slow stockpyl methods run on at most 300 and 40 items (ours on the same items) so a case
+stays within seconds.  Run by hand:
+``PYTHONPATH=src .venv/bin/python benchmarks/side_by_side_inventory.py 2000``.
+"""
+
+from __future__ import annotations
+
+import math
+import resource
+import sys
+import time
+from typing import Callable
+
+import numpy as np
+import pyarrow as pa
+
+R_Q_CAP = 300
+S_S_CAP = 40
+
+
+def _data(n: int, seed: int = 0) -> dict[str, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    mean = rng.lognormal(1.5, 1.0, n)  # units per day
+    return {
+        "ids": np.array([f"item{i:07d}" for i in range(n)]),
+        "mean": mean,
+        "std": mean * rng.uniform(0.3, 1.0, n),
+        "lead": rng.integers(1, 15, n).astype(float),
+        "cost": rng.uniform(1, 100, n),
+        "order_cost": rng.uniform(5, 100, n),
+        "h_ratio": rng.uniform(0.5, 0.99, n),  # critical ratio p / (p + h)
+    }
+
+
+def _tables(d: dict[str, np.ndarray], sl: slice, **extra) -> tuple[pa.Table, pa.Table]:
+    ids = pa.array(d["ids"][sl])
+    dem = pa.table({"unique_id": ids, "demand_mean": d["mean"][sl], "demand_std": d["std"][sl]})
+    cols = {"unique_id": ids, "lead_time": d["lead"][sl], "unit_cost": d["cost"][sl],
+            "holding_rate": np.full(len(ids), 0.25), "order_cost": d["order_cost"][sl],
+            "service_level": d["h_ratio"][sl]}
+    cols.update({k: (v[sl] if isinstance(v, np.ndarray) else v) for k, v in extra.items()})
+    return dem, pa.table(cols)
+
+
+def cases(n_series: int, length: int) -> list[tuple[str, Callable[[], object], Callable[[], object]]]:
+    from stockpyl import newsvendor, rq, ss
+
+    from stockopt.inventory import inventory_policy
+
+    n = max(int(n_series), 1)
+    d = _data(n)
+    h = d["cost"] * 0.25 / 365  # holding cost per unit per day
+    p = h * d["h_ratio"] / (1 - d["h_ratio"])  # stockout cost giving the same critical ratio
+    out: list[tuple[str, Callable[[], object], Callable[[], object]]] = []
+
+    # newsvendor (one day, perishable)
+    dem, items = _tables(d, slice(None), shelf_life_days=np.full(n, 1.0), review_period=np.full(n, 1.0))
+    out.append((f"newsvendor normal ({n} items)",
+                lambda: inventory_policy(dem, items, policy="newsvendor", distribution="normal"),
+                lambda: [newsvendor.newsvendor_normal(h[i], p[i], d["mean"][i], d["std"][i])
+                         for i in range(n)]))
+
+    # base stock with lead time L (daily review: protection L + 1 days)
+    dem2, items2 = _tables(d, slice(None), review_period=np.full(n, 1.0))
+    out.append((f"base-stock normal, lead time ({n} items)",
+                lambda: inventory_policy(dem2, items2, policy="base_stock", distribution="normal"),
+                lambda: [newsvendor.newsvendor_normal(h[i], p[i], d["mean"][i], d["std"][i],
+                                                      lead_time=d["lead"][i]) for i in range(n)]))
+
+    # (s, Q) continuous review
+    m = min(n, R_Q_CAP)
+    sl = slice(0, m)
+    dem3, items3 = _tables(d, sl, review_period=np.zeros(m), service_metric=["fill_rate"] * m)
+    out.append((f"(s,Q) normal, loss functions ({m} items)",
+                lambda: inventory_policy(dem3, items3, policy="sQ", distribution="normal"),
+                lambda: [rq.r_q_loss_function_approximation(h[i], p[i], d["order_cost"][i], d["mean"][i],
+                                                            d["std"][i], d["lead"][i]) for i in range(m)]))
+
+    # (s, S) Poisson, exact, on slow movers (mean <= 8 units a day; stockpyl's time grows fast with it)
+    slow = np.flatnonzero(d["mean"] <= 8.0)[:S_S_CAP]
+    m2 = len(slow)
+    ds = {k: v[slow] for k, v in d.items()}
+    # textbook cost scale (Snyder & Shen Example 4.7: h = 1 per unit-day, K = 5..50)
+    ds["cost"] = np.full(m2, 4 * 365.0)
+    ds["order_cost"] = np.random.default_rng(1).uniform(5, 50, m2)
+    dem4, items4 = _tables(ds, slice(None), review_period=np.ones(m2))
+    h4 = np.ones(m2)
+    p4 = ds["h_ratio"] / (1 - ds["h_ratio"])
+    out.append((f"(s,S) Poisson, exact ({m2} items)",
+                lambda: inventory_policy(dem4, items4, policy="sS", distribution="poisson"),
+                lambda: [ss.s_s_discrete_exact(h4[i], p4[i], ds["order_cost"][i], True, ds["mean"][i])
+                         for i in range(m2)]))
+    # the same problem as stockpyl: cost-optimal (s, S) by Zheng & Federgruen's exact algorithm
+    dem5, items5 = _tables(ds, slice(None), review_period=np.ones(m2), stockout_cost=p4)
+    out.append((f"(s,S) Poisson, cost-optimal Z&F ({m2} items)",
+                lambda: inventory_policy(dem5, items5, policy="sS", distribution="poisson", objective="cost"),
+                lambda: [ss.s_s_discrete_exact(h4[i], p4[i], ds["order_cost"][i], True, ds["mean"][i])
+                         for i in range(m2)]))
+    return out
+
+
+def _main() -> None:  # pragma: no cover - manual benchmark
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
+    for label, ours, peer in cases(n, 0):
+        t = time.perf_counter()
+        ours()
+        warm = time.perf_counter() - t
+        best_o = min(_time(ours) for _ in range(3))
+        best_p = min(_time(peer) for _ in range(1 if "(s," in label else 2))
+        items = int(label.rsplit("(", 1)[1].split()[0])
+        print(f"{label:45s} ours {best_o:8.4f}s ({items / best_o:12,.0f} items/s, warm-up {warm:.2f}s)  "
+              f"stockpyl {best_p:8.3f}s ({items / best_p:10,.1f} items/s)  ratio {best_p / best_o:8.1f}x")
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+
+
+def _time(fn: Callable[[], object]) -> float:
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+if __name__ == "__main__":
+    _main()

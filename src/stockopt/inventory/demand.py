@@ -1,0 +1,290 @@
+"""Demand over an interval of days, from a demand summary, a forecast table or sample paths.
+
+The inventory formulas need the mean and variance of demand over the lead time, the review period
+that follows it and their sum.  :func:`demand_profile` reads any of the three accepted demand
+tables into a :class:`DemandProfile` whose :meth:`~DemandProfile.moments` answers "demand over days
+``[start, start + length)``" for every item at once:
+
+* demand summary (``unique_id, demand_mean, demand_std`` per day, stationary): ``mean * length``,
+  ``std**2 * length``;
+* forecast (``unique_id, ds, <Model>[, <Model>-lo-<L>, <Model>-hi-<L>]``): the sum of the forecasts
+  of exactly those days, a partial period prorated (a 45-day lead time on a monthly forecast is
+  1.5 months of demand).  The period is inferred from the ``ds`` spacing of each series (28-31
+  days = a 30-day month, 89-92 days = a 91-day quarter, 365-366 = a year, anything else its
+  spacing in days).  The variance comes from the widest-available interval column (per-period
+  sd = half-width / z) summed over the periods (forecast errors taken as independent across
+  periods), otherwise from the per-item ``demand_std`` per day of the items table;
+* sample paths (``unique_id, ds, sample_id, value``): every path summed like a forecast; the
+  moments are the mean and variance over paths, and :meth:`~DemandProfile.path_sums` returns the
+  per-path sums for empirical distributions.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from stockopt._arrow import time_to_days
+from stockopt._kernels.inventory_math import norm_ppf
+from stockopt.errors import (
+    FrequencyError,
+    MissingColumnError,
+    ValidationError,
+    raise_error,
+)
+from stockopt.inventory._validate import ID, check_ids, check_unique, numeric, ranged
+
+_INTERVAL = re.compile(r"^(?P<model>.+)-(?P<side>lo|hi)-(?P<level>\d+(?:\.\d+)?)$")
+_QUANTILE = re.compile(r"^.+-q\d+(?:\.\d+)?$")
+
+
+@dataclass
+class DemandProfile:
+    """Demand of every item over any interval of days (see the module docstring).
+
+    Attributes
+    ----------
+    kind : {"summary", "forecast", "samples"}
+    ids : pyarrow.Array
+        Item ids in output order (the original id type).
+    ids_str : pyarrow.Array
+        The same ids as strings, for joins.
+    """
+
+    kind: str
+    ids: pa.Array
+    ids_str: pa.Array
+    daily_mean: np.ndarray | None = None
+    daily_std: np.ndarray | None = None
+    # forecast / sample paths: one "path" per series (forecast) or per (item, sample_id)
+    vals: np.ndarray | None = None
+    var: np.ndarray | None = None
+    ip: np.ndarray | None = None
+    period: np.ndarray | None = None
+    path_item: np.ndarray | None = None
+    n_paths: np.ndarray | None = None
+    label: str = "demand"
+    extra: dict = field(default_factory=dict)
+
+    def set_daily_std(self, std: np.ndarray) -> None:
+        """Per-day demand sd per item, used when the forecast has no interval columns."""
+        self.daily_std = std
+
+    def _cum(self, values: np.ndarray, x_days: np.ndarray, path_x: bool) -> np.ndarray:
+        """Prorated cumulative sum of ``values`` over the first ``x_days`` days of each path."""
+        ip = self.ip
+        npath = ip.shape[0] - 1
+        lens = np.diff(ip)
+        cum = np.zeros(ip[-1] + npath)
+        off = ip[:-1] + np.arange(npath)
+        # per-path cumulative sums with a leading zero, without a Python loop over paths
+        flat = np.cumsum(values)
+        base = np.concatenate(([0.0], flat))[ip[:-1]]
+        pos = np.repeat(off, lens) + 1 + (np.arange(ip[-1]) - np.repeat(ip[:-1], lens))
+        cum[pos] = flat - np.repeat(base, lens)
+        x = x_days if path_x else x_days[self.path_item]
+        per = self.period
+        j = x / per
+        k = np.floor(j + 1e-9).astype(np.int64)
+        frac = np.clip(j - k, 0.0, 1.0)
+        frac[np.abs(j - k) < 1e-9] = 0.0
+        too_long = (k > lens) | ((k == lens) & (frac > 0.0))
+        if too_long.any():
+            p = int(np.flatnonzero(too_long)[0])
+            item = self.ids[int(self.path_item[p])].as_py()
+            raise_error(ValidationError, "forecast horizon shorter than lead time + review period",
+                        table=self.label, series=item,
+                        expected=f"forecasts covering at least {float(x[p]):g} days",
+                        got=f"{int(lens[p])} periods of {float(per[p]):g} days")
+        kk = np.minimum(k, np.maximum(lens - 1, 0))
+        nxt = np.where(frac > 0.0, values[np.minimum(ip[:-1] + kk, max(ip[-1] - 1, 0))], 0.0) \
+            if ip[-1] else np.zeros(npath)
+        return cum[off + k] + frac * nxt
+
+    def path_sums(self, start: np.ndarray, length: np.ndarray) -> np.ndarray:
+        """Demand of each path over days ``[start, start + length)`` (start/length per item)."""
+        a = self._cum(self.vals, start, False)
+        b = self._cum(self.vals, start + length, False)
+        return b - a
+
+    def moments(self, start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and variance of demand over days ``[start, start + length)`` for every item."""
+        start = np.asarray(start, dtype=np.float64)
+        length = np.asarray(length, dtype=np.float64)
+        if self.kind == "summary":
+            return self.daily_mean * length, self.daily_std ** 2 * length
+        if self.kind == "forecast":
+            m = self._cum(self.vals, start + length, False) - self._cum(self.vals, start, False)
+            if self.var is not None:
+                v = self._cum(self.var, start + length, False) - self._cum(self.var, start, False)
+            else:
+                v = self.daily_std ** 2 * length
+            return np.maximum(m, 0.0), np.maximum(v, 0.0)
+        sums = self.path_sums(start, length)
+        n = self.n_paths
+        m = np.bincount(self.path_item, weights=sums, minlength=n.shape[0]) / n
+        dev = sums - m[self.path_item]
+        v = np.bincount(self.path_item, weights=dev * dev, minlength=n.shape[0]) / np.maximum(n - 1, 1)
+        return np.maximum(m, 0.0), np.maximum(v, 0.0)
+
+
+def _nominal_period(diff: np.ndarray) -> np.ndarray:
+    out = diff.astype(np.float64)
+    out[(diff >= 28) & (diff <= 31)] = 30.0
+    out[(diff >= 89) & (diff <= 92)] = 91.0
+    out[(diff >= 365) & (diff <= 366)] = 365.0
+    return out
+
+
+def _grouped(tbl: pa.Table, keys: list[str], label: str, freq_days: float | None):
+    """Sort by keys + ds; return order, group offsets, per-group period in days."""
+    order = pc.sort_indices(tbl, sort_keys=[(k, "ascending") for k in keys] + [("ds", "ascending")])
+    tbl = tbl.take(order)
+    days, _ = time_to_days(tbl.column("ds"), table=label, column="ds")
+    gid = np.zeros(tbl.num_rows, dtype=np.int64)
+    if tbl.num_rows:
+        change = np.zeros(tbl.num_rows, dtype=bool)
+        change[0] = True
+        for k in keys:
+            col = tbl.column(k)
+            if pa.types.is_dictionary(col.type):
+                col = col.dictionary_decode()
+            a = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+            if tbl.num_rows > 1:
+                change[1:] |= np.asarray(pc.not_equal(a[1:], a[:-1]).fill_null(True))
+        gid = np.cumsum(change) - 1
+    starts = np.flatnonzero(np.r_[True, np.diff(gid) != 0]) if tbl.num_rows else np.empty(0, np.int64)
+    ip = np.r_[starts, tbl.num_rows].astype(np.int64)
+    lens = np.diff(ip)
+    diffs = np.diff(days)
+    same = np.r_[gid[1:] == gid[:-1]] if tbl.num_rows > 1 else np.empty(0, bool)
+    if same.any() and (diffs[same] <= 0).any():
+        row = int(np.flatnonzero(same & (diffs <= 0))[0]) + 1
+        raise_error(FrequencyError, "repeated or unsorted dates within a series", table=label,
+                    column="ds", series=tbl.column(ID)[row].as_py(), row=row,
+                    expected="one row per series and date")
+    period = np.full(len(lens), np.nan)
+    multi = lens >= 2
+    first = ip[:-1][multi]
+    if multi.any():
+        d0 = _nominal_period(diffs[first])
+        period[multi] = d0
+        cls = np.full(diffs.shape, np.nan)
+        cls[same] = _nominal_period(diffs[same])
+        # irregular spacing: compare each step with its series' first step
+        bad = same & (cls != period[gid[:-1]])
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0]) + 1
+            raise_error(FrequencyError, "irregular spacing of ds within a series", table=label,
+                        column="ds", series=tbl.column(ID)[row].as_py(), row=row,
+                        expected="a regular daily, weekly, monthly, quarterly or yearly forecast")
+    if freq_days is not None:
+        period[:] = float(freq_days)
+    elif (~multi).any():
+        known = period[multi]
+        if known.size == 0:
+            raise_error(FrequencyError, "cannot infer the forecast period from one row per series",
+                        table=label, column="ds", expected="freq_days=... (length of a period in days)")
+        vals, counts = np.unique(known, return_counts=True)
+        period[~multi] = vals[np.argmax(counts)]
+    return tbl, ip, period
+
+
+def _model_columns(tbl: pa.Table, model: str | None, label: str, skip: set[str]):
+    names = [c for c in tbl.column_names if c not in skip]
+    if model is None:
+        cands = [c for c in names if not _INTERVAL.match(c) and not _QUANTILE.match(c)]
+        if len(cands) != 1:
+            raise_error(ValidationError, "cannot tell which column holds the forecast", table=label,
+                        expected="exactly one model column, or model=... naming it", got=cands)
+        model = cands[0]
+    if model not in tbl.column_names:
+        raise MissingColumnError(f"{label}: no forecast column {model!r}; columns are {tbl.column_names}",
+                                 table=label, column=model)
+    levels: dict[float, dict[str, str]] = {}
+    for c in names:
+        mt = _INTERVAL.match(c)
+        if mt and mt.group("model") == model:
+            levels.setdefault(float(mt.group("level")), {})[mt.group("side")] = c
+    return model, levels
+
+
+def _plain_ids(col) -> pa.Array:
+    """Original ids as one array; string views become plain strings (for compute kernels)."""
+    arr = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if pa.types.is_string_view(arr.type):
+        arr = arr.cast(pa.string())
+    return arr
+
+
+def demand_profile(demand, *, model: str | None = None, freq_days: float | None = None) -> DemandProfile:
+    """Read a demand summary, forecast or sample-path table (see the module docstring)."""
+    from stockopt.inventory._validate import as_table, require_nonempty
+
+    tbl = as_table(demand, "demand")
+    require_nonempty(tbl, "demand")
+    cols = set(tbl.column_names)
+    if "demand_mean" in cols:
+        ids_str = check_ids(tbl, "demand")
+        check_unique(ids_str, "demand")
+        mean = numeric(tbl, "demand_mean", "demand", ids_str, lo=0.0,
+                       expected="a finite mean demand >= 0 per day")
+        std = ranged(tbl, "demand_std", "demand", ids_str, None)
+        ids = _plain_ids(tbl.column(ID))
+        return DemandProfile("summary", ids, ids_str, daily_mean=mean, daily_std=std)
+    if "ds" not in cols:
+        raise MissingColumnError(
+            "demand: expected a demand summary (unique_id, demand_mean, demand_std), a forecast "
+            f"(unique_id, ds, <Model>) or sample paths (unique_id, ds, sample_id, value); got columns "
+            f"{tbl.column_names}", table="demand")
+    check_ids(tbl, "demand")
+    if "sample_id" in cols:
+        label = "sample paths"
+        if "value" not in cols:
+            raise MissingColumnError(f"{label}: missing column 'value'", table=label, column="value")
+        tbl, ip, period = _grouped(tbl, [ID, "sample_id"], label, freq_days)
+        ids_all = check_ids(tbl, label)
+        vals = numeric(tbl, "value", label, ids_all, lo=0.0, expected="finite demand >= 0")
+        first = ip[:-1]
+        path_ids = ids_all.take(pa.array(first))
+        change = np.r_[True, np.asarray(pc.not_equal(path_ids[1:], path_ids[:-1]))] if len(first) > 1 \
+            else np.ones(len(first), dtype=bool)
+        path_item = (np.cumsum(change) - 1).astype(np.int64)
+        item_first = first[change]
+        ids = _plain_ids(tbl.column(ID)).take(pa.array(item_first))
+        n_paths = np.bincount(path_item).astype(np.float64)
+        prof = DemandProfile("samples", ids, ids_all.take(pa.array(item_first)),
+                             vals=vals, ip=ip, period=period, path_item=path_item, n_paths=n_paths,
+                             label=label)
+        return prof
+    label = "forecast"
+    model_col, levels = _model_columns(tbl, model, label, {ID, "ds"})
+    tbl, ip, period = _grouped(tbl, [ID], label, freq_days)
+    ids_str = check_ids(tbl, label)
+    vals = numeric(tbl, model_col, label, ids_str, lo=0.0, expected="finite forecasts >= 0")
+    var = None
+    if levels:
+        lev = max(levels, key=lambda lv: (len(levels[lv]), lv == 80.0, lv))
+        z = norm_ppf(0.5 + lev / 200.0)
+        sides = levels[lev]
+        if "hi" in sides and "lo" in sides:
+            hi = numeric(tbl, sides["hi"], label, ids_str)
+            lo = numeric(tbl, sides["lo"], label, ids_str)
+            sd = (hi - lo) / (2.0 * z)
+        elif "hi" in sides:
+            sd = (numeric(tbl, sides["hi"], label, ids_str) - vals) / z
+        else:
+            sd = (vals - numeric(tbl, sides["lo"], label, ids_str)) / z
+        if (sd < -1e-9 * (1.0 + np.abs(vals))).any():
+            row = int(np.flatnonzero(sd < -1e-9 * (1.0 + np.abs(vals)))[0])
+            raise_error(ValidationError, "prediction interval narrower than zero", table=label,
+                        series=ids_str[row].as_py(), row=row, expected="lo <= forecast <= hi")
+        var = np.maximum(sd, 0.0) ** 2
+    first = ip[:-1]
+    ids = _plain_ids(tbl.column(ID)).take(pa.array(first))
+    return DemandProfile("forecast", ids, ids_str.take(pa.array(first)), vals=vals, var=var, ip=ip,
+                         period=period, path_item=np.arange(len(first), dtype=np.int64), label=label)
