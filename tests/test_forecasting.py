@@ -177,3 +177,15 @@ def test_library_code_prints_nothing(sales, capsys):
         so.run_nightly(sales, h=14, models=["naive"])
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
+
+
+def test_fitted_values_join_by_span_across_threads(sales):
+    from stockopt.forecasting import run_model
+
+    g = so.group_series(sales, freq="D")
+    model = so.models.Naive()
+    one = run_model(model, g.values, g.indptr, 3, n_jobs=1)
+    three = run_model(model, g.values, g.indptr, 3, n_jobs=3)
+    assert one.fitted is not None and one.fitted.shape == g.values.shape
+    np.testing.assert_array_equal(one.fitted, three.fitted)
+    np.testing.assert_array_equal(one.mean, three.mean)

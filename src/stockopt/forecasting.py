@@ -76,11 +76,17 @@ def run_model(model: Model, values: np.ndarray, indptr: np.ndarray, h: int, n_jo
         return model.forecast_arrays(values, indptr, h)
     with ThreadPoolExecutor(max_workers=len(blocks)) as pool:
         parts = list(pool.map(lambda ab: model.forecast_arrays(values, indptr[ab[0] : ab[1] + 1], h), blocks))
-    return _concat(parts)
+    return _concat(parts, [(int(indptr[a]), int(indptr[b])) for a, b in blocks], values.shape[0])
 
 
-def _concat(parts: list[ForecastResult]) -> ForecastResult:
+def _concat(parts: list[ForecastResult], spans: list[tuple[int, int]], n_values: int) -> ForecastResult:
+    """Join per-block results in series order; fitted values (aligned with ``values``) by span."""
     first = parts[0]
+    fitted = None
+    if all(p.fitted is not None and p.fitted.shape[0] == n_values for p in parts):
+        fitted = np.full(n_values, np.nan)
+        for p, (lo, hi) in zip(parts, spans):
+            fitted[lo:hi] = p.fitted[lo:hi]
     info: dict[str, np.ndarray] = {}
     for key in first.info:
         if all(key in p.info for p in parts):
@@ -89,8 +95,7 @@ def _concat(parts: list[ForecastResult]) -> ForecastResult:
         mean=np.concatenate([p.mean for p in parts]),
         var=None if any(p.var is None for p in parts) else np.concatenate([p.var for p in parts]),
         status=np.concatenate([p.status for p in parts]),
-        fitted=None if any(p.fitted is None or p.fitted.size == 0 for p in parts)
-        else np.concatenate([p.fitted for p in parts]),
+        fitted=fitted,
         dist=first.dist,
         info=info,
     )
