@@ -52,6 +52,7 @@ def cases(n_series: int, length: int):
 
     table = so.datasets.synthetic_retail(n_series, length, seed=0).select(["unique_id", "ds", "y"])
     df = table.to_pandas()
+    df["ds"] = df["ds"].astype("datetime64[ns]")
     sf = StatsForecast(models=_peer_models(), freq="D", n_jobs=1)
 
     def ours_all():

@@ -177,20 +177,100 @@ def test_golden_replica_is_statsforecasts():
         assert ks.ses_golden(y, 0.01, 0.99) == ref.golden(list(y), 0.01, 0.99)
 
 
-def test_golden_many_equals_one_at_a_time():
-    rng = np.random.default_rng(8)
-    lens = np.r_[[0, 1, 2, 3, 15, 16, 17], rng.integers(0, 300, 60)].astype(np.int64)
+def _many_series(seed, n_rand):
+    """Edge lengths, flat series, trends (minimum at the upper bound), noise (at the lower bound) and
+    random lengths: more series than one lock-step group holds, lengths that differ within groups."""
+    rng = np.random.default_rng(seed)
+    lens = np.r_[[0, 1, 2, 3, 15, 16, 17], rng.integers(0, 300, n_rand)].astype(np.int64)
     series = [rng.poisson(rng.gamma(1.0, 3.0), n).astype(float) for n in lens]
     series[3] = np.full(3, 2.0)  # flat: ties end the search at once
+    series += [np.full(40, 1.0), np.full(17, 0.3), np.r_[np.full(30, 2.0), 3.0]]
+    series += [np.arange(50.0) ** 1.5, rng.normal(10, 1, 120), np.cumsum(rng.normal(0, 1, 200))]
+    lens = np.array([len(x) for x in series], dtype=np.int64)
     data = np.concatenate(series)
     starts = np.r_[0, np.cumsum(lens)[:-1]].astype(np.int64)
+    return series, data, starts, lens
+
+
+def test_golden_many_equals_one_at_a_time():
+    series, data, starts, lens = _many_series(8, 300)
     out = np.empty(len(series))
-    ks.golden_many(data, starts, lens, 0.1, 0.3, out)
+    fc = np.empty(len(series))
+    ks.golden_many(data, starts, lens, 0.1, 0.3, out, fc)
     expected = [ks.ses_golden(s, 0.1, 0.3) if len(s) else 0.2 for s in series]
     np.testing.assert_array_equal(out, expected)
-    for s, a in zip(series, out):
+    for s, a, f in zip(series, out, fc):
         if len(s):
             assert a == sf_ses.golden_section_ses(s, 0.1, 0.3)
+            assert f == ks.ses_last(s, a)
+        else:
+            assert np.isnan(f)
+    # the grouping does not matter: a reversed subset gives the same bits
+    sub = np.arange(len(series))[::-3].copy()
+    out2 = np.empty(len(sub))
+    ks.golden_many(data, starts[sub], lens[sub], 0.1, 0.3, out2, np.empty(0))
+    np.testing.assert_array_equal(out2, out[sub])
+
+
+@pytest.mark.parametrize("lower, upper", [(0.01, 0.99), (0.1, 0.3)])
+def test_optimize_many_equals_one_at_a_time(lower, upper):
+    series, data, starts, lens = _many_series(9, 200)
+    m = len(series)
+    a, s, f = np.empty(m), np.empty(m), np.empty(m)
+    ks.optimize_many(data, starts, lens, lower, upper, a, s, f)
+    for j, x in enumerate(series):
+        if len(x) == 0:
+            assert np.isnan(f[j])
+            continue
+        ea, es = ref.ses_optimize(list(x), lower, upper)  # plain-Python twin, same operations
+        assert (a[j], s[j]) == (ea, es), j
+        assert ks.ses_optimize(x, lower, upper) == (ea, es)
+        assert s[j] == ks.ses_sse(x, ea)
+        assert f[j] == ks.ses_last(x, ea)
+        assert lower <= a[j] <= upper
+    sub = np.arange(m)[::-3].copy()
+    a2, s2, f2 = np.empty(len(sub)), np.empty(len(sub)), np.empty(len(sub))
+    ks.optimize_many(data, starts[sub], lens[sub], lower, upper, a2, s2, f2)
+    np.testing.assert_array_equal(a2, a[sub])
+    np.testing.assert_array_equal(f2, f[sub])
+
+
+@pytest.mark.parametrize("shortest", [1, 2, 16, 41])
+def test_lane_passes_equal_single_passes(shortest):
+    """The lock-step passes (rows four or two at a time, masked tails) reproduce the one-series
+    recursions bit for bit, for lanes of different lengths."""
+    rng = np.random.default_rng(12)
+    lens = np.r_[[60, 59, 58, 57, 43, shortest], rng.integers(shortest, 61, 10)].astype(np.int64)
+    series = [rng.gamma(1.0, 4.0, n) for n in lens]
+    data = np.concatenate(series)
+    starts = np.r_[0, np.cumsum(lens)[:-1]].astype(np.int64)
+    order = np.argsort(-lens, kind="mergesort")
+    L = len(series)
+    X = np.zeros((lens.max(), L))
+    rows, nfull, glens = ks._group(data, starts, lens, order, 0, L, X)
+    assert rows == lens.max() and nfull == lens.min()
+    A = rng.uniform(0.05, 0.95, (3, L))
+    S, F = np.empty((3, L)), np.empty((3, L))
+    ks._pass_sse(X, rows, nfull, glens, A, S, F)
+    S0, S1, S2, FL = (np.empty(L) for _ in range(4))
+    ks._pass_d012(X, rows, nfull, glens, A[0].copy(), S0, S1, S2, FL)
+    for lane in range(L):
+        x = series[order[lane]]
+        for k in range(3):
+            assert S[k, lane] == ks.ses_sse(x, A[k, lane])
+            if len(x) > 1:
+                assert A[k, lane] * x[-1] + (1 - A[k, lane]) * F[k, lane] == ks.ses_last(x, A[k, lane])
+        if len(x) > 1:
+            assert (S0[lane], S1[lane], S2[lane]) == ref.ses_d012(list(x), A[0, lane])
+
+
+def test_flat_series_take_the_lower_bound():
+    for n in (16, 40, 300):
+        for v in (0.0, 1.0, 0.3, 7.25):
+            x = np.full(n, v)
+            a, s = ks.ses_optimize(x, 0.01, 0.99)
+            assert a == 0.01 and s == ks.ses_sse(x, 0.01)
+            assert ks._flat_sse_level(x, 0.01) == ks._sse_level(x, 0.01)
 
 
 # ---------------------------------------------------------------- fast vs slow twin
@@ -324,11 +404,21 @@ def test_non_finite_data_marks_series_failed(model):
     assert np.isnan(res.mean[1]).any() and res.status[1] == STATUS_FAILED
 
 
-def test_grid_pass_equals_single_passes():
-    rng = np.random.default_rng(12)
-    alphas = np.geomspace(0.01, 0.99, 8)
-    out = np.empty(8)
-    for n in (1, 2, 3, 50):
-        y = rng.gamma(1.0, 3.0, n)
-        ks._sse_grid(y, alphas, out)
-        np.testing.assert_array_equal(out, [ks.ses_sse(y, a) for a in alphas])
+def test_long_series_get_fewer_lanes_same_bits():
+    """A series too long for a full group of lanes is searched with fewer lanes; the results are
+    those of the one-series searches all the same."""
+    assert ks._lanes_for(700_000, 64) == 8 and ks._lanes_for(730, 64) == 64
+    rng = np.random.default_rng(13)
+    series = [np.cumsum(rng.normal(0, 1, 600_000)) + 100, rng.poisson(2.0, 300).astype(float)]
+    lens = np.array([len(x) for x in series], dtype=np.int64)
+    data = np.concatenate(series)
+    starts = np.array([0, lens[0]], dtype=np.int64)
+    a, s, f = np.empty(2), np.empty(2), np.empty(2)
+    ks.optimize_many(data, starts, lens, 0.01, 0.99, a, s, f)
+    g, fc = np.empty(2), np.empty(2)
+    ks.golden_many(data, starts, lens, 0.1, 0.3, g, fc)
+    for j, x in enumerate(series):
+        one = np.empty(1), np.empty(1), np.empty(1)
+        ks.optimize_many(x, np.zeros(1, dtype=np.int64), lens[j : j + 1], 0.01, 0.99, *one)
+        assert (a[j], s[j], f[j]) == (one[0][0], one[1][0], one[2][0])
+        assert g[j] == ks.ses_golden(x, 0.1, 0.3) and fc[j] == ks.ses_last(x, g[j])

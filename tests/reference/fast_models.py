@@ -127,6 +127,93 @@ def ses_opt_sse(x, lower, upper, grid=200):
     return best
 
 
+def ses_d012(x, alpha):
+    """SSE and its first and second derivatives in alpha, by differentiating the recursion:
+    g_t = df_t/dalpha = x_{t-1} - f_{t-1} + (1 - alpha) g_{t-1},
+    q_t = d2f_t/dalpha2 = -2 g_{t-1} + (1 - alpha) q_{t-1};
+    SSE' = -2 sum e g, SSE'' = 2 sum (g^2 - e q)."""
+    c = 1.0 - alpha
+    f, g, q = x[0], 0.0, 0.0
+    s0 = s1 = s2 = 0.0
+    for t in range(1, len(x)):
+        q = -2.0 * g + c * q
+        g = (x[t - 1] - f) + c * g
+        f = alpha * x[t - 1] + c * f
+        e = x[t] - f
+        s0 += e * e
+        s1 += e * g
+        s2 += g * g - e * q
+    return s0, -2.0 * s1, 2.0 * s2
+
+
+def ses_optimize(x, lower, upper, small_n=16, grid_n=8, rel_gain=1e-14):
+    """The documented alpha search of SESOpt, step by step in plain Python (same floating-point
+    operations, so the compiled lock-step version must give the same bits):
+
+    * fewer than ``small_n`` points: the golden section; a flat series: ``lower``;
+    * else SSE on ``grid_n`` geometrically spaced alphas, start at the vertex of the parabola through
+      the best one and its neighbours, then Newton on SSE' inside a shrinking bracket (bisection when
+      the step leaves it or SSE'' <= 0), stopping when the next step would gain less than
+      ``rel_gain`` of the SSE or move alpha by less than 1e-10; the best point evaluated wins, and a
+      minimum pushed against a bound is compared with the bound itself.
+
+    Returns (alpha, sse)."""
+    x = [float(v) for v in x]
+    n = len(x)
+    if n < small_n:
+        a = golden(x, lower, upper)
+        return a, ses_sse(x, a)
+    if all(v == x[0] for v in x):
+        return lower, ses_sse(x, lower)
+    ts = [k / (grid_n - 1) for k in range(grid_n)]
+    alphas = [lower * (upper / lower) ** t if lower > 0 else lower + t * (upper - lower) for t in ts]
+    alphas[0], alphas[-1] = lower, upper
+    sse = [ses_sse(x, a) for a in alphas]
+    kb = min(range(grid_n), key=lambda k: (sse[k], k))
+    best_a, best_s = alphas[kb], sse[kb]
+    a = alphas[kb - 1] if kb > 0 else lower
+    b = alphas[kb + 1] if kb < grid_n - 1 else upper
+    xk = best_a
+    if 0 < kb < grid_n - 1:
+        d0, d2 = best_a - alphas[kb - 1], best_a - alphas[kb + 1]
+        num = d0 * d0 * (best_s - sse[kb + 1]) - d2 * d2 * (best_s - sse[kb - 1])
+        den = d0 * (best_s - sse[kb + 1]) - d2 * (best_s - sse[kb - 1])
+        if den != 0.0:
+            xk = best_a - 0.5 * num / den
+            if not (a < xk < b):
+                xk = best_a
+    for _ in range(60):
+        s0, s1, s2 = ses_d012(x, xk)
+        if s0 < best_s:
+            best_s, best_a = s0, xk
+        if s1 > 0.0:
+            b = xk
+        elif s1 < 0.0:
+            a = xk
+        else:
+            break
+        newton = s2 > 0.0
+        if newton:
+            nxt = xk - s1 / s2
+            newton = a < nxt < b
+            if newton and 0.5 * s1 * s1 / s2 <= rel_gain * s0:
+                break
+        if not newton:
+            nxt = 0.5 * (a + b)
+        if abs(nxt - xk) < 1e-10 or (b - a) < 1e-10:
+            break
+        xk = nxt
+    if a <= lower and best_a - lower < 1e-6 and best_a != lower:
+        s_lo = ses_sse(x, lower)
+        if s_lo <= best_s:
+            best_a, best_s = lower, s_lo
+    if b >= upper and upper - best_a < 1e-6 and best_a != upper:
+        s_hi = ses_sse(x, upper)
+        if s_hi <= best_s:
+            best_a, best_s = upper, s_hi
+    return best_a, best_s
+
+
 # ---------------------------------------------------------------- intermittent
 def _split(y):
     sizes, gaps, prev = [], [], 0

@@ -39,7 +39,7 @@ import numba
 import numpy as np
 
 from stockopt._config import NUMBA_OPTS
-from stockopt._kernels.smoothing import SMALL_N, golden_many, ses_last, ses_optimize
+from stockopt._kernels.smoothing import SMALL_N, golden_many, optimize_many, ses_last
 
 CROSTON_CLASSIC = 0
 CROSTON_OPTIMIZED = 1
@@ -48,32 +48,62 @@ CROSTON_SBA = 2
 
 @numba.njit(**NUMBA_OPTS)
 def _split(x, sizes, gaps):  # pragma: no cover - compiled
-    """Copy the non-zero demands and the intervals between them; return their count."""
+    """Copy the non-zero demands and the intervals between them; return their count.
+
+    Branch-free (every point is written at the current slot, which advances only at a demand), so
+    irregular demand costs no mispredicted branches; ``sizes``/``gaps`` need ``len(x)`` slots.
+    """
     nd = 0
     prev = 0
     for t in range(x.shape[0]):
         v = x[t]
-        if v != 0.0:
-            sizes[nd] = v
-            gaps[nd] = t + 1 - prev
-            prev = t + 1
-            nd += 1
+        sizes[nd] = v
+        gaps[nd] = t + 1 - prev
+        nz = v != 0.0
+        prev = t + 1 if nz else prev
+        nd += 1 if nz else 0
     return nd
 
 
 @numba.njit(**NUMBA_OPTS)
 def _size_var(sizes, nd):  # pragma: no cover - compiled
+    """Sample variance (ddof 1) of ``sizes[:nd]``, 0 below two values.
+
+    Two passes, each with four interleaved partial sums (four independent addition chains instead
+    of one); the order of the additions is fixed, so the result does not depend on anything but the
+    values.  It only enters the predictive variance, never a point forecast.
+    """
     if nd < 2:
         return 0.0
-    s = 0.0
-    for j in range(nd):
-        s += sizes[j]
-    mu = s / nd
-    ss = 0.0
-    for j in range(nd):
-        d = sizes[j] - mu
-        ss += d * d
-    return ss / (nd - 1)
+    s0 = s1 = s2 = s3 = 0.0
+    j = 0
+    while j + 3 < nd:
+        s0 += sizes[j]
+        s1 += sizes[j + 1]
+        s2 += sizes[j + 2]
+        s3 += sizes[j + 3]
+        j += 4
+    while j < nd:
+        s0 += sizes[j]
+        j += 1
+    mu = ((s0 + s1) + (s2 + s3)) / nd
+    s0 = s1 = s2 = s3 = 0.0
+    j = 0
+    while j + 3 < nd:
+        d0 = sizes[j] - mu
+        d1 = sizes[j + 1] - mu
+        d2 = sizes[j + 2] - mu
+        d3 = sizes[j + 3] - mu
+        s0 += d0 * d0
+        s1 += d1 * d1
+        s2 += d2 * d2
+        s3 += d3 * d3
+        j += 4
+    while j < nd:
+        d0 = sizes[j] - mu
+        s0 += d0 * d0
+        j += 1
+    return ((s0 + s1) + (s2 + s3)) / (nd - 1)
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -144,6 +174,28 @@ def croston_block(
     sizes = np.empty(max_n)
     gaps = np.empty(max_n)
     dlev = np.empty(max_n)
+    opt = variant == CROSTON_OPTIMIZED
+    # optimised variant: the sizes and intervals of every series (tasks 2i and 2i + 1) are searched
+    # in lock-step by optimize_many, whose per-task results are those of ses_optimize
+    n_opt = 2 * n_series if opt else 0
+    t_start = np.zeros(n_opt, dtype=np.int64)
+    t_len = np.zeros(n_opt, dtype=np.int64)
+    o_alpha = np.empty(n_opt)
+    o_sse = np.empty(n_opt)
+    o_fc = np.empty(n_opt)
+    data = np.empty(2 * (indptr[n_series] - indptr[0]) if opt else 0)
+    if opt:
+        pos = 0
+        for i in range(n_series):
+            n = indptr[i + 1] - indptr[i]
+            # sizes into data[pos:pos + n], intervals into data[pos + n:pos + 2n]
+            nd = _split(values[indptr[i] : indptr[i + 1]], data[pos : pos + n], data[pos + n : pos + 2 * n])
+            t_start[2 * i] = pos
+            t_len[2 * i] = nd
+            t_start[2 * i + 1] = pos + n
+            t_len[2 * i + 1] = nd
+            pos += 2 * n
+        optimize_many(data, t_start, t_len, 0.1, 0.3, o_alpha, o_sse, o_fc)
     for i in range(n_series):
         start = indptr[i]
         end = indptr[i + 1]
@@ -156,7 +208,14 @@ def croston_block(
             status[i] = 2
             continue
         x = values[start:end]
-        nd = _split(x, sizes, gaps)
+        if opt:
+            nd = t_len[2 * i]
+            d = data[t_start[2 * i] : t_start[2 * i] + nd]
+            q = data[t_start[2 * i + 1] : t_start[2 * i + 1] + nd]
+        else:
+            nd = _split(x, sizes, gaps)
+            d = sizes[:nd]
+            q = gaps[:nd]
         if nd == 0:
             _fill(mean, var, i, h, x[n - 1], 0.0)
             p_out[i] = 0.0
@@ -168,30 +227,30 @@ def croston_block(
                     fitted[start + t] = x[t - 1]
             status[i] = 0
             continue
-        d = sizes[:nd]
-        q = gaps[:nd]
-        if variant == CROSTON_OPTIMIZED:
-            a_d, _ = ses_optimize(d, 0.1, 0.3)
-            a_q, _ = ses_optimize(q, 0.1, 0.3)
+        if opt:
+            a_d = o_alpha[2 * i]
+            a_q = o_alpha[2 * i + 1]
+            ydp = o_fc[2 * i]
+            yip = o_fc[2 * i + 1]
         else:
             a_d = 0.1
             a_q = 0.1
+            ydp = ses_last(d, a_d)
+            yip = ses_last(q, a_q)
         alpha_out[i, 0] = a_d
         alpha_out[i, 1] = a_q
-        ydp = ses_last(d, a_d)
-        yip = ses_last(q, a_q)
         m = ydp / yip if yip != 0.0 else ydp
         if variant == CROSTON_SBA:
             m *= 0.95
         p = 1.0 / yip if yip >= 1.0 else 1.0
         p_out[i] = p
-        sv = _size_var(sizes, nd)
+        sv = _size_var(d, nd)
         # sampling error of the smoothed size and interval (delta method on m = z / q)
         est = 0.0
         if ydp > 0.0:
             est += a_d / (2.0 - a_d) * sv / (ydp * ydp)
         if yip > 0.0:
-            est += a_q / (2.0 - a_q) * _size_var(gaps, nd) / (yip * yip)
+            est += a_q / (2.0 - a_q) * _size_var(q, nd) / (yip * yip)
         _fill(mean, var, i, h, m, compound_var(m, p, sv) + m * m * est)
         if want_fitted:
             # statsforecast's expand_fitted_demand / expand_fitted_intervals, divided
@@ -304,7 +363,7 @@ def adida_block(values, indptr, imapa, exact, h, mean, var, p_out, level_out, st
     level; IMAPA averages those shares over every level from 1 to it.  Each level's
     forecast is statsforecast's ``chunk_forecast``; the golden-section searches of all (series, level)
     pairs of the block run in lock-step through :func:`golden_many`.  With ``exact=False`` the
-    alphas come from :func:`ses_optimize` instead (same minimiser up to rounding, fewer passes).
+    alphas come from :func:`optimize_many` instead (same minimiser up to rounding, fewer passes).
     """
     n_series = indptr.shape[0] - 1
     max_n = 0
@@ -316,6 +375,7 @@ def adida_block(values, indptr, imapa, exact, h, mean, var, p_out, level_out, st
     kmax_of = np.zeros(n_series, dtype=np.int64)
     nd_of = np.zeros(n_series, dtype=np.int64)
     mi_of = np.zeros(n_series)
+    sv_of = np.zeros(n_series)
     n_tasks = 0
     total = 0
     for i in range(n_series):
@@ -327,11 +387,13 @@ def adida_block(values, indptr, imapa, exact, h, mean, var, p_out, level_out, st
         nd_of[i] = nd
         if nd == 0:
             continue
-        s = 0.0
-        for j in range(nd):
-            s += gaps[j]
-        mean_interval = s / nd
+        # the intervals add up (exactly: small integers) to the position of the last demand
+        last = n
+        while x[last - 1] == 0.0:
+            last -= 1
+        mean_interval = last / nd
         mi_of[i] = mean_interval
+        sv_of[i] = _size_var(sizes, nd)
         kmax = int(np.rint(mean_interval))
         if kmax < 1:
             kmax = 1
@@ -369,18 +431,25 @@ def adida_block(values, indptr, imapa, exact, h, mean, var, p_out, level_out, st
             task += 1
     # pass 3: every golden-section search of the block, side by side
     alphas = np.empty(n_tasks)
+    fcs = np.empty(n_tasks)
     if exact:
-        golden_many(data, t_start, t_len, 0.1, 0.3, alphas)
+        golden_many(data, t_start, t_len, 0.1, 0.3, alphas, fcs)
     else:
         # short block-sum series: the golden section (as ses_optimize would), in lock-step
         short_len = t_len.copy()
         for j in range(n_tasks):
             if t_len[j] >= SMALL_N:
                 short_len[j] = 0
-        golden_many(data, t_start, short_len, 0.1, 0.3, alphas)
+        golden_many(data, t_start, short_len, 0.1, 0.3, alphas, fcs)
+        long_len = t_len - short_len
+        o_alpha = np.empty(n_tasks)
+        o_sse = np.empty(n_tasks)
+        o_fc = np.empty(n_tasks)
+        optimize_many(data, t_start, long_len, 0.1, 0.3, o_alpha, o_sse, o_fc)
         for j in range(n_tasks):
             if t_len[j] >= SMALL_N:
-                alphas[j], _ = ses_optimize(data[t_start[j] : t_start[j] + t_len[j]], 0.1, 0.3)
+                alphas[j] = o_alpha[j]
+                fcs[j] = o_fc[j]
     # pass 4: forecasts, combined per series in increasing level order
     task = 0
     for i in range(n_series):
@@ -409,7 +478,7 @@ def adida_block(values, indptr, imapa, exact, h, mean, var, p_out, level_out, st
                 a = 1.0
             else:
                 a = alphas[task]
-                f = ses_last(data[t_start[task] : t_start[task] + nl], a)
+                f = fcs[task]  # ses_last of the block sums at alpha, from the lock-step pass
             acc += f / k
             # a/(2-a)/k: variance of the smoothed per-period mean per unit of per-period variance
             est += a / (2.0 - a) / k
@@ -418,9 +487,7 @@ def adida_block(values, indptr, imapa, exact, h, mean, var, p_out, level_out, st
         est /= kmax - k_lo + 1
         p = 1.0 / mi_of[i]
         p_out[i] = p
-        x = values[indptr[i] : indptr[i + 1]]
-        nd = _split(x, sizes, gaps)
-        vd = compound_var(m, p, _size_var(sizes, nd))
+        vd = compound_var(m, p, sv_of[i])
         _fill(mean, var, i, h, m, vd * (1.0 + est))
         status[i] = 0
 

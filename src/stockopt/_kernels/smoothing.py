@@ -10,10 +10,19 @@ libraries give the same numbers:
 * :func:`ses_golden` is the golden-section search statsforecast runs (tolerance 1e-12 on the bracket,
   stop on an exact tie) and is replicated operation by operation, so ADIDA / IMAPA forecasts agree to
   the last bits;
-* :func:`golden_many` runs that search for many series in lock-step (16 interleaved lanes per pass
-  over the data), with results bit-identical to :func:`ses_golden`;
-* :func:`ses_optimize` is our own faster search for the same minimiser (a grid of alphas evaluated in
-  one pass, then a safeguarded Newton iteration with analytic first and second derivatives of the SSE).
+* :func:`golden_many` runs that search for many series in lock-step, with results bit-identical to
+  :func:`ses_golden`;
+* :func:`optimize_many` is our own faster search for the same minimiser (a grid of alphas evaluated in
+  one pass, then a safeguarded Newton iteration with analytic first and second derivatives of the
+  SSE), also in lock-step over many series.
+
+Lock-step: the series of a block are taken by decreasing length in groups of lanes and copied
+interleaved (row i holds the i-th point of every lane), so that one pass over a group's rows advances
+every lane by the same step of its own recursion.  The inner loop over lanes is vectorised by LLVM and
+the lanes are independent dependency chains, so a pass is throughput-bound instead of waiting on each
+step of one chain (about 0.1 ns per lane and point for the SSE against ~1.5 ns for one series alone).
+Each lane performs exactly the scalar operations of the one-series recursion, so every result is
+independent of the grouping, hence of how the API splits series over threads.
 
 References
 ----------
@@ -33,7 +42,7 @@ from stockopt._config import NUMBA_OPTS
 
 _GR = (math.sqrt(5.0) + 1.0) / 2.0
 _GRID_N = 8
-#: below this many points :func:`ses_optimize` runs the golden section instead
+#: below this many points :func:`optimize_many` runs the golden section instead
 SMALL_N = 16
 #: Newton stops once its next step would lower the SSE by less than this fraction
 _REL_GAIN = 1e-14
@@ -110,158 +119,45 @@ def _grid(lower, upper, out):  # pragma: no cover - compiled
 
 
 @numba.njit(**NUMBA_OPTS)
-def _sse_grid(x, alphas, out):  # pragma: no cover - compiled
-    """SSE at the 8 (``_GRID_N``) alphas in one pass: eight independent chains side by side.
-
-    Written out with scalar locals (not small arrays) so each chain stays in a register; per chain
-    the operations are exactly those of :func:`ses_sse`.
-    """
-    n = x.shape[0]
-    a0, a1, a2, a3 = alphas[0], alphas[1], alphas[2], alphas[3]
-    a4, a5, a6, a7 = alphas[4], alphas[5], alphas[6], alphas[7]
-    c0, c1, c2, c3 = 1.0 - a0, 1.0 - a1, 1.0 - a2, 1.0 - a3
-    c4, c5, c6, c7 = 1.0 - a4, 1.0 - a5, 1.0 - a6, 1.0 - a7
-    f0 = f1 = f2 = f3 = f4 = f5 = f6 = f7 = x[0]
-    s0 = s1 = s2 = s3 = s4 = s5 = s6 = s7 = 0.0
-    for i in range(1, n):
-        xp = x[i - 1]
-        xi = x[i]
-        f0 = a0 * xp + c0 * f0
-        f1 = a1 * xp + c1 * f1
-        f2 = a2 * xp + c2 * f2
-        f3 = a3 * xp + c3 * f3
-        f4 = a4 * xp + c4 * f4
-        f5 = a5 * xp + c5 * f5
-        f6 = a6 * xp + c6 * f6
-        f7 = a7 * xp + c7 * f7
-        e0 = xi - f0
-        e1 = xi - f1
-        e2 = xi - f2
-        e3 = xi - f3
-        e4 = xi - f4
-        e5 = xi - f5
-        e6 = xi - f6
-        e7 = xi - f7
-        s0 += e0 * e0
-        s1 += e1 * e1
-        s2 += e2 * e2
-        s3 += e3 * e3
-        s4 += e4 * e4
-        s5 += e5 * e5
-        s6 += e6 * e6
-        s7 += e7 * e7
-    out[0] = s0
-    out[1] = s1
-    out[2] = s2
-    out[3] = s3
-    out[4] = s4
-    out[5] = s5
-    out[6] = s6
-    out[7] = s7
+def _is_flat(x):  # pragma: no cover - compiled
+    """True when every point equals the first (the SSE is then ~0 for every alpha)."""
+    v = x[0]
+    for i in range(1, x.shape[0]):
+        if x[i] != v:
+            return False
+    return True
 
 
 @numba.njit(**NUMBA_OPTS)
-def _sse_d012(x, alpha):  # pragma: no cover - compiled
-    """SSE and its first and second derivatives in alpha (one pass, analytic recursions)."""
+def _flat_sse_level(x, alpha):  # pragma: no cover - compiled
+    """:func:`_sse_level` of a flat series, stopping once the level is exactly the value: from there
+    on every step repeats the same exact zero error, so the result is bit-identical."""
     n = x.shape[0]
+    v = x[0]
     c = 1.0 - alpha
-    f = x[0]
-    g = 0.0  # df/dalpha
-    q = 0.0  # d2f/dalpha2
-    s0 = 0.0
-    s1 = 0.0
-    s2 = 0.0
+    f = v
+    sse = 0.0
     for i in range(1, n):
-        xp = x[i - 1]
-        q = -2.0 * g + c * q
-        g = (xp - f) + c * g
-        f = alpha * xp + c * f
-        e = x[i] - f
-        s0 += e * e
-        s1 += e * g
-        s2 += g * g - e * q
-    return s0, -2.0 * s1, 2.0 * s2
+        fn = alpha * v + c * f
+        e = v - fn
+        sse += e * e
+        if fn == f and e == 0.0:
+            break
+        f = fn
+    return sse, f
 
 
 @numba.njit(**NUMBA_OPTS)
 def ses_optimize(x, lower, upper):  # pragma: no cover - compiled
-    """Alpha in ``[lower, upper]`` minimising the in-sample SSE of SES, and that SSE.
-
-    A geometric grid of ``_GRID_N`` alphas (one pass over the data) picks the best basin; from the
-    vertex of the parabola through its best three points, a safeguarded Newton iteration on
-    ``dSSE/dalpha`` (bisection whenever the step leaves the bracket or the curvature is not
-    positive) runs until the next step would lower the SSE by less than ``_REL_GAIN`` relative, or
-    moves alpha by less than 1e-10.  The best point ever evaluated is returned, so the result is
-    never worse than the best grid point.  Series shorter than :data:`SMALL_N` use
-    :func:`ses_golden` instead.
-    """
-    n = x.shape[0]
-    if n < SMALL_N:
-        # Short series: the exact golden section costs little here, and on a handful of points the
-        # SSE curve is flat or ragged enough that following statsforecast's path keeps both
-        # libraries on the same alpha.
-        a = ses_golden(x, lower, upper)
-        return a, ses_sse(x, a)
-    alphas = np.empty(_GRID_N)
-    sse = np.empty(_GRID_N)
-    _grid(lower, upper, alphas)
-    _sse_grid(x, alphas, sse)
-    kb = 0
-    for k in range(1, _GRID_N):
-        if sse[k] < sse[kb]:
-            kb = k
-    best_a = alphas[kb]
-    best_s = sse[kb]
-    a = alphas[kb - 1] if kb > 0 else lower
-    b = alphas[kb + 1] if kb < _GRID_N - 1 else upper
-    # start from the vertex of the parabola through the best grid point and its neighbours
-    xk = best_a
-    if 0 < kb < _GRID_N - 1:
-        x0 = alphas[kb - 1]
-        x2 = alphas[kb + 1]
-        d0 = best_a - x0
-        d2 = best_a - x2
-        num = d0 * d0 * (best_s - sse[kb + 1]) - d2 * d2 * (best_s - sse[kb - 1])
-        den = d0 * (best_s - sse[kb + 1]) - d2 * (best_s - sse[kb - 1])
-        if den != 0.0:
-            xk = best_a - 0.5 * num / den
-            if not (a < xk < b):
-                xk = best_a
-    for _ in range(60):
-        s0, s1, s2 = _sse_d012(x, xk)
-        if s0 < best_s:
-            best_s = s0
-            best_a = xk
-        if s1 > 0.0:
-            b = xk
-        elif s1 < 0.0:
-            a = xk
-        else:
-            break
-        newton = s2 > 0.0
-        if newton:
-            nxt = xk - s1 / s2
-            newton = a < nxt < b
-            # converged: the Newton step would lower the SSE by a negligible relative amount
-            if newton and 0.5 * s1 * s1 / s2 <= _REL_GAIN * s0:
-                break
-        if not newton:
-            nxt = 0.5 * (a + b)
-        if abs(nxt - xk) < 1e-10 or (b - a) < 1e-10:
-            break
-        xk = nxt
-    # a minimum on the boundary: the derivative pushed the bracket against it
-    if a <= lower and best_a - lower < 1e-6:
-        s_lo = ses_sse(x, lower)
-        if s_lo <= best_s:
-            best_s = s_lo
-            best_a = lower
-    if b >= upper and upper - best_a < 1e-6:
-        s_hi = ses_sse(x, upper)
-        if s_hi <= best_s:
-            best_s = s_hi
-            best_a = upper
-    return best_a, best_s
+    """Alpha in ``[lower, upper]`` minimising the in-sample SSE of SES for one series, and that SSE
+    (:func:`optimize_many` on a single series; the search is described there)."""
+    a = np.empty(1)
+    s = np.empty(1)
+    f = np.empty(1)
+    starts = np.zeros(1, dtype=np.int64)
+    lens = np.full(1, x.shape[0], dtype=np.int64)
+    optimize_many(x, starts, lens, lower, upper, a, s, f)
+    return a[0], s[0]
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -276,6 +172,7 @@ def ses_block(
     mean,
     var,
     fitted,
+    want_fitted,
     alpha_out,
     status,
 ):  # pragma: no cover
@@ -284,9 +181,21 @@ def ses_block(
     Writes the flat forecast in ``mean[i, :]``, the ETS(A,N,N) forecast-error variance
     ``sigma^2 * (1 + (k - 1) * alpha^2)`` in ``var[i, :]`` (``sigma^2`` = SSE / (n - 1); NaN when
     n < 2), one-step fitted values (``fitted`` aligned with ``values``, NaN at each series' first
-    point) and the alpha used.  Status 2 (too short) for empty series.
+    point; written only when ``want_fitted`` or the alpha is fixed) and the alpha used.  The
+    optimised alphas come from :func:`optimize_many` (all series of the block in lock-step).  Status
+    2 (too short) for empty series.
     """
     n_series = indptr.shape[0] - 1
+    opt_a = np.empty(n_series if optimize else 0)
+    opt_s = np.empty(n_series if optimize else 0)
+    opt_f = np.empty(n_series if optimize else 0)
+    if optimize:
+        # every search of the block in lock-step; each series' result is that of ses_optimize
+        starts = indptr[:-1].copy()
+        lens = np.empty(n_series, dtype=np.int64)
+        for i in range(n_series):
+            lens[i] = indptr[i + 1] - indptr[i]
+        optimize_many(values, starts, lens, lower, upper, opt_a, opt_s, opt_f)
     for i in range(n_series):
         start = indptr[i]
         end = indptr[i + 1]
@@ -299,17 +208,19 @@ def ses_block(
                 var[i, k] = np.nan
             continue
         x = values[start:end]
-        if optimize:
-            alpha, _ = ses_optimize(x, lower, upper)
-        else:
-            alpha = alphas[i]
+        alpha = opt_a[i] if optimize else alphas[i]
         alpha_out[i] = alpha
         c = 1.0 - alpha
-        fitted[start] = np.nan
-        if n == 1:
+        if optimize and not want_fitted:
+            # the search already produced this alpha's SSE and forecast (same operations)
+            fc = opt_f[i]
+            sse = opt_s[i]
+        elif n == 1:
+            fitted[start] = np.nan
             fc = x[0]
             sse = 0.0
         else:
+            fitted[start] = np.nan
             f = x[0]
             sse = 0.0
             for t in range(1, n):
@@ -326,41 +237,514 @@ def ses_block(
 
 
 # ---------------------------------------------------------------- many series in lock-step
-#: number of series whose golden-section searches run side by side (independent dependency chains
-#: that the CPU overlaps and LLVM may put in SIMD registers; results do not depend on it)
-LANES = 16
+#: number of series (or (series, level) tasks) whose searches run side by side: one pass over a
+#: group's rows advances every lane, the inner loop over lanes is vectorised by LLVM and the lanes are
+#: independent dependency chains, so the pass is throughput-bound instead of latency-bound.  Each
+#: lane performs exactly the scalar operations of the one-series functions, so results do not depend
+#: on the grouping (nor on this number).
+LANES = 64
+#: lanes of :func:`golden_many` (its passes carry one alpha per lane, so wider groups amortise the
+#: per-row loop overhead better; 128 x 8 bytes x a few hundred rows stays in the L2 cache)
+GOLDEN_LANES = 128
+
+
+#: the interleaved copy of a group holds at most about this many values (32 MB): very long series
+#: get fewer lanes (results do not depend on the number of lanes)
+_GROUP_VALUES = 4_000_000
 
 
 @numba.njit(**NUMBA_OPTS)
-def _sse_lanes(X, lens, alpha, out):  # pragma: no cover - compiled
-    """SSE of SES for ``LANES`` series stored interleaved (row i = i-th point of every lane).
+def _lanes_for(rows, lanes):  # pragma: no cover - compiled
+    """Lanes per group for series of up to ``rows`` points: ``lanes``, fewer (a multiple of 8, at
+    least 8) when the interleaved copy would exceed :data:`_GROUP_VALUES`."""
+    cap = _GROUP_VALUES // max(rows, 1)
+    cap -= cap % 8
+    return max(8, min(lanes, cap))
 
-    Lane ``l`` holds ``lens[l]`` points (zero padded below); the operations per lane are exactly
-    those of :func:`ses_sse`, so each result is bit-identical to it.
+
+@numba.njit(**NUMBA_OPTS)
+def _group(data, starts, lens, order, g0, g1, X):  # pragma: no cover - compiled
+    """Copy tasks ``order[g0:g1]`` interleaved into ``X`` (row i = i-th point of every lane).
+
+    Returns ``(rows, nfull, glens)``: rows used, the shortest lane length (rows below it need no
+    mask) and the per-lane lengths (0 for unused lanes, whose columns are zero).
     """
-    n = X.shape[0]
     L = X.shape[1]
-    f = np.empty(L)
-    s = np.zeros(L)
-    c = np.empty(L)
+    rows = max(lens[order[g0]], 1)
+    glens = np.zeros(L, dtype=np.int64)
+    gst = np.zeros(L, dtype=np.int64)
+    nfull = rows
     for lane in range(L):
-        f[lane] = X[0, lane]
-        c[lane] = 1.0 - alpha[lane]
-    for i in range(1, n):
-        for lane in range(L):
-            fl = alpha[lane] * X[i - 1, lane] + c[lane] * f[lane]
-            f[lane] = fl
-            e = X[i, lane] - fl
-            s[lane] += e * e if i < lens[lane] else 0.0
-    for lane in range(L):
-        out[lane] = s[lane]
+        if g0 + lane < g1:
+            j = order[g0 + lane]
+            glens[lane] = lens[j]
+            gst[lane] = starts[j]
+            nfull = min(nfull, lens[j])
+        else:
+            nfull = 0
+    # eight lanes at a time, row by row: eight sequential read streams (what the prefetcher
+    # follows) and one 64-byte line written per row
+    for l0 in range(0, L - 7, 8):
+        m = rows
+        for lane in range(l0, l0 + 8):
+            m = min(m, glens[lane])
+        d0 = data[gst[l0] :]
+        d1 = data[gst[l0 + 1] :]
+        d2 = data[gst[l0 + 2] :]
+        d3 = data[gst[l0 + 3] :]
+        d4 = data[gst[l0 + 4] :]
+        d5 = data[gst[l0 + 5] :]
+        d6 = data[gst[l0 + 6] :]
+        d7 = data[gst[l0 + 7] :]
+        for i in range(m):
+            r = X[i]
+            r[l0] = d0[i]
+            r[l0 + 1] = d1[i]
+            r[l0 + 2] = d2[i]
+            r[l0 + 3] = d3[i]
+            r[l0 + 4] = d4[i]
+            r[l0 + 5] = d5[i]
+            r[l0 + 6] = d6[i]
+            r[l0 + 7] = d7[i]
+        for i in range(m, rows):
+            for lane in range(l0, l0 + 8):
+                X[i, lane] = data[gst[lane] + i] if i < glens[lane] else 0.0
+    for lane in range(L - L % 8, L):
+        for i in range(rows):
+            X[i, lane] = data[gst[lane] + i] if i < glens[lane] else 0.0
+    return rows, max(nfull, 1), glens
 
 
 @numba.njit(**NUMBA_OPTS)
-def golden_many(data, starts, lens, lower, upper, alpha_out):  # pragma: no cover - compiled
+def _pass_sse(X, rows, nfull, glens, A, S, F):  # pragma: no cover - compiled
+    """SSE of SES for every lane at ``K`` alphas each (``A[k, lane]``), in one pass over the rows.
+
+    ``S[k, lane]`` is :func:`ses_sse` of the lane's series at ``A[k, lane]`` (bit for bit: same
+    operations in the same order) and ``F[k, lane]`` the level after the lane's last point but one
+    (the ``f`` of :func:`ses_last`).  Rows below ``nfull`` are full for every lane and are taken
+    four at a time (the four steps of a lane chained in registers: a quarter of the loads, stores
+    and loop overhead, which is what bounds this loop); the rest are masked per lane.
+    """
+    K = A.shape[0]
+    L = X.shape[1]
+    C = np.empty((K, L))
+    for k in range(K):
+        for lane in range(L):
+            C[k, lane] = 1.0 - A[k, lane]
+            F[k, lane] = X[0, lane]
+            S[k, lane] = 0.0
+    i = 1
+    while i + 3 < nfull:
+        x0 = X[i - 1]
+        x1 = X[i]
+        x2 = X[i + 1]
+        x3 = X[i + 2]
+        x4 = X[i + 3]
+        for k in range(K):
+            a = A[k]
+            c = C[k]
+            f = F[k]
+            s = S[k]
+            for lane in range(L):
+                al = a[lane]
+                cl = c[lane]
+                f1 = al * x0[lane] + cl * f[lane]
+                e1 = x1[lane] - f1
+                f2 = al * x1[lane] + cl * f1
+                e2 = x2[lane] - f2
+                f3 = al * x2[lane] + cl * f2
+                e3 = x3[lane] - f3
+                f4 = al * x3[lane] + cl * f3
+                e4 = x4[lane] - f4
+                s[lane] = (((s[lane] + e1 * e1) + e2 * e2) + e3 * e3) + e4 * e4
+                f[lane] = f4
+        i += 4
+    while i + 3 < rows:
+        # lanes of different lengths: the same four chained steps, each kept only while the lane
+        # has points (branch-free selects, so it still vectorises)
+        x0 = X[i - 1]
+        x1 = X[i]
+        x2 = X[i + 1]
+        x3 = X[i + 2]
+        x4 = X[i + 3]
+        for k in range(K):
+            a = A[k]
+            c = C[k]
+            f = F[k]
+            s = S[k]
+            for lane in range(L):
+                left = glens[lane] - i
+                al = a[lane]
+                cl = c[lane]
+                f0 = f[lane]
+                f1 = al * x0[lane] + cl * f0
+                e1 = x1[lane] - f1
+                f2 = al * x1[lane] + cl * f1
+                e2 = x2[lane] - f2
+                f3 = al * x2[lane] + cl * f2
+                e3 = x3[lane] - f3
+                f4 = al * x3[lane] + cl * f3
+                e4 = x4[lane] - f4
+                s1 = s[lane] + e1 * e1 if left > 0 else s[lane]
+                s2 = s1 + e2 * e2 if left > 1 else s1
+                s3 = s2 + e3 * e3 if left > 2 else s2
+                s[lane] = s3 + e4 * e4 if left > 3 else s3
+                f01 = f1 if left > 0 else f0
+                f012 = f2 if left > 1 else f01
+                f[lane] = f4 if left > 3 else (f3 if left > 2 else f012)
+        i += 4
+    while i < rows:
+        # past a lane's end its level and SSE stay put (branch-free selects, so it vectorises)
+        xp = X[i - 1]
+        xi = X[i]
+        for k in range(K):
+            a = A[k]
+            c = C[k]
+            f = F[k]
+            s = S[k]
+            for lane in range(L):
+                live = i < glens[lane]
+                fl = a[lane] * xp[lane] + c[lane] * f[lane]
+                e = xi[lane] - fl
+                f[lane] = fl if live else f[lane]
+                s[lane] += e * e if live else 0.0
+        i += 1
+
+
+@numba.njit(**NUMBA_OPTS)
+def _pass_d012(X, rows, nfull, glens, al, S0, S1, S2, F):  # pragma: no cover - compiled
+    """SSE and its first and second derivatives in alpha for every lane at its own alpha, in one
+    pass (``S0``, ``S1``, ``S2``); ``F`` as in :func:`_pass_sse`, and full rows four at a time for the
+    same reason.  With ``g`` = df/dalpha and ``q`` = d2f/dalpha2 of the level recursion,
+    ``S1 = -2 sum e g`` and ``S2 = 2 sum (g^2 - e q)``."""
+    L = X.shape[1]
+    c = np.empty(L)
+    G = np.zeros(L)
+    Q = np.zeros(L)
+    for lane in range(L):
+        c[lane] = 1.0 - al[lane]
+        F[lane] = X[0, lane]
+        S0[lane] = 0.0
+        S1[lane] = 0.0
+        S2[lane] = 0.0
+    i = 1
+    while i + 3 < nfull:
+        x0 = X[i - 1]
+        x1 = X[i]
+        x2 = X[i + 1]
+        x3 = X[i + 2]
+        x4 = X[i + 3]
+        for lane in range(L):
+            a = al[lane]
+            cl = c[lane]
+            g = G[lane]
+            f = F[lane]
+            q = Q[lane]
+            s0 = S0[lane]
+            s1 = S1[lane]
+            s2 = S2[lane]
+            # four steps of the recursion of the masked loop below, operation for operation
+            q = -2.0 * g + cl * q
+            g = (x0[lane] - f) + cl * g
+            f = a * x0[lane] + cl * f
+            e = x1[lane] - f
+            s0 = s0 + e * e
+            s1 = s1 + e * g
+            s2 = s2 + (g * g - e * q)
+            q = -2.0 * g + cl * q
+            g = (x1[lane] - f) + cl * g
+            f = a * x1[lane] + cl * f
+            e = x2[lane] - f
+            s0 = s0 + e * e
+            s1 = s1 + e * g
+            s2 = s2 + (g * g - e * q)
+            q = -2.0 * g + cl * q
+            g = (x2[lane] - f) + cl * g
+            f = a * x2[lane] + cl * f
+            e = x3[lane] - f
+            s0 = s0 + e * e
+            s1 = s1 + e * g
+            s2 = s2 + (g * g - e * q)
+            q = -2.0 * g + cl * q
+            g = (x3[lane] - f) + cl * g
+            f = a * x3[lane] + cl * f
+            e = x4[lane] - f
+            S0[lane] = s0 + e * e
+            S1[lane] = s1 + e * g
+            S2[lane] = s2 + (g * g - e * q)
+            G[lane] = g
+            F[lane] = f
+            Q[lane] = q
+        i += 4
+    while i < rows:
+        xp = X[i - 1]
+        xi = X[i]
+        for lane in range(L):
+            if i < glens[lane]:
+                cl = c[lane]
+                g = G[lane]
+                f = F[lane]
+                Q[lane] = -2.0 * g + cl * Q[lane]
+                g = (xp[lane] - f) + cl * g
+                f = al[lane] * xp[lane] + cl * f
+                G[lane] = g
+                F[lane] = f
+                e = xi[lane] - f
+                S0[lane] += e * e
+                S1[lane] += e * g
+                S2[lane] += g * g - e * Q[lane]
+        i += 1
+    for lane in range(L):
+        S1[lane] = -2.0 * S1[lane]
+        S2[lane] = 2.0 * S2[lane]
+
+
+@numba.njit(**NUMBA_OPTS)
+def _sse_level(x, alpha):  # pragma: no cover - compiled
+    """:func:`ses_sse` and the level ``f`` of :func:`ses_last` (before the last point) in one pass."""
+    n = x.shape[0]
+    c = 1.0 - alpha
+    f = x[0]
+    sse = 0.0
+    for i in range(1, n):
+        f = alpha * x[i - 1] + c * f
+        e = x[i] - f
+        sse += e * e
+    return sse, f
+
+
+@numba.njit(**NUMBA_OPTS)
+def optimize_many(data, starts, lens, lower, upper, alpha_out, sse_out, fc_out):  # pragma: no cover
+    """Alpha in ``[lower, upper]`` minimising the in-sample SSE of SES, for many series at once;
+    series j is ``data[starts[j]:starts[j]+lens[j]]``.
+
+    Writes the alpha, its in-sample SSE (bit for bit :func:`ses_sse` there) and the one-step forecast
+    (:func:`ses_last` at that alpha).  The search, per series: the SSE at ``_GRID_N`` geometrically
+    spaced alphas (the SSE changes fastest at small alpha) picks the basin; from the vertex of the
+    parabola through the best grid point and its neighbours, a safeguarded Newton iteration on the
+    analytic ``dSSE/dalpha`` (derivative recursions ``g_t = x_{t-1} - f_{t-1} + (1 - alpha) g_{t-1}``,
+    ``q_t = -2 g_{t-1} + (1 - alpha) q_{t-1}`` run in the same pass; bisection whenever the step
+    leaves the bracket or the curvature is not positive) runs until the next step would lower the
+    SSE by less than ``_REL_GAIN`` relative, or moves alpha by less than 1e-10.  The best point ever
+    evaluated is returned, so the SSE is never above the best grid point's; a minimum pushed against
+    a bound is compared with the bound itself.  Series shorter than :data:`SMALL_N` run
+    :func:`ses_golden` (cheap there, and it keeps us on statsforecast's alpha), flat ones take
+    ``lower`` at once (every alpha fits them).  ``tests/reference/fast_models.ses_optimize`` is the
+    same search in plain Python, one series at a time.
+
+    Series of :data:`SMALL_N` points or more are taken by decreasing length in groups of
+    :data:`LANES`, copied interleaved, and their grid pass and Newton iterations advance in
+    lock-step; a lane whose search has ended writes its result and is skipped, and once a fifth of
+    the lanes have ended the live ones are packed together so that the passes stay full.  Every lane
+    makes exactly the operations of the one-series search, so the results are bit for bit the same
+    whatever the grouping.
+    Empty series get the bracket's midpoint, SSE 0 and a NaN forecast.
+    """
+    m = starts.shape[0]
+    n_long = 0
+    flat = np.zeros(m, dtype=np.bool_)
+    for j in range(m):
+        nl = lens[j]
+        if nl >= SMALL_N:
+            x = data[starts[j] : starts[j] + nl]
+            if _is_flat(x):
+                flat[j] = True
+                s, f = _flat_sse_level(x, lower)
+                alpha_out[j] = lower
+                sse_out[j] = s
+                fc_out[j] = lower * x[nl - 1] + (1.0 - lower) * f
+            else:
+                n_long += 1
+            continue
+        if nl == 0:
+            alpha_out[j] = (lower + upper) / 2.0
+            sse_out[j] = 0.0
+            fc_out[j] = np.nan
+            continue
+        x = data[starts[j] : starts[j] + nl]
+        a = ses_golden(x, lower, upper)
+        s, f = _sse_level(x, a)
+        alpha_out[j] = a
+        sse_out[j] = s
+        fc_out[j] = x[0] if nl == 1 else a * x[nl - 1] + (1.0 - a) * f
+    if n_long == 0:
+        return
+    longs = np.empty(n_long, dtype=np.int64)
+    q = 0
+    for j in range(m):
+        if lens[j] >= SMALL_N and not flat[j]:
+            longs[q] = j
+            q += 1
+    order = longs[np.argsort(-lens[longs], kind="mergesort")]
+    rows_max = lens[order[0]]
+    L = _lanes_for(rows_max, LANES)
+    buf = np.zeros(rows_max * L)
+    grid = np.empty(_GRID_N)
+    _grid(lower, upper, grid)
+    A = np.empty((_GRID_N, L))
+    for k in range(_GRID_N):
+        A[k, :] = grid[k]
+    SG = np.empty((_GRID_N, L))
+    FG = np.empty((_GRID_N, L))
+    S0 = np.empty(L)
+    S1 = np.empty(L)
+    S2 = np.empty(L)
+    FL = np.empty(L)
+    xk = np.empty(L)
+    lo = np.empty(L)
+    hi = np.empty(L)
+    best_a = np.empty(L)
+    best_s = np.empty(L)
+    best_f = np.empty(L)
+    tid = np.empty(L, dtype=np.int64)
+    live = np.empty(L, dtype=np.int64)
+    dead = np.zeros(L, dtype=np.bool_)
+    for g0 in range(0, n_long, L):
+        g1 = min(g0 + L, n_long)
+        X = buf.reshape(rows_max, L)
+        rows, nfull, glens = _group(data, starts, lens, order, g0, g1, X)
+        _pass_sse(X, rows, nfull, glens, A, SG, FG)
+        width = L
+        for lane in range(width):
+            if lane >= g1 - g0:  # unused lane: nothing to search
+                dead[lane] = True
+                xk[lane] = 0.5 * (lower + upper)
+                continue
+            tid[lane] = order[g0 + lane]
+            kb = 0
+            for k in range(1, _GRID_N):
+                if SG[k, lane] < SG[kb, lane]:
+                    kb = k
+            ba = grid[kb]
+            bs = SG[kb, lane]
+            best_a[lane] = ba
+            best_s[lane] = bs
+            best_f[lane] = FG[kb, lane]
+            a = grid[kb - 1] if kb > 0 else lower
+            b = grid[kb + 1] if kb < _GRID_N - 1 else upper
+            x0 = ba
+            if 0 < kb < _GRID_N - 1:
+                d0 = ba - grid[kb - 1]
+                d2 = ba - grid[kb + 1]
+                num = d0 * d0 * (bs - SG[kb + 1, lane]) - d2 * d2 * (bs - SG[kb - 1, lane])
+                den = d0 * (bs - SG[kb + 1, lane]) - d2 * (bs - SG[kb - 1, lane])
+                if den != 0.0:
+                    x0 = ba - 0.5 * num / den
+                    if not (a < x0 < b):
+                        x0 = ba
+            xk[lane] = x0
+            lo[lane] = a
+            hi[lane] = b
+            dead[lane] = False
+        # Newton passes over the lanes still searching; finished lanes are dropped (the others are
+        # packed to the left) once they are a fifth of the group, so passes stay full
+        for _ in range(60):
+            if width == 0:
+                break
+            Xw = buf[: rows * width].reshape(rows, width)
+            _pass_d012(Xw, rows, nfull, glens[:width], xk[:width], S0, S1, S2, FL)
+            n_live = 0
+            for lane in range(width):
+                if dead[lane]:
+                    continue
+                s0 = S0[lane]
+                s1 = S1[lane]
+                s2 = S2[lane]
+                x0 = xk[lane]
+                if s0 < best_s[lane]:
+                    best_s[lane] = s0
+                    best_a[lane] = x0
+                    best_f[lane] = FL[lane]
+                stop = False
+                if s1 > 0.0:
+                    hi[lane] = x0
+                elif s1 < 0.0:
+                    lo[lane] = x0
+                else:
+                    stop = True
+                if not stop:
+                    a = lo[lane]
+                    b = hi[lane]
+                    newton = s2 > 0.0
+                    nxt = x0
+                    if newton:
+                        nxt = x0 - s1 / s2
+                        newton = a < nxt < b
+                        if newton and 0.5 * s1 * s1 / s2 <= _REL_GAIN * s0:
+                            stop = True
+                    if not stop:
+                        if not newton:
+                            nxt = 0.5 * (a + b)
+                        if abs(nxt - x0) < 1e-10 or (b - a) < 1e-10:
+                            stop = True
+                        else:
+                            xk[lane] = nxt
+                if stop:
+                    dead[lane] = True
+                    _finish(data, starts, lens, tid[lane], lower, upper, lo[lane], hi[lane],
+                            best_a[lane], best_s[lane], best_f[lane], alpha_out, sse_out, fc_out)
+                else:
+                    live[n_live] = lane
+                    n_live += 1
+            if n_live == 0:
+                break
+            if 5 * n_live >= 4 * width:
+                # few lanes finished: they ride along (their results are written, they are skipped)
+                continue
+            # pack the live lanes to the left (in place: destinations never pass their sources)
+            nf = rows
+            for p in range(n_live):
+                lane = live[p]
+                xk[p] = xk[lane]
+                lo[p] = lo[lane]
+                hi[p] = hi[lane]
+                best_a[p] = best_a[lane]
+                best_s[p] = best_s[lane]
+                best_f[p] = best_f[lane]
+                tid[p] = tid[lane]
+                glens[p] = glens[lane]
+                dead[p] = False
+                nf = min(nf, glens[p])
+            for i in range(rows):
+                for p in range(n_live):
+                    buf[i * n_live + p] = buf[i * width + live[p]]
+            width = n_live
+            nfull = max(nf, 1)
+        # searches still running after 60 passes keep their best point (as the one-series search)
+        for lane in range(width):
+            if not dead[lane]:
+                dead[lane] = True
+                _finish(data, starts, lens, tid[lane], lower, upper, lo[lane], hi[lane],
+                        best_a[lane], best_s[lane], best_f[lane], alpha_out, sse_out, fc_out)
+
+
+@numba.njit(**NUMBA_OPTS)
+def _finish(
+    data, starts, lens, j, lower, upper, lo, hi, ba, bs, bf, alpha_out, sse_out, fc_out,
+):  # pragma: no cover - compiled
+    """Write one search's result; a minimum pushed against a bound is checked at the bound itself."""
+    x = data[starts[j] : starts[j] + lens[j]]
+    if lo <= lower and ba - lower < 1e-6 and ba != lower:
+        s, f = _sse_level(x, lower)
+        if s <= bs:
+            ba, bs, bf = lower, s, f
+    if hi >= upper and upper - ba < 1e-6 and ba != upper:
+        s, f = _sse_level(x, upper)
+        if s <= bs:
+            ba, bs, bf = upper, s, f
+    alpha_out[j] = ba
+    sse_out[j] = bs
+    fc_out[j] = ba * x[x.shape[0] - 1] + (1.0 - ba) * bf
+
+
+@numba.njit(**NUMBA_OPTS)
+def golden_many(data, starts, lens, lower, upper, alpha_out, fc_out):  # pragma: no cover - compiled
     """:func:`ses_golden` for many series at once: series j is ``data[starts[j]:starts[j]+lens[j]]``.
 
-    Series are taken by decreasing length in groups of :data:`LANES`, copied interleaved, and their
+    Also writes ``fc_out[j] = ses_last(series_j, alpha_out[j])`` (one more lock-step pass, same
+    operations) unless ``fc_out`` is empty; NaN for empty series.
+
+    Series are taken by decreasing length in groups of :data:`GOLDEN_LANES`, copied interleaved, and their
     golden-section searches advance in lock-step (one pass over the group's rows per step).  Every
     search makes exactly the comparisons and evaluations of :func:`ses_golden`, so ``alpha_out[j]``
     equals ``ses_golden(series_j, lower, upper)`` bit for bit, whatever the grouping.
@@ -369,86 +753,88 @@ def golden_many(data, starts, lens, lower, upper, alpha_out):  # pragma: no cove
     if m == 0:
         return
     order = np.argsort(-lens, kind="mergesort")
-    L = LANES
-    n_max = 0
-    for j in range(m):
-        n_max = max(n_max, lens[j])
-    X = np.zeros((max(n_max, 1), L))
-    glens = np.zeros(L, dtype=np.int64)
+    L = _lanes_for(lens[order[0]], GOLDEN_LANES)
+    X = np.zeros((max(lens[order[0]], 1), L))
     a = np.empty(L)
     b = np.empty(L)
     c = np.empty(L)
     d = np.empty(L)
     fc = np.empty(L)
     fd = np.empty(L)
-    at = np.empty(L)
-    res = np.empty(L)
+    at = np.empty((1, L))
+    CD = np.empty((2, L))
+    res = np.empty((2, L))
+    fl = np.empty((2, L))
     use_c = np.zeros(L, dtype=np.bool_)
     done = np.zeros(L, dtype=np.bool_)
     for g0 in range(0, m, L):
         g1 = min(g0 + L, m)
-        rows = lens[order[g0]]
-        if rows < 1:
-            rows = 1
+        rows, nfull, glens = _group(data, starts, lens, order, g0, g1, X)
         for lane in range(L):
-            if g0 + lane < g1:
-                j = order[g0 + lane]
-                nl = lens[j]
-                s0 = starts[j]
-                for i in range(nl):
-                    X[i, lane] = data[s0 + i]
-                for i in range(nl, rows):
-                    X[i, lane] = 0.0
-                glens[lane] = nl
-            else:
-                for i in range(rows):
-                    X[i, lane] = 0.0
-                glens[lane] = 0
             a[lane] = lower
             b[lane] = upper
             c[lane] = upper - (upper - lower) / _GR
             d[lane] = lower + (upper - lower) / _GR
+            CD[0, lane] = c[lane]
+            CD[1, lane] = d[lane]
             done[lane] = False
-        Xg = X[:rows]
-        _sse_lanes(Xg, glens, c, fc)
-        _sse_lanes(Xg, glens, d, fd)
+        _pass_sse(X, rows, nfull, glens, CD, res, fl)
+        for lane in range(L):
+            fc[lane] = res[0, lane]
+            fd[lane] = res[1, lane]
         while True:
+            # one golden-section step per lane, written with selects so the loop vectorises; per
+            # lane the values are those of ses_golden's branches:
+            #   fc < fd: b = d, d = c, fd = fc, c = b - (b - a) / gr  (evaluate at the new c)
+            #   fd < fc: a = c, c = d, fc = fd, d = a + (b - a) / gr  (evaluate at the new d)
             active = 0
             for lane in range(L):
-                if done[lane]:
-                    at[lane] = 0.5
-                    continue
-                if not (abs(b[lane] - a[lane]) >= 1e-12):
-                    done[lane] = True
-                    at[lane] = 0.5
-                    continue
-                if fc[lane] < fd[lane]:
-                    b[lane] = d[lane]
-                    d[lane] = c[lane]
-                    fd[lane] = fc[lane]
-                    c[lane] = b[lane] - (b[lane] - a[lane]) / _GR
-                    at[lane] = c[lane]
-                    use_c[lane] = True
-                    active += 1
-                elif fd[lane] < fc[lane]:
-                    a[lane] = c[lane]
-                    c[lane] = d[lane]
-                    fc[lane] = fd[lane]
-                    d[lane] = a[lane] + (b[lane] - a[lane]) / _GR
-                    at[lane] = d[lane]
-                    use_c[lane] = False
-                    active += 1
-                else:
-                    done[lane] = True
-                    at[lane] = 0.5
+                al = a[lane]
+                bl = b[lane]
+                cl = c[lane]
+                dl = d[lane]
+                fcl = fc[lane]
+                fdl = fd[lane]
+                lt = fcl < fdl
+                gt = fdl < fcl
+                go = (not done[lane]) & (abs(bl - al) >= 1e-12) & (lt | gt)
+                a2 = cl if gt else al
+                b2 = dl if lt else bl
+                w = (b2 - a2) / _GR
+                cn = b2 - w
+                dn = a2 + w
+                a[lane] = a2 if go else al
+                b[lane] = b2 if go else bl
+                c[lane] = (cn if lt else dl) if go else cl
+                d[lane] = (cl if lt else dn) if go else dl
+                fc[lane] = (fcl if lt else fdl) if go else fcl
+                fd[lane] = (fcl if lt else fdl) if go else fdl
+                at[0, lane] = (cn if lt else dn) if go else 0.5
+                use_c[lane] = lt
+                done[lane] = not go
+                active += 1 if go else 0
             if active == 0:
                 break
-            _sse_lanes(Xg, glens, at, res)
+            _pass_sse(X, rows, nfull, glens, at, res, fl)
             for lane in range(L):
-                if not done[lane]:
-                    if use_c[lane]:
-                        fc[lane] = res[lane]
-                    else:
-                        fd[lane] = res[lane]
+                r = res[0, lane]
+                live = not done[lane]
+                fc[lane] = r if (live & use_c[lane]) else fc[lane]
+                fd[lane] = r if (live & (not use_c[lane])) else fd[lane]
+        for lane in range(L):
+            at[0, lane] = (b[lane] + a[lane]) / 2.0
         for lane in range(g1 - g0):
-            alpha_out[order[g0 + lane]] = (b[lane] + a[lane]) / 2.0
+            alpha_out[order[g0 + lane]] = at[0, lane]
+        if fc_out.shape[0] == 0:
+            continue
+        _pass_sse(X, rows, nfull, glens, at, res, fl)
+        for lane in range(g1 - g0):
+            j = order[g0 + lane]
+            nl = glens[lane]
+            al = at[0, lane]
+            if nl == 0:
+                fc_out[j] = np.nan
+            elif nl == 1:
+                fc_out[j] = X[0, lane]
+            else:
+                fc_out[j] = al * X[nl - 1, lane] + (1.0 - al) * fl[0, lane]

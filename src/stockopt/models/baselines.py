@@ -384,9 +384,11 @@ def _run_ses(
 ) -> ForecastResult:
     n = indptr.shape[0] - 1
     mean, var, _, status = _outputs(n, h, 0, False)
-    # the kernel always writes fitted values (they cost one store per point)
-    fit = np.full(values.shape[0], np.nan)
+    # with a fixed alpha the kernel always writes fitted values (one store per point); optimised, it
+    # skips the extra pass over the data unless they are wanted
+    want = bool(fitted or not optimize)
+    fit = np.full(values.shape[0] if want else 0, np.nan)
     alpha_out = np.empty(n)
-    _ks.ses_block(values, indptr, alphas, optimize, 0.01, 0.99, h, mean, var, fit, alpha_out, status)
+    _ks.ses_block(values, indptr, alphas, optimize, 0.01, 0.99, h, mean, var, fit, want, alpha_out, status)
     mean = _clip(mean, nonnegative, status)
     return ForecastResult(mean, var, status, fit if fitted else None, "normal", {"alpha": alpha_out})
