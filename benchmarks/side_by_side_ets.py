@@ -19,24 +19,10 @@ from typing import Callable
 
 import numpy as np
 
+from _data import daily_series
+
 H = 28
 SEASON = 7
-
-
-def _data(n_series: int, length: int) -> tuple[np.ndarray, np.ndarray, object]:
-    """Grouped arrays and the pandas frame statsforecast wants, built from the same daily series."""
-    import pandas as pd
-
-    from stockopt.datasets import synthetic_retail
-
-    table = synthetic_retail(n_series, length, seed=0)
-    ids = table.column("unique_id").to_numpy(zero_copy_only=False)
-    ds = table.column("ds").to_numpy(zero_copy_only=False)
-    y = np.ascontiguousarray(table.column("y").to_numpy(), dtype=np.float64)
-    cuts = np.flatnonzero(ids[1:] != ids[:-1]) + 1
-    indptr = np.r_[0, cuts, len(y)].astype(np.int64)
-    df = pd.DataFrame({"unique_id": ids, "ds": pd.to_datetime(ds), "y": y})
-    return y, indptr, df
 
 
 def cases(n_series: int, length: int) -> list[tuple[str, Callable[[], object], Callable[[], object]]]:
@@ -46,7 +32,7 @@ def cases(n_series: int, length: int) -> list[tuple[str, Callable[[], object], C
 
     import stockopt.models.ets as ours_mod
 
-    values, indptr, df = _data(n_series, length)
+    values, indptr, df = daily_series(n_series, length)
     pairs = [
         ("AutoETS", ours_mod.AutoETS(season_length=SEASON), sfm.AutoETS(season_length=SEASON)),
         ("HoltWinters", ours_mod.HoltWinters(season_length=SEASON), sfm.HoltWinters(season_length=SEASON)),
@@ -72,7 +58,7 @@ def accuracy(n_series: int, length: int) -> dict[str, float]:
 
     from stockopt.models.ets import AutoETS
 
-    values, indptr, _ = _data(n_series, length)
+    values, indptr, _ = daily_series(n_series, length)
     ys = [values[indptr[i]:indptr[i + 1]] for i in range(n_series)]
     train = [y[:-H] for y in ys]
     tv = np.concatenate(train)

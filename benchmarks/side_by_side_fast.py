@@ -19,36 +19,10 @@ from typing import Callable
 
 import numpy as np
 
+from _data import daily_series
+
 H = 28
 SEASON = 7
-
-
-def _data(n_series: int, length: int) -> tuple[np.ndarray, np.ndarray, object]:
-    """Grouped arrays and the pandas frame statsforecast wants, built from the same daily series."""
-    import pandas as pd
-
-    try:
-        from stockopt.datasets import synthetic_retail
-
-        table = synthetic_retail(n_series, length, seed=0)
-        ids = table.column("unique_id").to_numpy(zero_copy_only=False)
-        ds = table.column("ds").to_numpy(zero_copy_only=False)
-        y = np.ascontiguousarray(table.column("y").to_numpy(), dtype=np.float64)
-    except ImportError:  # private generator: weekly pattern, Poisson noise, some slow movers
-        rng = np.random.default_rng(0)
-        t = np.arange(length)
-        rows = []
-        for i in range(n_series):
-            level = rng.gamma(1.5, 6.0) if i % 2 else rng.gamma(0.5, 0.5)
-            week = 1 + rng.uniform(0, 0.5) * np.sin(2 * np.pi * t / 7 + rng.uniform(0, 6.3))
-            rows.append(rng.poisson(level * week).astype(float))
-        y = np.concatenate(rows)
-        ids = np.repeat([f"s{i:06d}" for i in range(n_series)], length)
-        ds = np.tile(np.datetime64("2023-01-02") + np.arange(length), n_series)
-    cuts = np.flatnonzero(ids[1:] != ids[:-1]) + 1
-    indptr = np.r_[0, cuts, len(y)].astype(np.int64)
-    df = pd.DataFrame({"unique_id": ids, "ds": pd.to_datetime(ds), "y": y})
-    return y, indptr, df
 
 
 def _floor_kernel():  # type: ignore[no-untyped-def]
@@ -75,7 +49,7 @@ def cases(n_series: int, length: int) -> list[tuple[str, Callable[[], object], C
     from stockopt.models import baselines as b
     from stockopt.models import intermittent as im
 
-    values, indptr, df = _data(n_series, length)
+    values, indptr, df = daily_series(n_series, length)
     pairs = [
         ("Naive", b.Naive(fitted=False), sfm.Naive()),
         ("SeasonalNaive", b.SeasonalNaive(SEASON, fitted=False), sfm.SeasonalNaive(SEASON)),
@@ -115,7 +89,7 @@ def cases(n_series: int, length: int) -> list[tuple[str, Callable[[], object], C
 
 def floor(n_series: int, length: int) -> Callable[[], object]:
     """One plain compiled SES pass over the same data (the speed floor)."""
-    values, indptr, _ = _data(n_series, length)
+    values, indptr, _ = daily_series(n_series, length)
     kern = _floor_kernel()
     res = np.empty(n_series)
     return lambda: kern(values, indptr, 0.1, res)
