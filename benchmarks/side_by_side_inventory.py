@@ -14,9 +14,16 @@ over the same items calling stockpyl:
   (``objective="cost"``: exactly the same problem and answer)
   (stockpyl optimises cost; we find the exact service-level (s, S) by the same stationary analysis).
 
-The two slow stockpyl methods run on at most 300 and 40 items (ours on the same items) so a case
-stays within seconds.  Run by hand:
-``PYTHONPATH=src .venv/bin/python benchmarks/side_by_side_inventory.py 2000``.
+The two slow stockpyl methods run on at most ``R_Q_CAP`` = 300 and ``S_S_CAP`` = 40 items (ours on
+the same items), so the whole family takes ~15-20 s at the smoke size (``run.py --profile smoke``:
+2000 items).  For those capped cases the label gives the number of items both sides really run,
+e.g. ``(300 items)``; ``run.py``'s "ours ser/s" column divides ``n_series`` by the time and so
+overstates them by ``n_series / cap``: read items/s from this file's ``__main__`` (which parses
+the label) or as ``cap / time``.  Ratios are like for like.  The closed-form gamma case has no
+stockpyl counterpart and is not a case here; ``--closed-forms N`` times the normal and gamma
+closed forms alone (N items end to end, best of 5).  Run by hand:
+``PYTHONPATH=src .venv/bin/python benchmarks/side_by_side_inventory.py 2000`` or
+``PYTHONPATH=src .venv/bin/python benchmarks/side_by_side_inventory.py --closed-forms 1000000``.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ import math
 import resource
 import sys
 import time
+import warnings
 from typing import Callable
 
 import numpy as np
@@ -56,6 +64,17 @@ def _tables(d: dict[str, np.ndarray], sl: slice, **extra) -> tuple[pa.Table, pa.
             "service_level": d["h_ratio"][sl]}
     cols.update({k: (v[sl] if isinstance(v, np.ndarray) else v) for k, v in extra.items()})
     return dem, pa.table(cols)
+
+
+def _quiet(fn: Callable[[], object]) -> Callable[[], object]:
+    """``fn`` with warnings silenced (stockpyl's fsolve warns on some items; the output is noise)."""
+
+    def run() -> object:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return fn()
+
+    return run
 
 
 def cases(n_series: int, length: int) -> list[tuple[str, Callable[[], object], Callable[[], object]]]:
@@ -112,10 +131,42 @@ def cases(n_series: int, length: int) -> list[tuple[str, Callable[[], object], C
                 lambda: inventory_policy(dem5, items5, policy="sS", distribution="poisson", objective="cost"),
                 lambda: [ss.s_s_discrete_exact(h4[i], p4[i], ds["order_cost"][i], True, ds["mean"][i])
                          for i in range(m2)]))
-    return out
+    return [(label, ours, _quiet(peer)) for label, ours, peer in out]
+
+
+def closed_forms(n: int, repeats: int = 5) -> None:  # pragma: no cover - manual benchmark
+    """Normal / gamma closed forms end to end (Arrow in, Arrow out), ``n`` items, best of ``repeats``.
+
+    Items: mean demand lognormal(2, 1) per day, coefficient of variation U(0.6, 1.5), lead time
+    1-14 days, weekly review, targets U(0.8, 0.99); with and without ``expected_ready_rate``.
+    ``python benchmarks/side_by_side_inventory.py --closed-forms 1000000``.
+    """
+    from stockopt.inventory import inventory_policy
+
+    rng = np.random.default_rng(0)
+    mean = rng.lognormal(2.0, 1.0, n)
+    ids = pa.array([f"i{i:07d}" for i in range(n)])
+    dem = pa.table({"unique_id": ids, "demand_mean": mean, "demand_std": mean * rng.uniform(0.6, 1.5, n)})
+    base = {"unique_id": ids, "lead_time": rng.integers(1, 15, n).astype(float),
+            "order_cost": rng.uniform(5, 100, n), "unit_cost": rng.uniform(1, 100, n),
+            "service_level": rng.uniform(0.8, 0.99, n), "review_period": np.full(n, 7.0)}
+    for dist in ("normal", "gamma"):
+        for pol in ("RS", "sQ"):
+            for met in ("cycle", "fill_rate"):
+                items = pa.table({**base, "service_metric": pa.array([met] * n)})
+                for ready in (False, True):
+                    kw = {"policy": pol, "distribution": dist, "ready_rate": ready}
+                    inventory_policy(dem.slice(0, 100), items.slice(0, 100), **kw)  # compile / load cache
+                    wall = [_time(lambda: inventory_policy(dem, items, **kw)) for _ in range(repeats)]
+                    print(f"{dist:6s} {pol:3s} {met:9s} ready_rate={ready!s:5s} best {min(wall):6.2f} s  "
+                          f"median {np.median(wall):6.2f} s", flush=True)
+    print(f"peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
 
 
 def _main() -> None:  # pragma: no cover - manual benchmark
+    if len(sys.argv) > 2 and sys.argv[1] == "--closed-forms":
+        closed_forms(int(sys.argv[2]))
+        return
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 2000
     for label, ours, peer in cases(n, 0):
         t = time.perf_counter()

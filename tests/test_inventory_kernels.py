@@ -147,6 +147,49 @@ def test_policy_continuous_matches_reference(n: int, lost: bool) -> None:
     assert np.all(out["ss"] >= -1e-9)
 
 
+@pytest.mark.parametrize("n", [0, 1, 2, 7, 40])
+def test_ready_rate_matches_reference(n: int) -> None:
+    rng = np.random.default_rng(n + 7)
+    prm = _cont_params(n, rng)
+    prm["r_days"] = np.where(rng.uniform(size=n) < 0.2, 45.0, prm["r_days"])  # block averaging
+    out = kp.empty_outputs(n)
+    kp.policy_continuous(*prm.values(), False, True, out["s"], out["S"], out["ss"], out["cycle"],
+                         out["fill"], out["bo"], out["oh"], out["status"])
+    d = rng.uniform(2, 200, n)
+    vd = (d * rng.uniform(0.1, 0.9, n)) ** 2
+    ready = np.full(n, np.nan)
+    kp.ready_rate_continuous(prm["pol"], prm["dist"], prm["r_days"], prm["m_l"], prm["v_l"], d, vd,
+                             out["s"], prm["q"], ready)
+    for i in range(n):
+        want = ref.ready_rate(prm["pol"][i], prm["dist"][i], prm["r_days"][i], prm["m_l"][i],
+                              prm["v_l"][i], d[i], vd[i], out["s"][i], prm["q"][i])
+        assert ready[i] == pytest.approx(want, abs=1e-9), i
+    assert np.all((ready >= 0) & (ready <= 1))
+
+
+def test_gamma_shift_matches_scipy_and_refuses_long_steps() -> None:
+    """Incremental P(a, y) from a nearby anchor equals a fresh evaluation (scipy) to ~1e-14."""
+    from scipy import special
+
+    for _ in range(400):
+        a = math.exp(RNG.uniform(math.log(0.05), math.log(800)))
+        y0 = a * RNG.uniform(0.05, 3) + RNG.uniform(0, 2)
+        y1 = y0 + RNG.normal() * RNG.choice([1e-9, 1e-4, 0.05, 0.2]) * max(math.sqrt(a), 1)
+        if y1 <= 0:
+            continue
+        p0, q0 = special.gammainc(a, y0), special.gammaincc(a, y0)
+        p1, q1, ok = km.gamma_shift(a, math.lgamma(a), y0, p0, q0, y1)
+        if ok:
+            assert p1 == pytest.approx(special.gammainc(a, y1), abs=1e-13)
+            assert q1 == pytest.approx(special.gammaincc(a, y1), abs=1e-13, rel=1e-10)
+    # a step of several standard deviations is refused (the caller then evaluates afresh)
+    assert not km.gamma_shift(50.0, math.lgamma(50.0), 50.0, 0.5, 0.5, 80.0)[2]
+    anc = np.full(3, np.nan)
+    for x in (30.0, 30.01, 30.02, 45.0):  # fresh, shifted, shifted, fresh: same numbers as c_eval
+        got = km.c_eval_at(x, km.DIST_GAMMA, 30.0, 90.0, math.lgamma(10.0), anc, 0)
+        np.testing.assert_allclose(got, km.c_eval(x, km.DIST_GAMMA, 30.0, 90.0), rtol=1e-12, atol=1e-14)
+
+
 # ------------------------------------------------------------------ discrete policy kernel
 
 

@@ -267,9 +267,16 @@ def test_outputs_finite_nonnegative_including_zero_demand() -> None:
                    order_cost=RNG.uniform(0, 50, n), service_level=RNG.uniform(0.5, 0.999, n),
                    service_metric=list(RNG.choice(["cycle", "fill_rate"], n)))
     for policy in ("auto", "RS", "sQ", "sS", "base_stock"):
-        pol = inventory_policy(_summary(ids, mean, std), items, policy=policy)
+        pol = inventory_policy(_summary(ids, mean, std), items, policy=policy, ready_rate=True)
+        # the ready rate is computed for normal/gamma demand under RS / sQ / base stock, null otherwise
+        closed = np.isin(pol["distribution"].to_numpy(zero_copy_only=False), ["normal", "gamma"]) & (
+            pol["policy"].to_numpy(zero_copy_only=False) != "sS")
+        ready = pol["expected_ready_rate"]
+        assert np.array_equal(ready.is_valid().to_numpy(zero_copy_only=False), closed), policy
+        r = ready.drop_null().to_numpy()
+        assert np.all((r >= 0) & (r <= 1)), policy
         for name in pol.column_names:
-            if pa.types.is_floating(pol.schema.field(name).type):
+            if pa.types.is_floating(pol.schema.field(name).type) and name != "expected_ready_rate":
                 v = _col(pol, name)
                 assert np.all(np.isfinite(v)) and np.all(v >= 0), (policy, name)
         met = np.where(np.array(items.column("service_metric").to_pylist()) == "fill_rate",
@@ -401,3 +408,18 @@ def test_discrete_chunking_does_not_change_results(monkeypatch) -> None:
     whole = inventory_policy(dem, items, policy="sS")
     monkeypatch.setattr(policy_mod, "PMF_BUDGET", 3000)  # forces dozens of chunks
     assert inventory_policy(dem, items, policy="sS").equals(whole)
+
+
+def test_ready_rate_switch() -> None:
+    ids = ["a", "b"]
+    dem = _summary(ids, [10.0, 40.0], [6.0, 9.0])
+    items = _items(ids, lead_time=[3.0, 4.0], review_period=7.0)
+    on = inventory_policy(dem, items, policy="RS", distribution="gamma", ready_rate=True)
+    off = inventory_policy(dem, items, policy="RS", distribution="gamma")
+    assert on["expected_ready_rate"].null_count == 0 and off["expected_ready_rate"].null_count == 2
+    assert on.drop_columns(["expected_ready_rate"]).equals(off.drop_columns(["expected_ready_rate"]))
+    # RS reviewed every 7 days: the last day of a cycle is the worst one (its no-stockout
+    # probability is the cycle service), so the average over the cycle's days is higher
+    assert np.all(_col(on, "expected_ready_rate") > _col(on, "expected_cycle_service"))
+    with pytest.raises(ParameterError):
+        inventory_policy(dem, items, ready_rate="yes")

@@ -25,7 +25,7 @@ def _setup(dist, policy, metric, target, *, lead=5.0, review=7.0, order_cost=0.0
     items = pa.table({"unique_id": ids, "lead_time": np.full(k, lead), "lead_time_std": np.full(k, lsd),
                       "review_period": np.full(k, review), "order_cost": np.full(k, order_cost),
                       "service_level": np.full(k, target), "service_metric": [metric] * k})
-    pol = inventory_policy(dem, items, policy=policy, distribution=dist, lost_sales=lost)
+    pol = inventory_policy(dem, items, policy=policy, distribution=dist, lost_sales=lost, ready_rate=True)
     return dem, pol
 
 
@@ -71,8 +71,28 @@ def test_simulated_service_within_half_a_point(dist, policy, metric, target, rev
     assert abs(fill - exp_f) < 0.005, (fill, exp_f)
     achieved = cyc if metric == "cycle" else fill
     assert achieved > target - 0.005
+    exp_r = pol["expected_ready_rate"][0].as_py()
+    if dist in ("normal", "gamma"):  # ready rate: share of days ending without backorders
+        ready = float(np.mean(kpi["ready_rate"].to_numpy()))
+        assert abs(ready - exp_r) < 0.005, (ready, exp_r)
+    else:  # not computed for integer demand
+        assert exp_r is None and pol["expected_ready_rate"].null_count == pol.num_rows
     if status == {"ok"} and dist in ("normal", "gamma"):  # continuous: the target is met exactly
         assert abs(achieved - target) < 0.005
+
+
+@pytest.mark.parametrize("dist", ["normal", "gamma"])
+@pytest.mark.parametrize(("policy", "metric", "target", "review", "cost"), [
+    ("sQ", "cycle", 0.9, 0.0, 30.0),  # continuous review (simulated daily)
+    ("sQ", "fill_rate", 0.95, 7.0, 30.0),
+    ("base_stock", "cycle", 0.8, 1.0, 0.0),
+    ("RS", "fill_rate", 0.9, 2.0, 0.0),
+])
+def test_expected_ready_rate_within_half_a_point(dist, policy, metric, target, review, cost) -> None:
+    dem, pol = _setup(dist, policy, metric, target, review=review, order_cost=cost, k=20)
+    kpi = simulate_inventory(pol, dem, n_periods=100_000, seed=5)
+    ready = float(np.mean(kpi["ready_rate"].to_numpy()))
+    assert abs(ready - pol["expected_ready_rate"][0].as_py()) < 0.005
 
 
 @pytest.mark.parametrize("dist", list(DISTS))
@@ -179,10 +199,12 @@ def test_real_spare_parts_held_out() -> None:
         "holding_rate": st.holding_cost_eur_per_unit_year.values / st.unit_cost_eur.values,
         "moq": st.min_order_qty.values, "pack_size": st.units_per_pack.values.astype(float),
         "service_level": np.full(n, 0.95), "service_metric": ["fill_rate"] * n})
-    pol = inventory_policy(dem, items)
+    pol = inventory_policy(dem, items, ready_rate=True)
     p = pol.to_pandas()
-    num = p.select_dtypes("number")
+    num = p.select_dtypes("number").drop(columns="expected_ready_rate")  # null for integer demand
     assert np.isfinite(num.to_numpy()).all() and (num.to_numpy() >= 0).all()
+    closed = p.distribution.isin(["normal", "gamma"]).to_numpy()
+    assert p.expected_ready_rate.notna().to_numpy().tolist() == closed.tolist()
     assert (p.order_up_to >= p.reorder_point).all()
     assert (p.order_quantity >= st.min_order_qty.values - 1e-9).all()
     pack = st.units_per_pack.values

@@ -2,6 +2,7 @@
 
 * :func:`service_continuous` / :func:`policy_continuous` -- loss functions by numerical
   integration (``scipy.integrate.quad``), levels by ``scipy.optimize.brentq``;
+* :func:`ready_rate` -- the ready rate day by day, the sQ inventory position integrated by quadrature;
 * :func:`pmfs` -- integer pmfs from ``scipy.stats`` with an explicit loop over lead times;
 * :func:`policy_discrete` -- the stationary inventory position from the transition matrix of the
   Markov chain (not the renewal formula the kernel uses), undershoot by enumeration, reorder level
@@ -102,6 +103,27 @@ def policy_continuous(target, pol, metric, lost, dist, r_days, m_l, v_l, m_r, v_
     cyc = service_continuous(s, pol, 0, *args[2:])
     fil = service_continuous(s, pol, 1, *args[2:])
     return s, cyc, fil
+
+
+def ready_rate(pol, dist, r_days, m_l, v_l, d, vd, s, q, max_points=32):
+    """Share of days ending without backorders: mean over the days ``j`` of a review cycle of
+    ``P(IP - D_{L+j} >= 0)``, with ``IP = s`` (RS) or uniform on ``(s, s+q]`` (sQ, by quadrature
+    of the cdf over the inventory position).  Review periods over ``max_points`` days: that many
+    equal blocks of days, each at its middle day."""
+    r = max(int(math.floor(r_days + 0.5)), 1)
+    if r <= max_points:
+        days = [float(j) for j in range(1, r + 1)]
+    else:
+        days = [0.5 + r / max_points * (k + 0.5) for k in range(max_points)]
+    vals = []
+    for j in days:
+        m, v = m_l + d * j, v_l + vd * j
+        if pol == SQ and q > 0:
+            vals.append(integrate.quad(lambda y: cdf(y, dist, m, v), s, s + q, limit=200,
+                                       epsabs=1e-12, epsrel=1e-11)[0] / q)
+        else:
+            vals.append(cdf(s, dist, m, v))
+    return float(np.mean(vals))
 
 
 # ------------------------------------------------------------------------------------------ discrete

@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 
 import numba
+import numpy as np
 
 from stockopt._config import NUMBA_OPTS
 
@@ -85,11 +86,17 @@ def norm_ppf(p: float) -> float:
 def gamma_pqg(a: float, x: float) -> tuple[float, float, float]:
     """Regularised incomplete gamma functions ``P(a, x)``, ``Q(a, x)`` and ``x^a e^-x / Gamma(a)``.
 
-    Series expansion below ``x < a + 1``, Legendre continued fraction (modified Lentz) above.
+    Series expansion below ``x < a + 1``, Legendre's continued fraction (forward recurrence) above.
     """
+    return gamma_pqg_l(a, x, math.lgamma(a))
+
+
+@numba.njit(**NUMBA_OPTS)
+def gamma_pqg_l(a: float, x: float, lga: float) -> tuple[float, float, float]:
+    """:func:`gamma_pqg` with ``lga = lgamma(a)`` supplied (computed once per distribution)."""
     if x <= 0.0:
         return 0.0, 1.0, 0.0
-    g = math.exp(a * math.log(x) - x - math.lgamma(a))
+    g = math.exp(a * math.log(x) - x - lga)
     if x < a + 1.0:
         term = 1.0 / a
         tot = term
@@ -104,24 +111,33 @@ def gamma_pqg(a: float, x: float) -> tuple[float, float, float]:
         if p > 1.0:
             p = 1.0
         return p, 1.0 - p, g
-    tiny = 1e-300
+    # Legendre's continued fraction Q = g / (b0 + a1 / (b1 + a2 / (b2 + ...))), b_i = x + 1 - a + 2i,
+    # a_i = -i (i - a), by the forward (Wallis) recurrence A_n = b A_{n-1} + a_n A_{n-2} (same for B):
+    # multiplications only on the dependency chain; renormalised and tested every second term
     b = x + 1.0 - a
-    c = 1.0 / tiny
-    d = 1.0 / b
-    h = d
-    for i in range(1, 10000):
-        an = -i * (i - a)
-        b += 2.0
-        d = an * d + b
-        if abs(d) < tiny:
-            d = tiny
-        c = b + an / c
-        if abs(c) < tiny:
-            c = tiny
-        d = 1.0 / d
-        delta = d * c
-        h *= delta
-        if abs(delta - 1.0) < 1e-16:
+    a_prev = 0.0
+    a_cur = 1.0
+    b_prev = 1.0
+    b_cur = b
+    h = 1.0 / b
+    i = 1.0
+    for _ in range(5000):
+        for _ in range(2):
+            an = -i * (i - a)
+            b += 2.0
+            a_prev, a_cur = a_cur, b * a_cur + an * a_prev
+            b_prev, b_cur = b_cur, b * b_cur + an * b_prev
+            i += 1.0
+        if b_cur == 0.0:
+            continue
+        inv = 1.0 / b_cur
+        a_cur *= inv
+        a_prev *= inv
+        b_prev *= inv
+        b_cur = 1.0
+        done = abs(a_cur - h) <= 1e-16 * abs(a_cur)
+        h = a_cur
+        if done:
             break
     q = g * h
     if q > 1.0:
@@ -134,6 +150,169 @@ def gamma_pq(a: float, x: float) -> tuple[float, float]:
     """Regularised incomplete gamma functions ``(P(a, x), Q(a, x))`` for ``a > 0``."""
     p, q, _ = gamma_pqg(a, x)
     return p, q
+
+
+@numba.njit(**NUMBA_OPTS)
+def gamma_shift(a: float, lga: float, y0: float, p0: float, q0: float,
+                y1: float) -> tuple[float, float, bool]:
+    """``(P(a, y1), Q(a, y1), ok)`` from ``P, Q`` at a nearby ``y0`` (incremental evaluation).
+
+    ``P(a, y1) - P(a, y0)`` is the integral of the density ``f(y0 + u) = f(y0) w(u)`` over
+    ``0 <= u <= h = y1 - y0``, where ``w(u) = (1 + u / y0)^(a-1) e^-u`` solves
+    ``(y0 + u) w' = (a - 1 - y0 - u) w``; its Taylor coefficients therefore obey the three-term
+    recurrence ``y0 (k+1) c_{k+1} = (a - 1 - y0 - k) c_k - c_{k-1}`` (``c_0 = 1``) and the integral
+    is ``f(y0) sum_k c_k h^(k+1) / (k+1)``.  For the short steps of a root finder (``|h|`` a small
+    fraction of ``y0``, of the standard deviation ``sqrt(a)`` and of the local decay scale) the
+    terms fall geometrically and ten or so suffice for full double precision, against tens of
+    continued-fraction or series terms plus an ``lgamma`` for a fresh evaluation.  ``ok`` is false
+    (and the caller evaluates afresh) when the step is too long or the sum does not settle.
+    """
+    h = y1 - y0
+    if h == 0.0:
+        return p0, q0, True
+    if not (y0 > 0.0) or abs(h) > 0.25 * y0:
+        return p0, q0, False
+    sc = math.sqrt(a) if a > 1.0 else 1.0
+    if abs(h) > 0.25 * sc:
+        return p0, q0, False
+    inv_y = 1.0 / y0
+    c1 = (a - 1.0 - y0) * inv_y
+    if abs(h * c1) > 1.0:
+        return p0, q0, False
+    c_prev = 1.0
+    c = c1
+    hk = h * h
+    tot = h + c1 * hk * 0.5
+    small = 0
+    for k in range(1, 80):
+        c_next = ((a - 1.0 - y0 - k) * c - c_prev) * inv_y / (k + 1.0)
+        hk *= h
+        term = c_next * hk / (k + 2.0)
+        tot += term
+        if abs(term) <= 1e-17 * abs(tot):
+            small += 1
+            if small == 2:
+                break
+        else:
+            small = 0
+        c_prev = c
+        c = c_next
+    else:
+        return p0, q0, False
+    d = math.exp((a - 1.0) * math.log(y0) - y0 - lga) * tot
+    p1 = p0 + d
+    q1 = q0 - d
+    if p1 < 0.0:
+        p1 = 0.0
+    if q1 < 0.0:
+        q1 = 0.0
+    if p1 > 1.0:
+        p1 = 1.0
+    if q1 > 1.0:
+        q1 = 1.0
+    return p1, q1, True
+
+
+@numba.njit(**NUMBA_OPTS)
+def _gamma_out(a: float, b: float, x: float, y: float, p0: float, q0: float,
+               g: float) -> tuple[float, float, float, float]:
+    """``(cdf, pdf, loss1, loss2)`` of a gamma (shape ``a``, scale ``b``) from ``P, Q`` at ``y = x / b``.
+
+    Zipkin (2000), C.14: ``E[X^k 1{X > x}] = (a)_k b^k Q(a + k, y)`` with
+    ``Q(a + 1, y) = Q(a, y) + g / a`` and ``Q(a + 2, y) = Q(a + 1, y) + g y / (a (a + 1))``.
+    """
+    q1 = q0 + g / a
+    q2 = q1 + g * y / (a * (a + 1.0))
+    l1 = a * b * q1 - x * q0
+    l2 = 0.5 * (a * (a + 1.0) * b * b * q2 - 2.0 * x * a * b * q1 + x * x * q0)
+    return p0, g / x, l1 if l1 > 0.0 else 0.0, l2 if l2 > 0.0 else 0.0
+
+
+@numba.njit(**NUMBA_OPTS)
+def gamma_lga(dist: int, m: float, v: float) -> float:
+    """``lgamma(shape)`` of a gamma with mean ``m`` and variance ``v`` (0 when not a proper gamma)."""
+    if dist != DIST_GAMMA or v <= 0.0 or m <= 0.0:
+        return 0.0
+    return math.lgamma(m * m / v)
+
+
+@numba.njit(**NUMBA_OPTS)
+def c_eval_at(x: float, dist: int, m: float, v: float, lga: float, anc,
+              k: int) -> tuple[float, float, float, float]:
+    """:func:`c_eval` with memory: ``anc[k:k+3] = (x0, P, Q)`` of the last evaluation of this distribution.
+
+    For a gamma, a point close to the anchor is evaluated incrementally (:func:`gamma_shift`),
+    otherwise afresh; the anchor then moves to ``x``.  ``x0 = NaN`` means no anchor.  ``lga`` is
+    :func:`gamma_lga` of the distribution.  Normal and degenerate cases ignore the anchor.
+    """
+    if dist == DIST_NORMAL or v <= 0.0 or m <= 0.0 or x <= 0.0:
+        return c_eval(x, dist, m, v)
+    a = m * m / v
+    b = v / m
+    y = x / b
+    x0 = anc[k]
+    ok = False
+    p0 = 0.0
+    q0 = 1.0
+    if x0 == x0:
+        p0, q0, ok = gamma_shift(a, lga, x0 / b, anc[k + 1], anc[k + 2], y)
+    if ok:
+        g = math.exp(a * math.log(y) - y - lga)
+    else:
+        p0, q0, g = gamma_pqg_l(a, y, lga)
+    anc[k] = x
+    anc[k + 1] = p0
+    anc[k + 2] = q0
+    return _gamma_out(a, b, x, y, p0, q0, g)
+
+
+@numba.njit(**NUMBA_OPTS)
+def gamma_ppf_at(p: float, m: float, v: float, lga: float, anc, k: int) -> float:
+    """Gamma quantile ``x`` with ``P(X <= x) = p`` by Halley's method from the Wilson-Hilferty start.
+
+    Wilson & Hilferty (1931): ``X / (a b)`` is close to ``(1 - 1/(9a) + z sqrt(1/(9a)))^3``.  The
+    density ratio ``f' / f = (a - 1) / y - 1`` (in units of the scale) is free, so each step is a
+    Halley step (cubic convergence) and the evaluations after the first are incremental
+    (:func:`gamma_shift`).  Leaves the anchor ``anc[k:k+3]`` at (or within a rounding step of)
+    the returned point.  Safeguarded by a bracket and bisection.
+    """
+    a = m * m / v
+    b = v / m
+    z = norm_ppf(p)
+    t = 1.0 - 1.0 / (9.0 * a) + z * math.sqrt(1.0 / (9.0 * a))
+    y = a * t * t * t if t > 0.0 else 0.5 * a
+    lo = 0.0
+    hi = (m + 40.0 * math.sqrt(v) + 10.0) / b
+    if not (y > lo and y < hi):
+        y = 0.5 * (lo + hi) if hi < 2.0 * a else a
+    anc[k] = math.nan
+    for _ in range(200):
+        c_eval_at(y * b, DIST_GAMMA, m, v, lga, anc, k)
+        pv = anc[k + 1]
+        qv = anc[k + 2]
+        f = pv - p if pv < 0.5 else (1.0 - p) - qv
+        if f == 0.0:
+            break
+        if f > 0.0:
+            hi = y
+        else:
+            lo = y
+        dens = math.exp((a - 1.0) * math.log(y) - y - lga)
+        if dens > 0.0:
+            u = f / dens
+            den = 1.0 - 0.5 * u * ((a - 1.0) / y - 1.0)
+            yn = y - (u / den if den > 0.5 else u)
+            if abs(yn - y) <= 1e-13 * y:  # converged: the next Halley step is below rounding
+                y = yn
+                break
+        else:
+            yn = 0.5 * (lo + hi)
+        if not (yn > lo and yn < hi):
+            yn = 0.5 * (lo + hi)
+        y = yn
+        if hi - lo <= 1e-15 * hi:
+            break
+    return y * b
 
 
 # --------------------------------------------------------------------------- continuous family
@@ -175,19 +354,7 @@ def c_loss(x: float, dist: int, m: float, v: float) -> tuple[float, float]:
     if x <= 0.0:
         d = m - x
         return d, 0.5 * (v + d * d)
-    a = m * m / v
-    b = v / m
-    y = x / b
-    q0 = gamma_pq(a, y)[1]
-    g = math.exp(a * math.log(y) - y - math.lgamma(a))  # y^a e^-y / Gamma(a)
-    q1 = q0 + g / a
-    q2 = q1 + g * y / (a * (a + 1.0))
-    l1 = a * b * q1 - x * q0
-    l2 = 0.5 * (a * (a + 1.0) * b * b * q2 - 2.0 * x * a * b * q1 + x * x * q0)
-    if l1 < 0.0:
-        l1 = 0.0
-    if l2 < 0.0:
-        l2 = 0.0
+    _, _, l1, l2 = c_eval(x, dist, m, v)
     return l1, l2
 
 
@@ -200,34 +367,8 @@ def c_ppf(p: float, dist: int, m: float, v: float) -> float:
     z = norm_ppf(p)
     if dist == DIST_NORMAL:
         return m + sd * z
-    a = m * m / v
-    b = v / m
-    # Wilson-Hilferty start, then safeguarded Newton on the cdf
-    t = 1.0 - 1.0 / (9.0 * a) + z * math.sqrt(1.0 / (9.0 * a))
-    x = a * b * t * t * t if t > 0.0 else 0.5 * m
-    lo = 0.0
-    hi = m + 40.0 * sd + 10.0
-    for _ in range(200):
-        pv, _, g = gamma_pqg(a, x / b)
-        f = pv - p
-        if f > 0.0:
-            hi = x
-        else:
-            lo = x
-        dens = g / x if x > 0.0 else 0.0  # pdf = (x/b)^a e^(-x/b) / (Gamma(a) x)
-        if f == 0.0:
-            break
-        if dens > 0.0:
-            xn = x - f / dens
-            if abs(xn - x) <= 1e-12 * (1.0 + abs(x)):
-                x = xn
-                break
-        else:
-            xn = 0.5 * (lo + hi)
-        if xn <= lo or xn >= hi:
-            xn = 0.5 * (lo + hi)
-        x = xn
-    return x
+    anc = np.empty(3)
+    return gamma_ppf_at(p, m, v, math.lgamma(m * m / v), anc, 0)
 
 
 # --------------------------------------------------------------------------- discrete pmfs
@@ -286,29 +427,43 @@ def pmf_add(out, w: float, dist: int, m: float, v: float) -> None:
 @numba.njit(**NUMBA_OPTS)
 def c_loss3(x: float, dist: int, m: float, v: float) -> float:
     """Third-order partial moment ``E[((X - x)^+)^3]`` (used for finite-Q undershoot moments)."""
+    return c_partial_moments(x, dist, m, v)[2]
+
+
+@numba.njit(**NUMBA_OPTS)
+def c_partial_moments(x: float, dist: int, m: float, v: float) -> tuple[float, float, float]:
+    """``(E[(X-x)^+], 0.5 E[((X-x)^+)^2], E[((X-x)^+)^3])`` from one incomplete-gamma evaluation."""
     if v <= 0.0 or (dist == DIST_GAMMA and m <= 0.0):
         d = m - x
-        return d * d * d if d > 0.0 else 0.0
+        if d <= 0.0:
+            return 0.0, 0.0, 0.0
+        return d, 0.5 * d * d, d * d * d
     if dist == DIST_NORMAL:
         sd = math.sqrt(v)
         z = (x - m) / sd
-        r = (z * z + 2.0) * norm_pdf(z) - z * (z * z + 3.0) * norm_sf(z)
-        return sd * sd * sd * r if r > 0.0 else 0.0
+        sf = norm_sf(z)
+        pdf = norm_pdf(z)
+        l1 = sd * (pdf - z * sf)
+        l2 = v * 0.5 * ((z * z + 1.0) * sf - z * pdf)
+        r = (z * z + 2.0) * pdf - z * (z * z + 3.0) * sf
+        return max(l1, 0.0), max(l2, 0.0), max(sd * sd * sd * r, 0.0)
     a = m * m / v
     b = v / m
     e1 = a * b
     e2 = a * (a + 1.0) * b * b
     e3 = a * (a + 1.0) * (a + 2.0) * b * b * b
     if x <= 0.0:
-        return e3 - 3.0 * x * e2 + 3.0 * x * x * e1 - x * x * x
+        d = m - x
+        return d, 0.5 * (v + d * d), e3 - 3.0 * x * e2 + 3.0 * x * x * e1 - x * x * x
     y = x / b
-    q0 = gamma_pq(a, y)[1]
-    g = math.exp(a * math.log(y) - y - math.lgamma(a))
+    _, q0, g = gamma_pqg(a, y)
     q1 = q0 + g / a
     q2 = q1 + g * y / (a * (a + 1.0))
     q3 = q2 + g * y * y / (a * (a + 1.0) * (a + 2.0))
-    r = e3 * q3 - 3.0 * x * e2 * q2 + 3.0 * x * x * e1 * q1 - x * x * x * q0
-    return r if r > 0.0 else 0.0
+    l1 = e1 * q1 - x * q0
+    l2 = 0.5 * (e2 * q2 - 2.0 * x * e1 * q1 + x * x * q0)
+    l3 = e3 * q3 - 3.0 * x * e2 * q2 + 3.0 * x * x * e1 * q1 - x * x * x * q0
+    return max(l1, 0.0), max(l2, 0.0), max(l3, 0.0)
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -334,8 +489,4 @@ def c_eval(x: float, dist: int, m: float, v: float) -> tuple[float, float, float
     b = v / m
     y = x / b
     p0, q0, g = gamma_pqg(a, y)  # g = y^a e^-y / Gamma(a)
-    q1 = q0 + g / a
-    q2 = q1 + g * y / (a * (a + 1.0))
-    l1 = a * b * q1 - x * q0
-    l2 = 0.5 * (a * (a + 1.0) * b * b * q2 - 2.0 * x * a * b * q1 + x * x * q0)
-    return p0, g / x, l1 if l1 > 0.0 else 0.0, l2 if l2 > 0.0 else 0.0
+    return _gamma_out(a, b, x, y, p0, q0, g)

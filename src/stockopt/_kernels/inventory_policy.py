@@ -36,7 +36,29 @@ import numba
 import numpy as np
 
 from stockopt._config import NUMBA_OPTS
-from stockopt._kernels.inventory_math import DIST_GAMMA, DIST_NORMAL, c_eval, c_loss, c_loss3, c_ppf
+from stockopt._kernels.inventory_math import (
+    DIST_GAMMA,
+    DIST_NORMAL,
+    c_eval_at,
+    c_partial_moments,
+    c_ppf,
+    gamma_lga,
+    gamma_ppf_at,
+)
+
+# Scratch layout of the per-item anchor array ``anc`` (see ``inventory_math.c_eval_at``): the last
+# evaluation point and ``P, Q`` there for each of the five points a policy evaluates, then the
+# ``lgamma`` of the three gamma shapes.  Successive root-finder iterates move all points together,
+# so a gamma is re-evaluated incrementally from its previous value instead of afresh.
+A_LS = 0  # D_L at s
+A_LSQ = 3  # D_L at s + Q
+A_TS = 6  # D_T at s
+A_TSQ = 9  # D_T at s + Q
+A_JS = 12  # D_L + U at s (sQ cycle service)
+LG_L = 15
+LG_T = 16
+LG_J = 17
+N_ANC = 18
 
 POL_RS = 0
 POL_SQ = 1
@@ -79,15 +101,13 @@ def _undershoot_moments(dist: int, m_r: float, v_r: float, q: float) -> tuple[fl
     if m_r <= 0.0:
         return 0.0, 0.0
     # moments of the non-negative part of D_R (a normal is truncated at zero, as in the simulator)
-    e1, h2 = c_loss(0.0, dist, m_r, v_r)
+    e1, h2, e3 = c_partial_moments(0.0, dist, m_r, v_r)
     e2 = 2.0 * h2
-    e3 = c_loss3(0.0, dist, m_r, v_r)
     n1 = 0.0
     n2 = 0.0
     n3 = 0.0
     if q > 0.0 and q < math.inf:
-        n1, n2 = c_loss(q, dist, m_r, v_r)
-        n3 = c_loss3(q, dist, m_r, v_r)
+        n1, n2, n3 = c_partial_moments(q, dist, m_r, v_r)
     emin = e1 - n1
     if emin <= 0.0:
         return 0.0, 0.0
@@ -114,54 +134,95 @@ def _fill_and_slope(b: float, db: float, m_r: float, lost: bool) -> tuple[float,
 
 
 @numba.njit(**NUMBA_OPTS)
-def service_cd(s, pol, metric, lost, dist, r_days, m_l, v_l, m_r, v_r, q, m_j, v_j):
-    """Service measure (cycle service or fill rate) of reorder level ``s`` and its slope in ``s``.
+def _fill_curve(b: float, db: float, d2b: float, m_r: float, lost: bool) -> tuple[float, float, float]:
+    """Fill rate from the shortage ``b`` per period, with its first and second derivatives in ``s``."""
+    if m_r <= 0.0:
+        return 1.0, 0.0, 0.0
+    if b < 0.0:
+        b = 0.0
+    if lost:
+        den = m_r + b
+        den2 = den * den
+        return m_r / den, -m_r * db / den2, -m_r * d2b / den2 + 2.0 * m_r * db * db / (den2 * den)
+    f = 1.0 - b / m_r
+    return (f if f > 0.0 else 0.0), -db / m_r, -d2b / m_r
 
-    The measure increases with ``s``; derivatives use ``d loss1 / dx = -(1 - F)`` and
-    ``d loss2 / dx = -loss1``.
+
+@numba.njit(**NUMBA_OPTS)
+def service_cdd(s, pol, metric, lost, dist, r_days, m_l, v_l, m_r, v_r, q, m_j, v_j, anc):
+    """Service measure (cycle service or fill rate) of reorder level ``s`` and its first two derivatives.
+
+    The measure increases with ``s``; derivatives use ``d loss1 / dx = -(1 - F)``,
+    ``d loss2 / dx = -loss1`` and ``dF / dx = f``.  ``anc`` is the item's anchor scratch (layout
+    ``A_*``, ``LG_*``).  The second derivative of a cycle service is not needed (cycle levels are
+    quantiles) and is returned as 0.
     """
     m_t = m_l + m_r
     v_t = v_l + v_r
     if pol == POL_RS:
-        ct, pt, l1t, _ = c_eval(s, dist, m_t, v_t)
+        ct, pt, l1t, _ = c_eval_at(s, dist, m_t, v_t, anc[LG_T], anc, A_TS)
         if metric == METRIC_CYCLE:
-            return ct, pt
-        cl, _, l1l, _ = c_eval(s, dist, m_l, v_l)
-        return _fill_and_slope(l1t - l1l, ct - cl, m_r, lost)
+            return ct, pt, 0.0
+        cl, pl, l1l, _ = c_eval_at(s, dist, m_l, v_l, anc[LG_L], anc, A_LS)
+        return _fill_curve(l1t - l1l, ct - cl, pt - pl, m_r, lost)
     # (R, s, nQ)
     if metric == METRIC_CYCLE:
         if r_days <= 0.0:
-            c, p, _, _ = c_eval(s, dist, m_l, v_l)
+            c, p, _, _ = c_eval_at(s, dist, m_l, v_l, anc[LG_L], anc, A_LS)
         else:
-            c, p, _, _ = c_eval(s, dist, m_l + m_j, v_l + v_j)
-        return c, p
+            c, p, _, _ = c_eval_at(s, dist, m_l + m_j, v_l + v_j, anc[LG_J], anc, A_JS)
+        return c, p, 0.0
     if q <= 0.0:
-        return 0.0, 0.0
-    la_c, _, la1, la2 = c_eval(s, dist, m_l, v_l)
-    lb_c, _, lb1, lb2 = c_eval(s + q, dist, m_l, v_l)
+        return 0.0, 0.0, 0.0
+    la_c, la_p, la1, la2 = c_eval_at(s, dist, m_l, v_l, anc[LG_L], anc, A_LS)
+    lb_c, lb_p, lb1, lb2 = c_eval_at(s + q, dist, m_l, v_l, anc[LG_L], anc, A_LSQ)
     if r_days <= 0.0:
-        return _fill_and_slope(la1 - lb1, la_c - lb_c, q, lost)
-    _, _, ta1, ta2 = c_eval(s, dist, m_t, v_t)
-    _, _, tb1, tb2 = c_eval(s + q, dist, m_t, v_t)
+        return _fill_curve(la1 - lb1, la_c - lb_c, la_p - lb_p, q, lost)
+    ta_c, _, ta1, ta2 = c_eval_at(s, dist, m_t, v_t, anc[LG_T], anc, A_TS)
+    tb_c, _, tb1, tb2 = c_eval_at(s + q, dist, m_t, v_t, anc[LG_T], anc, A_TSQ)
     b = (ta2 - tb2 - la2 + lb2) / q
     db = (-ta1 + tb1 + la1 - lb1) / q
-    return _fill_and_slope(b, db, m_r, lost)
+    d2b = (tb_c - ta_c + la_c - lb_c) / q
+    return _fill_curve(b, db, d2b, m_r, lost)
+
+
+@numba.njit(**NUMBA_OPTS)
+def service_cd(s, pol, metric, lost, dist, r_days, m_l, v_l, m_r, v_r, q, m_j, v_j, anc):
+    """Service measure of reorder level ``s`` and its slope (see :func:`service_cdd`)."""
+    g, d, _ = service_cdd(s, pol, metric, lost, dist, r_days, m_l, v_l, m_r, v_r, q, m_j, v_j, anc)
+    return g, d
+
+
+@numba.njit(**NUMBA_OPTS)
+def new_anchors(dist, m_l, v_l, m_r, v_r, m_j, v_j, anc):
+    """Reset the anchor scratch ``anc`` for a new item (no anchors; ``lgamma`` of the shapes)."""
+    for k in range(0, LG_L, 3):
+        anc[k] = math.nan
+    anc[LG_L] = gamma_lga(dist, m_l, v_l)
+    anc[LG_T] = gamma_lga(dist, m_l + m_r, v_l + v_r)
+    anc[LG_J] = gamma_lga(dist, m_l + m_j, v_l + v_j)
 
 
 @numba.njit(**NUMBA_OPTS)
 def service_c(s, pol, metric, lost, dist, r_days, m_l, v_l, m_r, v_r, q, m_j, v_j):
-    """Service measure of reorder level ``s`` (see :func:`service_cd`)."""
-    return service_cd(s, pol, metric, lost, dist, r_days, m_l, v_l, m_r, v_r, q, m_j, v_j)[0]
+    """Service measure of reorder level ``s`` (see :func:`service_cd`; stand-alone, allocates scratch)."""
+    anc = np.empty(N_ANC)
+    new_anchors(dist, m_l, v_l, m_r, v_r, m_j, v_j, anc)
+    return service_cd(s, pol, metric, lost, dist, r_days, m_l, v_l, m_r, v_r, q, m_j, v_j, anc)[0]
 
 
 @numba.njit(**NUMBA_OPTS)
-def _newton(target, a, x, g, d, pol, metric, lost, dist, r_days, m_l, v_l, m_r, v_r, q, m_j, v_j):
-    """Safeguarded Newton from ``x`` (service minus target ``g``, slope ``d``) with the root above ``a``.
+def _newton(target, a, x, g, d, d2, pol, metric, lost, dist, r_days, m_l, v_l, m_r, v_r, q, m_j, v_j, anc):
+    """Safeguarded Halley iteration from ``x`` (service minus target ``g``, slope ``d``, curvature
+    ``d2``) with the root above ``a``.
 
     Returns ``(level, status)``.  The service measures are increasing and concave above the mean
-    demand, so Newton steps from below approach the root monotonically; bisection takes over
-    whenever a step leaves the current bracket ``(a, b)``, and the bracket is expanded
-    geometrically while no upper end is known.
+    demand; Halley's step ``-g / d / (1 - g d2 / (2 d^2))`` converges cubically (Newton's step
+    is used when the correction factor is not safely positive); bisection takes over whenever a
+    step leaves the current bracket ``(a, b)``, and the bracket is expanded geometrically while no
+    upper end is known.  After a step below ``1e-7`` standard deviations the remaining error is
+    of order ``1e-14`` of a standard deviation (Newton) or far less (Halley), so the step is
+    accepted without a further evaluation (the caller's outputs evaluate the final level).
     """
     sd = math.sqrt(v_l + v_r)
     width = sd if sd > 1e-9 else 1.0
@@ -171,8 +232,14 @@ def _newton(target, a, x, g, d, pol, metric, lost, dist, r_days, m_l, v_l, m_r, 
     for _ in range(300):
         if g == 0.0:
             break
-        xn = x - g / d if d > 0.0 else math.nan
-        if abs(xn - x) <= 1e-11 * (1.0 + abs(x)):  # converged (Newton step below tolerance)
+        if d > 0.0:
+            u = g / d
+            den = 1.0 - 0.5 * u * d2 / d
+            xn = x - (u / den if den > 0.5 and den < 2.0 else u)
+        else:
+            xn = math.nan
+        step = abs(xn - x)
+        if step <= 1e-11 * (1.0 + abs(x)) or step <= 1e-7 * width:  # converged
             x = xn
             break
         if not (xn > a and xn < b):
@@ -183,7 +250,7 @@ def _newton(target, a, x, g, d, pol, metric, lost, dist, r_days, m_l, v_l, m_r, 
                 xn = a + width
                 if width > 1e15 * (1.0 + sd):
                     return xn, STATUS_UNREACHABLE
-        gn, dn = service_cd(xn, pol, metric, lost, dist, r_days, m_l, v_l, m_r, v_r, q, m_j, v_j)
+        gn, dn, d2n = service_cdd(xn, pol, metric, lost, dist, r_days, m_l, v_l, m_r, v_r, q, m_j, v_j, anc)
         gn -= target
         if gn >= 0.0:
             b = xn
@@ -193,39 +260,55 @@ def _newton(target, a, x, g, d, pol, metric, lost, dist, r_days, m_l, v_l, m_r, 
         x = xn
         g = gn
         d = dn
+        d2 = d2n
         if step <= 1e-11 * (1.0 + abs(x)) or abs(g) < 1e-11 or (b - a) <= 1e-11 * (1.0 + abs(x)):
             break
     return x, STATUS_OK
 
 
 @numba.njit(**NUMBA_OPTS)
-def _solve_level(target, lo, pol, metric, lost, dist, r_days, m_l, v_l, m_r, v_r, q, m_j, v_j):
+def _quantile(target, dist, m, v, anc, k, lg):
+    if dist == DIST_GAMMA and v > 0.0 and m > 0.0:
+        return gamma_ppf_at(target, m, v, lg, anc, k)
+    return c_ppf(target, dist, m, v)
+
+
+@numba.njit(**NUMBA_OPTS)
+def _solve_level(target, lo, pol, metric, lost, dist, r_days, m_l, v_l, m_r, v_r, q, m_j, v_j, anc):
     """Smallest level ``s >= lo`` with service ``>= target`` (``STATUS_FLOORED`` if ``lo`` suffices)."""
-    if pol == POL_RS and metric == METRIC_CYCLE:  # a quantile: P(D_T <= S) = target
-        x = c_ppf(target, dist, m_l + m_r, v_l + v_r)
+    if metric == METRIC_CYCLE:  # every cycle service is a cdf: the level is a quantile
+        if pol == POL_RS:  # P(D_T <= S)
+            x = _quantile(target, dist, m_l + m_r, v_l + v_r, anc, A_TS, anc[LG_T])
+        elif r_days <= 0.0:  # P(D_L <= s)
+            x = _quantile(target, dist, m_l, v_l, anc, A_LS, anc[LG_L])
+        else:  # P(D_L + U <= s)
+            x = _quantile(target, dist, m_l + m_j, v_l + v_j, anc, A_JS, anc[LG_J])
         if x > lo:
             return x, STATUS_OK
         return lo, STATUS_FLOORED
     if dist == DIST_GAMMA:
         # warm start from the normal solution with the same moments (cheap to evaluate): when the
         # gamma service there is still short of the target the root lies above it (no floor check
-        # needed) and Newton on the gamma usually needs two or three incomplete-gamma passes
-        gn, dn = service_cd(lo, pol, metric, lost, DIST_NORMAL, r_days, m_l, v_l, m_r, v_r, q, m_j, v_j)
+        # needed) and Halley on the gamma then takes short, incrementally evaluated steps
+        gn, dn, d2n = service_cdd(lo, pol, metric, lost, DIST_NORMAL, r_days, m_l, v_l, m_r, v_r, q, m_j, v_j,
+                                  anc)
         gn -= target
         if gn < 0.0:
-            xs, st = _newton(target, lo, lo, gn, dn, pol, metric, lost, DIST_NORMAL, r_days, m_l, v_l,
-                             m_r, v_r, q, m_j, v_j)
+            xs, st = _newton(target, lo, lo, gn, dn, d2n, pol, metric, lost, DIST_NORMAL, r_days, m_l, v_l,
+                             m_r, v_r, q, m_j, v_j, anc)
             if st == STATUS_OK and xs > lo:
-                gs, ds = service_cd(xs, pol, metric, lost, dist, r_days, m_l, v_l, m_r, v_r, q, m_j, v_j)
+                gs, ds, d2s = service_cdd(xs, pol, metric, lost, dist, r_days, m_l, v_l, m_r, v_r, q,
+                                          m_j, v_j, anc)
                 gs -= target
                 if gs < 0.0:
-                    return _newton(target, xs, xs, gs, ds, pol, metric, lost, dist, r_days, m_l, v_l,
-                                   m_r, v_r, q, m_j, v_j)
-    g, d = service_cd(lo, pol, metric, lost, dist, r_days, m_l, v_l, m_r, v_r, q, m_j, v_j)
+                    return _newton(target, xs, xs, gs, ds, d2s, pol, metric, lost, dist, r_days, m_l, v_l,
+                                   m_r, v_r, q, m_j, v_j, anc)
+    g, d, d2 = service_cdd(lo, pol, metric, lost, dist, r_days, m_l, v_l, m_r, v_r, q, m_j, v_j, anc)
     g -= target
     if g >= 0.0:
         return lo, STATUS_FLOORED
-    return _newton(target, lo, lo, g, d, pol, metric, lost, dist, r_days, m_l, v_l, m_r, v_r, q, m_j, v_j)
+    return _newton(target, lo, lo, g, d, d2, pol, metric, lost, dist, r_days, m_l, v_l, m_r, v_r, q, m_j,
+                   v_j, anc)
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -241,6 +324,7 @@ def policy_continuous(pol, dist, metric, target, r_days, m_l, v_l, m_r, v_r, q, 
     day) and a status code per item.
     """
     n = pol.shape[0]
+    anc = np.empty(N_ANC)  # per-item scratch, reused (no allocation in the loop)
     for i in range(n):
         p = pol[i]
         d = dist[i]
@@ -263,7 +347,8 @@ def policy_continuous(pol, dist, metric, target, r_days, m_l, v_l, m_r, v_r, q, 
         lo = mprot if floor_ss else 0.0
         if lo < 0.0:
             lo = 0.0
-        s, st = _solve_level(target[i], lo, p, metric[i], lost, d, rd, ml, vl, mr, vr, qi, mj, vj)
+        new_anchors(d, ml, vl, mr, vr, mj, vj, anc)
+        s, st = _solve_level(target[i], lo, p, metric[i], lost, d, rd, ml, vl, mr, vr, qi, mj, vj, anc)
         if st == STATUS_FLOORED and not floor_ss:
             st = STATUS_OK
         out_status[i] = st
@@ -272,25 +357,28 @@ def policy_continuous(pol, dist, metric, target, r_days, m_l, v_l, m_r, v_r, q, 
         tail = 0.0
         if rd >= 1.0:
             tail = mr * (rd - 1.0) / (2.0 * rd)
+        # outputs at s: the solver's last evaluations are the anchors, so gamma points cost little
         if p == POL_RS:
-            ct, _, l1t, _ = c_eval(s, d, mt, vt)
-            _, _, l1l, _ = c_eval(s, d, ml, vl)
+            ct, _, l1t, _ = c_eval_at(s, d, mt, vt, anc[LG_T], anc, A_TS)
+            _, _, l1l, _ = c_eval_at(s, d, ml, vl, anc[LG_L], anc, A_LS)
             out_cycle[i] = ct
             out_fill[i] = _fill_and_slope(l1t - l1l, 0.0, mr, lost)[0]
             out_big_s[i] = s
             bo = l1t
             oh = s - mt + bo + tail
         else:
-            out_cycle[i] = service_c(s, p, METRIC_CYCLE, lost, d, rd, ml, vl, mr, vr, qi, mj, vj)
-            out_fill[i] = service_c(s, p, METRIC_FILL, lost, d, rd, ml, vl, mr, vr, qi, mj, vj)
+            out_cycle[i] = service_cd(s, p, METRIC_CYCLE, lost, d, rd, ml, vl, mr, vr, qi, mj, vj, anc)[0]
+            out_fill[i] = service_cd(s, p, METRIC_FILL, lost, d, rd, ml, vl, mr, vr, qi, mj, vj, anc)[0]
             out_big_s[i] = s + qi
             if qi > 0.0:
                 if rd > 0.0:
-                    bo = (c_loss(s, d, mt, vt)[1] - c_loss(s + qi, d, mt, vt)[1]) / qi
+                    bo = (c_eval_at(s, d, mt, vt, anc[LG_T], anc, A_TS)[3]
+                          - c_eval_at(s + qi, d, mt, vt, anc[LG_T], anc, A_TSQ)[3]) / qi
                 else:
-                    bo = (c_loss(s, d, ml, vl)[1] - c_loss(s + qi, d, ml, vl)[1]) / qi
+                    bo = (c_eval_at(s, d, ml, vl, anc[LG_L], anc, A_LS)[3]
+                          - c_eval_at(s + qi, d, ml, vl, anc[LG_L], anc, A_LSQ)[3]) / qi
             else:
-                bo = c_loss(s, d, mt, vt)[0]
+                bo = c_eval_at(s, d, mt, vt, anc[LG_T], anc, A_TS)[2]
             oh = s + 0.5 * qi - mt + bo + tail
         if bo < 0.0:
             bo = 0.0
@@ -298,6 +386,63 @@ def policy_continuous(pol, dist, metric, target, r_days, m_l, v_l, m_r, v_r, q, 
             oh = 0.0
         out_bo[i] = bo
         out_oh[i] = oh
+
+
+#: review periods longer than this many days are averaged over this many equal blocks of days
+READY_MAX_POINTS = 32
+
+
+@numba.njit(**NUMBA_OPTS)
+def _ready_at(j, pol, dist, s, q, m_l, v_l, d, vd, anc):
+    """P(no backorder at the end of the day ``j`` days into a cycle) = P(IP - D_{L+j} >= 0)."""
+    m = m_l + d * j
+    v = v_l + vd * j
+    lga = gamma_lga(dist, m, v)  # one lgamma shared by the two points of a day
+    anc[0] = math.nan
+    anc[3] = math.nan
+    if pol == POL_SQ and q > 0.0:  # IP uniform on (s, s+Q]: (1/Q) int_s^{s+Q} F = 1 - (n(s) - n(s+Q)) / Q
+        n_s = c_eval_at(s, dist, m, v, lga, anc, 0)[2]
+        r = 1.0 - (n_s - c_eval_at(s + q, dist, m, v, lga, anc, 3)[2]) / q
+    else:
+        r = c_eval_at(s, dist, m, v, lga, anc, 0)[0]
+    if r < 0.0:
+        return 0.0
+    if r > 1.0:
+        return 1.0
+    return r
+
+
+@numba.njit(**NUMBA_OPTS)
+def ready_rate_continuous(pol, dist, r_days, m_l, v_l, d_day, vd_day, s, q, out_ready):
+    """Expected ready rate of RS / (R, s, nQ) policies under normal or gamma demand, per item.
+
+    Ready rate (Silver, Pyke & Thomas 2017, ch. 7; Axsäter 2015, ch. 5, "S3"): the long-run share
+    of days that end without backorders (for continuous demand: with positive stock on hand).
+    With the timing of the module docstring, the net stock at the end of the ``j``-th day
+    (``j = 1..R``) after the arrival of the order placed at a review is ``IP - D_{L+j}``, where
+    ``IP`` is the inventory position after that review: ``S`` for RS, uniform on ``(s, s+Q]`` for
+    (R, s, nQ) (Hadley & Whitin 1963), hence ``P = (1/Q) int_s^{s+Q} F_{L+j}(y) dy
+    = 1 - [n_{L+j}(s) - n_{L+j}(s+Q)] / Q``.  The ready rate is the average over the ``R`` days of
+    a cycle; ``R`` is the review period in whole days (continuous review is simulated daily:
+    ``R = 1``).  ``D_{L+j}`` has mean ``E[D_L] + j d`` and variance ``Var[D_L] + j sigma_d^2``
+    (daily moments ``d_day, vd_day``).  The average is exact (one evaluation per day) up to
+    ``READY_MAX_POINTS`` days; longer review periods are split into that many equal blocks, each
+    represented by its middle day (the moments are linear in ``j``, so fractional days are fine).
+    Lost sales use the same expression (an approximation).  Writes ``out_ready``.
+    """
+    n = pol.shape[0]
+    anc = np.empty(6)
+    for i in range(n):
+        r = int(math.floor(r_days[i] + 0.5))
+        if r < 1:
+            r = 1
+        npts = r if r <= READY_MAX_POINTS else READY_MAX_POINTS
+        step = r / npts
+        acc = 0.0
+        for k in range(npts):
+            j = float(k + 1) if npts == r else 0.5 + step * (k + 0.5)
+            acc += _ready_at(j, pol[i], dist[i], s[i], q[i], m_l[i], v_l[i], d_day[i], vd_day[i], anc)
+        out_ready[i] = acc / npts
 
 
 def empty_outputs(n: int) -> dict[str, np.ndarray]:
@@ -309,4 +454,5 @@ def empty_outputs(n: int) -> dict[str, np.ndarray]:
     }
 
 
-__all__ = ["policy_continuous", "service_c", "empty_outputs", "DIST_NORMAL", "DIST_GAMMA"]
+__all__ = ["policy_continuous", "ready_rate_continuous", "service_c", "empty_outputs", "DIST_NORMAL",
+           "DIST_GAMMA"]
