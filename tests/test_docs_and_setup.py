@@ -35,3 +35,18 @@ def test_package_is_typed_and_has_a_stable_namespace():
     assert (Path(so.__file__).parent / "py.typed").exists()
     for name in so.__all__:
         assert hasattr(so, name), name
+
+
+def test_readme_python_example_runs(tmp_path):
+    import warnings
+
+    readme = (ROOT / "README.md").read_text()
+    code = re.search(r"## In Python\n\n```python\n(.*?)```", readme, re.S).group(1)
+    code = code.replace("n_series=1_000", "n_series=30").replace('out="out/"', f"out={str(tmp_path)!r}")
+    scope: dict = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        exec(compile(code, "README.md", "exec"), scope)  # noqa: S102 - our own README
+    fc = scope["fc"]
+    assert "AutoModel-q95" in fc.column_names and fc.num_rows == 30 * 28
+    assert (tmp_path / "forecast.parquet").exists() and (tmp_path / "policy.parquet").exists()

@@ -189,3 +189,11 @@ def test_fitted_values_join_by_span_across_threads(sales):
     assert one.fitted is not None and one.fitted.shape == g.values.shape
     np.testing.assert_array_equal(one.fitted, three.fitted)
     np.testing.assert_array_equal(one.mean, three.mean)
+
+
+def test_auto_model_mixed_families_across_threads(sales):
+    """Per-series distribution families of AutoModel survive the split over threads."""
+    models = [so.models.AutoModel(7, smooth="seasonal_naive", erratic="seasonal_naive")]
+    one = so.forecast(sales, h=5, models=models, level=[80], n_jobs=1)
+    for n_jobs in (2, 3):
+        assert so.forecast(sales, h=5, models=models, level=[80], n_jobs=n_jobs).equals(one)

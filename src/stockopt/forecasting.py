@@ -96,9 +96,18 @@ def _concat(parts: list[ForecastResult], spans: list[tuple[int, int]], n_values:
         var=None if any(p.var is None for p in parts) else np.concatenate([p.var for p in parts]),
         status=np.concatenate([p.status for p in parts]),
         fitted=fitted,
-        dist=first.dist,
+        dist=_concat_dist(parts),
         info=info,
     )
+
+
+def _concat_dist(parts: list[ForecastResult]) -> str | np.ndarray:
+    """One family name when every block agrees, else the per-series families of all blocks."""
+    names = {p.dist for p in parts if isinstance(p.dist, str)}
+    if len(names) == 1 and all(isinstance(p.dist, str) for p in parts):
+        return names.pop()
+    return np.concatenate([p.dist if isinstance(p.dist, np.ndarray)
+                           else np.full(p.mean.shape[0], p.dist, dtype=object) for p in parts])
 
 
 def _historic_fallback(values: np.ndarray, indptr: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray]:
