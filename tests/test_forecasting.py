@@ -197,3 +197,13 @@ def test_auto_model_mixed_families_across_threads(sales):
     one = so.forecast(sales, h=5, models=models, level=[80], n_jobs=1)
     for n_jobs in (2, 3):
         assert so.forecast(sales, h=5, models=models, level=[80], n_jobs=n_jobs).equals(one)
+
+
+def test_the_api_does_not_touch_the_callers_model(sales):
+    model = so.models.Naive(fitted=True)
+    so.forecast(sales, h=3, models=[model], n_jobs=2)
+    assert model.fitted is True
+    from stockopt.models._base import without_fitted
+
+    clone = without_fitted(model)
+    assert clone is not model and clone.fitted is False and without_fitted(clone) is clone

@@ -23,7 +23,7 @@ from stockopt._arrow import days_to_time
 from stockopt.data import GroupedSeries, _ranges, group_series
 from stockopt.errors import ParameterError, raise_error, warn_fallback
 from stockopt.models import resolve_models
-from stockopt.models._base import ForecastResult, Model
+from stockopt.models._base import ForecastResult, Model, without_fitted
 from stockopt.models._distributions import quantiles as dist_quantiles
 
 __all__ = ["forecast", "forecast_grouped", "cross_validation", "run_model", "level_name", "quantile_name"]
@@ -305,7 +305,7 @@ def forecast_grouped(
     """
     columns: dict[str, np.ndarray] = {}
     stats: dict[str, dict[str, Any]] = {}
-    for model in models:
+    for model in map(without_fitted, models):
         res = run_model(model, grouped.values, grouped.indptr, h, n_jobs)
         res, n_fallback = _finalise(model, res, grouped.values, grouped.indptr, h)
         mean = np.maximum(res.mean, 0.0) if nonnegative else res.mean

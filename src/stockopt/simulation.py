@@ -12,7 +12,7 @@ from stockopt._kernels.paths import DIST_NEGBIN, DIST_NORMAL, DIST_POISSON, seed
 from stockopt.errors import ParameterError, raise_error
 from stockopt.forecasting import _as_grouped, _conformal_scores, _finalise, run_model
 from stockopt.models import resolve_models
-from stockopt.models._base import Model
+from stockopt.models._base import Model, without_fitted
 
 __all__ = ["simulate"]
 
@@ -85,7 +85,7 @@ def simulate(
     grouped = _as_grouped(sales, freq, dict(id_col=id_col, time_col=time_col, target_col=target_col,
                                             missing=missing, fill_gaps=fill_gaps))
     sl = season_length or grouped.freq.season_length
-    (m,) = resolve_models([model], sl)
+    m = without_fitted(resolve_models([model], sl)[0])
     res = run_model(m, grouped.values, grouped.indptr, int(h), n_jobs)
     res, _ = _finalise(m, res, grouped.values, grouped.indptr, int(h))
     n = grouped.n_series

@@ -14,6 +14,7 @@ release the GIL (``nogil=True``) and never raise for data reasons; they report a
 
 from __future__ import annotations
 
+import copy
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -84,3 +85,16 @@ class Model(ABC):
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
         return f"{type(self).__name__}({params})"
+
+
+def without_fitted(model: Model) -> Model:
+    """``model``, or a shallow copy of it that skips in-sample fitted values when it can.
+
+    The forecasting API never reads fitted values, and computing them costs a full array and a
+    pass per model; the caller's object is left untouched (thread-safe).
+    """
+    if getattr(model, "fitted", False) is True:
+        clone = copy.copy(model)
+        clone.fitted = False  # type: ignore[attr-defined]
+        return clone
+    return model

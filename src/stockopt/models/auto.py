@@ -26,7 +26,7 @@ import numpy as np
 
 from stockopt._kernels.classify import classify_demand
 from stockopt.errors import ParameterError
-from stockopt.models._base import STATUS_TOO_SHORT, ForecastResult, Model
+from stockopt.models._base import STATUS_TOO_SHORT, ForecastResult, Model, without_fitted
 
 __all__ = ["AutoModel", "DEMAND_CLASSES", "demand_classes"]
 
@@ -99,7 +99,7 @@ class AutoModel(Model):
         out = []
         for spec in (self.smooth, self.erratic, self.intermittent, self.lumpy):
             specs = [spec] if isinstance(spec, (str, Model)) else list(spec)
-            out.append(resolve_models(specs, self.season_length))
+            out.append([without_fitted(m) for m in resolve_models(specs, self.season_length)])
         return out
 
     def forecast_arrays(self, values: np.ndarray, indptr: np.ndarray, h: int) -> ForecastResult:
