@@ -183,3 +183,30 @@ def variance_ref(etype, ttype, stype, m, alpha, beta, gamma, phi, sigma2, mu, xe
     for k in range(1, h + 1):
         theta[k - 1] = mu[k - 1] ** 2 + sigma2 * sum(c[j] ** 2 * theta[k - j - 1] for j in range(1, k))
     return (1 + sigma2) * theta - np.asarray(mu) ** 2
+
+
+def upper_bounds_ref(codes: list[str], m: int, n: int, positive: bool) -> dict[str, tuple[float, float]]:
+    """statsforecast 2.1.1's effective (beta, gamma) upper bounds per model name, by replaying its
+    candidate loop (error A, M; trend N, A; season N, A, M; damped then undamped) on one shared
+    ``upper`` list that each visited model lowers to its starting alpha (beta) and one minus it
+    (gamma).  Models not visited keep 0.9999."""
+    lo, hi = 1e-4, 0.9999
+    upper = [hi, hi, hi]
+    out = {c: (hi, hi) for c in codes}
+    seasons = ["N", "A", "M"] if (m > 1 and n > m) else ["N"]
+    for e in ["A", "M"] if positive else ["A"]:
+        for t in ["N", "A"]:
+            for s in seasons:
+                if s == "M" and (e == "A" or not positive):
+                    continue
+                for d in ([True, False] if t == "A" else [False]):
+                    name = e + ("Ad" if d else t) + s
+                    if name not in codes:
+                        continue
+                    a0 = lo + 0.2 * (hi - lo) / (m if s != "N" else 1)
+                    if t == "A":
+                        upper[1] = min(upper[1], a0)
+                    if s != "N":
+                        upper[2] = min(upper[2], 1 - a0)
+                    out[name] = (upper[1], upper[2])
+    return out

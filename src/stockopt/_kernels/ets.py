@@ -26,11 +26,13 @@ import numba
 import numpy as np
 
 from stockopt._config import NUMBA_OPTS
-from stockopt._kernels.ets_core import HUGE, decode, n_free_states, n_smooth, run
+from stockopt._kernels.ets_core import (
+    HUGE, N_MODELS, REGION_STATSFORECAST, REGION_USUAL, UPPER, decode, n_free_states, n_smooth, run,
+    upper_bounds,  # REGION_* and upper_bounds are re-exported for the API layer and tests
+)
 from stockopt._kernels.ets_optim import nelder_mead, objective
 from stockopt._kernels.ets_states import gn_states
 
-N_MODELS = 18
 _E = ("A", "M")
 _T = ("N", "A", "Ad")
 _S = ("N", "A", "M")
@@ -41,7 +43,6 @@ STATUS_OK = 0
 STATUS_FALLBACK = 1
 STATUS_TOO_SHORT = 2
 STATUS_FAILED = 3
-
 
 @numba.njit(**NUMBA_OPTS)
 def _n_eff(ttype, stype, m):
@@ -228,7 +229,33 @@ def _fit_params(mode, u, k, max_eval, y, etype, ttype, stype, m, wts, xfix, par,
     f2, nev2 = nelder_mead(u[:k], step[:k], k, max(max_eval // 4, 4 * k), 1e-3, 1e-2, simplex, fv,
                            xr, xe, xc, cen, mode, y, etype, ttype, stype, m, k, wts, xfix, par,
                            x0, ring, Lv, Bv, Sv, G, c, z, xs)
-    return min(f, f2), nev + nev2
+    f = min(f, f2)
+    nev += nev2
+    # the projected simplex can stall next to a face of the box when the optimum lies on it
+    # (e.g. alpha -> 1 with beta at its bound): try moving each coordinate onto a near face
+    moved = False
+    for j in range(k):
+        keep = u[j]
+        for face in (0.0, 1.0):
+            if keep != face and math.fabs(keep - face) < 0.25:
+                u[j] = face
+                f3 = objective(u[:k], mode, y, etype, ttype, stype, m, k, wts, xfix, par, x0,
+                               ring, Lv, Bv, Sv, G, c, z, xs)
+                nev += 1
+                if f3 < f - 1e-9:
+                    f = f3
+                    keep = face
+                    moved = True
+        u[j] = keep
+    if moved:
+        for j in range(k):
+            step[j] = 0.04
+        f2, nev2 = nelder_mead(u[:k], step[:k], k, max(max_eval // 4, 4 * k), 1e-3, 1e-2, simplex,
+                               fv, xr, xe, xc, cen, mode, y, etype, ttype, stype, m, k, wts, xfix,
+                               par, x0, ring, Lv, Bv, Sv, G, c, z, xs)
+        f = min(f, f2)
+        nev += nev2
+    return f, nev
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -238,7 +265,7 @@ def _safe_start(y, etype, ttype, stype, m, u, par, xst, ring):
     decode(u, ttype, stype, par)
     dummy = ring[:0]
     lik, sse, sl = run(y, etype, ttype, stype, m, par[0], par[1], par[2], par[3], xst, ring,
-                       dummy, False, dummy)
+                       dummy, np.bool_(False), dummy)
     if lik < HUGE:
         return
     ms = m if stype > 0 else 1
@@ -267,7 +294,7 @@ def _alternate(rounds, u, k, max_eval, y, etype, ttype, stype, m, xst, wts, par,
         for j in range(k):
             step[j] = 0.08 if r == 0 else 0.03
         f2, ne = nelder_mead(u[:k], step[:k], k, max_eval // 2, 1e-3, 2e-2, simplex, fv, xr, xe,
-                             xc, cen, 2, y, etype, ttype, stype, m, k, wts, xst, par, x0, ring,
+                             xc, cen, np.int64(2), y, etype, ttype, stype, m, k, wts, xst, par, x0, ring,
                              Lv, Bv, Sv, G, c, z, xs)
         nev += ne
         f2 = min(f2, fg)
@@ -301,10 +328,10 @@ def _joint(u, k, y, etype, ttype, stype, m, xst, wts, par, x0, ring, Lv, Bv, Sv,
             v[j2] = xst[1 + j]
             step[j2] = 0.02 if stype == 2 else 0.02 * max(math.fabs(xst[0]), 1e-8)
             j2 += 1
-    f, nev = nelder_mead(v, step[:d], k, 40 * d, 1e-4, 1e-3, simplex, fv, xr, xe, xc, cen, 3, y,
+    f, nev = nelder_mead(v, step[:d], k, 40 * d, 1e-4, 1e-3, simplex, fv, xr, xe, xc, cen, np.int64(3), y,
                          etype, ttype, stype, m, k, wts, xst, par, x0, ring, Lv, Bv, Sv, G, c, z,
                          xs)
-    objective(v, 3, y, etype, ttype, stype, m, k, wts, xst, par, x0, ring, Lv, Bv, Sv, G, c, z, xs)
+    objective(v, np.int64(3), y, etype, ttype, stype, m, k, wts, xst, par, x0, ring, Lv, Bv, Sv, G, c, z, xs)
     for j in range(k):
         u[j] = v[j]
     for j in range(2 + ms):
@@ -313,7 +340,7 @@ def _joint(u, k, y, etype, ttype, stype, m, xst, wts, par, x0, ring, Lv, Bv, Sv,
 
 
 @numba.njit(**NUMBA_OPTS)
-def ets_fit_block(values, indptr, m, cand, h, max_eval, margin,
+def ets_fit_block(values, indptr, m, cand, h, max_eval, margin, region,
                   mean, var, fitted, status, model, params, init_states, loglik, aicc, sigma2,
                   nevals):
     """Fit the candidate ETS models to every series of the block and keep the best by AICc.
@@ -338,6 +365,8 @@ def ets_fit_block(values, indptr, m, cand, h, max_eval, margin,
     margin : float
         Early-rejection margin in AICc units: multiplicative candidates further behind the best
         after their first round get no further refinement.
+    region : int
+        ``REGION_USUAL`` or ``REGION_STATSFORECAST`` (parameter bounds, see :func:`upper_bounds`).
     mean, var : float64[n_series, h]
         Out: point forecasts and forecast-error variances.
     fitted : float64[len(values)]
@@ -375,7 +404,11 @@ def ets_fit_block(values, indptr, m, cand, h, max_eval, margin,
     cen = np.empty(D)
     step = np.empty(D)
     vv = np.empty(D)
-    par = np.empty(4)
+    par = np.empty(6)
+    par[4] = UPPER
+    par[5] = UPPER
+    bcap = np.empty(N_MODELS)
+    gcap = np.empty(N_MODELS)
     x0 = np.empty(P)
     xend = np.empty(P)
     xtry = np.empty(P)
@@ -387,6 +420,13 @@ def ets_fit_block(values, indptr, m, cand, h, max_eval, margin,
     res_x0 = np.empty((N_MODELS, P))
     res_exact = np.zeros(N_MODELS, dtype=np.uint8)
     grid = np.array([0.01, 0.1, 0.3, 0.6])
+    # typed int64 / bool values instead of literals at the calls below: numba compiles one
+    # specialisation of a jitted callee per literal argument value (cold-start time)
+    i0 = np.int64(0)
+    i1 = np.int64(1)
+    i2 = np.int64(2)
+    i4 = np.int64(4)
+    yes = np.bool_(True)
     for i in range(ns_):
         a = indptr[i]
         bnd = indptr[i + 1]
@@ -444,12 +484,13 @@ def ets_fit_block(values, indptr, m, cand, h, max_eval, margin,
                         c2 = 9 * et + 3 * t2
                         if chosen < 0 and _feasible(c2, n, m, positive):
                             chosen = c2
-                    if chosen < 0 and _feasible(0, n, m, positive):
+                    if chosen < 0 and _feasible(i0, n, m, positive):
                         chosen = 0
             if chosen < 0:
                 status[i] = STATUS_TOO_SHORT
                 continue
             cand_i[chosen] = 1
+        upper_bounds(cand, m, n, positive, region, bcap, gcap)
         if ymax == ymin:
             # constant series: every model fits exactly; use ANN (alpha as R's ets does)
             cid = 0
@@ -460,9 +501,9 @@ def ets_fit_block(values, indptr, m, cand, h, max_eval, margin,
             for j in range(P):
                 x0[j] = 0.0
             x0[0] = y[0]
-            lik, sse, sl = run(y, 0, 0, 0, m, par[0], 0.0, 0.0, 1.0, x0, ring, fitted[a:bnd],
-                               True, xend)
-            _finish(i, cid, n, m, h, par, x0, xend, lik, 0.0, 0, mean, var, params, init_states,
+            lik, sse, sl = run(y, i0, i0, i0, m, par[0], 0.0, 0.0, 1.0, x0, ring, fitted[a:bnd],
+                               yes, xend)
+            _finish(i, i0, n, m, h, par, x0, xend, lik, 0.0, i0, mean, var, params, init_states,
                     model, loglik, aicc, sigma2, cj)
             status[i] = STATUS_OK if cand[0] else STATUS_FALLBACK
             continue
@@ -473,9 +514,11 @@ def ets_fit_block(values, indptr, m, cand, h, max_eval, margin,
                 cmul = 9 + ca
                 cms = 9 + 3 * tt + 2
                 need = cand_i[ca] or cand_i[cmul] or (st == 1 and cand_i[cms])
-                if not need or not _feasible(ca, n, m, True):
+                if not need or not _feasible(ca, n, m, yes):
                     continue
                 k = n_smooth(tt, st)
+                par[4] = bcap[ca]
+                par[5] = gcap[ca]
                 # grid of starts for alpha, the rest at R's initparam-like values
                 best = HUGE
                 bj = 0
@@ -485,7 +528,7 @@ def ets_fit_block(values, indptr, m, cand, h, max_eval, margin,
                         vv[j] = 0.1
                     if tt == 2:
                         vv[k - 1] = 0.9
-                    f = objective(vv[:k], 0, y, 0, tt, st, m, k, wts, x0, par, x0, ring,
+                    f = objective(vv[:k], i0, y, i0, tt, st, m, k, wts, x0, par, x0, ring,
                                   Lv, Bv, Sv, G, cvec, z, xs)
                     tot_ev += 1
                     if f < best:
@@ -506,21 +549,21 @@ def ets_fit_block(values, indptr, m, cand, h, max_eval, margin,
                         xr[2] = res_u[cw, kw - 1] if tt == 1 else res_u[cw, 2]
                     if tt == 2:
                         xr[k - 1] = 0.95
-                    f = objective(xr[:k], 0, y, 0, tt, st, m, k, wts, x0, par, x0, ring,
+                    f = objective(xr[:k], i0, y, i0, tt, st, m, k, wts, x0, par, x0, ring,
                                   Lv, Bv, Sv, G, cvec, z, xs)
                     tot_ev += 1
                     if f < best:
                         for j in range(k):
                             vv[j] = xr[j]
-                f, nev = _fit_params(0, vv, k, max_eval, y, 0, tt, st, m, wts, x0, par, x0,
+                f, nev = _fit_params(i0, vv, k, max_eval, y, i0, tt, st, m, wts, x0, par, x0,
                                      ring, Lv, Bv, Sv, G, cvec, z, xs, simplex, fv, xr, xe, xc,
                                      cen, step)
                 tot_ev += nev
                 # exact states and likelihood at the optimum
-                objective(vv[:k], 0, y, 0, tt, st, m, k, wts, x0, par, x0, ring, Lv, Bv, Sv, G,
+                objective(vv[:k], i0, y, i0, tt, st, m, k, wts, x0, par, x0, ring, Lv, Bv, Sv, G,
                           cvec, z, xs)
-                lik, sse, sl = run(y, 0, tt, st, m, par[0], par[1], par[2], par[3], x0, ring,
-                                   wts, True, xend)
+                lik, sse, sl = run(y, i0, tt, st, m, par[0], par[1], par[2], par[3], x0, ring,
+                                   wts, yes, xend)
                 tot_ev += 1
                 res_lik[ca] = lik
                 res_exact[ca] = 1
@@ -531,11 +574,13 @@ def ets_fit_block(values, indptr, m, cand, h, max_eval, margin,
                 if cand_i[ca]:
                     res_ic[ca] = aicc_of(lik, n, _n_eff(tt, st, m))
                 if cand_i[cmul] and positive:
+                    par[4] = bcap[cmul]
+                    par[5] = gcap[cmul]
                     # same point-forecast recursion: start from the additive fit
                     for j in range(P):
                         res_x0[cmul, j] = res_x0[ca, j]
-                    _safe_start(y, 1, tt, st, m, vv, par, res_x0[cmul], ring)
-                    f, nev = _alternate(1, vv, k, max_eval, y, 1, tt, st, m, res_x0[cmul], wts,
+                    _safe_start(y, i1, tt, st, m, vv, par, res_x0[cmul], ring)
+                    f, nev = _alternate(i1, vv, k, max_eval, y, i1, tt, st, m, res_x0[cmul], wts,
                                         par, x0, ring, Lv, Bv, Sv, G, cvec, z, xs, xtry, simplex,
                                         fv, xr, xe, xc, cen, step)
                     tot_ev += nev
@@ -551,7 +596,9 @@ def ets_fit_block(values, indptr, m, cand, h, max_eval, margin,
             src = 9 + 3 * tt + 1 if res_lik[9 + 3 * tt + 1] < HUGE else 3 * tt + 1
             if res_lik[src] >= HUGE:
                 continue
-            k = n_smooth(tt, 2)
+            k = n_smooth(tt, i2)
+            par[4] = bcap[cms]
+            par[5] = gcap[cms]
             for j in range(k):
                 vv[j] = res_u[src, j]
             lev = res_x0[src, 0]
@@ -573,15 +620,15 @@ def ets_fit_block(values, indptr, m, cand, h, max_eval, margin,
                 x0[1 + j] *= m / tot
             for j in range(P):
                 res_x0[cms, j] = x0[j]
-            _safe_start(y, 1, tt, 2, m, vv, par, res_x0[cms], ring)
-            f, nev = _alternate(1, vv, k, max_eval, y, 1, tt, 2, m, res_x0[cms], wts, par, x0,
+            _safe_start(y, i1, tt, i2, m, vv, par, res_x0[cms], ring)
+            f, nev = _alternate(i1, vv, k, max_eval, y, i1, tt, i2, m, res_x0[cms], wts, par, x0,
                                 ring, Lv, Bv, Sv, G, cvec, z, xs, xtry, simplex, fv, xr, xe, xc,
                                 cen, step)
             tot_ev += nev
             res_lik[cms] = f
             for j in range(k):
                 res_u[cms, j] = vv[j]
-            res_ic[cms] = aicc_of(f, n, _n_eff(tt, 2, m))
+            res_ic[cms] = aicc_of(f, n, _n_eff(tt, i2, m))
         # 4. joint polish of competitive approximate fits
         best_ic = np.inf
         for cid in range(N_MODELS):
@@ -596,11 +643,13 @@ def ets_fit_block(values, indptr, m, cand, h, max_eval, margin,
             tt = (cid // 3) % 3
             st = cid % 3
             k = n_smooth(tt, st)
+            par[4] = bcap[cid]
+            par[5] = gcap[cid]
             for j in range(k):
                 vv[j] = res_u[cid, j]
             for j in range(P):
                 xtry2[j] = res_x0[cid, j]
-            f, nev = _alternate(4, vv, k, max_eval, y, et, tt, st, m, xtry2, wts, par, x0, ring,
+            f, nev = _alternate(i4, vv, k, max_eval, y, et, tt, st, m, xtry2, wts, par, x0, ring,
                                 Lv, Bv, Sv, G, cvec, z, xs, xtry, simplex, fv, xr, xe, xc, cen,
                                 step)
             tot_ev += nev
@@ -642,12 +691,14 @@ def ets_fit_block(values, indptr, m, cand, h, max_eval, margin,
         et = bc // 9
         tt = (bc // 3) % 3
         st = bc % 3
+        par[4] = bcap[bc]
+        par[5] = gcap[bc]
         decode(res_u[bc], tt, st, par)
         for j in range(P):
             x0[j] = res_x0[bc, j]
         lik, sse, sl = run(y, et, tt, st, m, par[0], par[1], par[2], par[3], x0, ring,
-                           fitted[a:bnd], True, xend)
-        _finish(i, bc, n, m, h, par, x0, xend, lik, sse, 0, mean, var, params, init_states,
+                           fitted[a:bnd], yes, xend)
+        _finish(i, bc, n, m, h, par, x0, xend, lik, sse, i0, mean, var, params, init_states,
                 model, loglik, aicc, sigma2, cj)
         nevals[i] = tot_ev
         status[i] = STATUS_FALLBACK if fallback else STATUS_OK

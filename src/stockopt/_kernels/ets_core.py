@@ -43,6 +43,8 @@ UPPER = 0.9999
 PHI_LOWER = 0.8
 PHI_UPPER = 0.98
 HUGE = 1e300
+#: model codes ``9 * etype + 3 * ttype + stype`` (see :data:`stockopt._kernels.ets.MODEL_NAMES`)
+N_MODELS = 18
 LIK_FLOOR = -1e10
 TOL = 1e-10
 
@@ -75,9 +77,12 @@ def n_free_states(ttype: int, stype: int, m: int) -> int:
 def decode(u, ttype, stype, par):
     """Map ``u`` in the unit box to ``par = (alpha, beta, gamma, phi)`` in the usual region.
 
-    ``LOWER <= alpha <= UPPER``, ``LOWER <= beta <= min(alpha, UPPER)``,
-    ``LOWER <= gamma <= min(1 - alpha, UPPER)``, ``PHI_LOWER <= phi <= PHI_UPPER`` (HKOS sec. 5.4;
-    the bounds of R's ``ets``).  Unused parameters get ``beta = gamma = 0`` and ``phi = 1``.
+    ``LOWER <= alpha <= UPPER``, ``LOWER <= beta <= min(alpha, UPPER, par[4])``,
+    ``LOWER <= gamma <= min(1 - alpha, UPPER, par[5])``, ``PHI_LOWER <= phi <= PHI_UPPER``
+    (HKOS sec. 5.4; the bounds of R's ``ets``).  ``par[4]`` and ``par[5]`` are read-only extra
+    upper bounds of beta and gamma (``UPPER`` for the plain usual region; see
+    :func:`upper_bounds` for the tighter ones statsforecast uses).  Unused
+    parameters get ``beta = gamma = 0`` and ``phi = 1``.
     """
     alpha = LOWER + (UPPER - LOWER) * u[0]
     j = 1
@@ -85,11 +90,11 @@ def decode(u, ttype, stype, par):
     gamma = 0.0
     phi = 1.0
     if ttype > 0:
-        bmax = min(alpha, UPPER)
+        bmax = min(alpha, UPPER, par[4])
         beta = LOWER + (bmax - LOWER) * u[j]
         j += 1
     if stype > 0:
-        gmax = max(min(1.0 - alpha, UPPER), LOWER)
+        gmax = max(min(1.0 - alpha, UPPER, par[5]), LOWER)
         gamma = LOWER + (gmax - LOWER) * u[j]
         j += 1
     if ttype == 2:
@@ -233,3 +238,57 @@ def chol_solve(G, c, p, x):
         for k in range(i + 1, p):
             s -= G[k, i] * x[k]
         x[i] = s / G[i, i] if G[i, i] > 0.0 else 0.0
+
+
+#: parameter regions: the usual one of HKOS / R's ``ets`` (``beta <= alpha``,
+#: ``gamma <= 1 - alpha``), or that region with statsforecast 2.1.1's extra upper bounds
+REGION_USUAL = 0
+REGION_STATSFORECAST = 1
+
+
+@numba.njit(**NUMBA_OPTS)
+def upper_bounds(cand, m, n, positive, region, bcap, gcap):
+    """Extra upper bounds of beta and gamma per model code (``bcap``, ``gcap``; out, length 18).
+
+    ``REGION_USUAL``: none (``UPPER``).  ``REGION_STATSFORECAST``: the bounds statsforecast 2.1.1's
+    ``ets_f`` actually optimises in.  Its ``initparam`` (a port of R's ``forecast:::initparam``)
+    lowers ``upper[beta]`` to the starting alpha ``a0 = LOWER + 0.2 (UPPER - LOWER) / m'``
+    (``m' = m`` for seasonal models, 1 otherwise) and ``upper[gamma]`` to ``1 - a0``, and, unlike R
+    where the change is local, it does so in place on the one ``upper`` array shared by every
+    candidate of the model loop.  So each model's bounds are the minimum over the candidates
+    visited so far, in the loop order error A, M; trend N, A; season N, A, M; damped then
+    undamped.  For monthly data (``m = 12``) ``AAdN``/``AAN`` get ``beta <= 0.2001`` and every
+    trended model after the first seasonal trended one ``beta <= 0.0168``: slowly changing trends,
+    which forecast better on short series than the exact maximum-likelihood trend.  Candidates
+    are those of ``cand`` that statsforecast would visit for a series of length ``n``
+    (multiplicative ones only when ``positive``, seasonal ones only when ``m > 1`` and ``n > m``).
+    """
+    ub = UPPER
+    ug = UPPER
+    for cid in range(N_MODELS):
+        bcap[cid] = UPPER
+        gcap[cid] = UPPER
+    if region != REGION_STATSFORECAST:
+        return
+    seasonal = m > 1 and n > m
+    for et in range(2):
+        if et == 1 and not positive:
+            continue
+        for trended in range(2):
+            for st in range(3):
+                if (st > 0 and not seasonal) or (st == 2 and (et == 0 or not positive)):
+                    continue
+                for damped in range(1, -1, -1):
+                    if damped == 1 and trended == 0:
+                        continue
+                    tt = 0 if trended == 0 else (2 if damped == 1 else 1)
+                    cid = 9 * et + 3 * tt + st
+                    if not cand[cid]:
+                        continue
+                    a0 = LOWER + 0.2 * (UPPER - LOWER) / (m if st > 0 else 1)
+                    if tt > 0:
+                        ub = min(ub, a0)
+                    if st > 0:
+                        ug = min(ug, 1.0 - a0)
+                    bcap[cid] = ub
+                    gcap[cid] = ug

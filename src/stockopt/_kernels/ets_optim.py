@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 
 import numba
+import numpy as np
 
 from stockopt._config import NUMBA_OPTS
 from stockopt._kernels.ets_core import HUGE, LIK_FLOOR, decode, run
@@ -20,7 +21,9 @@ def objective(v, mode, y, etype, ttype, stype, m, k, wts, xfix, par, x0, ring, L
 
     ``mode`` 0: least-squares initial states (additive error, linear forecasts; written to
     ``x0``); 2: states fixed at ``xfix``; 3: ``v[k:]`` holds the free initial states (the last
-    seasonal state follows from the normalisation).  ``v[:k]`` is in the unit box.
+    seasonal state follows from the normalisation).  ``v[:k]`` is in the unit box; ``par`` (length
+    6) receives the decoded parameters and carries the extra bounds ``par[4:6]`` read by
+    :func:`~stockopt._kernels.ets_core.decode`.
     """
     decode(v, ttype, stype, par)
     n = y.shape[0]
@@ -56,7 +59,7 @@ def objective(v, mode, y, etype, ttype, stype, m, k, wts, xfix, par, x0, ring, L
         for i in range(2 + ms):
             x0[i] = xfix[i]
     lik, sse, sl = run(y, etype, ttype, stype, m, par[0], par[1], par[2], par[3], x0, ring,
-                       dummy, False, dummy)
+                       dummy, np.bool_(False), dummy)
     return lik
 
 

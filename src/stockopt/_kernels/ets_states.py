@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 import numba
+import numpy as np
 
 from stockopt._config import NUMBA_OPTS
 from stockopt._kernels.ets_core import HUGE, TOL, chol_solve, run
@@ -311,8 +312,8 @@ def gn_states(y, etype, ttype, stype, m, alpha, beta, gamma, phi, x0, ring, Lv, 
         gamma = 0.0
     ba = beta / alpha
     dummy = ring[:0]
-    lik, sse, sl = run(y, etype, ttype, stype, m, alpha, beta, gamma, phi, x0, ring, dummy, False,
-                       dummy)
+    lik, sse, sl = run(y, etype, ttype, stype, m, alpha, beta, gamma, phi, x0, ring, dummy,
+                       np.bool_(False), dummy)
     nev = 1
     if lik >= HUGE or n == 0:
         return lik, nev
@@ -425,7 +426,7 @@ def gn_states(y, etype, ttype, stype, m, alpha, beta, gamma, phi, x0, ring, Lv, 
                         good = False
             if good:
                 lt, st_, sl = run(y, etype, ttype, stype, m, alpha, beta, gamma, phi, xtry, ring,
-                                  dummy, False, dummy)
+                                  dummy, np.bool_(False), dummy)
                 nev += 1
                 if lt < lik:
                     improved = True

@@ -4,7 +4,9 @@ The family of Hyndman, Koehler, Snyder & Grose (2002) and Hyndman, Koehler, Ord 
 error A/M, trend N/A/Ad, season N/A/M, fitted by maximum likelihood (sigma^2 concentrated out) in
 the usual parameter region ``0 < beta < alpha < 1``, ``0 < gamma < 1 - alpha``,
 ``0.8 <= phi <= 0.98`` (bounds 1e-4 / 0.9999 as R's ``forecast::ets`` and statsforecast), with the
-initial states estimated, and selected per series by AICc.  Names and meanings follow statsforecast
+initial states estimated, and selected per series by AICc.  By default the search also keeps
+the extra upper bounds on beta and gamma that statsforecast 2.1.1 effectively applies
+(``region="statsforecast"``; ``region="usual"`` drops them).  Names and meanings follow statsforecast
 2.1.1 (``AutoETS(season_length, model="ZZZ", damped=None)``; ``Holt`` is ETS with additive trend
 and no season, ``HoltWinters`` ETS with trend and a season of the error's kind; both try damped
 and undamped trends as statsforecast does).
@@ -41,6 +43,7 @@ __all__ = ["AutoETS", "ETS", "Holt", "HoltWinters", "ETS_MODELS", "candidate_mas
 
 #: model names by the codes found in ``ForecastResult.info["model"]`` (-1: no model)
 ETS_MODELS: tuple[str, ...] = _ke.MODEL_NAMES
+_REGIONS = {"usual": _ke.REGION_USUAL, "statsforecast": _ke.REGION_STATSFORECAST}
 
 
 def candidate_mask(model: str, damped: bool | None, season_length: int, who: str = "ETS") -> np.ndarray:
@@ -125,6 +128,16 @@ class AutoETS(Model):
     margin : float
         AICc margin within which multiplicative candidates get further refinement rounds after the
         first; candidates further behind the best are rejected early.
+    region : {"statsforecast", "usual"}
+        Parameter region searched.  ``"usual"``: ``beta <= alpha``, ``gamma <= 1 - alpha``
+        (HKOS sec. 5.4, R's ``forecast::ets``).  ``"statsforecast"`` (default): the usual region
+        with the extra upper bounds statsforecast 2.1.1 effectively applies (its ``initparam``
+        lowers a bounds array shared by all candidates to each model's starting alpha; for
+        monthly data ``beta <= 0.2001`` for ``AAN``/``AAdN`` and ``beta <= 0.0168`` for the
+        trended models fitted after the first seasonal one; see
+        :func:`stockopt._kernels.ets_core.upper_bounds`).  The slowly changing trends it forces
+        forecast better on short series: on the 350 Stallion monthly series (12-month hold-out)
+        mean MASE 2.67 vs 3.19 with ``"usual"`` (statsforecast 2.66).
 
     Notes
     -----
@@ -150,7 +163,7 @@ class AutoETS(Model):
 
     def __init__(self, season_length: int = 1, model: str = "ZZZ", damped: bool | None = None,
                  alias: str | None = None, *, nonnegative: bool = False, fitted: bool = True,
-                 max_eval: int = 200, margin: float = 10.0) -> None:
+                 max_eval: int = 200, margin: float = 10.0, region: str = "statsforecast") -> None:
         super().__init__(alias)
         self.season_length = season_length
         self.model = model
@@ -159,6 +172,7 @@ class AutoETS(Model):
         self.fitted = fitted
         self.max_eval = max_eval
         self.margin = margin
+        self.region = region
 
     def _spec(self) -> tuple[str, bool | None]:
         return self.model, self.damped
@@ -174,6 +188,9 @@ class AutoETS(Model):
         if not np.isfinite(self.margin) or self.margin < 0:
             raise_error(ParameterError, f"bad margin for {self._name}", column="margin",
                         expected="a finite number >= 0", got=self.margin)
+        if not isinstance(self.region, str) or self.region not in _REGIONS:
+            raise_error(ParameterError, f"bad region for {self._name}", column="region",
+                        expected="'statsforecast' or 'usual'", got=self.region)
         model, damped = self._spec()
         return int(m), candidate_mask(model, damped, int(m), who=self._name)
 
@@ -215,6 +232,7 @@ class AutoETS(Model):
         sigma2 = np.empty(n)
         nevals = np.empty(n, dtype=np.int64)
         _ke.ets_fit_block(values, indptr, m, mask, h, int(self.max_eval), float(self.margin),
+                          _REGIONS[self.region],
                           mean, var, fit, status, code, params, states, loglik, aicc, sigma2, nevals)
         names = np.array(list(ETS_MODELS) + [""], dtype=object)[code]
         info = {
@@ -254,13 +272,14 @@ class ETS(AutoETS):
 
     def __init__(self, spec: str = "ANN", season_length: int = 1, alias: str | None = None, *,
                  nonnegative: bool = False, fitted: bool = True, max_eval: int = 200,
-                 margin: float = 10.0) -> None:
+                 margin: float = 10.0, region: str = "statsforecast") -> None:
         if not isinstance(spec, str) or spec not in ETS_MODELS:
             raise_error(ParameterError, "bad ETS model code", column="spec",
                         expected=f"one of {', '.join(ETS_MODELS)}", got=spec)
         damped = "Ad" in spec
         super().__init__(season_length, spec.replace("Ad", "A"), damped if damped else False, alias,
-                         nonnegative=nonnegative, fitted=fitted, max_eval=max_eval, margin=margin)
+                         nonnegative=nonnegative, fitted=fitted, max_eval=max_eval, margin=margin,
+                         region=region)
         self.spec = spec
         if spec[1] == "N":
             self.damped = None
@@ -281,11 +300,12 @@ class Holt(AutoETS):
     _name: ClassVar[str] = "Holt"
 
     def __init__(self, season_length: int = 1, error_type: str = "A", alias: str | None = None, *,
-                 nonnegative: bool = False, fitted: bool = True) -> None:
+                 nonnegative: bool = False, fitted: bool = True, region: str = "statsforecast") -> None:
         if error_type not in ("A", "M"):
             raise_error(ParameterError, "bad error_type for Holt", column="error_type", expected="'A' or 'M'",
                         got=error_type)
-        super().__init__(season_length, error_type + "AN", None, alias, nonnegative=nonnegative, fitted=fitted)
+        super().__init__(season_length, error_type + "AN", None, alias, nonnegative=nonnegative, fitted=fitted,
+                         region=region)
         self.error_type = error_type
 
 
@@ -304,10 +324,10 @@ class HoltWinters(AutoETS):
     _name: ClassVar[str] = "HoltWinters"
 
     def __init__(self, season_length: int = 1, error_type: str = "A", alias: str | None = None, *,
-                 nonnegative: bool = False, fitted: bool = True) -> None:
+                 nonnegative: bool = False, fitted: bool = True, region: str = "statsforecast") -> None:
         if error_type not in ("A", "M"):
             raise_error(ParameterError, "bad error_type for HoltWinters", column="error_type",
                         expected="'A' or 'M'", got=error_type)
         super().__init__(season_length, error_type + "A" + error_type, None, alias, nonnegative=nonnegative,
-                         fitted=fitted)
+                         fitted=fitted, region=region)
         self.error_type = error_type
