@@ -106,7 +106,7 @@ def test_interpolate_kernel_matches_reference(n):
 def test_sort_permutation_is_a_stable_lexicographic_sort(n):
     rng = np.random.default_rng(n)
     codes = rng.integers(0, 4, size=n).astype(np.int32)
-    t = rng.integers(-3, 9, size=n).astype(np.int64)
+    t = rng.integers(-3, 9, size=n).astype(np.int32)
     indptr = np.concatenate(([0], np.cumsum(np.bincount(codes, minlength=4)))).astype(np.int64)
     perm = _grouping.sort_permutation(codes, t, indptr)
     want = sorted(range(n), key=lambda j: (codes[j], t[j], j))

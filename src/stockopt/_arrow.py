@@ -112,15 +112,15 @@ def require_columns(tbl: pa.Table, names: dict[str, str], *, table: str) -> None
 
 
 def time_to_days(col: pa.ChunkedArray | pa.Array, *, table: str, column: str) -> tuple[np.ndarray, np.ndarray]:
-    """Convert a date or timestamp column to int64 days since 1970-01-01.
+    """Convert a date or timestamp column to integer days since 1970-01-01 (int32 for date32, else int64).
 
     Returns ``(days, off_midnight)`` where ``off_midnight`` marks timestamps with a time of day (the
     frequencies stockopt supports are whole days).  Time-zone aware timestamps are read in their
     local wall-clock time.
     """
     typ = col.type
-    if pa.types.is_date32(typ):
-        days = _to_numpy(col, np.int32).astype(np.int64)
+    if pa.types.is_date32(typ):  # int32 days as stored (callers widen if they need to)
+        days = _to_numpy(col.cast(pa.int32()), np.int32)
         return days, np.zeros(days.shape, dtype=bool)
     if pa.types.is_date64(typ):
         ms = _to_numpy(col.cast(pa.int64()), np.int64)

@@ -66,7 +66,7 @@ class Frequency:
         return {"D": 7, "W": 52, "MS": 12, "ME": 12, "QS": 4, "YS": 1}[self.kind]
 
     def to_period(self, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Map dates (int64 days since 1970-01-01) to period numbers.
+        """Map dates (integer days since 1970-01-01) to period numbers (same integer width for weeks and days).
 
         Returns
         -------
@@ -74,8 +74,10 @@ class Frequency:
         on_grid : ndarray of bool
             False where a date does not sit on this frequency (e.g. a Tuesday in ``W-SUN`` data).
         """
-        days = np.asarray(days, dtype=np.int64)
-        if self.kind == "D":
+        days = np.asarray(days)
+        if days.dtype.kind != "i":
+            days = days.astype(np.int64)
+        if self.kind == "D":  # the same array (int32 or int64, as given): no copy
             return days, np.ones(days.shape, dtype=bool)
         if self.kind == "W":
             shifted = days + (_EPOCH_WEEKDAY - self.anchor)

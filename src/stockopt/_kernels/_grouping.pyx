@@ -1,8 +1,8 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True, initializedcheck=False
 """Grouping kernels: turn (series code, period) pairs into contiguous grouped series.
 
-Arrays only: ``codes`` are dense series numbers 0..n_series-1 (already in output order), ``t`` the
-integer period index of each row.  Nothing here raises for data reasons; functions return the first
+Arrays only: ``codes`` are dense int32 series numbers 0..n_series-1 (already in output order), ``t`` the
+int32 period index of each row (days, weeks or months since 1970).  Nothing here raises for data reasons; functions return the first
 offending position (or -1) and the Python layer names the series and row.
 """
 
@@ -15,7 +15,7 @@ ctypedef cnp.int64_t i64
 ctypedef cnp.int32_t i32
 
 
-def first_unsorted(const i32[::1] codes, const i64[::1] t):
+def first_unsorted(const i32[::1] codes, const i32[::1] t):
     """Index j of the first row breaking the (code, t) strictly increasing order, or -1.
 
     Rows are in order when codes never decrease and, within one code, ``t`` strictly increases.
@@ -91,7 +91,7 @@ cdef void _merge_sort_pairs(i64* key, i64* idx, i64* key_tmp, i64* idx_tmp, i64 
             idx[k] = src_i[k]
 
 
-def sort_permutation(const i32[::1] codes, const i64[::1] t, const i64[::1] indptr):
+def sort_permutation(const i32[::1] codes, const i32[::1] t, const i64[::1] indptr):
     """Stable permutation ordering rows by (code, t).
 
     One counting-sort pass by code (``indptr`` gives each code's offset), then each series whose
@@ -134,7 +134,7 @@ def sort_permutation(const i32[::1] codes, const i64[::1] t, const i64[::1] indp
     return perm_np
 
 
-def first_duplicate(const i64[::1] indptr, const i64[::1] t):
+def first_duplicate(const i64[::1] indptr, const i32[::1] t):
     """Position j (in grouped order) of the first period equal to the previous one, or -1."""
     cdef Py_ssize_t n_series = indptr.shape[0] - 1, i
     cdef i64 j, found = -1
@@ -149,7 +149,7 @@ def first_duplicate(const i64[::1] indptr, const i64[::1] t):
     return found
 
 
-def gap_counts(const i64[::1] indptr, const i64[::1] t, i64[::1] out_full_len):
+def gap_counts(const i64[::1] indptr, const i32[::1] t, i64[::1] out_full_len):
     """Per series, the length it has once every missing period between first and last is filled.
 
     Writes ``t[last] - t[first] + 1`` (0 for an empty series) into ``out_full_len`` and returns the
@@ -168,7 +168,7 @@ def gap_counts(const i64[::1] indptr, const i64[::1] t, i64[::1] out_full_len):
     return total
 
 
-def fill_gaps_float(const double[::1] values, const i64[::1] indptr, const i64[::1] t,
+def fill_gaps_float(const double[::1] values, const i64[::1] indptr, const i32[::1] t,
                     const i64[::1] out_indptr, double[::1] out, int mode):
     """Scatter each series onto its full period grid and fill the missing periods.
 
@@ -203,7 +203,7 @@ def fill_gaps_float(const double[::1] values, const i64[::1] indptr, const i64[:
                 prev_v = v
 
 
-def fill_gaps_index(const i64[::1] indptr, const i64[::1] t, const i64[::1] out_indptr,
+def fill_gaps_index(const i64[::1] indptr, const i32[::1] t, const i64[::1] out_indptr,
                     i64[::1] out_src):
     """For every slot of the full grid, the grouped row that fills it (last observed at or before).
 
