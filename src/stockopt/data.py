@@ -358,6 +358,8 @@ def group_series(
     extra_raw = {name: _extra_to_numpy(tbl.column(name), table=table, column=name, id_of=id_of)
                  for name in extra_cols}
     del tbl, y_arr  # for a Parquet path nothing else holds the table: free it before sorting
+    if from_path:
+        pa.default_memory_pool().release_unused()  # hand the reader's freed buffers back to the OS
 
     # --- order by (series, period) -------------------------------------------------------------
     n_series = len(ids)
