@@ -90,8 +90,7 @@ def test_conformal_bound_is_the_empirical_quantile():
 def test_model_without_variance_gets_conformal_intervals(sales):
     m = so.models.WindowAverage(window_size=7)
     res = m.forecast_arrays(np.zeros(3), np.array([0, 3]), 2)
-    if res.var is not None:
-        pytest.skip("WindowAverage now has a model variance; conformal path covered elsewhere")
+    assert res.var is None  # as in statsforecast: no model variance, so the API goes conformal
     fc = so.forecast(sales, h=7, models=[m], level=[80])
     assert np.isfinite(fc["WindowAverage-hi-80"].to_numpy()).all()
     assert (fc["WindowAverage-hi-80"].to_numpy() >= fc["WindowAverage"].to_numpy()).all()
