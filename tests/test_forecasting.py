@@ -206,3 +206,21 @@ def test_the_api_does_not_touch_the_callers_model(sales):
 
     clone = without_fitted(model)
     assert clone is not model and clone.fitted is False and without_fitted(clone) is clone
+
+
+def test_no_nan_bounds_for_a_series_too_short_for_any_backtest():
+    y = [1.0, 2.0, 3.0]
+    tbl = pa.table({"unique_id": ["a"] * 3 + ["b"] * 40,
+                    "ds": pa.array(list(range(3)) + list(range(40)), pa.date32()),
+                    "y": y + list(np.arange(40.0) % 5)})
+    with pytest.warns(errors.FallbackWarning, match="historic variance"):
+        fc = so.forecast(tbl, h=4, models=[so.models.WindowAverage(window_size=2)], level=[80], quantiles=[0.9],
+                         nonnegative=False)
+    a = fc.slice(0, 4)
+    from scipy.stats import norm
+
+    sd = np.std(y, ddof=1)
+    np.testing.assert_allclose(a["WindowAverage-hi-80"].to_numpy(), 2.5 + norm.ppf(0.9) * sd, rtol=1e-9)
+    np.testing.assert_allclose(a["WindowAverage-q90"].to_numpy(), 2.5 + norm.ppf(0.9) * sd, rtol=1e-9)
+    for c in fc.column_names[2:]:
+        assert np.isfinite(fc[c].to_numpy()).all(), c

@@ -122,6 +122,15 @@ def _historic_fallback(values: np.ndarray, indptr: np.ndarray, h: int) -> tuple[
     return np.repeat(mean[:, None], h, axis=1), np.repeat(var[:, None], h, axis=1)
 
 
+def _series_var(grouped: GroupedSeries, rows: np.ndarray, h: int) -> np.ndarray:
+    """Historic variance of the given series, repeated over ``h`` steps (0 for one value)."""
+    lengths = grouped.lengths[rows]
+    src = _ranges(grouped.indptr[rows], lengths)
+    ptr = np.zeros(rows.size + 1, dtype=np.int64)
+    np.cumsum(lengths, out=ptr[1:])
+    return _historic_fallback(grouped.values[src], ptr, h)[1]
+
+
 def _finalise(model: Model, res: ForecastResult, grouped_values: np.ndarray, indptr: np.ndarray, h: int) -> tuple[ForecastResult, int]:
     """Replace the forecasts of series a model could not fit by their historic mean; count them."""
     bad = ~np.isfinite(res.mean).all(axis=1)
@@ -143,9 +152,14 @@ def _finalise(model: Model, res: ForecastResult, grouped_values: np.ndarray, ind
 
 def _interval_columns(
     name: str, res: ForecastResult, levels: list[float], qs: list[float], conformal: np.ndarray | None,
-    nonnegative: bool,
-) -> dict[str, np.ndarray]:
-    """Columns ``-lo-L``, ``-hi-L`` and ``-qP`` from the model's distribution or conformal scores."""
+    nonnegative: bool, fallback_var: Any = None,
+) -> tuple[dict[str, np.ndarray], int]:
+    """Columns ``-lo-L``, ``-hi-L`` and ``-qP`` from the model's distribution or conformal scores.
+
+    Series left without finite bounds (no model variance and too short for any backtest window)
+    get normal bounds around the model's forecast with ``fallback_var(rows)`` (their historic
+    variance), so no NaN reaches the output; their count is returned.
+    """
     out: dict[str, np.ndarray] = {}
     probs: list[tuple[str, float]] = []
     for lv in reversed(levels):
@@ -155,7 +169,7 @@ def _interval_columns(
     for q in qs:
         probs.append((quantile_name(name, q), q))
     if not probs:
-        return out
+        return out, 0
     plist = [p for _, p in probs]
     table = np.full(res.mean.shape + (len(probs),), np.nan)
     if res.var is not None:
@@ -169,12 +183,17 @@ def _interval_columns(
     if missing.any() and conformal is not None:
         for j, p in enumerate(plist):
             table[missing, :, j] = _conformal_bound(res.mean[missing], conformal[:, missing], p)
+    missing = ~np.isfinite(table).all(axis=(1, 2)) if table.size else missing
+    n_fallback = int(missing.sum())
+    if n_fallback and fallback_var is not None:
+        rows = np.flatnonzero(missing)
+        table[rows] = dist_quantiles(res.mean[rows], fallback_var(rows), "normal", plist)
     for j, (col, _) in enumerate(probs):
         out[col] = table[..., j]
     if nonnegative:
         for col in out:
             np.maximum(out[col], 0.0, out=out[col])
-    return out
+    return out, n_fallback
 
 
 def _conformal_bound(mean: np.ndarray, scores: np.ndarray, p: float) -> np.ndarray:
@@ -313,9 +332,15 @@ def forecast_grouped(
         conformal = None
         if (levels or qs) and (res.var is None or not np.isfinite(res.var).all()):
             conformal = _conformal_scores(model, grouped, h, conformal_windows, n_jobs)
-        columns.update(_interval_columns(model.name, res, levels, qs, conformal, nonnegative))
+        bounds, n_interval_fallback = _interval_columns(
+            model.name, res, levels, qs, conformal, nonnegative,
+            fallback_var=lambda rows: _series_var(grouped, rows, h))
+        columns.update(bounds)
+        if n_interval_fallback:
+            warn_fallback(f"{model.name}: {n_interval_fallback} series have neither a model variance nor a "
+                          "backtest window; their bounds use their historic variance")
         codes, counts = np.unique(res.status, return_counts=True)
-        st: dict[str, Any] = {"fallback_series": n_fallback,
+        st: dict[str, Any] = {"fallback_series": n_fallback, "interval_fallback_series": n_interval_fallback,
                               "status_counts": {int(c): int(k) for c, k in zip(codes, counts)}}
         if "model" in res.info:
             names, k = np.unique(np.asarray(res.info["model"]).astype(str), return_counts=True)

@@ -10,7 +10,7 @@ import pyarrow as pa
 from stockopt._arrow import days_to_time
 from stockopt._kernels.paths import DIST_NEGBIN, DIST_NORMAL, DIST_POISSON, seeds_from_bytes, simulate_paths
 from stockopt.errors import ParameterError, raise_error
-from stockopt.forecasting import _as_grouped, _conformal_scores, _finalise, run_model
+from stockopt.forecasting import _as_grouped, _conformal_scores, _finalise, _series_var, run_model
 from stockopt.models import resolve_models
 from stockopt.models._base import Model, without_fitted
 
@@ -96,7 +96,10 @@ def simulate(
         scores = _conformal_scores(m, grouped, int(h), 2, n_jobs)
         # a central 68.3 % conformal half-width stands in for one standard deviation
         half = np.sort(scores, axis=0)[-1]
-        var[missing_var] = np.nan_to_num(half[missing_var], nan=0.0) ** 2
+        var[missing_var] = half[missing_var] ** 2
+        no_window = np.flatnonzero(~np.isfinite(var).all(axis=1))
+        if no_window.size:  # too short for any backtest window: the series' historic variance
+            var[no_window] = _series_var(grouped, no_window, int(h))
         dists = dists.copy()
         dists[missing_var] = "normal"
     codes = np.array([_CODES.get(d, DIST_NORMAL) for d in dists], dtype=np.int8)
