@@ -43,7 +43,13 @@ def _write(table: Any, path: Path) -> None:
 def _echo_summary(summary: dict[str, Any], out: Path | None) -> None:
     width = max(len(k) for k in summary)
     for k, v in summary.items():
-        click.echo(f"  {k:<{width}}  {v}")
+        if isinstance(v, dict):
+            click.echo(f"  {k}")
+            for k2, v2 in v.items():
+                shown = ", ".join(f"{a}={b}" for a, b in v2.items()) if isinstance(v2, dict) else v2
+                click.echo(f"    {k2:<{width - 2}}  {shown}")
+        else:
+            click.echo(f"  {k:<{width}}  {v}")
     if out is not None:
         (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
 
