@@ -74,7 +74,7 @@ def cases(n_series: int, length: int):
 
     return [
         ("13 fast models, Arrow in -> Arrow out", ours_all, peer_all),
-        ("SESOpt via API vs one plain SES pass (floor)", ours_sesopt, floor),
+        ("SESOpt API vs SES floor (target ratio >= 0.33)", ours_sesopt, floor),
     ]
 
 
