@@ -57,7 +57,8 @@ def test_rs_cycle_service_closed_form() -> None:
     alpha = RNG.uniform(0.6, 0.999, n)
     ids = [f"i{i}" for i in range(n)]
     pol = inventory_policy(_summary(ids, d, sd), _items(ids, lead_time=lt, lead_time_std=lsd,
-                           review_period=rv, service_level=alpha), policy="RS", distribution="normal")
+                           review_period=rv, service_level=alpha), policy="RS", distribution="normal",
+                           lead_time_model="normal")
     mu = d * (lt + rv)
     sigma = np.sqrt(sd ** 2 * (lt + rv) + d ** 2 * lsd ** 2)  # Silver, Pyke & Thomas eq. for L uncertainty
     want = np.maximum(mu + stats.norm.ppf(alpha) * sigma, mu)

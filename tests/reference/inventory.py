@@ -316,3 +316,68 @@ def ss_cost_bruteforce(h, p, k, p_r, p_t, s_range, max_q):
             if cost < best[0] - 1e-12:
                 best = (cost, s, s + q)
     return best[1], best[2], best[0]
+
+
+# --------------------------------------------------------------------------- random lead times
+
+
+def lead_time_pmf(l_mean: float, l_sd: float) -> tuple[np.ndarray, np.ndarray]:
+    """Lead times ``k`` and weights of ``round(N(l_mean, l_sd))`` clipped to mean +- 4 sd (>= 0)."""
+    lo = max(math.floor(l_mean - 4 * l_sd), 0)
+    hi = max(math.ceil(l_mean + 4 * l_sd), lo)
+    ks = np.arange(lo, hi + 1)
+    up = np.where(ks >= hi, 1.0, stats.norm.cdf(ks + 0.5, l_mean, l_sd))
+    dn = np.where(ks <= lo, 0.0, stats.norm.cdf(ks - 0.5, l_mean, l_sd))
+    return ks, up - dn
+
+
+def mixture_cdf_loss(x, dist, d, vd, l_mean, l_sd, add_m=0.0, add_v=0.0):
+    """``(cdf, loss1, loss2)`` of the lead-time mixture by scipy cdfs and quadrature per component:
+    ``loss1 = E[(X-x)^+]``, ``loss2 = 0.5 E[((X-x)^+)^2]``."""
+    ks, ws = lead_time_pmf(l_mean, l_sd)
+    c = l1 = l2 = 0.0
+    for k, w in zip(ks, ws):
+        m, v = d * k + add_m, vd * k + add_v
+        c += w * cdf(x, dist, m, v)
+        l1 += w * loss(x, dist, m, v, 1)
+        l2 += w * 0.5 * loss(x, dist, m, v, 2)
+    return c, l1, l2
+
+
+def service_mixture(s, pol, metric, lost, dist, r_days, d, vd, l_mean, l_sd, m_r, v_r, q):
+    """Service of level ``s`` on the lead-time mixture (the expressions of ``service_continuous``)."""
+    def fill(b, mr):
+        if mr <= 0:
+            return 1.0
+        return 1 - b / (mr + b) if lost else 1 - b / mr
+
+    mix = lambda x, am=0.0, av=0.0: mixture_cdf_loss(x, dist, d, vd, l_mean, l_sd, am, av)  # noqa: E731
+    if pol == RS:
+        if metric == 0:
+            return mix(s, m_r, v_r)[0]
+        return fill(mix(s, m_r, v_r)[1] - mix(s)[1], m_r)
+    if metric == 0:
+        if r_days <= 0:
+            return mix(s)[0]
+        mj, vj = undershoot(dist, m_r, v_r, q)
+        return mix(s, mj, vj)[0]
+    if r_days <= 0:
+        return fill(mix(s)[1] - mix(s + q)[1], q)
+    b = (mix(s, m_r, v_r)[2] - mix(s + q, m_r, v_r)[2] - mix(s)[2] + mix(s + q)[2]) / q
+    return fill(b, m_r)
+
+
+def policy_mixture(target, pol, metric, lost, dist, r_days, d, vd, l_mean, l_sd, m_r, v_r, q):
+    """Level ``s >= mean protection demand`` meeting the target on the mixture (brentq)."""
+    prot = d * l_mean + (m_r if (pol == RS or r_days > 0) else 0.0)
+    args = (pol, metric, lost, dist, r_days, d, vd, l_mean, l_sd, m_r, v_r, q)
+    g = lambda s: service_mixture(s, *args) - target  # noqa: E731
+    lo = max(prot, 0.0)
+    if g(lo) >= 0:
+        s = lo
+    else:
+        hi = lo + max(math.sqrt(vd * l_mean + d * d * l_sd * l_sd + v_r), 1.0)
+        while g(hi) < 0:
+            hi = lo + 2 * (hi - lo)
+        s = optimize.brentq(g, lo, hi, xtol=1e-10, rtol=1e-12)
+    return s, service_mixture(s, pol, 0, *args[2:]), service_mixture(s, pol, 1, *args[2:])

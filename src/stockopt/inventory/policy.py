@@ -39,6 +39,7 @@ from stockopt._kernels.inventory_policy import (
     policy_continuous,
     ready_rate_continuous,
 )
+from stockopt._kernels.inventory_mixture import policy_mixture
 from stockopt.errors import MissingColumnError, ParameterError, raise_error
 from stockopt.inventory._validate import items_arrays
 from stockopt.inventory.demand import DemandProfile, demand_profile
@@ -195,6 +196,7 @@ def inventory_policy(
     freq_days: float | None = None,
     objective: str = "service",
     ready_rate: bool = False,
+    lead_time_model: str = "compound",
     n_jobs: int = 1,
 ) -> pa.Table:
     """Size an inventory policy (safety stock, reorder point, order-up-to, order quantity) per item.
@@ -238,7 +240,15 @@ def inventory_policy(
     ready_rate : bool
         Also compute ``expected_ready_rate`` (normal and gamma demand; one distribution
         evaluation per day of the review period and item, two for sQ, which about doubles the
-        time of the closed forms).  Off by default: the column is then null.
+        time of the closed forms).  Off by default: the column is then null.  With a random lead
+        time it uses the moment-matched lead-time demand (an approximation).
+    lead_time_model : {"compound", "normal"}
+        Normal and gamma demand with a random lead time (``lead_time_std > 0``): ``"compound"``
+        sizes RS and sQ policies on the exact mixture over the discretised lead-time distribution
+        (the one the exact integer methods and the simulator use; Axsäter 2015, ch. 5);
+        ``"normal"`` on one distribution with the moment-matched variance
+        ``L sigma_d^2 + d^2 sigma_L^2`` (Silver, Pyke & Thomas 2017, ch. 6), cheaper but about a
+        point off target.  Items with a fixed lead time are not affected.
     n_jobs : int
         Threads to split the items over (results do not depend on it).
 
@@ -280,6 +290,9 @@ def inventory_policy(
         raise_error(ParameterError, "lost_sales must be True or False", got=lost_sales)
     if not isinstance(ready_rate, (bool, np.bool_)):
         raise_error(ParameterError, "ready_rate must be True or False", got=ready_rate)
+    if lead_time_model not in ("compound", "normal"):
+        raise_error(ParameterError, "unknown lead_time_model", column="lead_time_model",
+                    expected="'compound' or 'normal'", got=lead_time_model)
     if objective not in ("service", "cost"):
         raise_error(ParameterError, "unknown objective", column="objective",
                     expected="'service' or 'cost'", got=objective)
@@ -341,7 +354,10 @@ def inventory_policy(
     out["ready"] = np.full(n, np.nan)  # computed for normal and gamma demand only
     kpol = np.where((pol == POL_BASE) | news, POL_RS, pol).astype(np.int8)
 
-    cont = np.flatnonzero(~discrete)
+    mixed = ~discrete & (lsd_eff > 0) & ~news
+    if lead_time_model != "compound":
+        mixed[:] = False
+    cont = np.flatnonzero(~discrete & ~mixed)
     every = cont.size == n  # all items continuous: pass the arrays themselves, no gather/scatter
     sel = slice(None) if every else cont
     if cont.size:
@@ -369,6 +385,24 @@ def inventory_policy(
         if not every:
             for k, o in zip(("s", "S", "ss", "cycle", "fill", "bo", "oh", "status"), outs):
                 out[k][cont] = o
+    mix = np.flatnonzero(mixed)
+    if mix.size:  # random lead time, normal / gamma: exact mixture over the lead-time distribution
+        names = ("s", "S", "ss", "cycle", "fill", "bo", "oh", "status")
+        margs = [kpol[mix], dist[mix], metric[mix], target[mix], r_eff[mix], d_day[mix], vd_day[mix],
+                 l_eff[mix], lsd_eff[mix], m_l[mix], m_r[mix], v_r[mix], q_cont[mix]]
+        mouts = [out[k][mix] for k in names]
+
+        def run_m(a: int, b: int) -> None:
+            policy_mixture(*[x[a:b] for x in margs], bool(lost_sales), True, *[o[a:b] for o in mouts])
+
+        _run(_blocks(mix.size, n_jobs, min_items=2_000), run_m)
+        for k, o in zip(names, mouts):
+            out[k][mix] = o
+        if ready_rate:  # moment-matched lead-time demand (approximation, see docs/inventory.md)
+            mready = np.empty(mix.size)
+            ready_rate_continuous(kpol[mix], dist[mix], r_eff[mix], m_l[mix], v_l[mix], d_day[mix],
+                                  vd_day[mix], mouts[0], q_cont[mix], mready)
+            out["ready"][mix] = mready
 
     disc = np.flatnonzero(discrete)
     if disc.size:
