@@ -19,7 +19,7 @@ from typing import Callable
 
 import numpy as np
 
-from _data import daily_series
+from _data import best, daily_series, model_cases
 
 H = 28
 SEASON = 7
@@ -28,7 +28,6 @@ SEASON = 7
 def cases(n_series: int, length: int) -> list[tuple[str, Callable[[], object], Callable[[], object]]]:
     """``(label, ours, peer)`` for AutoETS, Holt and HoltWinters on ``n_series`` daily series."""
     import statsforecast.models as sfm
-    from statsforecast import StatsForecast
 
     import stockopt.models.ets as ours_mod
 
@@ -38,18 +37,7 @@ def cases(n_series: int, length: int) -> list[tuple[str, Callable[[], object], C
         ("HoltWinters", ours_mod.HoltWinters(season_length=SEASON), sfm.HoltWinters(season_length=SEASON)),
         ("Holt", ours_mod.Holt(season_length=SEASON), sfm.Holt(season_length=SEASON)),
     ]
-    out = []
-    for name, ours, peer in pairs:
-        def run_ours(model=ours) -> object:
-            return model.forecast_arrays(values, indptr, H)
-
-        def run_peer(model=peer) -> object:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                return StatsForecast(models=[model], freq="D", n_jobs=1).forecast(df=df, h=H)
-
-        out.append((f"{name} h={H}", run_ours, run_peer))
-    return out
+    return model_cases(pairs, values, indptr, df, H)
 
 
 def accuracy(n_series: int, length: int) -> dict[str, float]:
@@ -81,14 +69,6 @@ def accuracy(n_series: int, length: int) -> dict[str, float]:
             "evals_per_series": float(np.mean(res.info["n_evals"]))}
 
 
-def _best(fn: Callable[[], object], repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
-
 
 def main(argv: list[str]) -> None:
     n_series = int(argv[1]) if len(argv) > 1 else 100
@@ -101,8 +81,8 @@ def main(argv: list[str]) -> None:
     print(f"{n_series} series x {length} days, h={H}, season {SEASON}, one thread")
     for label, ours, peer in cases(n_series, length):
         ours()
-        t_ours = _best(ours, 3)
-        t_peer = _best(peer, 1)
+        t_ours = best(ours, 3)
+        t_peer = best(peer, 1)
         print(f"{label:24s} ours {t_ours:9.3f} s ({n_series / t_ours:8.1f} series/s)   "
               f"statsforecast {t_peer:9.3f} s ({n_series / t_peer:7.2f} series/s)   ratio {t_peer / t_ours:6.1f}x")
     if "--accuracy" in argv:

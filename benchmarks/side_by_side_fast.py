@@ -14,12 +14,11 @@ from __future__ import annotations
 import resource
 import sys
 import time
-import warnings
 from typing import Callable
 
 import numpy as np
 
-from _data import daily_series
+from _data import best, daily_series, model_cases
 
 H = 28
 SEASON = 7
@@ -43,7 +42,6 @@ def _floor_kernel():  # type: ignore[no-untyped-def]
 
 def cases(n_series: int, length: int) -> list[tuple[str, Callable[[], object], Callable[[], object]]]:
     """(label, ours, peer) for every fast model at horizon 28 (season 7 where it applies)."""
-    from statsforecast import StatsForecast
     from statsforecast import models as sfm
 
     from stockopt.models import baselines as b
@@ -72,19 +70,7 @@ def cases(n_series: int, length: int) -> list[tuple[str, Callable[[], object], C
         ("ADIDA(exact=False)", im.ADIDA(exact=False), sfm.ADIDA()),
         ("IMAPA(exact=False)", im.IMAPA(exact=False), sfm.IMAPA()),
     ]
-    out: list[tuple[str, Callable[[], object], Callable[[], object]]] = []
-    for name, ours, peer in pairs:
-
-        def run_ours(model=ours) -> object:  # type: ignore[no-untyped-def]
-            return model.forecast_arrays(values, indptr, H)
-
-        def run_peer(model=peer) -> object:  # type: ignore[no-untyped-def]
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                return StatsForecast(models=[model], freq="D", n_jobs=1).forecast(df=df, h=H)
-
-        out.append((f"{name} h={H}", run_ours, run_peer))
-    return out
+    return model_cases(pairs, values, indptr, df, H)
 
 
 def floor(n_series: int, length: int) -> Callable[[], object]:
@@ -94,14 +80,6 @@ def floor(n_series: int, length: int) -> Callable[[], object]:
     res = np.empty(n_series)
     return lambda: kern(values, indptr, 0.1, res)
 
-
-def _best(fn: Callable[[], object], repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def _rss_mb() -> float:
@@ -114,7 +92,7 @@ def main(argv: list[str]) -> None:
     repeat = int(argv[3]) if len(argv) > 3 else 3
     fl = floor(n_series, length)
     fl()
-    t_floor = _best(fl, repeat)
+    t_floor = best(fl, repeat)
     print(f"{n_series} series x {length} days; one compiled SES pass: {t_floor * 1e3:.2f} ms "
           f"({n_series / t_floor:,.0f} series/s)")
     print(f"{'case':<24}{'ours ms':>10}{'peer ms':>10}{'ratio':>9}{'ours series/s':>16}{'x floor':>9}")
@@ -123,8 +101,8 @@ def main(argv: list[str]) -> None:
         ours()
         cold = time.perf_counter() - t0
         peer()
-        t_ours = _best(ours, repeat)
-        t_peer = _best(peer, repeat)
+        t_ours = best(ours, repeat)
+        t_peer = best(peer, repeat)
         print(f"{label:<24}{t_ours * 1e3:>10.2f}{t_peer * 1e3:>10.1f}{t_peer / t_ours:>9.1f}"
               f"{n_series / t_ours:>16,.0f}{t_ours / t_floor:>9.1f}   (first call {cold * 1e3:.0f} ms)")
     print(f"peak RSS {_rss_mb():.0f} MB")

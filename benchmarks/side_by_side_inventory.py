@@ -28,7 +28,6 @@ closed forms alone (N items end to end, best of 5).  Run by hand:
 
 from __future__ import annotations
 
-import math
 import resource
 import sys
 import time

@@ -12,12 +12,11 @@ from __future__ import annotations
 import resource
 import sys
 import time
-import warnings
 from typing import Callable
 
 import numpy as np
 
-from _data import daily_series
+from _data import best, daily_series, model_cases
 
 H = 28
 SEASON = 7
@@ -25,7 +24,6 @@ SEASON = 7
 
 def cases(n_series: int, length: int) -> list[tuple[str, Callable[[], object], Callable[[], object]]]:
     """(label, ours, peer) for AutoTheta and the four fixed variants at horizon 28, season 7."""
-    from statsforecast import StatsForecast
     from statsforecast import models as sfm
 
     from stockopt.models import theta as ours_mod
@@ -39,27 +37,8 @@ def cases(n_series: int, length: int) -> list[tuple[str, Callable[[], object], C
         ("DynamicOptimizedTheta", ours_mod.DynamicOptimizedTheta(SEASON),
          sfm.DynamicOptimizedTheta(season_length=SEASON)),
     ]
-    out = []
-    for name, ours, peer in pairs:
-        def run_ours(model=ours) -> object:
-            return model.forecast_arrays(values, indptr, H)
+    return model_cases(pairs, values, indptr, df, H)
 
-        def run_peer(model=peer) -> object:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                return StatsForecast(models=[model], freq="D", n_jobs=1).forecast(df=df, h=H)
-
-        out.append((f"{name} h={H}", run_ours, run_peer))
-    return out
-
-
-def _best(fn: Callable[[], object], repeat: int) -> float:
-    best = float("inf")
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
 
 
 def main(argv: list[str]) -> None:
@@ -74,8 +53,8 @@ def main(argv: list[str]) -> None:
     for label, ours, peer in cases(n_series, length):
         ours()
         peer()
-        t_ours = _best(ours, 5)
-        t_peer = _best(peer, 1 if n_series * length > 20_000 else 3)
+        t_ours = best(ours, 5)
+        t_peer = best(peer, 1 if n_series * length > 20_000 else 3)
         print(f"{label:32s} ours {t_ours:9.4f} s ({n_series / t_ours:10.1f} series/s)   "
               f"statsforecast {t_peer:9.3f} s ({n_series / t_peer:8.1f} series/s)   ratio {t_peer / t_ours:8.1f}x")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -43,7 +43,6 @@ from stockopt._kernels.inventory_policy import (
     METRIC_CYCLE,
     POL_NEWS,
     POL_RS,
-    POL_SQ,
     POL_SS,
     STATUS_FLOORED,
     STATUS_OK,
