@@ -7,7 +7,9 @@ import warnings
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
+import pytest
 from click.testing import CliRunner
 
 import stockopt as so
@@ -67,7 +69,7 @@ def test_nightly_run_goes_on_past_bad_series(tmp_path):
         summary = so.run_nightly(sales, out=tmp_path, h=14, models=["naive"])
     assert summary["series_quarantined"] == 1 and summary["series_forecast"] == 7
     rep = pq.read_table(tmp_path / "quarantine.parquet").to_pylist()
-    assert rep == [{"unique_id": "item_000001", "reason": "negative demand", "first_row": 65}]
+    assert rep == [{"unique_id": "item_000001", "reason": "negative demand", "first_row": 65, "table": "sales"}]
     fc = pq.read_table(tmp_path / "forecast.parquet")
     assert "item_000001" not in set(fc["unique_id"].to_pylist())
     assert np.isfinite(fc["Naive"].to_numpy()).all()
@@ -89,3 +91,76 @@ def test_nightly_summary_counts_fallbacks_and_selected_models():
     assert summary["models"]["SeasonalNaive"]["fallback_series"] == 1
     selected = summary["models"]["AutoModel"]["selected"]
     assert sum(selected.values()) == 7
+
+
+def _items_for(sales, **cols):
+    ids = sorted(set(sales["unique_id"].to_pylist()))
+    base = {"unique_id": ids, "lead_time": [5.0] * len(ids)}
+    base.update({k: v(len(ids)) if callable(v) else v for k, v in cols.items()})
+    return pa.table(base)
+
+
+def test_nightly_run_quarantines_bad_item_rows_and_plans_the_rest(tmp_path):
+    sales = so.datasets.synthetic_retail(8, 90, seed=4).select(["unique_id", "ds", "y"])
+    items = _items_for(sales, service_level=[0.95, 1.5, 0.9, 0.95, 0.95, 0.95, 0.95, 0.95],
+                       pack_size=[1.0, 1.0, 1.0, 0.0, 1.0, 1.0, 1.0, 1.0])
+    items = items.slice(0, 7)  # the last series has no items row
+    extra = pa.table({"unique_id": ["item_000005"], "lead_time": [3.0], "service_level": [0.9], "pack_size": [1.0]})
+    items = pa.concat_tables([items, extra])  # item_000005 twice
+    summary = so.run_nightly(sales, items=items, out=tmp_path, h=14, models=["naive"])
+    assert summary["series_forecast"] == 8 and summary["items_quarantined"] == 4
+    rep = {r["unique_id"]: r for r in pq.read_table(tmp_path / "quarantine.parquet").to_pylist()}
+    assert rep["item_000001"]["reason"].startswith("service_level") and rep["item_000001"]["first_row"] == 1
+    assert rep["item_000003"]["reason"].startswith("pack_size") and rep["item_000003"]["first_row"] == 3
+    assert rep["item_000005"]["reason"] == "duplicate item row" and rep["item_000005"]["first_row"] == 5
+    assert rep["item_000007"]["reason"] == "no items row for this series" and rep["item_000007"]["first_row"] == -1
+    assert {r["table"] for r in rep.values()} == {"items"}
+    pol = pq.read_table(tmp_path / "policy.parquet")
+    assert sorted(pol["unique_id"].to_pylist()) == ["item_000000", "item_000002", "item_000004", "item_000006"]
+    # the clean items get exactly the policy inventory_policy gives them on their own
+    fc = pq.read_table(tmp_path / "forecast.parquet")
+    assert fc.num_rows == 8 * 14
+    keep = pa.array(["item_000000", "item_000002", "item_000004", "item_000006"])
+    want = so.inventory_policy(fc.filter(pc.is_in(fc["unique_id"], value_set=keep)),
+                               items.filter(pc.is_in(items["unique_id"], value_set=keep)), model="Naive")
+    assert pol.select(["unique_id", "reorder_point", "order_up_to"]).equals(
+        want.select(["unique_id", "reorder_point", "order_up_to"]))
+
+
+def test_quarantine_items_flags_each_kind_of_bad_row():
+    items = pa.table({"unique_id": ["a", "b", "c", "d", "e", "f"],
+                      "lead_time": [1.0, None, -2.0, 3.0, 4.0, 5.0],
+                      "lead_time_std": [None, 0.0, 0.0, math.inf, 0.0, 0.0],
+                      "service_metric": ["cycle", "cycle", "fill_rate", "cycle", "fil", None]})
+    clean, rep = so.quarantine_items(items, pa.array(["a", "b", "c", "d", "e", "f"]))
+    assert clean["unique_id"].to_pylist() == ["a", "f"]  # null optional fields take their defaults
+    got = {r["unique_id"]: (r["reason"].split(":")[0], r["first_row"]) for r in rep.to_pylist()}
+    assert got == {"b": ("lead_time", 1), "c": ("lead_time", 2), "d": ("lead_time_std", 3),
+                   "e": ("service_metric", 4)}
+    # the same rows make inventory_policy refuse the table, naming the first of them
+    demand = pa.table({"unique_id": list("abcdef"), "demand_mean": [1.0] * 6, "demand_std": [0.5] * 6})
+    with pytest.raises(so.errors.ValidationError, match="lead_time"):
+        so.inventory_policy(demand, items)
+
+
+def test_nightly_run_sizes_continuous_review_items_for_a_daily_review(tmp_path):
+    sales = so.datasets.synthetic_retail(6, 120, seed=5).select(["unique_id", "ds", "y"])
+    items = _items_for(sales, review_period=[0.0, 0.0, 1.0, 7.0, None, 0.0], order_cost=[50.0] * 6)
+    daily = so.run_nightly(sales, items=items, h=14, models=["naive"], out=tmp_path / "daily")
+    assert daily["continuous_review_as_daily"] == 3
+    kept = so.run_nightly(sales, items=items, h=14, models=["naive"], out=tmp_path / "keep",
+                          continuous_review="keep")
+    assert kept["continuous_review_as_daily"] == 0
+    p_daily = pq.read_table(tmp_path / "daily" / "policy.parquet").to_pylist()
+    p_keep = pq.read_table(tmp_path / "keep" / "policy.parquet").to_pylist()
+    n_continuous = 0
+    for a, b, rp in zip(p_daily, p_keep, [0.0, 0.0, 1.0, 7.0, None, 0.0]):
+        if rp == 0.0 and b["distribution"] in ("normal", "gamma"):  # integer methods review daily anyway
+            n_continuous += 1
+            assert a["review_period"] == 1.0 and b["review_period"] == 0.0
+            assert a["reorder_point"] > b["reorder_point"]  # one more day of demand and the undershoot
+        else:
+            assert a["reorder_point"] == b["reorder_point"] and a["review_period"] == b["review_period"]
+    assert n_continuous >= 1
+    with pytest.raises(so.errors.ParameterError, match="continuous_review"):
+        so.run_nightly(sales, items=items, h=14, models=["naive"], continuous_review="hourly")

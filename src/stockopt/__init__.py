@@ -6,7 +6,8 @@ The stable top-level namespace (``import stockopt as so``):
 - :func:`group_series` / :class:`GroupedSeries` - validate and group long ``unique_id, ds, y`` tables;
 - :func:`inventory_policy` / :func:`simulate_inventory` - safety stock, reorder points, order-up-to
   levels, and their Monte-Carlo check;
-- :func:`run_nightly` / :func:`quarantine` - the nightly job and its bad-series quarantine;
+- :func:`run_nightly` / :func:`quarantine` / :func:`quarantine_items` - the nightly job and its
+  quarantine of bad series and bad item rows;
 - :mod:`stockopt.datasets` - the synthetic retail generator and the real-data loaders;
 - :mod:`stockopt.errors` - the exception family.
 
@@ -21,7 +22,7 @@ from stockopt.evaluation import evaluate
 from stockopt.forecasting import cross_validation, forecast
 from stockopt.frequency import Frequency, infer_freq, parse_freq
 from stockopt.inventory import inventory_policy, simulate_inventory
-from stockopt.pipeline import quarantine, run_nightly
+from stockopt.pipeline import quarantine, quarantine_items, run_nightly
 from stockopt.simulation import simulate
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "parse_freq",
     "infer_freq",
     "quarantine",
+    "quarantine_items",
     "inventory_policy",
     "simulate_inventory",
     "run_nightly",

@@ -19,10 +19,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from stockopt._arrow import _to_numpy, require_columns, time_to_days, to_table
-from stockopt.errors import EmptyInputError, FallbackWarning
+from stockopt.errors import EmptyInputError, FallbackWarning, ParameterError, raise_error
 from stockopt.frequency import infer_freq, parse_freq
 
-__all__ = ["quarantine", "run_nightly"]
+__all__ = ["quarantine", "quarantine_items", "run_nightly"]
 
 logger = logging.getLogger(__name__)
 
@@ -133,6 +133,7 @@ def run_nightly(
     id_col: str = "unique_id",
     time_col: str = "ds",
     target_col: str = "y",
+    continuous_review: str = "daily",
 ) -> dict[str, Any]:
     """Run the nightly job and return its summary (and write Parquet outputs to ``out``).
 
@@ -141,15 +142,35 @@ def run_nightly(
     parameters (or, without an items table, a 7-day lead time and a 95 % cycle service level).
     Outputs: ``forecast.parquet``, ``policy.parquet`` and ``quarantine.parquet``.
 
+    Items whose row is unusable (no row for a forecast series, a duplicated id, a null, non-finite
+    or out-of-range parameter, an unknown ``service_metric``) are quarantined too: their series
+    keep their forecasts but get no policy, and ``quarantine.parquet`` names them with
+    ``table = "items"``, the reason and the first offending row.
+
+    Parameters
+    ----------
+    continuous_review : {"daily", "keep"}
+        What ``review_period = 0`` (continuous review) means in a nightly job, which can only order
+        once a day.  ``"daily"`` (default) sizes those items for a daily review
+        (``review_period = 1`` day): the textbook continuous-review (s, Q) assumes the position
+        is watched after every unit of demand, and an (s, Q) sized that way reaches only about
+        73 % of a 95 % cycle-service target when orders go out once a day (docs/inventory.md).
+        ``"keep"`` keeps the textbook continuous-review sizing.  The summary counts the items
+        changed (``continuous_review_as_daily``).
+
     Returns
     -------
     dict
-        Counts and timings of the run (series read, quarantined, gaps filled, models, seconds).
+        Counts and timings of the run (series read, quarantined, gaps filled, models, policy
+        statuses, seconds).
     """
     from stockopt.data import group_series
     from stockopt.forecasting import _check_levels, forecast_grouped
     from stockopt.models import resolve_models
 
+    if continuous_review not in ("daily", "keep"):
+        raise_error(ParameterError, "bad continuous_review", column="continuous_review",
+                    expected="'daily' or 'keep'", got=continuous_review)
     timings: dict[str, float] = {}
     t = time.perf_counter()
     clean, report = quarantine(sales, freq, id_col=id_col, time_col=time_col, target_col=target_col)
@@ -178,10 +199,22 @@ def run_nightly(
         "models": model_stats,
     }
     t = time.perf_counter()
-    policy = _policies(fc, grouped, items, next(iter(model_stats)), n_jobs)
+    policy, item_report, n_remapped = _policies(fc, grouped, items, next(iter(model_stats)), n_jobs,
+                                                continuous_review)
     timings["inventory"] = time.perf_counter() - t
+    report = _with_table(report, "sales")
+    if item_report.num_rows:
+        report = pa.concat_tables([report, _with_table(item_report, "items").cast(report.schema)])
+        logger.warning("items: %d series quarantined (no policy)", item_report.num_rows)
+    summary["items_quarantined"] = item_report.num_rows
+    summary["continuous_review_as_daily"] = n_remapped
     summary["policies"] = policy.num_rows
-    summary["total_safety_stock"] = round(float(pc.sum(policy["safety_stock"]).as_py() or 0.0), 1)
+    if policy.num_rows:
+        names, counts = np.unique(np.asarray(policy["status"].to_pylist(), dtype=object).astype(str),
+                                  return_counts=True)
+        summary["policy_status"] = {str(a): int(b) for a, b in zip(names, counts)}
+    summary["total_safety_stock"] = (round(float(pc.sum(policy["safety_stock"]).as_py() or 0.0), 1)
+                                     if policy.num_rows else 0.0)
     if out is not None:
         import pyarrow.parquet as pq
 
@@ -194,13 +227,115 @@ def run_nightly(
     return summary
 
 
-def _policies(fc: pa.Table, grouped: Any, items: Any, model: str, n_jobs: int) -> pa.Table:
-    """Inventory policies from the first model's forecasts; default item parameters without items."""
+def _with_table(report: pa.Table, table: str) -> pa.Table:
+    """The quarantine report with a ``table`` column naming where each problem was found."""
+    return report.append_column("table", pa.array([table] * report.num_rows, pa.string()))
+
+
+def quarantine_items(items: Any, ids: pa.Array) -> tuple[pa.Table, pa.Table]:
+    """Split an items table into the usable rows for ``ids`` and a report of unusable items.
+
+    An item is unusable when a forecast series has no row, when its id appears in more than one
+    row, or when a parameter is null (required ones), NaN, infinite or out of range, or its
+    ``service_metric`` is unknown: the checks of :func:`stockopt.inventory.inventory_policy`,
+    done for every row at once so that one bad row cannot stop a nightly run.
+
+    Returns
+    -------
+    clean : pyarrow.Table
+        The rows of usable items among ``ids`` (items table order).
+    report : pyarrow.Table
+        ``unique_id, reason, first_row`` per unusable item (``first_row`` 0-based in the items
+        table; -1 for a series with no row).
+    """
+    from stockopt.inventory._validate import _RANGES, ITEM_DEFAULTS, METRICS, check_ids, id_strings
+
+    tbl = to_table(items, table="items")
+    item_ids = check_ids(tbl, "items")
+    n = tbl.num_rows
+    reasons: list[tuple[np.ndarray, str]] = []
+    counts = pc.value_counts(item_ids)
+    dup_vals = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
+    reasons.append((_to_numpy(pc.is_in(item_ids, value_set=dup_vals), np.bool_), "duplicate item row"))
+    if "lead_time" not in tbl.column_names:
+        raise_error(ParameterError, "missing required column", table="items", column="lead_time",
+                    expected="a lead_time column (days)")
+    for name, (lo, lo_incl, hi, hi_incl, allow_inf, expected) in _RANGES.items():
+        if name not in tbl.column_names:
+            continue
+        col = tbl.column(name)
+        if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type) or pa.types.is_null(col.type)
+                or pa.types.is_decimal(col.type)):
+            raise_error(ParameterError, "non-numeric column", table="items", column=name, expected=expected,
+                        got=str(col.type))
+        vals = _to_numpy(pc.fill_null(col.cast(pa.float64()), np.nan), np.float64) if n else np.empty(0)
+        null = _to_numpy(pc.is_null(col), np.bool_) if n else np.zeros(0, bool)
+        if name in ITEM_DEFAULTS:  # optional: null means the default
+            vals = np.where(null, ITEM_DEFAULTS[name], vals)
+        bad = np.isnan(vals) | (np.isinf(vals) & ~(allow_inf & (vals > 0)))
+        with np.errstate(invalid="ignore"):
+            bad |= (vals < lo if lo_incl else vals <= lo) | (vals > hi if hi_incl else vals >= hi)
+        reasons.append((bad, f"{name}: expected {expected}"))
+    if "service_metric" in tbl.column_names:
+        metric = id_strings(tbl.column("service_metric"))
+        ok = _to_numpy(pc.or_(pc.is_in(metric, value_set=pa.array(list(METRICS), pa.large_string())),
+                              pc.is_null(metric)), np.bool_)
+        reasons.append((~ok, "service_metric: expected 'cycle' or 'fill_rate'"))
+    rows: dict[str, list[Any]] = {"unique_id": [], "reason": [], "first_row": []}
+    bad_rows = np.zeros(n, dtype=bool)
+    seen: set[Any] = set()
+    for mask, why in reasons:
+        for r in np.flatnonzero(mask & ~bad_rows).tolist():
+            sid = item_ids[r].as_py()
+            if sid not in seen:
+                seen.add(sid)
+                rows["unique_id"].append(sid)
+                rows["reason"].append(why)
+                rows["first_row"].append(r)
+        bad_rows |= mask
+    want = id_strings(ids)
+    has_row = _to_numpy(pc.is_in(want, value_set=item_ids), np.bool_)
+    for r in np.flatnonzero(~has_row).tolist():
+        rows["unique_id"].append(want[r].as_py())
+        rows["reason"].append("no items row for this series")
+        rows["first_row"].append(-1)
+    keep = ~bad_rows & _to_numpy(pc.is_in(item_ids, value_set=want), np.bool_)
+    clean = tbl if keep.all() else tbl.filter(pa.array(keep))
+    report = pa.table({"unique_id": pa.array(rows["unique_id"], pa.large_string()),
+                       "reason": pa.array(rows["reason"], pa.string()),
+                       "first_row": pa.array(rows["first_row"], pa.int64())})
+    return clean, report
+
+
+def _policies(fc: pa.Table, grouped: Any, items: Any, model: str, n_jobs: int,
+              continuous_review: str = "daily") -> tuple[pa.Table, pa.Table, int]:
+    """Inventory policies from the first model's forecasts (default item parameters without items).
+
+    Returns the policy table, the report of quarantined items and the number of continuous-review
+    items sized for a daily review.
+    """
     from stockopt.inventory import inventory_policy
 
     if items is None:
         items = pa.table({"unique_id": grouped.ids, "lead_time": pa.array(np.full(grouped.n_series, 7.0)),
                           "service_level": pa.array(np.full(grouped.n_series, 0.95))})
+        report = pa.table({"unique_id": pa.array([], pa.large_string()), "reason": pa.array([], pa.string()),
+                           "first_row": pa.array([], pa.int64())})
     else:
-        items = to_table(items, table="items")
-    return inventory_policy(fc, items, model=model, n_jobs=n_jobs)
+        items, report = quarantine_items(items, grouped.ids)
+        if report.num_rows:
+            bad = pa.array(report["unique_id"].to_pylist(), pa.large_string())
+            drop = _to_numpy(pc.is_in(pc.cast(fc["unique_id"], pa.large_string()), value_set=bad), np.bool_)
+            fc = fc.filter(pa.array(~drop))
+    n_remapped = 0
+    if continuous_review == "daily" and "review_period" in items.column_names:
+        rp = items["review_period"]
+        zero = _to_numpy(pc.fill_null(pc.equal(rp, 0), False), np.bool_)
+        n_remapped = int(zero.sum())
+        if n_remapped:
+            new = pc.if_else(pa.array(zero), pa.scalar(1.0), pc.cast(rp, pa.float64()))
+            items = items.set_column(items.column_names.index("review_period"), "review_period", new)
+            logger.info("items: %d continuous-review items sized for a daily review", n_remapped)
+    if fc.num_rows == 0:
+        return pa.table({}), report, n_remapped
+    return inventory_policy(fc, items, model=model, n_jobs=n_jobs), report, n_remapped
