@@ -195,10 +195,12 @@ class ADIDA(_Intermittent):
     nonnegative : bool
         Clip point forecasts at 0.
     exact : bool
-        ``True`` (default): replicate statsforecast's golden-section search step by step, so the
-        forecasts agree to the last bits.  ``False``: choose alpha with our faster search (grid plus
-        Newton, about 4x fewer passes), whose in-sample SSE is never higher; forecasts then differ
-        from statsforecast's by ~1e-9 relative where both find the same minimum.
+        ``False`` (default): choose alpha with our search (grid plus Newton on the analytic SSE
+        derivative, about 4x fewer passes than a golden section), whose in-sample SSE is never
+        higher than statsforecast's; forecasts differ from statsforecast's by ~1e-9 relative where
+        both find the same minimum.  ``True``: replicate statsforecast's golden-section search
+        step by step, so the forecasts agree to the last bits (about 2x slower; see
+        docs/models_fast.md).
 
     Examples
     --------
@@ -212,7 +214,7 @@ class ADIDA(_Intermittent):
     _name: ClassVar[str] = "ADIDA"
     _imapa: ClassVar[bool] = False
 
-    def __init__(self, alias: str | None = None, *, nonnegative: bool = True, exact: bool = True) -> None:
+    def __init__(self, alias: str | None = None, *, nonnegative: bool = True, exact: bool = False) -> None:
         super().__init__(alias, nonnegative=nonnegative)
         self.exact = exact
 
