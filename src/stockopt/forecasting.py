@@ -23,10 +23,20 @@ from stockopt._arrow import days_to_time
 from stockopt.data import GroupedSeries, _ranges, group_series
 from stockopt.errors import ParameterError, raise_error, warn_fallback
 from stockopt.models import resolve_models
-from stockopt.models._base import ForecastResult, Model, without_fitted
+from stockopt.models._base import (
+    STATUS_FAILED,
+    ForecastResult,
+    Model,
+    Params,
+    concat_params,
+    put_params,
+    take_params,
+    without_fitted,
+)
 from stockopt.models._distributions import quantiles as dist_quantiles
 
-__all__ = ["forecast", "forecast_grouped", "cross_validation", "run_model", "level_name", "quantile_name"]
+__all__ = ["forecast", "forecast_grouped", "cross_validation", "run_model", "run_fit", "run_forward", "level_name",
+           "quantile_name"]
 
 logger = logging.getLogger(__name__)
 
@@ -76,6 +86,33 @@ def run_model(model: Model, values: np.ndarray, indptr: np.ndarray, h: int, n_jo
         return model.forecast_arrays(values, indptr, h)
     with ThreadPoolExecutor(max_workers=len(blocks)) as pool:
         parts = list(pool.map(lambda ab: model.forecast_arrays(values, indptr[ab[0] : ab[1] + 1], h), blocks))
+    return _concat(parts, [(int(indptr[a]), int(indptr[b])) for a, b in blocks], values.shape[0])
+
+
+def run_fit(model: Model, values: np.ndarray, indptr: np.ndarray, h: int,
+            n_jobs: int = 1) -> tuple[ForecastResult, Params]:
+    """:meth:`Model.fit_arrays` over all series, spread over ``n_jobs`` threads like :func:`run_model`.
+
+    The forecasts are :func:`run_model`'s; the parameter record has one row per series.
+    """
+    blocks = _blocks(indptr, n_jobs)
+    if len(blocks) == 1:
+        return model.fit_arrays(values, indptr, h)
+    with ThreadPoolExecutor(max_workers=len(blocks)) as pool:
+        parts = list(pool.map(lambda ab: model.fit_arrays(values, indptr[ab[0] : ab[1] + 1], h), blocks))
+    res = _concat([r for r, _ in parts], [(int(indptr[a]), int(indptr[b])) for a, b in blocks], values.shape[0])
+    return res, concat_params([p for _, p in parts])
+
+
+def run_forward(model: Model, values: np.ndarray, indptr: np.ndarray, h: int, params: Params,
+                n_jobs: int = 1) -> ForecastResult:
+    """:meth:`Model.forward_arrays` over all series (``params``: one row per series), in threads."""
+    blocks = _blocks(indptr, n_jobs)
+    if len(blocks) == 1:
+        return model.forward_arrays(values, indptr, h, params)
+    with ThreadPoolExecutor(max_workers=len(blocks)) as pool:
+        parts = list(pool.map(lambda ab: model.forward_arrays(values, indptr[ab[0] : ab[1] + 1], h,
+                                                              take_params(params, slice(ab[0], ab[1]))), blocks))
     return _concat(parts, [(int(indptr[a]), int(indptr[b])) for a, b in blocks], values.shape[0])
 
 
@@ -326,27 +363,134 @@ def forecast_grouped(
     stats: dict[str, dict[str, Any]] = {}
     for model in map(without_fitted, models):
         res = run_model(model, grouped.values, grouped.indptr, h, n_jobs)
-        res, n_fallback = _finalise(model, res, grouped.values, grouped.indptr, h)
-        mean = np.maximum(res.mean, 0.0) if nonnegative else res.mean
-        columns[model.name] = mean
-        conformal = None
-        if (levels or qs) and (res.var is None or not np.isfinite(res.var).all()):
-            conformal = _conformal_scores(model, grouped, h, conformal_windows, n_jobs)
-        bounds, n_interval_fallback = _interval_columns(
-            model.name, res, levels, qs, conformal, nonnegative,
-            fallback_var=lambda rows: _series_var(grouped, rows, h))
-        columns.update(bounds)
-        if n_interval_fallback:
-            warn_fallback(f"{model.name}: {n_interval_fallback} series have neither a model variance nor a "
-                          "backtest window; their bounds use their historic variance")
-        codes, counts = np.unique(res.status, return_counts=True)
-        st: dict[str, Any] = {"fallback_series": n_fallback, "interval_fallback_series": n_interval_fallback,
-                              "status_counts": {int(c): int(k) for c, k in zip(codes, counts)}}
-        if "model" in res.info:
-            names, k = np.unique(np.asarray(res.info["model"]).astype(str), return_counts=True)
-            st["selected"] = {str(a): int(b) for a, b in zip(names, k)}
-        stats[model.name] = st
+        cols, stats[model.name] = _model_output(model, res, grouped, h, levels, qs, n_jobs, nonnegative,
+                                                conformal_windows)
+        columns.update(cols)
     return grouped.future_table(h, columns), stats
+
+
+def _model_output(
+    model: Model, res: ForecastResult, grouped: GroupedSeries, h: int, levels: list[float], qs: list[float],
+    n_jobs: int, nonnegative: bool, conformal_windows: int,
+) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Output columns (forecast, bounds, quantiles) and run statistics of one model's result."""
+    columns: dict[str, np.ndarray] = {}
+    res, n_fallback = _finalise(model, res, grouped.values, grouped.indptr, h)
+    mean = np.maximum(res.mean, 0.0) if nonnegative else res.mean
+    columns[model.name] = mean
+    conformal = None
+    if (levels or qs) and (res.var is None or not np.isfinite(res.var).all()):
+        conformal = _conformal_scores(model, grouped, h, conformal_windows, n_jobs)
+    bounds, n_interval_fallback = _interval_columns(
+        model.name, res, levels, qs, conformal, nonnegative,
+        fallback_var=lambda rows: _series_var(grouped, rows, h))
+    columns.update(bounds)
+    if n_interval_fallback:
+        warn_fallback(f"{model.name}: {n_interval_fallback} series have neither a model variance nor a "
+                      "backtest window; their bounds use their historic variance")
+    codes, counts = np.unique(res.status, return_counts=True)
+    st: dict[str, Any] = {"fallback_series": n_fallback, "interval_fallback_series": n_interval_fallback,
+                          "status_counts": {int(c): int(k) for c, k in zip(codes, counts)}}
+    if "model" in res.info:
+        names, k = np.unique(np.asarray(res.info["model"]).astype(str), return_counts=True)
+        st["selected"] = {str(a): int(b) for a, b in zip(names, k)}
+    return columns, st
+
+
+def _check_refit(refit: Any) -> int:
+    """``refit`` as a refit period: 1 every window (``True``), 0 only the first (``False``), n every n."""
+    if isinstance(refit, (bool, np.bool_)):
+        return 1 if refit else 0
+    if isinstance(refit, (int, np.integer)) and refit >= 0:
+        return int(refit)
+    raise_error(ParameterError, "bad refit", column="refit",
+                expected="True, False or an integer n >= 0 (refit every n windows; 0 is False)", got=refit)
+    raise AssertionError  # unreachable: raise_error raises
+
+
+def _scatter(parts: list[tuple[np.ndarray, ForecastResult]], n: int, h: int) -> ForecastResult:
+    """One result for ``n`` series from results on disjoint row subsets (``(rows, result)`` pairs).
+
+    Fitted values are dropped (the API never reads them); ``info`` keeps the fields every part has
+    with the same trailing shape and a common dtype kind.
+    """
+    parts = [(rows, r) for rows, r in parts if rows.size]
+    mean = np.full((n, h), np.nan)
+    has_var = all(r.var is not None for _, r in parts)
+    var = np.full((n, h), np.nan) if has_var else None
+    status = np.zeros(n, dtype=np.int8)
+    dists = np.empty(n, dtype=object)
+    for rows, r in parts:
+        mean[rows] = r.mean
+        if var is not None:
+            var[rows] = r.var
+        status[rows] = r.status
+        dists[rows] = r.dist
+    info: dict[str, np.ndarray] = {}
+    for key in parts[0][1].info if parts else []:
+        vals = [np.asarray(r.info.get(key)) if key in r.info else None for _, r in parts]
+        if any(v is None or v.shape[1:] != vals[0].shape[1:] for v in vals):
+            continue
+        dtype = np.result_type(*[v.dtype for v in vals]) if all(v.dtype != object for v in vals) else object
+        fill = np.nan if np.issubdtype(dtype, np.floating) else (None if dtype == object else 0)
+        out = np.full((n,) + vals[0].shape[1:], fill, dtype=dtype)
+        for (rows, _), v in zip(parts, vals):
+            out[rows] = v
+        info[key] = out
+    names = {d for d in dists if isinstance(d, str)}
+    dist: str | np.ndarray = names.pop() if len(names) == 1 and all(isinstance(d, str) for d in dists) else dists
+    return ForecastResult(mean=mean, var=var, status=status, fitted=None, dist=dist, info=info)
+
+
+def _take(res: ForecastResult, sel: np.ndarray) -> ForecastResult:
+    """The series ``sel`` (mask or indices) of a result; fitted values are dropped."""
+    info = {k: v[sel] for k, v in res.info.items() if isinstance(v, np.ndarray) and v.shape[:1] == res.status.shape}
+    dist = res.dist[sel] if isinstance(res.dist, np.ndarray) else res.dist
+    return ForecastResult(mean=res.mean[sel], var=None if res.var is None else res.var[sel],
+                          status=res.status[sel], fitted=None, dist=dist, info=info)
+
+
+def _subset(values: np.ndarray, indptr: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Contiguous values and offsets of the series ``rows`` of ``(values, indptr)``."""
+    lengths = np.diff(indptr)[rows]
+    ptr = np.zeros(rows.size + 1, dtype=np.int64)
+    np.cumsum(lengths, out=ptr[1:])
+    return np.ascontiguousarray(values[_ranges(indptr[:-1][rows], lengths)]), ptr
+
+
+def _fit_or_forward(model: Model, values: np.ndarray, indptr: np.ndarray, idx: np.ndarray, h: int,
+                    store: Params | None, n_series: int, should_fit: bool, n_jobs: int,
+                    ) -> tuple[ForecastResult, Params | None, dict[str, int]]:
+    """One backtest window of one model: fit (and store parameters) or forward from the store.
+
+    ``idx`` are the window's series (rows of the full grouping, ``n_series`` of them) whose
+    histories are ``(values, indptr)``.  Series without stored parameters (too short, or not
+    fittable, at earlier windows) are fitted now; series whose forward fails are refitted.
+    """
+    n = idx.size
+    if model.forward_mode != "frozen":
+        # nothing to freeze ("none": forecasting is forwarding) or the model refits by design
+        return run_model(model, values, indptr, h, n_jobs), store, {"fitted": n, "forwarded": 0, "refitted": 0}
+    have = np.zeros(n, dtype=bool) if (should_fit or store is None) else store["fitted"][idx].astype(bool)
+    if not have.any():
+        res, params = run_fit(model, values, indptr, h, n_jobs)
+        return res, put_params(store, n_series, idx, params), {"fitted": n, "forwarded": 0, "refitted": 0}
+    fwd = np.flatnonzero(have)
+    v_f, p_f = (values, indptr) if fwd.size == n else _subset(values, indptr, fwd)
+    res_f = run_forward(model, v_f, p_f, h, take_params(store, idx[fwd]), n_jobs)
+    bad = res_f.status == STATUS_FAILED
+    failed = fwd[bad]
+    ok = fwd[~bad]
+    parts = [(ok, _take(res_f, ~bad))] if failed.size else [(fwd, res_f)]
+    to_fit = np.concatenate([np.flatnonzero(~have), failed])
+    to_fit.sort()
+    if to_fit.size:
+        v_t, p_t = _subset(values, indptr, to_fit)
+        res_t, params = run_fit(model, v_t, p_t, h, n_jobs)
+        store = put_params(store, n_series, idx[to_fit], params)
+        parts.append((to_fit, res_t))
+    counts = {"fitted": int((~have).sum()), "forwarded": int(ok.size), "refitted": int(failed.size)}
+    return _scatter(parts, n, h), store, counts
 
 
 def cross_validation(
@@ -355,7 +499,7 @@ def cross_validation(
     n_windows: int = 1,
     step_size: int | None = None,
     models: Sequence[Model | str] | Model | str = ("auto",),
-    refit: bool = True,
+    refit: bool | int = True,
     freq: str | None = None,
     level: Sequence[float] | None = None,
     quantiles: Sequence[float] | None = None,
@@ -383,17 +527,21 @@ def cross_validation(
         Number of forecast origins per series.
     step_size : int, optional
         Periods between consecutive origins (default ``h``).
-    refit : bool
-        Refit at every origin.  Only ``True`` is supported: every model is refitted per window
-        (the compiled fits are cheap enough that reusing parameters buys little).
+    refit : bool or int
+        ``True`` (default): every model is refitted at every cutoff.  ``False``: models are fitted
+        at the first (earliest) cutoff only; at later cutoffs the fitted parameters are run over
+        the longer history without re-estimating anything ("forward", as statsforecast's
+        ``refit=False``; see ``docs/backtesting.md`` for what each model freezes).  An integer
+        ``n`` refits at windows 0, n, 2n ... (counted from the earliest) and forwards in between;
+        ``0`` is ``False`` and ``1`` is ``True``.  Series too short for a fit at a refit window
+        are fitted at the first window where they can be, and forwarded from then on.
 
     Returns
     -------
     pyarrow.Table
         ``unique_id, ds, cutoff, y`` and the forecast columns of :func:`forecast`.
     """
-    if not refit:
-        raise ParameterError("cross_validation: refit=False is not supported yet; every window is refitted")
+    period = _check_refit(refit)
     if n_windows < 1:
         raise_error(ParameterError, "bad n_windows", column="n_windows", expected="an integer >= 1", got=n_windows)
     step = h if step_size is None else int(step_size)
@@ -406,7 +554,8 @@ def cross_validation(
     levels, qs = _check_levels(level, quantiles)
     tables = []
     lengths = grouped.lengths
-    for w in range(n_windows - 1, -1, -1):
+    stores: dict[str, Params | None] = {m.name: None for m in mods}
+    for wi, w in enumerate(range(n_windows - 1, -1, -1)):
         train_len = lengths - h - w * step
         idx = np.flatnonzero(train_len >= 1)
         if idx.size == 0:
@@ -419,8 +568,19 @@ def cross_validation(
                             ids=grouped.ids.take(pa.array(idx)), start=grouped.start[idx], freq=grouped.freq,
                             time_type=grouped.time_type, id_col=grouped.id_col, time_col=grouped.time_col,
                             target_col=grouped.target_col, id_dictionary=grouped.id_dictionary)
-        fc = forecast(sub, h, models=mods, level=levels or None, quantiles=qs or None, n_jobs=n_jobs,
-                      season_length=sl, nonnegative=nonnegative)
+        if period == 1:
+            fc = forecast(sub, h, models=mods, level=levels or None, quantiles=qs or None, n_jobs=n_jobs,
+                          season_length=sl, nonnegative=nonnegative)
+        else:
+            should_fit = wi == 0 or (period > 0 and wi % period == 0)
+            columns: dict[str, np.ndarray] = {}
+            for model in map(without_fitted, mods):
+                res, stores[model.name], counts = _fit_or_forward(
+                    model, sub.values, sub.indptr, idx, h, stores[model.name], grouped.n_series, should_fit, n_jobs)
+                logger.info("cross_validation window %d, %s: %s", wi, model.name, counts)
+                cols, _ = _model_output(model, res, sub, h, levels, qs, n_jobs, nonnegative, 2)
+                columns.update(cols)
+            fc = sub.future_table(h, columns)
         actual_idx = grouped.indptr[idx][:, None] + tl[:, None] + np.arange(h)[None, :]
         cutoff_days = grouped.freq.to_days(sub.end)
         cutoff = days_to_time(np.repeat(cutoff_days, h), grouped.time_type)

@@ -541,3 +541,50 @@ def count_quantiles(r, q, mean, probs, out, done):  # pragma: no cover - compile
             k += 1
             cdf += pk
         done[j] = ok
+
+
+@numba.njit(**NUMBA_OPTS)
+def croston_forward_block(values, indptr, alpha_d, alpha_q, h, mean, var, p_out, status):  # pragma: no cover
+    """Croston's method with given per-series smoothing constants (forward entry point).
+
+    ``alpha_d[i]`` smooths the non-zero sizes and ``alpha_q[i]`` the intervals of series ``i``, as
+    :func:`croston_block` does with the constants it chose, so a ``CrostonOptimized`` fit can be run
+    over a longer history without a new search.  Outputs as :func:`croston_block` (no SBA factor,
+    no fitted values); a series without demand forecasts its last value with variance 0.
+    """
+    n_series = indptr.shape[0] - 1
+    max_n = 0
+    for i in range(n_series):
+        max_n = max(max_n, indptr[i + 1] - indptr[i])
+    sizes = np.empty(max_n)
+    gaps = np.empty(max_n)
+    for i in range(n_series):
+        start = indptr[i]
+        n = indptr[i + 1] - start
+        if n == 0:
+            _fill(mean, var, i, h, np.nan, np.nan)
+            p_out[i] = np.nan
+            status[i] = 2
+            continue
+        x = values[start : start + n]
+        nd = _split(x, sizes, gaps)
+        if nd == 0:
+            _fill(mean, var, i, h, x[n - 1], 0.0)
+            p_out[i] = 0.0
+            status[i] = 0
+            continue
+        a_d = alpha_d[i]
+        a_q = alpha_q[i]
+        ydp = ses_last(sizes[:nd], a_d)
+        yip = ses_last(gaps[:nd], a_q)
+        m = ydp / yip if yip != 0.0 else ydp
+        p = 1.0 / yip if yip >= 1.0 else 1.0
+        p_out[i] = p
+        sv = _size_var(sizes, nd)
+        est = 0.0
+        if ydp > 0.0:
+            est += a_d / (2.0 - a_d) * sv / (ydp * ydp)
+        if yip > 0.0:
+            est += a_q / (2.0 - a_q) * _size_var(gaps, nd) / (yip * yip)
+        _fill(mean, var, i, h, m, compound_var(m, p, sv) + m * m * est)
+        status[i] = 0

@@ -10,6 +10,17 @@ stores, nothing is fitted there) and knows how to run its compiled kernel over g
 of a larger offsets array (``indptr[0]`` need not be 0): the API layer splits series over threads
 that way, so kernels must always index ``values`` through ``indptr``.  Kernels are single-threaded,
 release the GIL (``nogil=True``) and never raise for data reasons; they report a status per series.
+
+Backtests that do not refit (``cross_validation(refit=False)``) use a second, optional pair::
+
+    result, params = model.fit_arrays(values, indptr, h)         # fit + forecast, keep parameters
+    result = model.forward_arrays(values2, indptr2, h, params)   # frozen parameters, new history
+
+``params`` is a :data:`Params` record: a dict of NumPy arrays with one row per series, including
+the boolean ``"fitted"`` (the series has parameters to forward).  ``forward_mode`` says what forward
+does: ``"none"`` (the model estimates nothing, forward is forecasting), ``"frozen"`` (estimated
+parameters are kept and only the states are run over the new history) or ``"refit"`` (the model
+re-estimates; the default for models that do not implement forward).
 """
 
 from __future__ import annotations
@@ -17,7 +28,7 @@ from __future__ import annotations
 import copy
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
 
@@ -26,6 +37,10 @@ STATUS_OK = 0
 STATUS_FALLBACK = 1  # the model could not be fitted as asked; a simpler model was used (see info)
 STATUS_TOO_SHORT = 2  # too few observations even for the fallback; forecasts are NaN
 STATUS_FAILED = 3  # numerical failure; forecasts are NaN
+
+
+#: per-series parameter record of :meth:`Model.fit_arrays`: arrays whose first axis is the series
+Params = dict[str, np.ndarray]
 
 
 @dataclass
@@ -69,6 +84,9 @@ class Model(ABC):
     _name: ClassVar[str] = "Model"
     #: fewest observations a series needs for this model (shorter ones get STATUS_TOO_SHORT)
     min_length: int = 1
+    #: what :meth:`forward_arrays` does: "none" (nothing is estimated: forward is forecasting),
+    #: "frozen" (estimated parameters are reused) or "refit" (parameters are re-estimated)
+    forward_mode: ClassVar[Literal["none", "frozen", "refit"]] = "refit"
 
     def __init__(self, alias: str | None = None) -> None:
         self.alias = alias
@@ -81,6 +99,29 @@ class Model(ABC):
     @abstractmethod
     def forecast_arrays(self, values: np.ndarray, indptr: np.ndarray, h: int) -> ForecastResult:
         """Fit every series in ``(values, indptr)`` and forecast ``h`` periods ahead."""
+
+    def fit_arrays(self, values: np.ndarray, indptr: np.ndarray, h: int) -> tuple[ForecastResult, Params]:
+        """Fit every series, forecast ``h`` periods ahead and return the fitted parameters.
+
+        The forecast is exactly :meth:`forecast_arrays`'s.  The default (models with nothing to
+        freeze) returns a record whose only field ``"fitted"`` is all False.
+
+        Returns
+        -------
+        (ForecastResult, Params)
+            The forecasts and a :data:`Params` record with one row per series.
+        """
+        res = self.forecast_arrays(values, indptr, h)
+        return res, {"fitted": np.zeros(res.mean.shape[0], dtype=bool)}
+
+    def forward_arrays(self, values: np.ndarray, indptr: np.ndarray, h: int, params: Params) -> ForecastResult:
+        """Forecast with the parameters of an earlier :meth:`fit_arrays`, run over a new history.
+
+        ``params`` holds the rows of the series of ``(values, indptr)``, in the same order, all with
+        ``params["fitted"]`` True.  The default forecasts afresh (``forward_mode`` ``"none"`` or
+        ``"refit"``).
+        """
+        return self.forecast_arrays(values, indptr, h)
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_"))
@@ -98,3 +139,30 @@ def without_fitted(model: Model) -> Model:
         clone.fitted = False  # type: ignore[attr-defined]
         return clone
     return model
+
+
+def take_params(params: Params, rows: np.ndarray) -> Params:
+    """The rows ``rows`` (indices or a boolean mask over series) of every field of ``params``."""
+    return {k: v[rows] for k, v in params.items()}
+
+
+def put_params(store: Params | None, n_series: int, rows: np.ndarray, params: Params) -> Params:
+    """Write ``params`` (one row per entry of ``rows``) into ``store`` (``n_series`` rows).
+
+    ``store`` is created on first use: float fields start as NaN, the others as zeros (so
+    ``"fitted"`` starts False).  Returns the store.
+    """
+    if store is None:
+        store = {}
+    for key, val in params.items():
+        if key not in store:
+            fill = np.nan if np.issubdtype(val.dtype, np.floating) else 0
+            store[key] = np.full((n_series,) + val.shape[1:], fill, dtype=val.dtype)
+        store[key][rows] = val
+    return store
+
+
+def concat_params(parts: list[Params]) -> Params:
+    """Join the parameter records of consecutive blocks of series (series order kept)."""
+    keys = [k for k in parts[0] if all(k in p for p in parts)]
+    return {k: np.concatenate([p[k] for p in parts]) for k in keys}

@@ -74,6 +74,8 @@ class AutoModel(Model):
 
     _name = "AutoModel"
     min_length = 1
+    #: backtests without refitting re-classify and refit (see docs/backtesting.md)
+    forward_mode = "refit"
 
     def __init__(
         self,

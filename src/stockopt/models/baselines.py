@@ -15,14 +15,14 @@ sections 5.2 (simple methods), 5.5 (their prediction intervals) and 8.1 / 8.7 (S
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
 
 from stockopt._kernels import baselines as _kb
 from stockopt._kernels import smoothing as _ks
 from stockopt.errors import ParameterError, raise_error
-from stockopt.models._base import STATUS_FAILED, STATUS_OK, ForecastResult, Model
+from stockopt.models._base import STATUS_FAILED, STATUS_OK, ForecastResult, Model, Params
 
 __all__ = [
     "Naive",
@@ -120,6 +120,9 @@ def _clip(mean: np.ndarray, nonnegative: bool, status: np.ndarray) -> np.ndarray
 
 
 class _Baseline(Model):
+    #: nothing estimated: forward is forecasting (SESOpt overrides)
+    forward_mode: ClassVar[Literal["none", "frozen", "refit"]] = "none"
+
     def __init__(self, alias: str | None = None, *, nonnegative: bool = True, fitted: bool = True) -> None:
         super().__init__(alias)
         self.nonnegative = nonnegative
@@ -253,6 +256,7 @@ class WindowAverage(Model):
     """
 
     _name: ClassVar[str] = "WindowAverage"
+    forward_mode: ClassVar[Literal["none", "frozen", "refit"]] = "none"
 
     def __init__(self, window_size: int, alias: str | None = None, *, nonnegative: bool = True) -> None:
         super().__init__(alias)
@@ -288,6 +292,7 @@ class SeasonalWindowAverage(Model):
     """
 
     _name: ClassVar[str] = "SeasWA"
+    forward_mode: ClassVar[Literal["none", "frozen", "refit"]] = "none"
 
     def __init__(
         self, season_length: int, window_size: int, alias: str | None = None, *, nonnegative: bool = True,
@@ -366,11 +371,25 @@ class SimpleExponentialSmoothingOptimized(_Baseline):
     """
 
     _name: ClassVar[str] = "SESOpt"
+    forward_mode: ClassVar[Literal["none", "frozen", "refit"]] = "frozen"
 
     def forecast_arrays(self, values: np.ndarray, indptr: np.ndarray, h: int) -> ForecastResult:
         values, indptr, h = check_block(values, indptr, h, model=self._name)
         n = indptr.shape[0] - 1
         return _run_ses(values, indptr, h, np.empty(n), True, self.fitted, self.nonnegative)
+
+    def fit_arrays(self, values: np.ndarray, indptr: np.ndarray, h: int) -> tuple[ForecastResult, Params]:
+        """:meth:`forecast_arrays` plus the chosen ``alpha`` per series (``fitted`` where finite)."""
+        res = self.forecast_arrays(values, indptr, h)
+        alpha = res.info["alpha"]
+        return res, {"alpha": alpha.copy(), "fitted": np.isfinite(alpha) & (res.status == STATUS_OK)}
+
+    def forward_arrays(self, values: np.ndarray, indptr: np.ndarray, h: int, params: Params) -> ForecastResult:
+        """SES with the frozen ``params["alpha"]`` over new histories (no new search); outputs
+        as :meth:`forecast_arrays`."""
+        values, indptr, h = check_block(values, indptr, h, model=self._name)
+        alphas = np.ascontiguousarray(params["alpha"], dtype=np.float64)
+        return _run_ses(values, indptr, h, alphas, False, self.fitted, self.nonnegative)
 
 
 def _run_ses(

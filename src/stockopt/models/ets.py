@@ -36,7 +36,7 @@ import numpy as np
 
 from stockopt._kernels import ets as _ke
 from stockopt.errors import ParameterError, raise_error
-from stockopt.models._base import ForecastResult, Model
+from stockopt.models._base import ForecastResult, Model, Params
 from stockopt.models.baselines import check_block
 
 __all__ = ["AutoETS", "ETS", "Holt", "HoltWinters", "ETS_MODELS", "candidate_mask"]
@@ -160,6 +160,7 @@ class AutoETS(Model):
 
     _name: ClassVar[str] = "AutoETS"
     min_length = 5
+    forward_mode: ClassVar[str] = "frozen"
 
     def __init__(self, season_length: int = 1, model: str = "ZZZ", damped: bool | None = None,
                  alias: str | None = None, *, nonnegative: bool = False, fitted: bool = True,
@@ -212,14 +213,8 @@ class AutoETS(Model):
             Point forecasts, forecast-error variances, status, fitted values and ``info``.
         """
         m, mask = self._check()
-        values, indptr, h = check_block(values, indptr, h, model=self._name)
+        values, indptr, h = self._check_values(values, indptr, h)
         n = indptr.shape[0] - 1
-        if n > 0:
-            seg = values[indptr[0]:indptr[-1]]
-            if not np.isfinite(seg).all():
-                bad = int(np.flatnonzero(~np.isfinite(seg))[0]) + int(indptr[0])
-                raise_error(ParameterError, f"non-finite value given to {self._name}", column="y", row=bad,
-                            expected="finite values (fill or drop missing periods first)", got=float(values[bad]))
         mean = np.empty((n, h))
         var = np.empty((n, h))
         fit = np.full(values.shape[0], np.nan)
@@ -234,6 +229,21 @@ class AutoETS(Model):
         _ke.ets_fit_block(values, indptr, m, mask, h, int(self.max_eval), float(self.margin),
                           _REGIONS[self.region],
                           mean, var, fit, status, code, params, states, loglik, aicc, sigma2, nevals)
+        return self._result(mean, var, fit, status, code, params, states, loglik, aicc, sigma2, nevals)
+
+    def _check_values(self, values: np.ndarray, indptr: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray, int]:
+        values, indptr, h = check_block(values, indptr, h, model=self._name)
+        if indptr.shape[0] > 1:
+            seg = values[indptr[0]:indptr[-1]]
+            if not np.isfinite(seg).all():
+                bad = int(np.flatnonzero(~np.isfinite(seg))[0]) + int(indptr[0])
+                raise_error(ParameterError, f"non-finite value given to {self._name}", column="y", row=bad,
+                            expected="finite values (fill or drop missing periods first)", got=float(values[bad]))
+        return values, indptr, h
+
+    def _result(self, mean: np.ndarray, var: np.ndarray, fit: np.ndarray, status: np.ndarray, code: np.ndarray,
+                params: np.ndarray, states: np.ndarray, loglik: np.ndarray, aicc: np.ndarray,
+                sigma2: np.ndarray, nevals: np.ndarray) -> ForecastResult:
         names = np.array(list(ETS_MODELS) + [""], dtype=object)[code]
         info = {
             "model": code,
@@ -253,6 +263,65 @@ class AutoETS(Model):
             np.maximum(mean, 0.0, out=mean)
         return ForecastResult(mean=mean, var=var, status=status, fitted=fit if self.fitted else None,
                               dist="normal", info=info)
+
+    def fit_arrays(self, values: np.ndarray, indptr: np.ndarray, h: int) -> tuple[ForecastResult, Params]:
+        """:meth:`forecast_arrays` plus the parameter record that :meth:`forward_arrays` reuses.
+
+        The record has, per series, ``model`` (code), ``par`` (alpha, beta, gamma, phi),
+        ``init_states`` (``l, b, s_1..s_m`` at the start of the series), ``status`` and
+        ``fitted`` (a model was fitted: code >= 0).
+        """
+        res = self.forecast_arrays(values, indptr, h)
+        info = res.info
+        params = {
+            "model": info["model"].copy(),
+            "par": np.column_stack([info["alpha"], info["beta"], info["gamma"], info["phi"]]),
+            "init_states": info["init_states"].copy(),
+            "status": res.status.copy(),
+            "fitted": info["model"] >= 0,
+        }
+        return res, params
+
+    def forward_arrays(self, values: np.ndarray, indptr: np.ndarray, h: int, params: Params) -> ForecastResult:
+        """Forecast from the frozen fit in ``params`` run over the histories ``(values, indptr)``.
+
+        Nothing is re-estimated (statsforecast's ``AutoETS.forward``, Hyndman et al. 2008 ch. 2):
+        the selected model, its smoothing parameters and its initial states are kept, the state
+        recursion runs from the start of each (longer) history to its end, and the forecasts
+        start from the end state.  The variances use sigma^2 re-computed from the one-step errors
+        on the new history (as statsforecast's ``forward_ets``); ``info`` has the same fields as
+        :meth:`forecast_arrays`' (``n_evals`` 0).  A series whose recursion breaks down on the new
+        data gets ``STATUS_FAILED`` (the API then refits it).
+
+        Parameters
+        ----------
+        values, indptr, h
+            As in :meth:`forecast_arrays`; the series are those of the fit, in the same order,
+            each starting where its fitted history started.
+        params : Params
+            Rows of :meth:`fit_arrays`' record for these series.
+        """
+        m, _ = self._check()
+        values, indptr, h = self._check_values(values, indptr, h)
+        n = indptr.shape[0] - 1
+        code = np.ascontiguousarray(params["model"], dtype=np.int16)
+        par = np.ascontiguousarray(params["par"], dtype=np.float64)
+        states = np.ascontiguousarray(params["init_states"], dtype=np.float64)
+        if code.shape != (n,) or par.shape != (n, 4) or states.shape != (n, 2 + m):
+            raise_error(ParameterError, f"parameter record does not match the series for {self._name}",
+                        column="params", expected=f"{n} rows with 4 parameters and {2 + m} states",
+                        got=(code.shape, par.shape, states.shape))
+        mean = np.empty((n, h))
+        var = np.empty((n, h))
+        fit = np.full(values.shape[0], np.nan)
+        status = np.ascontiguousarray(params["status"], dtype=np.int8).copy()
+        loglik = np.empty(n)
+        aicc = np.empty(n)
+        sigma2 = np.empty(n)
+        _ke.ets_forward_block(values, indptr, m, h, code, par, states, mean, var, fit, status, loglik, aicc,
+                              sigma2)
+        return self._result(mean, var, fit, status, code.copy(), par.copy(), states.copy(), loglik, aicc, sigma2,
+                            np.zeros(n, dtype=np.int64))
 
 
 class ETS(AutoETS):

@@ -12,12 +12,12 @@ negative binomial (Poisson when ``var <= mean``) with
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
 
 from stockopt._kernels import intermittent as _ki
-from stockopt.models._base import ForecastResult, Model
+from stockopt.models._base import ForecastResult, Model, Params
 from stockopt.models.baselines import _check_alpha, _clip, check_block
 
 __all__ = ["CrostonClassic", "CrostonOptimized", "CrostonSBA", "TSB", "ADIDA", "IMAPA"]
@@ -25,6 +25,8 @@ __all__ = ["CrostonClassic", "CrostonOptimized", "CrostonSBA", "TSB", "ADIDA", "
 
 class _Intermittent(Model):
     min_length = 1
+    #: fixed smoothing constants: forward is forecasting (overridden where something is estimated)
+    forward_mode: ClassVar[Literal["none", "frozen", "refit"]] = "none"
 
     def __init__(self, alias: str | None = None, *, nonnegative: bool = True) -> None:
         super().__init__(alias)
@@ -122,6 +124,34 @@ class CrostonOptimized(_Croston):
     _name: ClassVar[str] = "CrostonOptimized"
     _variant: ClassVar[int] = _ki.CROSTON_OPTIMIZED
     _has_fitted: ClassVar[bool] = False
+    forward_mode: ClassVar[Literal["none", "frozen", "refit"]] = "frozen"
+
+    def fit_arrays(self, values: np.ndarray, indptr: np.ndarray, h: int) -> tuple[ForecastResult, Params]:
+        """:meth:`forecast_arrays` plus the two chosen smoothing constants per series
+        (``alpha_size``, ``alpha_interval``; ``fitted`` is False for series without demand)."""
+        res = self.forecast_arrays(values, indptr, h)
+        a_d = res.info["alpha_size"]
+        a_q = res.info["alpha_interval"]
+        ok = np.isfinite(a_d) & np.isfinite(a_q)
+        return res, {"alpha_size": a_d.copy(), "alpha_interval": a_q.copy(), "fitted": ok}
+
+    def forward_arrays(self, values: np.ndarray, indptr: np.ndarray, h: int, params: Params) -> ForecastResult:
+        """Croston's forecast with the smoothing constants of an earlier fit, over new histories.
+
+        The sizes and intervals of the longer history are smoothed with the frozen constants (no
+        new search); outputs as :meth:`forecast_arrays`.
+        """
+        values, indptr, h = check_block(values, indptr, h, model=self._name)
+        n = indptr.shape[0] - 1
+        a_d = np.ascontiguousarray(params["alpha_size"], dtype=np.float64)
+        a_q = np.ascontiguousarray(params["alpha_interval"], dtype=np.float64)
+        mean = np.empty((n, h))
+        var = np.empty((n, h))
+        p = np.empty(n)
+        status = np.empty(n, dtype=np.int8)
+        _ki.croston_forward_block(values, indptr, a_d, a_q, h, mean, var, p, status)
+        info = {"p": p, "alpha_size": a_d.copy(), "alpha_interval": a_q.copy()}
+        return ForecastResult(_clip(mean, self.nonnegative, status), var, status, None, "negbin", info)
 
 
 class TSB(_Intermittent):
@@ -213,6 +243,8 @@ class ADIDA(_Intermittent):
 
     _name: ClassVar[str] = "ADIDA"
     _imapa: ClassVar[bool] = False
+    #: the aggregation level and its alpha are re-derived from each history (see docs/backtesting.md)
+    forward_mode: ClassVar[Literal["none", "frozen", "refit"]] = "refit"
 
     def __init__(self, alias: str | None = None, *, nonnegative: bool = True, exact: bool = False) -> None:
         super().__init__(alias, nonnegative=nonnegative)

@@ -36,7 +36,7 @@ import numpy as np
 
 from stockopt._kernels import theta as _kt
 from stockopt.errors import ParameterError, raise_error
-from stockopt.models._base import ForecastResult, Model
+from stockopt.models._base import ForecastResult, Model, Params
 from stockopt.models.baselines import check_block
 
 __all__ = [
@@ -103,6 +103,7 @@ class AutoTheta(Model):
 
     _name: ClassVar[str] = "AutoTheta"
     min_length = 1
+    forward_mode: ClassVar[str] = "frozen"
     _fixed_model: ClassVar[str | None] = None
 
     def __init__(
@@ -169,6 +170,10 @@ class AutoTheta(Model):
         params = np.empty((n, 6))
         _kt.auto_theta_kernel(values, indptr, h, m, decomposition, mask, mean, var, fit, status, chosen,
                               decomp, params)
+        return self._result(mean, var, fit, status, chosen, decomp, params)
+
+    def _result(self, mean: np.ndarray, var: np.ndarray, fit: np.ndarray, status: np.ndarray, chosen: np.ndarray,
+                decomp: np.ndarray, params: np.ndarray) -> ForecastResult:
         info = {
             "model": chosen,
             "alpha": params[:, 0],
@@ -183,6 +188,55 @@ class AutoTheta(Model):
             info["mean_raw"] = mean.copy()
             np.maximum(mean, 0.0, out=mean)  # NaN stays NaN
         return ForecastResult(mean, var, status, fit if self.fitted else None, "normal", info)
+
+    def fit_arrays(self, values: np.ndarray, indptr: np.ndarray, h: int) -> tuple[ForecastResult, Params]:
+        """:meth:`forecast_arrays` plus the record :meth:`forward_arrays` reuses.
+
+        Fields per series: ``model`` (variant code), ``alpha``, ``theta``, ``initial_smoothed``
+        and ``fitted`` (a variant was fitted; series of 1-3 values get the mean and are not).
+        """
+        res = self.forecast_arrays(values, indptr, h)
+        info = res.info
+        params = {"model": info["model"].copy(), "alpha": info["alpha"].copy(), "theta": info["theta"].copy(),
+                  "initial_smoothed": info["initial_smoothed"].copy(), "fitted": info["model"] >= 0}
+        return res, params
+
+    def forward_arrays(self, values: np.ndarray, indptr: np.ndarray, h: int, params: Params) -> ForecastResult:
+        """Forecast with frozen Theta parameters over the histories ``(values, indptr)``.
+
+        The variant, ``alpha``, ``theta`` and the initial level are kept (Fiorucci et al. 2016's
+        state recursion is run from the start of the longer history); as statsforecast's
+        ``forward_theta`` does, the seasonality test and decomposition are redone on the new
+        history, and sigma^2 of the variance comes from the new one-step errors.  Same outputs as
+        :meth:`forecast_arrays`.
+
+        Parameters
+        ----------
+        values, indptr, h
+            As in :meth:`forecast_arrays`: the fitted series, in order, with longer histories.
+        params : Params
+            Rows of :meth:`fit_arrays`' record for these series.
+        """
+        m, decomposition, _ = self._check()
+        values, indptr, h = check_block(values, indptr, h, model=self._name)
+        n = indptr.shape[0] - 1
+        code = np.ascontiguousarray(params["model"], dtype=np.int8)
+        if code.shape != (n,):
+            raise_error(ParameterError, f"parameter record does not match the series for {self._name}",
+                        column="params", expected=f"{n} rows", got=code.shape)
+        mean = np.empty((n, h))
+        var = np.empty((n, h))
+        fit = np.full(values.shape[0], np.nan)
+        status = np.empty(n, dtype=np.int8)
+        chosen = np.empty(n, dtype=np.int8)
+        decomp = np.empty(n, dtype=np.int8)
+        out = np.empty((n, 6))
+        _kt.theta_forward_kernel(values, indptr, h, m, decomposition, code,
+                                 np.ascontiguousarray(params["alpha"], dtype=np.float64),
+                                 np.ascontiguousarray(params["theta"], dtype=np.float64),
+                                 np.ascontiguousarray(params["initial_smoothed"], dtype=np.float64),
+                                 mean, var, fit, status, chosen, decomp, out)
+        return self._result(mean, var, fit, status, chosen, decomp, out)
 
 
 class Theta(AutoTheta):
