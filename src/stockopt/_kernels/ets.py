@@ -216,21 +216,15 @@ def class3_var(ttype, m, alpha, beta, gamma, phi, sigma2, xend, h, out):
 @numba.njit(**NUMBA_OPTS)
 def _fit_params(mode, u, k, max_eval, y, etype, ttype, stype, m, wts, xfix, par, x0, ring,
                 Lv, Bv, Sv, G, c, z, xs, simplex, fv, xr, xe, xc, cen, step):
-    """Nelder-Mead over the smoothing parameters (unit box) plus one restart."""
+    """Nelder-Mead over the smoothing parameters (unit box), then a check of the nearby box faces
+    (with a short restart from a face that is better)."""
     for j in range(k):
         step[j] = 0.15
-    f, nev = nelder_mead(u[:k], step[:k], k, max_eval, 1e-3, 5e-2, simplex, fv, xr, xe, xc, cen,
+    f, nev = nelder_mead(u[:k], step[:k], k, max_eval, 1e-2, 5e-2, simplex, fv, xr, xe, xc, cen,
                          mode, y, etype, ttype, stype, m, k, wts, xfix, par, x0, ring,
                          Lv, Bv, Sv, G, c, z, xs)
     if k == 1 or mode == 2:
         return f, nev
-    for j in range(k):
-        step[j] = 0.04
-    f2, nev2 = nelder_mead(u[:k], step[:k], k, max(max_eval // 4, 4 * k), 1e-3, 1e-2, simplex, fv,
-                           xr, xe, xc, cen, mode, y, etype, ttype, stype, m, k, wts, xfix, par,
-                           x0, ring, Lv, Bv, Sv, G, c, z, xs)
-    f = min(f, f2)
-    nev += nev2
     # the projected simplex can stall next to a face of the box when the optimum lies on it
     # (e.g. alpha -> 1 with beta at its bound): try moving each coordinate onto a near face
     moved = False
@@ -293,7 +287,7 @@ def _alternate(rounds, u, k, max_eval, y, etype, ttype, stype, m, xst, wts, par,
         nev += ne
         for j in range(k):
             step[j] = 0.08 if r == 0 else 0.03
-        f2, ne = nelder_mead(u[:k], step[:k], k, max_eval // 2, 1e-3, 2e-2, simplex, fv, xr, xe,
+        f2, ne = nelder_mead(u[:k], step[:k], k, max_eval // 2, 1e-2, 2e-2, simplex, fv, xr, xe,
                              xc, cen, np.int64(2), y, etype, ttype, stype, m, k, wts, xst, par, x0, ring,
                              Lv, Bv, Sv, G, c, z, xs)
         nev += ne
@@ -328,7 +322,7 @@ def _joint(u, k, y, etype, ttype, stype, m, xst, wts, par, x0, ring, Lv, Bv, Sv,
             v[j2] = xst[1 + j]
             step[j2] = 0.02 if stype == 2 else 0.02 * max(math.fabs(xst[0]), 1e-8)
             j2 += 1
-    f, nev = nelder_mead(v, step[:d], k, 40 * d, 1e-4, 1e-3, simplex, fv, xr, xe, xc, cen, np.int64(3), y,
+    f, nev = nelder_mead(v, step[:d], k, 40 * d, 1e-3, 1e-2, simplex, fv, xr, xe, xc, cen, np.int64(3), y,
                          etype, ttype, stype, m, k, wts, xst, par, x0, ring, Lv, Bv, Sv, G, c, z,
                          xs)
     objective(v, np.int64(3), y, etype, ttype, stype, m, k, wts, xst, par, x0, ring, Lv, Bv, Sv, G, c, z, xs)
