@@ -35,6 +35,7 @@ from typing import ClassVar
 import numpy as np
 
 from stockopt._kernels import ets as _ke
+from stockopt._kernels import ets_forward as _kef
 from stockopt.errors import ParameterError, raise_error
 from stockopt.models._base import ForecastResult, Model, Params
 from stockopt.models.baselines import check_block
@@ -318,7 +319,7 @@ class AutoETS(Model):
         loglik = np.empty(n)
         aicc = np.empty(n)
         sigma2 = np.empty(n)
-        _ke.ets_forward_block(values, indptr, m, h, code, par, states, mean, var, fit, status, loglik, aicc,
+        _kef.ets_forward_block(values, indptr, m, h, code, par, states, mean, var, fit, status, loglik, aicc,
                               sigma2)
         return self._result(mean, var, fit, status, code.copy(), par.copy(), states.copy(), loglik, aicc, sigma2,
                             np.zeros(n, dtype=np.int64))

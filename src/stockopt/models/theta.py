@@ -35,6 +35,7 @@ from typing import ClassVar
 import numpy as np
 
 from stockopt._kernels import theta as _kt
+from stockopt._kernels import theta_forward as _ktf
 from stockopt.errors import ParameterError, raise_error
 from stockopt.models._base import ForecastResult, Model, Params
 from stockopt.models.baselines import check_block
@@ -231,7 +232,7 @@ class AutoTheta(Model):
         chosen = np.empty(n, dtype=np.int8)
         decomp = np.empty(n, dtype=np.int8)
         out = np.empty((n, 6))
-        _kt.theta_forward_kernel(values, indptr, h, m, decomposition, code,
+        _ktf.theta_forward_kernel(values, indptr, h, m, decomposition, code,
                                  np.ascontiguousarray(params["alpha"], dtype=np.float64),
                                  np.ascontiguousarray(params["theta"], dtype=np.float64),
                                  np.ascontiguousarray(params["initial_smoothed"], dtype=np.float64),
