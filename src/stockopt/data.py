@@ -480,9 +480,48 @@ def _encode_ids(col: pa.ChunkedArray, *, table: str, column: str) -> tuple[np.nd
     return np.ascontiguousarray(codes, dtype=np.int32), ids, is_dict
 
 
+def _encode_sorted_string_ids(col: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array] | None:
+    """:func:`_encode_sorted_ids` for string ids in one compiled pass over the Arrow buffers."""
+    n = len(col)
+    codes = np.empty(n, dtype=np.int32)
+    starts = np.empty(n, dtype=np.int64)
+    pos = 0
+    n_runs = 0
+    prev_last: str | None = None
+    for chunk in col.chunks:
+        k = len(chunk)
+        if k == 0:
+            continue
+        wide = pa.types.is_large_string(chunk.type)
+        bufs = chunk.buffers()
+        offsets = np.frombuffer(bufs[1], dtype=np.int64 if wide else np.int32)[chunk.offset:chunk.offset + k + 1]
+        data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(1, np.uint8)
+        first = chunk[0].as_py()
+        continues = prev_last is not None and first == prev_last
+        if prev_last is not None and not continues and first < prev_last:
+            return None
+        first_code = n_runs - 1 if continues else n_runs
+        runs = _grouping.sorted_string_runs(offsets, data, codes[pos:pos + k], starts[n_runs:], np.int32(first_code))
+        if runs < 0:
+            return None
+        if continues:  # the chunk's first run is the previous chunk's last one
+            starts[n_runs:n_runs + runs - 1] = starts[n_runs + 1:n_runs + runs] + pos
+            n_runs += runs - 1
+        else:
+            starts[n_runs:n_runs + runs] += pos
+            n_runs += runs
+        prev_last = chunk[k - 1].as_py()
+        pos += k
+    run_ids = col.take(pa.array(starts[:n_runs]))
+    run_ids = run_ids.combine_chunks() if isinstance(run_ids, pa.ChunkedArray) else run_ids
+    return codes, run_ids
+
+
 def _encode_sorted_ids(col: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array] | None:
     """Codes and ids when rows are grouped by id in increasing id order (one comparison of each row
     with the previous one, several times cheaper than hashing); None when they are not."""
+    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+        return _encode_sorted_string_ids(col)
     change = np.empty(len(col), dtype=bool)
     change[0] = True
     change[1:] = _to_numpy(pc.not_equal(col[1:], col[:-1]), np.bool_)

@@ -8,6 +8,7 @@ offending position (or -1) and the Python layer names the series and row.
 
 import numpy as np
 cimport numpy as cnp
+from libc.string cimport memcmp
 
 cnp.import_array()
 
@@ -28,6 +29,95 @@ def first_unsorted(const i32[::1] codes, const i32[::1] t):
                 found = j
                 break
     return found
+
+
+ctypedef fused offset_t:
+    cnp.int32_t
+    cnp.int64_t
+
+
+cdef inline bint _same_rows(const offset_t* off, const unsigned char* base, Py_ssize_t e, Py_ssize_t hi,
+                            i64 L) noexcept nogil:
+    """True when rows e..hi-1 all have length L and equal row e - 1 (also of length L)."""
+    cdef Py_ssize_t r
+    for r in range(e, hi):
+        if off[r + 1] - off[r] != L:
+            return False
+    if L == 0 or hi <= e:
+        return True
+    return memcmp(base + off[e], base + off[e] - L, <size_t>((hi - e) * L)) == 0
+
+
+def sorted_string_runs(const offset_t[::1] offsets, const unsigned char[::1] data, i32[::1] codes,
+                       i64[::1] starts, i32 first_code):
+    """Series codes of string ids grouped in strictly increasing (bytewise) id order.
+
+    ``offsets`` (``n + 1`` entries) and ``data`` are the buffers of one Arrow string or large-string
+    array without nulls (``offsets`` already sliced to the array's rows).  Row ``j`` starts a new
+    run when its bytes differ from row ``j - 1``'s; each new id must be greater than the previous
+    one.  Writes ``codes[j] = first_code + run number`` and the row of each run's start into
+    ``starts``.  Returns the number of runs, or -1 - j when row ``j`` breaks the increasing order
+    (the caller then groups by hashing instead).
+
+    A run of identical ids is found by galloping: blocks of rows of doubling size are checked at
+    once (their lengths, then one ``memcmp`` of the block against itself shifted by one row),
+    and the first block that fails is bisected, so each row costs about one length comparison
+    and its bytes once.
+    """
+    cdef Py_ssize_t n = offsets.shape[0] - 1, j, e, hi, step, lo_b, hi_b, mid, la, lb, m, r
+    cdef i64 runs = 0, L
+    cdef i32 code = first_code
+    cdef int cmp
+    cdef const unsigned char* base = &data[0]
+    cdef const offset_t* off = &offsets[0]
+    if n <= 0:
+        return 0
+    with nogil:
+        j = 0
+        runs = 0
+        while j < n:
+            if runs > 0:
+                # order against the previous run's id (row j - 1)
+                la = <Py_ssize_t>(off[j] - off[j - 1])
+                lb = <Py_ssize_t>(off[j + 1] - off[j])
+                m = la if la < lb else lb
+                cmp = memcmp(base + off[j], base + off[j - 1], <size_t>m) if m > 0 else 0
+                if cmp == 0:
+                    cmp = 1 if lb > la else (-1 if lb < la else 0)
+                if cmp <= 0:  # cmp == 0 cannot happen: row j starts a run because it differs
+                    runs = -1 - j
+                    break
+            starts[runs] = j
+            L = off[j + 1] - off[j]
+            e = j + 1
+            step = 1
+            while e < n:
+                hi = e + step
+                if hi > n:
+                    hi = n
+                if _same_rows(off, base, e, hi, L):
+                    e = hi
+                    step *= 2
+                    continue
+                # the run ends inside [e, hi): bisect for the first row that differs
+                lo_b = e
+                hi_b = hi
+                while hi_b - lo_b > 1:
+                    mid = lo_b + (hi_b - lo_b) // 2
+                    if _same_rows(off, base, lo_b, mid, L):
+                        lo_b = mid
+                    else:
+                        hi_b = mid
+                if _same_rows(off, base, lo_b, lo_b + 1, L):
+                    lo_b += 1
+                e = lo_b
+                break
+            for r in range(j, e):
+                codes[r] = code
+            code += 1
+            runs += 1
+            j = e
+    return runs
 
 
 def count_codes(const i32[::1] codes, Py_ssize_t n_codes):
