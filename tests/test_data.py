@@ -372,3 +372,14 @@ def test_sorted_string_ids_of_a_sliced_table():
     codes, run_ids = _encode_sorted_ids(col)
     assert codes.tolist() == [0, 1, 1, 1, 1, 2, 2, 2, 3]
     assert run_ids.to_pylist() == ["x", "y", "z", "zz"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.sampled_from([0.0, 1.5, -2.0, math.nan, math.inf, -math.inf, 3.0]), max_size=30))
+def test_scan_target_matches_numpy(vals):
+    y = np.array(vals, dtype=np.float64)
+
+    def first(mask):
+        return int(np.argmax(mask)) if mask.any() else -1
+
+    assert _grouping.scan_target(y) == (int(np.isnan(y).sum()), first(np.isnan(y)), first(np.isinf(y)), first(y < 0))

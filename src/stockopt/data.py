@@ -332,28 +332,23 @@ def group_series(
         raise_error(ColumnTypeError, "target of the wrong type", table=table, column=target_col,
                     expected="an integer or floating-point column", got=str(y_arr.type))
     y, zero_copy = _target_to_numpy(y_arr)
-    nan_mask = np.isnan(y)
-    n_missing = int(nan_mask.sum())
+    n_missing, first_nan, first_inf, first_neg = _grouping.scan_target(np.ascontiguousarray(y, dtype=np.float64))
     if n_missing:
         if missing == "error":
-            row = int(np.argmax(nan_mask))
-            raise_error(NullValueError, "null or NaN demand", table=table, column=target_col, series=id_of(row),
-                        row=row, expected="a number in every row, or missing='zero' / 'interpolate'")
+            raise_error(NullValueError, "null or NaN demand", table=table, column=target_col,
+                        series=id_of(first_nan), row=first_nan,
+                        expected="a number in every row, or missing='zero' / 'interpolate'")
         if missing == "zero":
-            y = np.where(nan_mask, 0.0, y)
+            y = np.where(np.isnan(y), 0.0, y)
             zero_copy = False
-    del nan_mask
-    inf = np.isinf(y)
-    if inf.any():
-        row = int(np.argmax(inf))
+    if first_inf >= 0:
+        row = int(first_inf)
         raise_error(NonFiniteValueError, "infinite demand", table=table, column=target_col, series=id_of(row),
                     row=row, expected="finite numbers", got=float(y[row]))
-    if not allow_negative:
-        neg = y < 0
-        if neg.any():
-            row = int(np.argmax(neg))
-            raise_error(NegativeValueError, "negative demand", table=table, column=target_col, series=id_of(row),
-                        row=row, expected=f"{target_col} >= 0 (or allow_negative=True)", got=float(y[row]))
+    if not allow_negative and first_neg >= 0:
+        row = int(first_neg)
+        raise_error(NegativeValueError, "negative demand", table=table, column=target_col, series=id_of(row),
+                    row=row, expected=f"{target_col} >= 0 (or allow_negative=True)", got=float(y[row]))
 
     extra_raw = {name: _extra_to_numpy(tbl.column(name), table=table, column=name, id_of=id_of)
                  for name in extra_cols}

@@ -120,6 +120,31 @@ def sorted_string_runs(const offset_t[::1] offsets, const unsigned char[::1] dat
     return runs
 
 
+def scan_target(const double[::1] y):
+    """One pass over the demand: ``(n_nan, first_nan, first_inf, first_negative)`` (rows; -1 when none).
+
+    ``first_negative`` ignores NaN (NaN < 0 is false), as ``y < 0`` does.
+    """
+    cdef Py_ssize_t n = y.shape[0], j
+    cdef i64 n_nan = 0, first_nan = -1, first_inf = -1, first_neg = -1
+    cdef double v
+    with nogil:
+        for j in range(n):
+            v = y[j]
+            if v - v != 0.0:  # NaN or +-inf (the only values whose difference with themselves is not 0)
+                if v != v:
+                    n_nan += 1
+                    if first_nan < 0:
+                        first_nan = j
+                elif first_inf < 0:
+                    first_inf = j
+                if v < 0.0 and first_neg < 0:
+                    first_neg = j
+            elif v < 0.0 and first_neg < 0:
+                first_neg = j
+    return n_nan, first_nan, first_inf, first_neg
+
+
 def count_codes(const i32[::1] codes, Py_ssize_t n_codes):
     """Rows per code (like ``np.bincount`` without its int64 copy of the codes)."""
     out_np = np.zeros(n_codes, dtype=np.int64)
