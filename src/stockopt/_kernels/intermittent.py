@@ -148,6 +148,26 @@ def _expand_levels(x, nd, alpha, levels_out):  # pragma: no cover - compiled
 
 
 @numba.njit(**NUMBA_OPTS)
+def _croston_output(mean, var, i, h, ydp, yip, a_d, a_q, d, q, nd, factor):  # pragma: no cover
+    """Write Croston's forecast ``factor * ydp / yip`` and its variance into row ``i``; return ``p``.
+
+    The variance is the compound-Bernoulli demand variance plus the sampling error of the
+    smoothed size and interval (delta method on ``m = z / q``, docs/models_fast.md).
+    """
+    m = ydp / yip if yip != 0.0 else ydp
+    m *= factor
+    p = 1.0 / yip if yip >= 1.0 else 1.0
+    sv = _size_var(d, nd)
+    est = 0.0
+    if ydp > 0.0:
+        est += a_d / (2.0 - a_d) * sv / (ydp * ydp)
+    if yip > 0.0:
+        est += a_q / (2.0 - a_q) * _size_var(q, nd) / (yip * yip)
+    _fill(mean, var, i, h, m, compound_var(m, p, sv) + m * m * est)
+    return p
+
+
+@numba.njit(**NUMBA_OPTS)
 def croston_block(
     values,
     indptr,
@@ -239,19 +259,8 @@ def croston_block(
             yip = ses_last(q, a_q)
         alpha_out[i, 0] = a_d
         alpha_out[i, 1] = a_q
-        m = ydp / yip if yip != 0.0 else ydp
-        if variant == CROSTON_SBA:
-            m *= 0.95
-        p = 1.0 / yip if yip >= 1.0 else 1.0
-        p_out[i] = p
-        sv = _size_var(d, nd)
-        # sampling error of the smoothed size and interval (delta method on m = z / q)
-        est = 0.0
-        if ydp > 0.0:
-            est += a_d / (2.0 - a_d) * sv / (ydp * ydp)
-        if yip > 0.0:
-            est += a_q / (2.0 - a_q) * _size_var(q, nd) / (yip * yip)
-        _fill(mean, var, i, h, m, compound_var(m, p, sv) + m * m * est)
+        p_out[i] = _croston_output(mean, var, i, h, ydp, yip, a_d, a_q, d, q, nd,
+                                   0.95 if variant == CROSTON_SBA else 1.0)
         if want_fitted:
             # statsforecast's expand_fitted_demand / expand_fitted_intervals, divided
             _expand_levels(x, nd, a_d, dlev)
@@ -577,14 +586,5 @@ def croston_forward_block(values, indptr, alpha_d, alpha_q, h, mean, var, p_out,
         a_q = alpha_q[i]
         ydp = ses_last(sizes[:nd], a_d)
         yip = ses_last(gaps[:nd], a_q)
-        m = ydp / yip if yip != 0.0 else ydp
-        p = 1.0 / yip if yip >= 1.0 else 1.0
-        p_out[i] = p
-        sv = _size_var(sizes, nd)
-        est = 0.0
-        if ydp > 0.0:
-            est += a_d / (2.0 - a_d) * sv / (ydp * ydp)
-        if yip > 0.0:
-            est += a_q / (2.0 - a_q) * _size_var(gaps, nd) / (yip * yip)
-        _fill(mean, var, i, h, m, compound_var(m, p, sv) + m * m * est)
+        p_out[i] = _croston_output(mean, var, i, h, ydp, yip, a_d, a_q, sizes, gaps, nd, 1.0)
         status[i] = 0

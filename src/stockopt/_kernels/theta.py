@@ -146,6 +146,21 @@ def _seasonal_averages(y: np.ndarray, m: int, multiplicative: bool, avgs: np.nda
 
 
 @njit(**NUMBA_OPTS)
+def deseasonalise(y: np.ndarray, n: int, m: int, decomposition: int, avgs: np.ndarray, yd: np.ndarray) -> int:
+    """Seasonality test and classical decomposition of ``y[:n]`` (:func:`_decompose_one`); writes the
+    seasonally adjusted series into ``yd[:n]`` and returns the decomposition kind used."""
+    kind = _decompose_one(y, m, decomposition, avgs)
+    for t in range(n):
+        if kind == DECOMP_MULTIPLICATIVE:
+            yd[t] = y[t] / avgs[t % m]
+        elif kind == DECOMP_ADDITIVE:
+            yd[t] = y[t] - avgs[t % m]
+        else:
+            yd[t] = y[t]
+    return kind
+
+
+@njit(**NUMBA_OPTS)
 def _decompose_one(y: np.ndarray, m: int, decomposition: int, avgs: np.ndarray) -> int:
     """Decide whether and how to deseasonalise ``y`` (statsforecast's rules); fill avgs[:m].
 
@@ -744,15 +759,8 @@ def auto_theta_kernel(values: np.ndarray, indptr: np.ndarray, h: int, season_len
             for t in range(n):
                 out_fitted[lo + t] = np.nan
             continue
-        kind = _decompose_one(y, m, decomposition, avgs)
+        kind = deseasonalise(y, n, m, decomposition, avgs, yd)
         out_decomp[s] = kind
-        for t in range(n):
-            if kind == DECOMP_MULTIPLICATIVE:
-                yd[t] = y[t] / avgs[t % m]
-            elif kind == DECOMP_ADDITIVE:
-                yd[t] = y[t] - avgs[t % m]
-            else:
-                yd[t] = y[t]
         chosen = -1
         if n > _N_BURN:
             chosen = _fit_one(yd, n, model_mask, ad, bd, mu, grid, gridf, sums, res, params, state)

@@ -11,15 +11,7 @@ import numpy as np
 from numba import njit
 
 from stockopt._config import NUMBA_OPTS
-from stockopt._kernels.theta import (
-    _FAILED,
-    _N_BURN,
-    DECOMP_ADDITIVE,
-    DECOMP_MULTIPLICATIVE,
-    DECOMP_NONE,
-    _decompose_one,
-    _run_fixed,
-)
+from stockopt._kernels.theta import _FAILED, _N_BURN, DECOMP_NONE, _run_fixed, deseasonalise
 
 __all__ = ["theta_forward_kernel"]
 
@@ -69,14 +61,7 @@ def theta_forward_kernel(values: np.ndarray, indptr: np.ndarray, h: int, season_
             for t in range(n):
                 out_fitted[lo + t] = np.nan
             continue
-        kind = _decompose_one(y, m, decomposition, avgs)
+        kind = deseasonalise(y, n, m, decomposition, avgs, yd)
         out_decomp[s] = kind
-        for t in range(n):
-            if kind == DECOMP_MULTIPLICATIVE:
-                yd[t] = y[t] / avgs[t % m]
-            elif kind == DECOMP_ADDITIVE:
-                yd[t] = y[t] - avgs[t % m]
-            else:
-                yd[t] = y[t]
         _run_fixed(yd, n, lo, s, h, m, kind, avgs, model[s], alpha[s], 1.0 - 1.0 / theta[s], level0[s], 1.0,
                    mu, state, work, out_mean, out_var, out_fitted, out_status, out_model, out_params)
