@@ -367,3 +367,105 @@ def test_zheng_federgruen_matches_bruteforce_twin() -> None:
         bs, bbig, bcost = ref.ss_cost_bruteforce(h[i], p[i], k[i], p_r, p_t, range(-2, 12), 20)
         assert (s[i], big_s[i]) == (bs, bbig), i
         assert cost[i] == pytest.approx(bcost, rel=1e-9)
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 6, 14])
+def test_ready_rate_discrete_matches_markov_chain_reference(n: int) -> None:
+    """Ready rate on integer demand (RS, sQ, sS; Poisson, negbin, rounded normal/gamma; random lead
+    times; review periods past the 32-day block averaging) against the transition-matrix twin."""
+    from tests.reference import inventory_ss as ref_ss
+
+    rng = np.random.default_rng(70 + n)
+    cases = [_disc_case(rng) for _ in range(n)]
+    arr = lambda j, dt: np.array([c[j] for c in cases], dtype=dt)
+    dist, d, vd, lt, lsd = arr(0, np.int8), arr(1, float), arr(2, float), arr(3, float), arr(4, float)
+    rv = np.where(rng.uniform(size=n) < 0.25, 40.0, arr(5, float))
+    pol, q = arr(6, np.int8), arr(7, np.int64)
+    pol = np.where((pol == kp.POL_RS) & (rng.uniform(size=n) < 0.3), kp.POL_NEWS, pol).astype(np.int8)
+    big_s = np.rint(d * (lt + rv) + rng.uniform(-2, 6, n)).astype(np.int64) + np.where(pol >= 1, q, 0)
+    sl, sr, st = (np.empty(n, np.int64) for _ in range(3))
+    kd.pmf_sizes(dist, d, vd, lt, lsd, rv, sl, sr, st)
+    ir = np.concatenate(([0], np.cumsum(sr))).astype(np.int64)
+    vals = [np.zeros(int(x.sum())) for x in (sl, sr, st)]
+    ips = [np.concatenate(([0], np.cumsum(x))).astype(np.int64) for x in (sl, sr, st)]
+    kd.pmf_fill(dist, d, vd, lt, lsd, rv, vals[0], ips[0], vals[1], ips[1], vals[2], ips[2])
+    npts = np.array([kd.ready_points(r).size for r in rv], np.int64)
+    jp = np.concatenate(([0], np.cumsum(npts))).astype(np.int64)
+    sizes = np.empty(int(jp[-1]), np.int64)
+    kd.pmf_ready_sizes(dist, d, vd, lt, lsd, rv, jp, sizes)
+    ij = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+    vj = np.zeros(int(ij[-1]))
+    kd.pmf_ready_fill(dist, d, vd, lt, lsd, rv, jp, vj, ij)
+    ready = np.full(n, np.nan)
+    kd.ready_rate_discrete(pol, q, big_s, vals[1], ir, jp, vj, ij, ready)
+    for i in range(n):
+        p_r = vals[1][ir[i]:ir[i + 1]]
+        size = int(sizes[jp[i]:jp[i + 1]].max())
+        pmfs_j = ref_ss.ready_pmfs(dist[i], d[i], vd[i], lt[i], lsd[i], rv[i], size)
+        for k, p in enumerate(pmfs_j):
+            got = vj[ij[jp[i] + k]:ij[jp[i] + k + 1]]
+            np.testing.assert_allclose(got, p[:got.size], atol=1e-12)
+        want = ref_ss.ready_discrete(int(pol[i]), int(big_s[i]), int(q[i]), p_r, pmfs_j)
+        assert ready[i] == pytest.approx(want, abs=1e-10), (i, cases[i])
+    assert np.all((ready >= 0) & (ready <= 1))
+
+
+def _rnq_pmfs(dist, d, vd, lt, rv):
+    n = len(d)
+    sl, sr, st = (np.empty(n, np.int64) for _ in range(3))
+    zeros = np.zeros(n)
+    kd.pmf_sizes(dist, d, vd, lt, zeros, rv, sl, sr, st)
+    ips = [np.concatenate(([0], np.cumsum(x))).astype(np.int64) for x in (sl, sr, st)]
+    vals = [np.zeros(int(ip[-1])) for ip in ips]
+    kd.pmf_fill(dist, d, vd, lt, zeros, rv, vals[0], ips[0], vals[1], ips[1], vals[2], ips[2])
+    return vals, ips
+
+
+def test_rnq_cost_continuous_review_matches_stockpyl_exact() -> None:
+    """Continuous-review (r, Q) with Poisson demand: Federgruen & Zheng (1992) in stockpyl, including
+    Snyder & Shen (2019) Example 5.8: (r, Q) = (3, 5), g = 107.9236."""
+    from stockpyl import rq as sp_rq
+
+    cases = [(20.0, 150.0, 100.0, 1.5, 2.0)] + [
+        (RNG.uniform(0.5, 5), RNG.uniform(5, 100), RNG.uniform(5, 200), RNG.uniform(0.3, 8),
+         float(RNG.integers(1, 6))) for _ in range(12)]
+    h, p, k, lam, lt = (np.array(c) for c in zip(*cases))
+    n = len(cases)
+    dist = np.full(n, km.DIST_POISSON, np.int8)
+    vals, ips = _rnq_pmfs(dist, lam, lam, lt, np.ones(n))
+    s, q, cost = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n)
+    # continuous review: G on D_L (vals[0]), orders per time unit lambda / Q from one day's demand
+    kd.policy_rnq_cost(h, p, k, np.ones(n, np.bool_), vals[1], ips[1], vals[0], ips[0], vals[2], ips[2], s, q,
+                       cost)
+    for i in range(n):
+        wr, wq, wcost = sp_rq.r_q_poisson_exact(h[i], p[i], k[i], lam[i], lt[i])
+        assert cost[i] == pytest.approx(wcost, rel=1e-9), cases[i]
+        assert cost[i] == pytest.approx(sp_rq.r_q_cost_poisson(int(s[i]), int(q[i]), h[i], p[i], k[i], lam[i],
+                                                               lt[i]), rel=1e-9)
+        if (s[i], q[i]) != (wr, wq):  # ties only
+            assert sp_rq.r_q_cost_poisson(wr, wq, h[i], p[i], k[i], lam[i], lt[i]) == pytest.approx(cost[i])
+    assert (s[0], q[0]) == (3, 5) and cost[0] == pytest.approx(107.92358063314975)
+
+
+def test_rnq_cost_periodic_matches_bruteforce_twin() -> None:
+    """Periodic (R, s, nQ): exhaustive search with Markov-chain costs finds the same optimum
+    (Poisson and negative binomial, lead times, review periods 1-3 days)."""
+    from tests.reference import inventory_ss as ref_ss
+
+    cases = [(1.0, 9.0, 20.0, km.DIST_POISSON, 1.5, 1.5, 0.0, 1.0),
+             (0.5, 6.0, 8.0, km.DIST_NEGBIN, 1.0, 3.0, 2.0, 2.0),
+             (2.0, 30.0, 40.0, km.DIST_POISSON, 0.7, 0.7, 1.0, 3.0),
+             (0.3, 4.0, 30.0, km.DIST_NEGBIN, 2.0, 5.0, 3.0, 1.0)]
+    n = len(cases)
+    h, p, k, dist, d, vd, lt, rv = (np.array(c) for c in zip(*cases))
+    dist = dist.astype(np.int8)
+    vals, ips = _rnq_pmfs(dist, d, vd, lt, rv)
+    s, q, cost = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n)
+    kd.policy_rnq_cost(h, p, k, np.zeros(n, np.bool_), vals[1], ips[1], vals[0], ips[0], vals[2], ips[2],
+                       s, q, cost)
+    for i in range(n):
+        p_r = vals[1][ips[1][i]:ips[1][i + 1]]
+        p_t = vals[2][ips[2][i]:ips[2][i + 1]]
+        bs, bq, bcost = ref_ss.sq_cost_bruteforce(h[i], p[i], k[i], p_r, p_t, range(-3, 16), 30)
+        assert cost[i] == pytest.approx(bcost, rel=1e-9), i
+        assert (s[i], q[i]) == (bs, bq), i

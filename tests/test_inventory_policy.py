@@ -235,13 +235,25 @@ def test_empirical_from_sample_paths_matches_poisson() -> None:
                     "ds": pa.array(np.tile(np.arange(h, dtype=np.int32), n_paths), pa.date32()),
                     "sample_id": np.repeat(np.arange(n_paths), h), "value": vals.ravel()})
     items = _items(["p"], lead_time=4.0, review_period=3.0, service_level=0.95)
-    emp = inventory_policy(tbl, items, policy="RS").to_pylist()[0]
+    emp = inventory_policy(tbl, items, policy="RS", ready_rate=True).to_pylist()[0]
     poi = inventory_policy(_summary(["p"], [2.0], [math.sqrt(2.0)]), items, policy="RS",
-                           distribution="poisson").to_pylist()[0]
+                           distribution="poisson", ready_rate=True).to_pylist()[0]
     assert emp["distribution"] == "empirical"
     assert abs(emp["order_up_to"] - poi["order_up_to"]) <= 1
     assert emp["expected_cycle_service"] == pytest.approx(poi["expected_cycle_service"], abs=0.02)
     assert emp["lead_time_demand_mean"] == pytest.approx(8.0, rel=0.02)
+    # ready rate: share of paths whose demand over the first L + j days is at most S, averaged
+    # over the R days of a cycle -- counted directly on the sample paths
+    big_s = emp["order_up_to"]
+    direct = np.mean([np.mean(vals[:, :4 + j].sum(axis=1) <= big_s) for j in (1, 2, 3)])
+    assert emp["expected_ready_rate"] == pytest.approx(direct, abs=1e-12)
+    assert emp["expected_ready_rate"] == pytest.approx(poi["expected_ready_rate"], abs=0.02)
+    # (R, s, S) on the same paths: a random position, so between the RS value at s+1 and at S
+    ss = inventory_policy(tbl, _items(["p"], lead_time=4.0, review_period=3.0, order_cost=5.0), policy="sS",
+                          ready_rate=True).to_pylist()[0]
+    low = np.mean([np.mean(vals[:, :4 + j].sum(axis=1) <= ss["reorder_point"] + 1) for j in (1, 2, 3)])
+    high = np.mean([np.mean(vals[:, :4 + j].sum(axis=1) <= ss["order_up_to"]) for j in (1, 2, 3)])
+    assert low < ss["expected_ready_rate"] < high
 
 
 # ------------------------------------------------------------------ selection, shapes, common checks
@@ -269,16 +281,16 @@ def test_outputs_finite_nonnegative_including_zero_demand() -> None:
                    service_metric=list(RNG.choice(["cycle", "fill_rate"], n)))
     for policy in ("auto", "RS", "sQ", "sS", "base_stock"):
         pol = inventory_policy(_summary(ids, mean, std), items, policy=policy, ready_rate=True)
-        # the ready rate is computed for normal/gamma demand under RS / sQ / base stock, null otherwise
-        closed = np.isin(pol["distribution"].to_numpy(zero_copy_only=False), ["normal", "gamma"]) & (
-            pol["policy"].to_numpy(zero_copy_only=False) != "sS")
+        # the ready rate is computed for every distribution and policy when asked
         ready = pol["expected_ready_rate"]
-        assert np.array_equal(ready.is_valid().to_numpy(zero_copy_only=False), closed), policy
+        assert ready.null_count == 0, policy
         r = ready.drop_null().to_numpy()
         assert np.all((r >= 0) & (r <= 1)), policy
         for name in pol.column_names:
-            if pa.types.is_floating(pol.schema.field(name).type) and name != "expected_ready_rate":
-                v = _col(pol, name)
+            if pa.types.is_floating(pol.schema.field(name).type):
+                # shelf_life_days: null = not perishable
+                assert pol[name].null_count == 0 or name == "shelf_life_days", (policy, name)
+                v = pol[name].drop_null().to_numpy()
                 assert np.all(np.isfinite(v)) and np.all(v >= 0), (policy, name)
         met = np.where(np.array(items.column("service_metric").to_pylist()) == "fill_rate",
                        _col(pol, "expected_fill_rate"), _col(pol, "expected_cycle_service"))
@@ -394,6 +406,36 @@ def test_cost_objective_ss_matches_stockpyl_and_reports_its_service() -> None:
         inventory_policy(_summary(ids, mean, mean), _items(ids, lead_time=1.0), policy="sS", objective="cost")
     with pytest.raises(ParameterError, match="sS"):
         inventory_policy(_summary(ids, mean, mean), items, policy="RS", objective="cost")
+
+
+def test_cost_objective_sq_matches_stockpyl_r_q_poisson_exact() -> None:
+    """Continuous review (review_period 0): the exact (r, Q) of Federgruen & Zheng (1992), as
+    stockpyl's r_q_poisson_exact; the order quantity is the optimal Q (no EOQ)."""
+    rng = np.random.default_rng(11)
+    n = 8
+    h, p, k = rng.uniform(0.5, 3, n), rng.uniform(5, 60, n), rng.uniform(10, 150, n)
+    mean, lt = rng.uniform(0.5, 6, n), rng.integers(1, 5, n).astype(float)
+    ids = [f"q{i}" for i in range(n)]
+    items = _items(ids, lead_time=lt, review_period=0.0, unit_cost=h * 365 / 0.25, holding_rate=0.25,
+                   stockout_cost=p, order_cost=k)
+    pol = inventory_policy(_summary(ids, mean, np.sqrt(mean)), items, policy="sQ", distribution="poisson",
+                           objective="cost", ready_rate=True)
+    for i in range(n):
+        wr, wq, _ = sp_rq.r_q_poisson_exact(h[i], p[i], k[i], mean[i], lt[i])
+        assert pol["reorder_point"][i].as_py() == max(wr, 0)
+        assert pol["order_quantity"][i].as_py() == wq
+        assert pol["order_up_to"][i].as_py() == max(wr, 0) + wq
+    for name in ("expected_fill_rate", "expected_cycle_service", "expected_ready_rate"):
+        v = _col(pol, name)
+        assert np.all((v > 0) & (v <= 1)), name
+    # weekly review (the periodic cost, checked against exhaustive search in test_inventory_kernels):
+    # the reorder point then protects L + 7 days of more variable demand, so it is not lower
+    items7 = _items(ids, lead_time=lt, review_period=7.0, unit_cost=h * 365 / 0.25, holding_rate=0.25,
+                    stockout_cost=p, order_cost=k)
+    per = inventory_policy(_summary(ids, mean, 2 * np.sqrt(mean)), items7, policy="sQ", distribution="negbin",
+                           objective="cost")
+    assert np.all(_col(per, "order_quantity") >= 1) and set(per["policy"].to_pylist()) == {"sQ"}
+    assert np.all(_col(per, "reorder_point") >= _col(pol, "reorder_point"))
 
 
 def test_discrete_chunking_does_not_change_results(monkeypatch) -> None:

@@ -10,8 +10,11 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from stockopt._kernels.inventory_policy import POL_NEWS
+from stockopt._kernels.inventory_sim import simulate_items_shelf
 from stockopt.errors import MissingColumnError, ParameterError, ValidationError
 from stockopt.inventory import inventory_policy, simulate_inventory
+from tests.reference import inventory_crossing as ref_x
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 DISTS = {"normal": (20.0, 5.0), "gamma": (10.0, 8.0), "poisson": (3.0, 3.0 ** 0.5), "negbin": (2.0, 3.0)}
@@ -71,22 +74,20 @@ def test_simulated_service_within_half_a_point(dist, policy, metric, target, rev
     assert abs(fill - exp_f) < 0.005, (fill, exp_f)
     achieved = cyc if metric == "cycle" else fill
     assert achieved > target - 0.005
-    exp_r = pol["expected_ready_rate"][0].as_py()
-    if dist in ("normal", "gamma"):  # ready rate: share of days ending without backorders
-        ready = float(np.mean(kpi["ready_rate"].to_numpy()))
-        assert abs(ready - exp_r) < 0.005, (ready, exp_r)
-    else:  # not computed for integer demand
-        assert exp_r is None and pol["expected_ready_rate"].null_count == pol.num_rows
+    exp_r = pol["expected_ready_rate"][0].as_py()  # ready rate: share of days ending without backorders
+    ready = float(np.mean(kpi["ready_rate"].to_numpy()))
+    assert abs(ready - exp_r) < 0.005, (ready, exp_r)
     if status == {"ok"} and dist in ("normal", "gamma"):  # continuous: the target is met exactly
         assert abs(achieved - target) < 0.005
 
 
-@pytest.mark.parametrize("dist", ["normal", "gamma"])
+@pytest.mark.parametrize("dist", list(DISTS))
 @pytest.mark.parametrize(("policy", "metric", "target", "review", "cost"), [
     ("sQ", "cycle", 0.9, 0.0, 30.0),  # continuous review (simulated daily)
     ("sQ", "fill_rate", 0.95, 7.0, 30.0),
     ("base_stock", "cycle", 0.8, 1.0, 0.0),
     ("RS", "fill_rate", 0.9, 2.0, 0.0),
+    ("sS", "cycle", 0.8, 3.0, 3.0),
 ])
 def test_expected_ready_rate_within_half_a_point(dist, policy, metric, target, review, cost) -> None:
     dem, pol = _setup(dist, policy, metric, target, review=review, order_cost=cost, k=20)
@@ -134,6 +135,77 @@ def test_newsvendor_perishable_simulation() -> None:
     assert abs(cyc - 0.8) < 0.005
     assert abs(fill - pol["expected_fill_rate"][0].as_py()) < 0.005
     assert kpi["expired"].to_numpy().min() > 0
+
+
+@pytest.mark.parametrize(("r", "lead", "shelf"),
+                         [(1, 0, 1), (3, 2, 0), (7, 2, 3), (7, 0, 1), (5, 4, 9), (4, 1, 3)])
+def test_newsvendor_shelf_life_matches_reference_loop(r, lead, shelf) -> None:
+    """Kernel with shelf lives (``simulate_items_shelf``) against a plain day-by-day loop."""
+    rng = np.random.default_rng(r * 10 + shelf)
+    n = 3
+    rows = [rng.poisson(rng.uniform(0.5, 6), int(rng.integers(30, 300))).astype(float) for _ in range(n)]
+    ip = np.concatenate(([0], np.cumsum([len(x) for x in rows]))).astype(np.int64)
+    big_s = rng.integers(0, 25, n).astype(float)
+    out = np.zeros((n, 11))
+    simulate_items_shelf(np.full(n, POL_NEWS, np.int8), big_s, big_s, np.zeros(n), np.full(n, r, np.int64),
+                         np.full(n, float(lead)), np.zeros(n), np.zeros(n, np.int8), np.zeros(n), np.zeros(n),
+                         np.concatenate(rows), ip, True, False, 0, 0, 0, 0, np.full(n, shelf, np.int64), out)
+    for i in range(n):
+        cyc, fill, expired = ref_x.simulate_newsvendor(big_s[i], r, lead, shelf, rows[i])
+        assert out[i, 0] == pytest.approx(cyc, abs=1e-12)
+        assert out[i, 1] == pytest.approx(fill, abs=1e-12)
+        assert out[i, 10] == pytest.approx(expired, abs=1e-9)
+
+
+# Shelf life P shorter than the review period R: the stock of a delivery perishes after P days, the
+# R - P days before the next delivery have none.  The target is re-scaled to the P selling days
+# (fill: share of the cycle's demand falling in them; cycle: probability of no demand in the gap)
+# and flagged unreachable when even a perfect P-day service cannot meet it.
+SHORT_SHELF = [  # dist, mean, std, R, shelf, metric, target, reachable
+    ("normal", 40.0, 10.0, 7.0, 6.0, "fill_rate", 0.84, True),
+    ("gamma", 10.0, 8.0, 7.0, 6.0, "fill_rate", 0.8, True),
+    ("poisson", 3.0, 3.0 ** 0.5, 7.0, 6.0, "fill_rate", 0.8, True),
+    ("normal", 40.0, 10.0, 7.0, 3.0, "fill_rate", 0.9, False),
+    ("gamma", 10.0, 8.0, 7.0, 1.0, "cycle", 0.8, False),
+    ("poisson", 0.1, 0.1 ** 0.5, 3.0, 2.0, "cycle", 0.8, True),
+    ("negbin", 0.1, 0.5, 3.0, 2.0, "cycle", 0.8, True),
+    ("poisson", 3.0, 3.0 ** 0.5, 3.0, 2.0, "cycle", 0.8, False),
+]
+
+
+@pytest.mark.parametrize(("dist", "mean", "std", "r", "shelf", "metric", "target", "reachable"), SHORT_SHELF)
+def test_newsvendor_shelf_life_shorter_than_review(dist, mean, std, r, shelf, metric, target,
+                                                   reachable) -> None:
+    k = 20
+    ids = [f"n{i}" for i in range(k)]
+    dem = pa.table({"unique_id": ids, "demand_mean": np.full(k, mean), "demand_std": np.full(k, std)})
+    items = pa.table({"unique_id": ids, "lead_time": np.full(k, 2.0), "review_period": np.full(k, r),
+                      "shelf_life_days": np.full(k, shelf), "service_level": np.full(k, target),
+                      "service_metric": [metric] * k})
+    pol = inventory_policy(dem, items, distribution=dist, ready_rate=True)
+    assert set(pol["policy"].to_pylist()) == {"newsvendor"}
+    assert pol["review_period"][0].as_py() == r and pol["shelf_life_days"][0].as_py() == shelf
+    kpi = simulate_inventory(pol, dem, n_periods=100_000, seed=8)
+    cyc, fill, _ = _achieved(kpi)
+    exp_c, exp_f = pol["expected_cycle_service"][0].as_py(), pol["expected_fill_rate"][0].as_py()
+    assert abs(cyc - exp_c) < 0.005, (cyc, exp_c)
+    assert abs(fill - exp_f) < 0.005, (fill, exp_f)
+    achieved = cyc if metric == "cycle" else fill
+    status = set(pol["status"].to_pylist())
+    assert len(status) == 1 and status <= ({"ok", "floored"} if reachable else {"unreachable"})
+    if reachable:
+        assert achieved > target - 0.005
+        if dist in ("normal", "gamma") and status == {"ok"}:
+            assert abs(achieved - target) < 0.005
+    else:
+        assert achieved < target - 0.05
+    if dist in ("normal", "gamma", "poisson"):  # a day without stock is ready if it has no demand
+        ready = float(np.mean(kpi["ready_rate"].to_numpy()))
+        assert abs(ready - pol["expected_ready_rate"][0].as_py()) < 0.005
+    assert float(np.mean(kpi["average_on_hand"].to_numpy())) == pytest.approx(
+        pol["expected_on_hand"][0].as_py(), rel=0.1)
+    if dist == "normal" and metric == "fill_rate":  # no stock in the R - P days before each delivery
+        assert float(np.mean(kpi["stockout_days"].to_numpy() / kpi["periods"].to_numpy())) >= (r - shelf) / r
 
 
 def test_kpis_consistent_and_deterministic() -> None:
@@ -201,10 +273,10 @@ def test_real_spare_parts_held_out() -> None:
         "service_level": np.full(n, 0.95), "service_metric": ["fill_rate"] * n})
     pol = inventory_policy(dem, items, ready_rate=True)
     p = pol.to_pandas()
-    num = p.select_dtypes("number").drop(columns="expected_ready_rate")  # null for integer demand
+    assert p.shelf_life_days.isna().all()  # null: not perishable
+    num = p.select_dtypes("number").drop(columns=["shelf_life_days"])
     assert np.isfinite(num.to_numpy()).all() and (num.to_numpy() >= 0).all()
-    closed = p.distribution.isin(["normal", "gamma"]).to_numpy()
-    assert p.expected_ready_rate.notna().to_numpy().tolist() == closed.tolist()
+    assert p.expected_ready_rate.notna().all()  # every distribution and policy
     assert (p.order_up_to >= p.reorder_point).all()
     assert (p.order_quantity >= st.min_order_qty.values - 1e-9).all()
     pack = st.units_per_pack.values

@@ -44,6 +44,7 @@ from stockopt._kernels.inventory_policy import (
     POL_NEWS,
     POL_RS,
     POL_SS,
+    READY_MAX_POINTS,
     STATUS_FLOORED,
     STATUS_OK,
     STATUS_UNREACHABLE,
@@ -444,3 +445,187 @@ def policy_zheng_federgruen(h, p, k_cost, vals_r, ip_r, vals_t, ip_t, out_s, out
         out_s[i] = s
         out_big_s[i] = big_s0
         out_cost[i] = c0
+
+
+# --------------------------------------------------------------------------- ready rate
+
+
+@numba.njit(**NUMBA_OPTS)
+def ready_points(r_days):
+    """Days ``j`` at which the ready rate is evaluated: ``1..R`` up to ``READY_MAX_POINTS`` days,
+    else the middle days of that many equal blocks (as ``inventory_policy.ready_rate_continuous``)."""
+    r = int(math.floor(r_days + 0.5))
+    if r < 1:
+        r = 1
+    npts = r if r <= READY_MAX_POINTS else READY_MAX_POINTS
+    step = r / npts
+    out = np.empty(npts)
+    for k in range(npts):
+        out[k] = float(k + 1) if npts == r else 0.5 + step * (k + 0.5)
+    return out
+
+
+@numba.njit(**NUMBA_OPTS)
+def pmf_ready_sizes(dist, d, vd, l_mean, l_sd, r_days, jp, sizes):
+    """Support sizes of the pmfs of ``D_{L+j}`` for every item and ready-rate day ``j``.
+
+    Item ``i`` owns pmfs ``jp[i]..jp[i+1]-1`` (one per entry of :func:`ready_points`).
+    """
+    for i in range(dist.shape[0]):
+        lmax = float(lead_time_support(l_mean[i], l_sd[i])[1]) if l_sd[i] > 0.0 else l_mean[i]
+        days = ready_points(r_days[i])
+        for k in range(days.shape[0]):
+            x = lmax + days[k]
+            sizes[jp[i] + k] = pmf_support(dist[i], d[i] * x, vd[i] * x)
+
+
+@numba.njit(**NUMBA_OPTS)
+def pmf_ready_fill(dist, d, vd, l_mean, l_sd, r_days, jp, vals, ip):
+    """Fill the pmfs sized by :func:`pmf_ready_sizes`: ``P(D_{L+j} = k)``, compounded over the
+    discretised lead time like :func:`pmf_fill` (``vals`` zeroed by the caller)."""
+    for i in range(dist.shape[0]):
+        days = ready_points(r_days[i])
+        di = dist[i]
+        for k in range(days.shape[0]):
+            out = vals[ip[jp[i] + k]:ip[jp[i] + k + 1]]
+            j = days[k]
+            if l_sd[i] > 0.0:
+                lo, hi = lead_time_support(l_mean[i], l_sd[i])
+                for lt in range(lo, hi + 1):
+                    w = lead_time_weight(lt, lo, hi, l_mean[i], l_sd[i])
+                    if w > 0.0:
+                        pmf_add(out, w, di, d[i] * (lt + j), vd[i] * (lt + j))
+            else:
+                x = l_mean[i] + j
+                pmf_add(out, 1.0, di, d[i] * x, vd[i] * x)
+            tot = 0.0
+            for t in range(out.shape[0]):
+                tot += out[t]
+            if tot > 0.0:
+                for t in range(out.shape[0]):
+                    out[t] /= tot
+
+
+@numba.njit(**NUMBA_OPTS)
+def ready_rate_discrete(pol, qint, big_s, vals_r, ip_r, jp, vals_j, ip_j, out_ready):
+    """Expected ready rate of RS / (R, s, nQ) / (R, s, S) policies on integer demand, per item.
+
+    Share of days ending without backorders, a day ending at exactly zero counting as ready (as the
+    simulator counts).  With ``pi`` the stationary inventory position after a review (the one
+    :func:`policy_discrete` uses: point mass at ``S`` for RS, uniform on ``s+1..s+Q`` for (R, s, nQ),
+    the renewal masses for (R, s, S)), the net stock at the end of the ``j``-th day after the
+    order's arrival is ``IP - D_{L+j}``, so ``ready = (1/R) sum_j sum_y pi(y) P(D_{L+j} <= y)``
+    (Silver, Pyke & Thomas 2017, ch. 7; Axsäter 2015, ch. 5, "S3").  ``big_s`` is the order-up-to
+    level (top of the support of ``pi``), ``qint`` the order quantity (1 for RS / newsvendor);
+    item ``i``'s pmfs of ``D_{L+j}`` are ``jp[i]..jp[i+1]-1`` in the CSR ``vals_j, ip_j``.
+    """
+    for i in range(pol.shape[0]):
+        pc = pol[i]
+        if pc == POL_NEWS:
+            pc = POL_RS
+        q = 1 if pc == POL_RS else (qint[i] if qint[i] > 1 else 1)
+        p_r = vals_r[ip_r[i]:ip_r[i + 1]]
+        pi = np.empty(q)
+        stationary_position(pc, q, p_r, pi)
+        top = big_s[i]
+        acc = 0.0
+        npts = jp[i + 1] - jp[i]
+        for k in range(npts):
+            p = vals_j[ip_j[jp[i] + k]:ip_j[jp[i] + k + 1]]
+            m = p.shape[0]
+            # cdf at the positions top, top-1, ..., top-q+1 (descending): one pass over the pmf
+            cdf = 0.0
+            upto = -1  # cdf holds P(D <= upto)
+            lowest = top - q + 1
+            if lowest > 0:
+                for t in range(min(lowest, m)):
+                    cdf += p[t]
+                upto = lowest - 1
+            part = 0.0
+            for kk in range(q - 1, -1, -1):  # positions from the lowest up
+                y = top - kk
+                while upto < y and upto + 1 < m:
+                    upto += 1
+                    cdf += p[upto]
+                if y >= 0:
+                    part += pi[kk] * (cdf if cdf < 1.0 else 1.0)
+            acc += part
+        r = acc / npts if npts > 0 else 1.0
+        out_ready[i] = 0.0 if r < 0.0 else (1.0 if r > 1.0 else r)
+
+
+# --------------------------------------------------------------------------- cost-optimal (R, s, nQ)
+
+
+@numba.njit(**NUMBA_OPTS)
+def policy_rnq_cost(h, p, k_cost, continuous, vals_r, ip_r, vals_l, ip_l, vals_t, ip_t, out_s, out_q,
+                    out_cost):
+    """Cost-optimal (R, s, nQ) on integer demand (Hadley & Whitin 1963; Zheng & Chen 1992).
+
+    With the inventory position after a review uniform on ``s+1..s+Q`` (Hadley & Whitin), the
+    long-run cost per review period is ``c(s, Q) = [K phi(Q) + sum_{y=s+1}^{s+Q} G(y)] / Q`` with
+    ``G(y) = h E(y - D_T)^+ + p E(D_T - y)^+`` (the newsvendor cost of the end-of-period position,
+    ``h``, ``p`` per unit per review period) and ``phi(Q) / Q = E[min(D_R, Q)] / Q`` the probability
+    that a review orders.  ``continuous[i]`` gives the textbook continuous-review (r, Q) model of
+    Federgruen & Zheng (1992) instead: ``G`` on ``D_L`` (``vals_l``), ``vals_r`` the demand of one
+    time unit, ``phi = E[D_R]`` (orders per time unit ``lambda / Q``), costs per time unit.
+
+    ``G`` is convex, so for each ``Q`` the best window ``{s+1..s+Q}`` grows from the myopic minimiser
+    ``y*`` by adding the cheaper neighbour (Zheng & Chen 1992); its average ``W(Q)/Q`` never
+    decreases and bounds ``c`` from below, so the search stops once it reaches the best cost.  Exact
+    for the given pmfs.  Writes ``s``, ``Q`` and the optimal cost.
+    """
+    n = h.shape[0]
+    for i in range(n):
+        p_r = vals_r[ip_r[i]:ip_r[i + 1]]
+        p_t = vals_l[ip_l[i]:ip_l[i + 1]] if continuous[i] else vals_t[ip_t[i]:ip_t[i + 1]]
+        cdf_t = np.empty(p_t.shape[0])
+        loss_t = np.empty(p_t.shape[0])
+        _cdf_and_loss(p_t, cdf_t, loss_t)
+        m_t = _mean(p_t)
+        hi_, pi_, ki = h[i], p[i], k_cost[i]
+        # no demand (or no cost to trade off): never order
+        if p_r[0] >= 1.0 or (m_t <= 0.0 and not continuous[i]) or not (hi_ > 0.0 and pi_ > 0.0):
+            out_s[i] = -1
+            out_q[i] = 1
+            out_cost[i] = 0.0
+            continue
+        ratio = pi_ / (pi_ + hi_)
+        ystar = 0
+        while _cdf_at(cdf_t, ystar) < ratio:
+            ystar += 1
+        m_r = _mean(p_r)
+        lo = ystar
+        top = ystar
+        w = _g_cost(ystar, hi_, pi_, loss_t, m_t)
+        sf_acc = 1.0 - p_r[0]  # E[min(D_R, Q)] = sum_{j=0}^{Q-1} P(D_R > j)
+        phi = m_r if continuous[i] else sf_acc
+        best = (ki * phi + w) / 1.0
+        best_s = lo - 1
+        best_q = 1
+        q = 1
+        cdf_r = p_r[0]
+        g_left = _g_cost(lo - 1, hi_, pi_, loss_t, m_t)
+        g_right = _g_cost(top + 1, hi_, pi_, loss_t, m_t)
+        while w / q < best:
+            if g_left <= g_right:
+                w += g_left
+                lo -= 1
+                g_left = _g_cost(lo - 1, hi_, pi_, loss_t, m_t)
+            else:
+                w += g_right
+                top += 1
+                g_right = _g_cost(top + 1, hi_, pi_, loss_t, m_t)
+            if q < p_r.shape[0]:
+                cdf_r += p_r[q]
+            sf_acc += 1.0 - (cdf_r if cdf_r < 1.0 else 1.0)
+            q += 1
+            phi = m_r if continuous[i] else sf_acc
+            c = (ki * phi + w) / q
+            if c < best:
+                best = c
+                best_s = lo - 1
+                best_q = q
+        out_s[i] = best_s
+        out_q[i] = best_q
+        out_cost[i] = best

@@ -397,13 +397,23 @@ def pmf_add(out, w: float, dist: int, m: float, v: float) -> None:
 
     Poisson and negative binomial are exact (mass beyond ``len(out)`` is dropped: the support is
     sized by :func:`pmf_support`); normal and gamma are put on the integer grid by rounding,
-    ``P(K = k) = F(k + 1/2) - F(k - 1/2)`` with ``P(K = 0) = F(1/2)``.
+    ``P(K = k) = F(k + 1/2) - F(k - 1/2)`` with ``P(K = 0) = F(1/2)``.  Poisson and negative
+    binomial use the ratio recurrences ``P(k) = P(k-1) m / k`` and
+    ``P(k) = P(k-1) (k - 1 + r) q / k`` (relative error ~1e-16 per term) unless ``P(0)`` would be
+    below ``e^-600``, where each term is computed from ``lgamma``.
     """
     n = out.shape[0]
     if m <= 0.0:
         out[0] += w
         return
     if dist == DIST_POISSON or (dist == DIST_NEGBIN and v <= m * (1.0 + 1e-9)):
+        if m < 600.0:
+            pk = math.exp(-m)
+            out[0] += w * pk
+            for k in range(1, n):
+                pk *= m / k
+                out[k] += w * pk
+            return
         lm = math.log(m)
         for k in range(n):
             out[k] += w * math.exp(k * lm - m - math.lgamma(k + 1.0))
@@ -413,6 +423,14 @@ def pmf_add(out, w: float, dist: int, m: float, v: float) -> None:
         p = m / v
         lp = math.log(p)
         lq = math.log1p(-p)
+        if r * lp > -600.0:
+            q = 1.0 - p
+            pk = math.exp(r * lp)
+            out[0] += w * pk
+            for k in range(1, n):
+                pk *= (k - 1.0 + r) * q / k
+                out[k] += w * pk
+            return
         lgr = math.lgamma(r)
         for k in range(n):
             out[k] += w * math.exp(math.lgamma(k + r) - lgr - math.lgamma(k + 1.0) + r * lp + k * lq)

@@ -10,7 +10,9 @@ policy formulas (Snyder & Shen 2019, ch. 4, periodic review with lead time ``L``
 2. orders due in ``t`` arrive.  Each arriving order closes a replenishment cycle: the cycle had a
    stockout if net stock just before the arrival was negative (backorders) or some demand was
    lost since the previous arrival (lost sales);
-3. demand of ``t`` is served from on-hand stock; the rest is backordered or lost.
+3. newsvendor items with a shelf life: the stock of the last delivery perishes ``shelf`` periods
+   after it arrived (before that period's demand), and in any case when the next delivery arrives;
+4. demand of ``t`` is served from on-hand stock; the rest is backordered or lost.
 
 Each item draws from its own random stream seeded by ``splitmix64(seed, global item index)``, so
 results do not depend on how items are split over threads or blocks.
@@ -61,13 +63,24 @@ def _draw_demand(dist: int, m: float, v: float) -> float:
 def simulate_items(pol, s, big_s, q, r_per, l_mean, l_sd, dist, d_mean, d_var,
                    replay_vals, replay_ip, use_replay, lost, n_periods, warmup, seed, offset,
                    out):
+    """:func:`simulate_items_shelf` without shelf lives (newsvendor leftovers perish at the next delivery)."""
+    simulate_items_shelf(pol, s, big_s, q, r_per, l_mean, l_sd, dist, d_mean, d_var, replay_vals, replay_ip,
+                         use_replay, lost, n_periods, warmup, seed, offset, np.zeros(pol.shape[0], np.int64),
+                         out)
+
+
+@numba.njit(**NUMBA_OPTS)
+def simulate_items_shelf(pol, s, big_s, q, r_per, l_mean, l_sd, dist, d_mean, d_var,
+                         replay_vals, replay_ip, use_replay, lost, n_periods, warmup, seed, offset,
+                         shelf, out):
     """Simulate every item of a block and write its KPIs into ``out``.
 
     Columns of ``out`` (shape ``(n, 11)``): 0 cycle service, 1 fill rate, 2 stockout periods,
     3 average on hand (end of period), 4 average backorders, 5 total demand, 6 lost units,
     7 number of orders, 8 number of replenishment cycles, 9 ready rate (share of periods ending
     without backorders or lost demand), 10 expired units (newsvendor: stock left when the next
-    delivery arrives is discarded, unmet demand is lost).  ``offset`` is the global index of the
+    delivery arrives is discarded, and so is stock still on hand ``shelf[i]`` periods after its
+    delivery when ``shelf[i] > 0``; unmet demand is lost).  ``offset`` is the global index of the
     block's first item.  With
     ``use_replay`` the demand of item ``i`` is ``replay_vals[replay_ip[i]:replay_ip[i+1]]`` and
     the simulation lasts that many periods; otherwise ``n_periods`` draws from ``dist``.
@@ -112,6 +125,8 @@ def simulate_items(pol, s, big_s, q, r_per, l_mean, l_sd, dist, d_mean, d_var,
         n_obs = 0
         expired = 0.0
         is_news = pc == POL_NEWS
+        sl = shelf[i] if is_news else 0
+        expire_at = sl  # the initial stock counts as delivered at the start of period 0
         for t in range(horizon):
             # 1. review
             if t % rp == 0:
@@ -159,7 +174,13 @@ def simulate_items(pol, s, big_s, q, r_per, l_mean, l_sd, dist, d_mean, d_var,
                 pipe -= arr[slot]
                 arr[slot] = 0.0
                 cnt[slot] = 0
-            # 3. demand
+                expire_at = t + sl
+            # 3. perishing (FIFO: the stock on hand is that of the last delivery)
+            if sl > 0 and t >= expire_at and net > 0.0:
+                if t >= warmup:
+                    expired += net
+                net = 0.0
+            # 4. demand
             if use_replay:
                 dem = replay_vals[start + t]
             else:
@@ -199,4 +220,5 @@ def simulate_items(pol, s, big_s, q, r_per, l_mean, l_sd, dist, d_mean, d_var,
         out[i, 10] = expired
 
 
-__all__ = ["simulate_items", "item_seed", "DIST_NORMAL", "DIST_GAMMA", "DIST_POISSON", "DIST_NEGBIN"]
+__all__ = ["simulate_items", "simulate_items_shelf", "item_seed", "DIST_NORMAL", "DIST_GAMMA", "DIST_POISSON",
+           "DIST_NEGBIN"]

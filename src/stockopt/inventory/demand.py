@@ -29,7 +29,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from stockopt._arrow import time_to_days
-from stockopt._kernels.inventory_math import norm_ppf
+from stockopt._kernels.inventory_math import DIST_NEGBIN, DIST_POISSON, norm_ppf
 from stockopt.errors import (
     FrequencyError,
     MissingColumnError,
@@ -288,3 +288,96 @@ def demand_profile(demand, *, model: str | None = None, freq_days: float | None 
     ids = _plain_ids(tbl.column(ID)).take(pa.array(first))
     return DemandProfile("forecast", ids, ids_str.take(pa.array(first)), vals=vals, var=var, ip=ip,
                          period=period, path_item=np.arange(len(first), dtype=np.int64), label=label)
+
+
+def zero_demand_probability(dist: np.ndarray, mean: np.ndarray, var: np.ndarray) -> np.ndarray:
+    """Probability of no demand at all over an interval with demand ``mean`` and ``var`` (units).
+
+    Poisson ``exp(-mean)``; negative binomial (and empirical, by its moments) ``(mean/var)^r`` with
+    ``r = mean^2 / (var - mean)`` (Poisson when ``var <= mean``); normal and gamma 0 unless the
+    mean is 0.  Used for a newsvendor whose shelf life is shorter than its review period: the
+    days between expiry and the next delivery have no stock, so a cycle has no lost demand only
+    if those days have no demand.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from stockopt._kernels.inventory_math import DIST_GAMMA, DIST_NEGBIN, DIST_POISSON
+    >>> p = zero_demand_probability(np.array([DIST_POISSON, DIST_NEGBIN, DIST_GAMMA]),
+    ...                             np.array([1.0, 1.0, 1.0]), np.array([1.0, 2.0, 2.0]))
+    >>> [round(float(x), 4) for x in p]  # exp(-1), 0.5 ** 1, 0
+    [0.3679, 0.5, 0.0]
+    """
+    mean = np.asarray(mean, dtype=np.float64)
+    var = np.asarray(var, dtype=np.float64)
+    over = (dist >= DIST_NEGBIN) & (var > mean * (1.0 + 1e-9))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = np.where(over, mean * mean / np.where(over, var - mean, 1.0), 1.0)
+        nb = np.exp(r * np.log(np.where(over, mean / var, 1.0)))
+    p = np.where(over, nb, np.exp(-mean))
+    p = np.where(dist >= DIST_POISSON, p, 0.0)
+    return np.where(mean <= 0.0, 1.0, p)
+
+
+def _csr_hist(item: np.ndarray, x: np.ndarray, w: np.ndarray, ip: np.ndarray) -> np.ndarray:
+    """Weighted histograms of ``x`` (rounded to units, >= 0) per item into CSR slots ``ip``."""
+    k = np.maximum(np.rint(x), 0).astype(np.int64)
+    return np.bincount(ip[item] + k, weights=w, minlength=int(ip[-1]))[: int(ip[-1])]
+
+
+def crossing_sample_pmfs(prof: DemandProfile, sel: np.ndarray, r_int: np.ndarray, l_mean: np.ndarray,
+                         l_sd: np.ndarray):
+    """Integer pmfs for the crossing-orders model from sample paths (items ``sel`` of ``prof``).
+
+    The shortfall laws of :mod:`stockopt._kernels.inventory_crossing` are mixtures of demand over a
+    whole number of days ``k`` (weights from
+    :func:`~stockopt._kernels.inventory_crossing.crossing_weights`); demand over ``k`` days is
+    taken as each path's sum over its first ``k`` days, every path equally likely.  Returns
+    ``(vals_x, vals_w, vals_z, ip_x, vals_r, ip_r)`` for
+    :func:`~stockopt._kernels.inventory_crossing.policy_crossing_pmfs`.
+    """
+    from stockopt._kernels.inventory_crossing import crossing_sizes, crossing_weights_csr
+
+    m = sel.shape[0]
+    r_int = np.ascontiguousarray(r_int, dtype=np.int64)
+    kk = np.empty(m, np.int64)
+    crossing_sizes(r_int, l_mean, l_sd, kk)
+    ipw = np.concatenate(([0], np.cumsum(kk))).astype(np.int64)
+    wts = [np.zeros(int(ipw[-1])) for _ in range(3)]
+    crossing_weights_csr(r_int, l_mean, l_sd, ipw, *wts)
+    n_all = len(prof.ids)
+    local = np.full(n_all, -1, np.int64)
+    local[sel] = np.arange(m)
+    paths = local[prof.path_item] >= 0
+    pitem = local[prof.path_item[paths]]
+    inv_n = 1.0 / prof.n_paths[prof.path_item[paths]]
+    parts: list[list[np.ndarray]] = [[], [], []]
+    items: list[list[np.ndarray]] = [[], [], []]
+    for k in range(int(kk.max(initial=0))):  # loop over day counts, not items
+        at = ipw[:-1] + np.minimum(k, kk - 1)
+        wk = [np.where(k < kk, w[at], 0.0) for w in wts]
+        if not any((w > 0.0).any() for w in wk):
+            continue
+        length = np.zeros(n_all)
+        length[sel] = k
+        sums = prof.path_sums(np.zeros(n_all), length)[paths]
+        for j in range(3):
+            wp = wk[j][pitem] * inv_n
+            keep = wp > 0.0
+            parts[j].append(np.column_stack((sums[keep], wp[keep])))
+            items[j].append(pitem[keep])
+    cat = [np.concatenate(p) if p else np.zeros((0, 2)) for p in parts]
+    its = [np.concatenate(p) if p else np.zeros(0, np.int64) for p in items]
+    size = np.ones(m, np.int64)
+    for c, it in zip(cat, its):
+        np.maximum.at(size, it, np.maximum(np.rint(c[:, 0]), 0).astype(np.int64) + 1)
+    ip_x = np.concatenate(([0], np.cumsum(size))).astype(np.int64)
+    vx, vw, vz = (_csr_hist(it, c[:, 0], c[:, 1], ip_x) for c, it in zip(cat, its))
+    length = np.zeros(n_all)
+    length[sel] = r_int
+    sums_r = prof.path_sums(np.zeros(n_all), length)[paths]
+    size_r = np.ones(m, np.int64)
+    np.maximum.at(size_r, pitem, np.maximum(np.rint(sums_r), 0).astype(np.int64) + 1)
+    ip_r = np.concatenate(([0], np.cumsum(size_r))).astype(np.int64)
+    vr = _csr_hist(pitem, sums_r, inv_n, ip_r)
+    return vx, vw, vz, ip_x, vr, ip_r

@@ -3,8 +3,9 @@
 The Python layer here validates the tables, turns demand into interval moments (see
 :mod:`stockopt.inventory.demand`), picks policy and distribution per item, and calls one numba
 kernel per block of items: closed forms for normal and gamma demand
-(:mod:`stockopt._kernels.inventory_policy`), exact integer methods for Poisson, negative binomial,
-empirical demand and every (s, S) policy (:mod:`stockopt._kernels.inventory_discrete`).
+(:mod:`stockopt._kernels.inventory_policy`), the renewal method for (s, S) with normal and gamma
+demand (:mod:`stockopt._kernels.inventory_ss`), exact integer methods for Poisson, negative
+binomial, empirical demand and cost-optimal policies (:mod:`stockopt._kernels.inventory_discrete`).
 """
 
 from __future__ import annotations
@@ -16,11 +17,16 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from stockopt._kernels.inventory_crossing import policy_crossing, policy_crossing_pmfs
 from stockopt._kernels.inventory_discrete import (
     pmf_fill,
+    pmf_ready_fill,
+    pmf_ready_sizes,
     pmf_sizes,
     policy_discrete,
+    policy_rnq_cost,
     policy_zheng_federgruen,
+    ready_rate_discrete,
 )
 from stockopt._kernels.inventory_math import (
     DIST_EMPIRICAL,
@@ -29,20 +35,27 @@ from stockopt._kernels.inventory_math import (
     DIST_NORMAL,
     DIST_POISSON,
 )
+from stockopt._kernels.inventory_mixture import policy_mixture
 from stockopt._kernels.inventory_policy import (
     POL_BASE,
     POL_NEWS,
     POL_RS,
     POL_SQ,
     POL_SS,
+    READY_MAX_POINTS,
     empty_outputs,
     policy_continuous,
     ready_rate_continuous,
 )
-from stockopt._kernels.inventory_mixture import policy_mixture
+from stockopt._kernels.inventory_ss import GRID_K, policy_ss_continuous
 from stockopt.errors import MissingColumnError, ParameterError, raise_error
 from stockopt.inventory._validate import items_arrays
-from stockopt.inventory.demand import DemandProfile, demand_profile
+from stockopt.inventory.demand import (
+    DemandProfile,
+    crossing_sample_pmfs,
+    demand_profile,
+    zero_demand_probability,
+)
 
 __all__ = ["inventory_policy", "POLICY_NAMES", "DIST_NAMES", "SLOW_MOVER_MEAN"]
 
@@ -142,8 +155,13 @@ def _hist(item: np.ndarray, x: np.ndarray, w: np.ndarray, n_items: int):
     return vals, ip
 
 
-def _empirical_pmfs(prof: DemandProfile, sel: np.ndarray, lm, lsd, rd):
-    """Integer pmfs of demand over L, R and L + R from sample paths (mixture over lead times)."""
+def _empirical_pmfs(prof: DemandProfile, sel: np.ndarray, lm, lsd, rd, ready_jp=None):
+    """Integer pmfs of demand over L, R and L + R from sample paths (mixture over lead times).
+
+    With ``ready_jp`` (item ``i`` owns pmfs ``ready_jp[i]..ready_jp[i+1]-1``): instead, the pmfs of
+    ``D_{L+j}`` for the ready-rate days ``j`` (``_kernels.inventory_discrete.ready_points``), as
+    ``(vals, ip)``.
+    """
     n_all = len(prof.ids)
     keep = np.zeros(n_all, dtype=bool)
     keep[sel] = True
@@ -171,6 +189,20 @@ def _empirical_pmfs(prof: DemandProfile, sel: np.ndarray, lm, lsd, rd):
         s_l = prof.path_sums(np.zeros(n_all), np.where(valid, lt, lo))[paths]
         s_t = prof.path_sums(np.zeros(n_all), np.where(valid, lt, lo) + rd_all)[paths]
         wp = w[prof.path_item[paths]] / npaths
+        if ready_jp is not None:
+            for kk in range(READY_MAX_POINTS):  # ready-rate days: D_{L+j}, loop over day points
+                has = (ready_jp[1:] - ready_jp[:-1])[pitem] > kk
+                if not has.any():
+                    break
+                days = np.zeros(n_all)
+                r_int = np.maximum(np.floor(rd + 0.5), 1)  # as ready_points, vectorised over items
+                npts = np.minimum(r_int, READY_MAX_POINTS)
+                days[sel] = np.where(npts == r_int, kk + 1.0, 0.5 + r_int / npts * (kk + 0.5))
+                s_j = prof.path_sums(np.zeros(n_all), np.where(valid, lt, lo) + days)[paths]
+                xs_t.append(s_j[has])
+                ws.append(wp[has])
+                its.append(ready_jp[pitem[has]] + kk)
+            continue
         xs_l.append(s_l)
         xs_t.append(s_t)
         xs_r.append(s_t - s_l)
@@ -178,6 +210,8 @@ def _empirical_pmfs(prof: DemandProfile, sel: np.ndarray, lm, lsd, rd):
         its.append(pitem)
     item = np.concatenate(its)
     w = np.concatenate(ws)
+    if ready_jp is not None:
+        return _hist(item, np.concatenate(xs_t), w, int(ready_jp[-1]))
     m = len(sel)
     vl, il = _hist(item, np.concatenate(xs_l), w, m)
     vr, ir = _hist(item, np.concatenate(xs_r), w, m)
@@ -233,22 +267,31 @@ def inventory_policy(
         Length of a forecast period in days when it cannot be inferred (one row per series).
     objective : {"service", "cost"}
         ``"service"`` sizes every policy for the items' service targets.  ``"cost"`` (policy
-        ``"sS"`` only) finds the cost-optimal (s, S) on integer demand by the exact algorithm of
-        Zheng & Federgruen (1991), with holding cost ``holding_rate * unit_cost / 365`` and the
-        items' ``stockout_cost`` (money per unit backordered per day) and ``order_cost``; the
-        service columns then report what that policy achieves.  Reorder points stay >= 0.
+        ``"sS"`` or ``"sQ"``) finds the cost-optimal (s, S) by the exact algorithm of Zheng &
+        Federgruen (1991), or the cost-optimal (R, s, nQ) (Hadley & Whitin 1963; Zheng & Chen
+        1992; continuous review when ``review_period == 0``: Federgruen & Zheng 1992), on integer
+        demand, with holding cost ``holding_rate * unit_cost / 365`` and the items'
+        ``stockout_cost`` (money per unit backordered per day) and ``order_cost``; the order
+        quantity is then part of the optimum (no EOQ, MOQ or pack rounding) and the service
+        columns report what that policy achieves.  Reorder points stay >= 0.
     ready_rate : bool
-        Also compute ``expected_ready_rate`` (normal and gamma demand; one distribution
+        Also compute ``expected_ready_rate`` (every distribution and policy; one distribution
         evaluation per day of the review period and item, two for sQ, which about doubles the
-        time of the closed forms).  Off by default: the column is then null.  With a random lead
-        time it uses the moment-matched lead-time demand (an approximation).
-    lead_time_model : {"compound", "normal"}
-        Normal and gamma demand with a random lead time (``lead_time_std > 0``): ``"compound"``
-        sizes RS and sQ policies on the exact mixture over the discretised lead-time distribution
-        (the one the exact integer methods and the simulator use; Axsäter 2015, ch. 5);
-        ``"normal"`` on one distribution with the moment-matched variance
+        time of the closed forms; integer demand: one pmf of ``D_{L+j}`` per day).  Off by
+        default: the column is then null.  sQ with normal or gamma demand and a random lead
+        time uses the moment-matched lead-time demand (an approximation); RS and base stock with a
+        random lead time are exact (crossing-orders model).
+    lead_time_model : {"compound", "normal", "single"}
+        Items with a random lead time (``lead_time_std > 0``; lead times i.i.d. per order, so orders
+        may cross).  ``"compound"``: RS and base stock on the exact crossing-orders model (the
+        shortfall is the demand of the current review period plus every earlier order still
+        outstanding, each with probability ``P(L > age)``; Hadley & Whitin 1963, ch. 4; Bradley
+        & Robinson 2005), any distribution; sQ and sS on the mixture over one discretised lead
+        time (Axsäter 2015, ch. 5).  ``"single"``: every policy on that one-lead-time mixture
+        (overstates the risk of order-up-to policies whose orders cross).  ``"normal"``: normal and
+        gamma items on one distribution with the moment-matched variance
         ``L sigma_d^2 + d^2 sigma_L^2`` (Silver, Pyke & Thomas 2017, ch. 6), cheaper but about a
-        point off target.  Items with a fixed lead time are not affected.
+        point off target; integer demand as ``"compound"``.  Fixed lead times are not affected.
     n_jobs : int
         Threads to split the items over (results do not depend on it).
 
@@ -259,8 +302,8 @@ def inventory_policy(
         reorder_point, order_up_to, order_quantity, lead_time_demand_mean, lead_time_demand_std,
         expected_cycle_service, expected_fill_rate, expected_ready_rate, expected_backorders,
         expected_on_hand, holding_cost`` (units; holding cost in money per year;
-        ``expected_ready_rate``, the share of days ending without backorders, is null for
-        Poisson, negative binomial and empirical demand and for (s, S) policies), then
+        ``expected_ready_rate``, the share of days ending without backorders, null unless
+        ``ready_rate=True``), then
         ``protection_demand_mean, protection_demand_std, lead_time, lead_time_std, review_period,
         unit_cost, holding_rate, status`` (``ok``; ``floored`` when the zero-safety-stock floor
         gives more than the target; ``unreachable``).
@@ -290,15 +333,15 @@ def inventory_policy(
         raise_error(ParameterError, "lost_sales must be True or False", got=lost_sales)
     if not isinstance(ready_rate, (bool, np.bool_)):
         raise_error(ParameterError, "ready_rate must be True or False", got=ready_rate)
-    if lead_time_model not in ("compound", "normal"):
+    if lead_time_model not in ("compound", "normal", "single"):
         raise_error(ParameterError, "unknown lead_time_model", column="lead_time_model",
-                    expected="'compound' or 'normal'", got=lead_time_model)
+                    expected="'compound', 'normal' or 'single'", got=lead_time_model)
     if objective not in ("service", "cost"):
         raise_error(ParameterError, "unknown objective", column="objective",
                     expected="'service' or 'cost'", got=objective)
-    if objective == "cost" and policy != "sS":
-        raise_error(ParameterError, "objective='cost' is implemented for the (s, S) policy only",
-                    column="policy", expected="policy='sS'", got=policy)
+    if objective == "cost" and policy not in ("sS", "sQ"):
+        raise_error(ParameterError, "objective='cost' is implemented for the (s, S) and (s, Q) policies only",
+                    column="policy", expected="policy='sS' or policy='sQ'", got=policy)
     prof = demand_profile(demand, model=model, freq_days=freq_days)
     it = items_arrays(items, prof.ids_str, needed_by=prof.label)
     if prof.kind == "forecast" and prof.var is None:
@@ -328,7 +371,9 @@ def inventory_policy(
     else:
         pol = np.full(n, POLICY_NAMES[policy], dtype=np.int8)
     dist = _pick_distribution(distribution, prof, m_lt + m_r1, v_lt0 + v_r1, n)
-    discrete = (dist >= DIST_POISSON) | (pol == POL_SS)
+    # (s, S) on integer demand, or cost-optimal (s, S) (Zheng & Federgruen, integer units)
+    discrete = (dist >= DIST_POISSON) | (objective == "cost")
+    ss_cont = (pol == POL_SS) & ~discrete  # (s, S), normal / gamma: renewal method (_kernels/inventory_ss)
 
     # final intervals per policy (days)
     r_eff = np.where(pol == POL_BASE, 1.0, np.where((pol == POL_SQ) & ~discrete, rv, r1))
@@ -349,15 +394,34 @@ def inventory_policy(
     q_cont = np.where(np.isfinite(q), q, 0.0)
     target = it["service_level"]
     metric = it["metric"]
+    # newsvendor with a shelf life shorter than the review period: stock perishes P days after its
+    # delivery and the R - P days before the next one have none; size the P days for the target
+    # re-scaled to the whole cycle (docs/inventory.md, "Shelf life shorter than the review period")
+    short = news & (shelf < r1)
+    if short.any():
+        m_gap, v_gap = prof.moments(lt + period, np.where(short, r1 - period, 0.0))
+        share = np.divide(m_r, m_r1, out=np.ones(n), where=short & (m_r1 > 0))  # demand of the P days
+        p_none = np.where(short, zero_demand_probability(dist, m_gap, v_gap), 1.0)
+        gap = np.maximum(r1 - period, 1e-300)  # a day without stock is ready only if it has no demand
+        p_day0 = np.where(short, zero_demand_probability(dist, m_gap / gap, v_gap / gap), 0.0)
+        scale = np.where(metric == 1, share, p_none)
+        target = np.where(short & (target < scale), target / np.maximum(scale, 1e-300), target)
     out = empty_outputs(n)
     out["freq"] = np.full(n, np.nan)
-    out["ready"] = np.full(n, np.nan)  # computed for normal and gamma demand only
+    out["ready"] = np.full(n, np.nan)  # filled by each method when ready_rate=True
     kpol = np.where((pol == POL_BASE) | news, POL_RS, pol).astype(np.int8)
 
-    mixed = ~discrete & (lsd_eff > 0) & ~news
-    if lead_time_model != "compound":
+    mixed = ~discrete & ~ss_cont & (lsd_eff > 0) & ~news
+    if lead_time_model == "normal":
         mixed[:] = False
-    cont = np.flatnonzero(~discrete & ~mixed)
+    # order-up-to with a random lead time: exact model with crossing orders (_kernels/inventory_crossing)
+    cross = (kpol == POL_RS) & ~news & (pol != POL_SS) & (lsd_eff > 0)
+    if lead_time_model == "single":
+        cross[:] = False
+    elif lead_time_model == "normal":
+        cross &= discrete
+    mixed &= ~cross
+    cont = np.flatnonzero(~discrete & ~mixed & ~cross & ~ss_cont)
     every = cont.size == n  # all items continuous: pass the arrays themselves, no gather/scatter
     sel = slice(None) if every else cont
     if cont.size:
@@ -404,7 +468,47 @@ def inventory_policy(
                                   vd_day[mix], mouts[0], q_cont[mix], mready)
             out["ready"][mix] = mready
 
-    disc = np.flatnonzero(discrete)
+    ssc = np.flatnonzero(ss_cont)
+    if ssc.size:  # (R, s, S) with continuous demand; random lead times as an exact mixture unless "normal"
+        names = ("s", "S", "ss", "cycle", "fill", "bo", "oh", "ready", "status")
+        sargs = [dist[ssc], metric[ssc], target[ssc], r_eff[ssc], m_l[ssc], v_l[ssc], m_r[ssc], v_r[ssc],
+                 q_cont[ssc], d_day[ssc], vd_day[ssc], l_eff[ssc],
+                 lsd_eff[ssc] if lead_time_model != "normal" else np.zeros(ssc.size)]
+        souts = [out[k][ssc] for k in names]
+
+        def run_s(a: int, b: int) -> None:
+            policy_ss_continuous(*[x[a:b] for x in sargs], bool(lost_sales), True, bool(ready_rate), GRID_K,
+                                 *[o[a:b] for o in souts])
+
+        _run(_blocks(ssc.size, n_jobs, min_items=2_000), run_s)
+        for k, o in zip(names, souts):
+            out[k][ssc] = o
+    crs = np.flatnonzero(cross)
+    if crs.size:
+        r_x = np.maximum(np.rint(r_eff[crs]), 1).astype(np.int64)
+        cargs = [dist[crs], metric[crs], target[crs], r_x, d_day[crs],
+                 np.where(dist[crs] == DIST_POISSON, d_day[crs], vd_day[crs]), l_eff[crs], lsd_eff[crs],
+                 m_l[crs] + m_r[crs]]
+        cres = np.empty((crs.size, 8))
+
+        def run_x(a: int, b: int) -> None:
+            policy_crossing(*[x[a:b] for x in cargs], bool(lost_sales), True, cres[a:b])
+
+        _run(_blocks(crs.size, n_jobs, min_items=2_000), run_x)
+        e = np.flatnonzero(dist[crs] == DIST_EMPIRICAL)
+        if e.size:  # sample paths: integer pmfs of the day mixtures built from the paths
+            ce = crs[e]
+            pm = crossing_sample_pmfs(prof, ce, r_x[e], l_eff[ce], lsd_eff[ce])
+            eres = np.empty((e.size, 8))
+            policy_crossing_pmfs(metric[ce], target[ce], r_x[e], m_l[ce] + m_r[ce], bool(lost_sales), True,
+                                 *pm, eres)
+            cres[e] = eres
+        for j, k in enumerate(("S", "ss", "cycle", "fill", "ready", "bo", "oh", "status")):
+            out[k][crs] = cres[:, j]
+        out["s"][crs] = cres[:, 0]
+        if not ready_rate:  # exact and free here, but the column is null unless asked for
+            out["ready"][crs] = np.nan
+    disc = np.flatnonzero(discrete & ~cross)
     if disc.size:
         emp = dist[disc] == DIST_EMPIRICAL
         for sub, is_emp in ((disc[~emp], False), (disc[emp], True)):
@@ -413,11 +517,18 @@ def inventory_policy(
             costs = None
             if objective == "cost":
                 h_day = it["holding_rate"] * it["unit_cost"] / _DAYS_PER_YEAR
-                costs = (h_day, it["stockout_cost"], it["order_cost"])
+                costs = (h_day, it["stockout_cost"], it["order_cost"], rv == 0)  # last: continuous review
             _run_discrete(sub, is_emp, prof, dist, d_day, vd_day, l_eff, lsd_eff, r_eff,
                           np.where(news, POL_NEWS, kpol).astype(np.int8),
-                          metric, target, q, lost_sales, out, n_jobs, costs)
+                          metric, target, q, lost_sales, out, n_jobs, costs, bool(ready_rate))
 
+    if short.any():  # service over the whole cycle; the target is unreachable when R - P days are lost
+        out["cycle"] = np.where(short, out["cycle"] * p_none, out["cycle"])
+        out["fill"] = np.where(short, out["fill"] * share, out["fill"])
+        out["ready"] = np.where(short, (out["ready"] * period + p_day0 * (r1 - period)) / r1, out["ready"])
+        out["oh"] = np.where(short, out["oh"] * period / r1, out["oh"])
+        got = np.where(metric == 1, out["fill"], out["cycle"])
+        out["status"][short & (got < it["service_level"] - 1e-9)] = 1  # STATUS_UNREACHABLE
     q_out = np.where((pol == POL_SQ) | (pol == POL_SS), q, np.where(news, out["S"], m_r))
     m_prot = m_l + m_r
     cols = {
@@ -440,9 +551,10 @@ def inventory_policy(
         "protection_demand_std": np.sqrt(v_l + v_r),
         "lead_time": lt,
         "lead_time_std": lsd,
-        "review_period": r_eff,
+        "review_period": np.where(news, r1, r_eff),  # newsvendor: orders every R days, sized over P
         "unit_cost": it["unit_cost"],
         "holding_rate": it["holding_rate"],
+        "shelf_life_days": pa.array(shelf, mask=~np.isfinite(shelf)),  # null = not perishable
         "status": _labels(out["status"], _STATUS_STR),
     }
     for name in ("safety_stock", "reorder_point", "order_up_to", "order_quantity",
@@ -466,27 +578,28 @@ PMF_BUDGET = 50_000_000
 
 
 def _run_discrete(sub, is_emp, prof, dist, d_day, vd_day, l_eff, lsd_eff, r_eff, kpol, metric,
-                  target, q, lost_sales, out, n_jobs, costs=None) -> None:
+                  target, q, lost_sales, out, n_jobs, costs=None, ready=False) -> None:
     """Run the exact discrete methods on the items ``sub``, in chunks that bound pmf memory."""
     if is_emp:
         _run_discrete_chunk(sub, is_emp, prof, dist, d_day, vd_day, l_eff, lsd_eff, r_eff, kpol, metric,
-                            target, q, lost_sales, out, n_jobs, costs)
+                            target, q, lost_sales, out, n_jobs, costs, ready)
         return
     m = sub.size
     sizes = [np.empty(m, np.int64) for _ in range(3)]
     vd = np.where(dist[sub] == DIST_POISSON, d_day[sub], vd_day[sub])
     pmf_sizes(dist[sub], d_day[sub], vd, l_eff[sub], lsd_eff[sub], np.maximum(r_eff[sub], 1.0), *sizes)
-    cum = np.cumsum(sizes[0] + sizes[1] + sizes[2])
+    n_ready = _ready_npts(r_eff[sub]) if ready else 0  # the ready rate adds one pmf of D_{L+j} per day
+    cum = np.cumsum(sizes[0] + sizes[1] + sizes[2] * (1 + n_ready))
     edges = np.searchsorted(cum, np.arange(PMF_BUDGET, int(cum[-1]) + PMF_BUDGET, PMF_BUDGET), side="right")
     starts = np.unique(np.concatenate(([0], np.maximum(edges, 1)[:-1] if edges.size > 1 else [])))
     bounds = np.append(starts[starts < m], m).astype(np.int64)
     for a, b in zip(bounds[:-1], bounds[1:]):  # a few chunks of many items each
         _run_discrete_chunk(sub[a:b], is_emp, prof, dist, d_day, vd_day, l_eff, lsd_eff, r_eff, kpol,
-                            metric, target, q, lost_sales, out, n_jobs, costs)
+                            metric, target, q, lost_sales, out, n_jobs, costs, ready)
 
 
 def _run_discrete_chunk(sub, is_emp, prof, dist, d_day, vd_day, l_eff, lsd_eff, r_eff, kpol, metric,
-                        target, q, lost_sales, out, n_jobs, costs=None) -> None:
+                        target, q, lost_sales, out, n_jobs, costs=None, ready=False) -> None:
     """Build integer pmfs for the items ``sub`` and run the exact discrete kernel on them."""
     rd = np.maximum(r_eff[sub], 1.0)
     if is_emp:
@@ -502,20 +615,26 @@ def _run_discrete_chunk(sub, is_emp, prof, dist, d_day, vd_day, l_eff, lsd_eff, 
     blocks = _blocks(sub.size, n_jobs)
     fixed = np.empty(0, np.int64)
     floored = None
-    if costs is not None:  # cost-optimal (s, S), then evaluate it with the service kernel
-        h, p, k = (c[sub] * (rd if j < 2 else 1.0) for j, c in enumerate(costs))  # per review period
+    if costs is not None:  # cost-optimal (s, S) / (s, Q), then evaluate it with the service kernel
+        h, p, k = (c[sub] * (rd if j < 2 else 1.0) for j, c in enumerate(costs[:3]))  # per review period
         zs = np.empty(sub.size, np.int64)
         zbig = np.empty(sub.size, np.int64)
         zcost = np.empty(sub.size)
+        rnq = bool(np.all(pol_s == POL_SQ))  # objective="cost" takes one explicit policy
+        cont = np.ascontiguousarray(costs[3][sub])
 
         def run_z(a: int, b: int) -> None:
-            policy_zheng_federgruen(h[a:b], p[a:b], k[a:b], vr, ir[a:b + 1], vt, itp[a:b + 1],
-                                    zs[a:b], zbig[a:b], zcost[a:b])
+            if rnq:  # (R, s, nQ); continuous review: cost on D_L per day (Federgruen & Zheng 1992)
+                policy_rnq_cost(h[a:b], p[a:b], k[a:b], cont[a:b], vr, ir[a:b + 1], vl, il[a:b + 1], vt,
+                                itp[a:b + 1], zs[a:b], zbig[a:b], zcost[a:b])
+            else:
+                policy_zheng_federgruen(h[a:b], p[a:b], k[a:b], vr, ir[a:b + 1], vt, itp[a:b + 1],
+                                        zs[a:b], zbig[a:b], zcost[a:b])
 
         _run(blocks, run_z)
         floored = zs < 0
         fixed = np.maximum(zs, 0)
-        qint = np.maximum(zbig - fixed, 1).astype(np.int64)
+        qint = (zbig if rnq else np.maximum(zbig - fixed, 1)).astype(np.int64)
 
     def run_d(a: int, b: int) -> None:
         policy_discrete(pol_s[a:b], met_s[a:b], tg_s[a:b], rd[a:b], qint[a:b], bool(lost_sales), True,
@@ -528,4 +647,29 @@ def _run_discrete_chunk(sub, is_emp, prof, dist, d_day, vd_day, l_eff, lsd_eff, 
         q[sub] = qint
     for k, o in zip(names, outs):
         out[k][sub] = o
+    if ready:  # share of days ending without backorders, from the same stationary position
+        jp = np.concatenate(([0], np.cumsum(_ready_npts(rd)))).astype(np.int64)
+        if is_emp:
+            vj, ij = _empirical_pmfs(prof, sub, l_eff[sub], lsd_eff[sub], rd, ready_jp=jp)
+        else:
+            vd = np.where(dist[sub] == DIST_POISSON, d_day[sub], vd_day[sub])
+            sizes = np.empty(int(jp[-1]), np.int64)
+            pmf_ready_sizes(dist[sub], d_day[sub], vd, l_eff[sub], lsd_eff[sub], rd, jp, sizes)
+            ij = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
+            vj = np.zeros(int(ij[-1]))
+            pmf_ready_fill(dist[sub], d_day[sub], vd, l_eff[sub], lsd_eff[sub], rd, jp, vj, ij)
+        big_s = np.rint(outs[1]).astype(np.int64)
+        ready_out = np.empty(sub.size)
+
+        def run_r(a: int, b: int) -> None:
+            ready_rate_discrete(pol_s[a:b], qint[a:b], big_s[a:b], vr, ir[a:b + 1], jp[a:b + 1], vj, ij,
+                                ready_out[a:b])
+
+        _run(blocks, run_r)
+        out["ready"][sub] = ready_out
+
+
+def _ready_npts(r_days: np.ndarray) -> np.ndarray:
+    """Number of ready-rate evaluation days per item (``kernels.inventory_discrete.ready_points``)."""
+    return np.minimum(np.maximum(np.floor(r_days + 0.5), 1), READY_MAX_POINTS).astype(np.int64)
 

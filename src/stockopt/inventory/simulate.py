@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 
 from stockopt._kernels.inventory_math import DIST_NEGBIN
-from stockopt._kernels.inventory_sim import simulate_items
+from stockopt._kernels.inventory_sim import simulate_items_shelf
 from stockopt.errors import MissingColumnError, ParameterError, raise_error
 from stockopt.inventory._validate import (
     ID,
@@ -61,7 +61,9 @@ def simulate_inventory(
     policy : Arrow-compatible table
         The output of ``inventory_policy`` (columns ``unique_id, policy, distribution,
         reorder_point, order_up_to, order_quantity, lead_time, lead_time_std, review_period,
-        unit_cost, holding_rate``; lead time and review period in days).
+        unit_cost, holding_rate``; lead time and review period in days; optional
+        ``shelf_life_days``: newsvendor stock perishes that many days after its delivery, rounded
+        down to whole periods, or at the next delivery if that comes first).
     demand : Arrow-compatible table
         Either a demand summary ``unique_id, demand_mean, demand_std`` (units per day), from which
         ``n_periods`` periods are drawn with each item's ``distribution`` (empirical items are drawn
@@ -129,6 +131,9 @@ def simulate_inventory(
     lsd = ranged(pt, "lead_time_std", "policy", ids, None) / period_days
     rp = ranged(pt, "review_period", "policy", ids, None) / period_days
     rp = np.maximum(np.rint(rp), 1).astype(np.int64)
+    # newsvendor stock perishes this many whole periods after its delivery (0 = at the next delivery)
+    shelf = ranged(pt, "shelf_life_days", "policy", ids, np.inf) / period_days
+    shelf = np.where(np.isfinite(shelf), np.maximum(np.floor(shelf + 1e-9), 1.0), 0.0).astype(np.int64)
     cost = ranged(pt, "unit_cost", "policy", ids, None)
     rate = ranged(pt, "holding_rate", "policy", ids, None)
     # RS-type policies order up to S; the kernel reads S from order_up_to
@@ -180,9 +185,9 @@ def simulate_inventory(
     out = np.zeros((n, 11))
 
     def run(a: int, b: int) -> None:
-        simulate_items(pol[a:b], s[a:b], big_s[a:b], q[a:b], rp[a:b], lt[a:b], lsd[a:b], dist[a:b],
-                       mean[a:b], var[a:b], replay_vals, replay_ip[a:b + 1], use_replay,
-                       bool(lost_sales), int(n_periods), wu, int(seed), a, out[a:b])
+        simulate_items_shelf(pol[a:b], s[a:b], big_s[a:b], q[a:b], rp[a:b], lt[a:b], lsd[a:b], dist[a:b],
+                             mean[a:b], var[a:b], replay_vals, replay_ip[a:b + 1], use_replay,
+                             bool(lost_sales), int(n_periods), wu, int(seed), a, shelf[a:b], out[a:b])
 
     _run(_blocks(n, n_jobs, min_items=32), run)
     periods = np.maximum(horizon - wu, 0).astype(np.float64)
