@@ -137,6 +137,32 @@ def test_newsvendor_perishable_simulation() -> None:
     assert kpi["expired"].to_numpy().min() > 0
 
 
+@pytest.mark.parametrize("dist", list(DISTS) + ["lumpy"])
+def test_newsvendor_lost_sales_fill_and_ready_rate(dist: str) -> None:
+    """A newsvendor's periods are independent (leftovers perish, unmet demand is lost within the
+    period): lost_sales does not change its fill rate, and a day after the stock ran out is ready
+    when it has no demand. Expected fill and ready rate against the simulator, R = shelf life = 3."""
+    k = 20
+    mean, std = (0.1, 0.5) if dist == "lumpy" else DISTS[dist]
+    law = "negbin" if dist == "lumpy" else dist
+    ids = [f"v{i}" for i in range(k)]
+    dem = pa.table({"unique_id": ids, "demand_mean": np.full(k, mean), "demand_std": np.full(k, std)})
+    items = pa.table({"unique_id": ids, "lead_time": np.full(k, 2.0), "review_period": np.full(k, 3.0),
+                      "shelf_life_days": np.full(k, 3.0), "service_level": np.full(k, 0.9),
+                      "service_metric": ["fill_rate"] * k})
+    pols = [inventory_policy(dem, items, policy="newsvendor", distribution=law, lost_sales=lost, ready_rate=True)
+            for lost in (False, True)]
+    for col in ("order_up_to", "expected_fill_rate", "expected_cycle_service", "expected_ready_rate"):
+        assert pols[0][col].equals(pols[1][col]), col
+    pol = pols[1]
+    kpi = simulate_inventory(pol, dem, n_periods=100_000, seed=11, lost_sales=True)
+    cyc, fill, _ = _achieved(kpi)
+    ready = float(np.mean(kpi["ready_rate"].to_numpy()))
+    assert abs(fill - pol["expected_fill_rate"][0].as_py()) < 0.005
+    assert abs(cyc - pol["expected_cycle_service"][0].as_py()) < 0.005
+    assert abs(ready - pol["expected_ready_rate"][0].as_py()) < 0.005
+
+
 @pytest.mark.parametrize(("r", "lead", "shelf"),
                          [(1, 0, 1), (3, 2, 0), (7, 2, 3), (7, 0, 1), (5, 4, 9), (4, 1, 3)])
 def test_newsvendor_shelf_life_matches_reference_loop(r, lead, shelf) -> None:

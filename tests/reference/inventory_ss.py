@@ -198,6 +198,12 @@ def ready_discrete(pol: int, big_s: int, q: int, p_r: np.ndarray, pmfs_j) -> flo
         c = np.cumsum(p)
         vals.append(sum(pi[k] * (c[min(big_s - k, len(c) - 1)] if big_s - k >= 0 else 0.0)
                         for k in range(qq)))
+    if pol == 4 and len(pmfs_j) < 32:
+        # newsvendor (lost within the period): day j is also ready when the stock ran out on an
+        # earlier day and day j has no demand, P(D_{j-1} > S) P(D_1 = 0), with D_0 = 0
+        p0 = float(pmfs_j[0][0]) if len(pmfs_j[0]) else 0.0
+        prev = [1.0] + vals[:-1]
+        vals = [v + (1.0 - c_prev) * p0 for v, c_prev in zip(vals, prev)]
     return float(np.mean(vals))
 
 

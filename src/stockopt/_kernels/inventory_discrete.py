@@ -203,7 +203,9 @@ def _service_d(s, metric, lost, q, pi, u, u_tot, cdf_l, loss_l, m_l, loss_t, m_t
         b += pi[k] * (_loss_at(loss_t, m_t, y) - _loss_at(loss_l, m_l, y))
     if b < 0.0:
         b = 0.0
-    return _fill_from_shortage(b, m_r, lost)
+    # a newsvendor's periods are independent (leftovers perish, a fresh order of S each period):
+    # sold / demanded is 1 - B / E[D] whether the shortage is lost or not
+    return _fill_from_shortage(b, m_r, lost and not news)
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -521,7 +523,8 @@ def ready_rate_discrete(pol, qint, big_s, vals_r, ip_r, jp, vals_j, ip_j, out_re
     """
     for i in range(pol.shape[0]):
         pc = pol[i]
-        if pc == POL_NEWS:
+        news = pc == POL_NEWS
+        if news:
             pc = POL_RS
         q = 1 if pc == POL_RS else (qint[i] if qint[i] > 1 else 1)
         p_r = vals_r[ip_r[i]:ip_r[i + 1]]
@@ -530,6 +533,16 @@ def ready_rate_discrete(pol, qint, big_s, vals_r, ip_r, jp, vals_j, ip_j, out_re
         top = big_s[i]
         acc = 0.0
         npts = jp[i + 1] - jp[i]
+        # newsvendor: unmet demand is lost within the period (the stock perishes at its end), so a
+        # day after the stock ran out is still ready when it has no demand:
+        # ready_j = P(D_j <= S) + P(D_{j-1} > S) P(no demand in a day), exact when the ready days
+        # are 1..R (periods shorter than READY_MAX_POINTS days; longer ones keep the backorder
+        # expression)
+        p0 = 0.0
+        if news and npts > 0 and vals_j[ip_j[jp[i]]:ip_j[jp[i] + 1]].shape[0] > 0:
+            p0 = vals_j[ip_j[jp[i]]]  # the first ready day is day 1: P(D_1 = 0)
+        exact_days = news and npts < READY_MAX_POINTS  # ready_points gave the days 1..R
+        prev_cdf = 1.0  # P(D_0 <= S) = 1
         for k in range(npts):
             p = vals_j[ip_j[jp[i] + k]:ip_j[jp[i] + k + 1]]
             m = p.shape[0]
@@ -549,6 +562,10 @@ def ready_rate_discrete(pol, qint, big_s, vals_r, ip_r, jp, vals_j, ip_j, out_re
                     cdf += p[upto]
                 if y >= 0:
                     part += pi[kk] * (cdf if cdf < 1.0 else 1.0)
+            if exact_days:  # q = 1, pi = [1]: part is P(D_j <= S)
+                c_j = part
+                part += (1.0 - prev_cdf) * p0
+                prev_cdf = c_j
             acc += part
         r = acc / npts if npts > 0 else 1.0
         out_ready[i] = 0.0 if r < 0.0 else (1.0 if r > 1.0 else r)

@@ -435,6 +435,15 @@ def inventory_policy(
                               *[o[a:b] for o in outs])
 
         _run(_blocks(cont.size, n_jobs), run_c)
+        news_c = np.flatnonzero(news[cont]) if lost_sales else np.empty(0, dtype=np.int64)
+        if news_c.size:
+            # a newsvendor's periods are independent (leftovers perish): its fill rate is
+            # 1 - B / E[D] whether the shortage is lost or backordered; re-size those items so
+            nargs = [x[news_c] for x in args]
+            nouts = [np.empty(news_c.size, dtype=o.dtype) for o in outs]
+            policy_continuous(*nargs, False, True, *nouts)
+            for o, no in zip(outs, nouts):
+                o[news_c] = no
     if cont.size and ready_rate:
         ready = np.empty(cont.size)
         rargs = [kpol[sel], dist[sel], r_eff[sel], m_l[sel], v_l[sel], d_day[sel], vd_day[sel], outs[0],
