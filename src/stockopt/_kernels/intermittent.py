@@ -180,12 +180,16 @@ def croston_block(
     p_out,
     alpha_out,
     status,
+    data,
 ):  # pragma: no cover
     """Croston's method over a block (``variant``: 0 classic, 1 optimised, 2 SBA).
 
     Classic and SBA smooth sizes and intervals with alpha = 0.1; the optimised variant picks each
     alpha in [0.1, 0.3] by in-sample SSE.  SBA multiplies by 0.95 (= 1 - alpha / 2).  A series with
     no demand forecasts its last value (0).  ``alpha_out`` has two columns (sizes, intervals).
+    ``data`` is scratch of ``2 * (indptr[-1] - indptr[0])`` values for the optimised variant (any
+    size otherwise), allocated by the caller: NumPy backs large arrays with huge pages, and first
+    touching a numba-allocated buffer of that size costs several times the whole search.
     """
     n_series = indptr.shape[0] - 1
     max_n = 0
@@ -203,7 +207,6 @@ def croston_block(
     o_alpha = np.empty(n_opt)
     o_sse = np.empty(n_opt)
     o_fc = np.empty(n_opt)
-    data = np.empty(2 * (indptr[n_series] - indptr[0]) if opt else 0)
     if opt:
         pos = 0
         for i in range(n_series):
@@ -364,30 +367,23 @@ def tsb_block(
 
 
 @numba.njit(**NUMBA_OPTS)
-def adida_block(values, indptr, imapa, exact, h, mean, var, p_out, level_out, status):  # pragma: no cover
-    """ADIDA (``imapa=False``) or IMAPA (``imapa=True``) over a block.
-
-    The aggregation level is the mean interval between demands rounded half to even (Python's
-    ``round``).  ADIDA forecasts the per-period share of the SES forecast of the block sums at that
-    level; IMAPA averages those shares over every level from 1 to it.  Each level's
-    forecast is statsforecast's ``chunk_forecast``; the golden-section searches of all (series, level)
-    pairs of the block run in lock-step through :func:`golden_many`.  With ``exact=False`` the
-    alphas come from :func:`optimize_many` instead (same minimiser up to rounding, fewer passes).
-    """
+def adida_plan(values, indptr, imapa, kmax_of, nd_of, mi_of, sv_of):  # pragma: no cover
+    """Pass 1 of :func:`adida_block`: per series the number of demands, the mean interval, the size
+    variance and the aggregation level; returns ``(n_tasks, total)``, the number of (series,
+    level) block-sum series and their total length (the caller allocates that scratch)."""
     n_series = indptr.shape[0] - 1
     max_n = 0
     for i in range(n_series):
         max_n = max(max_n, indptr[i + 1] - indptr[i])
     sizes = np.empty(max_n)
     gaps = np.empty(max_n)
-    # pass 1: aggregation level per series, number of (series, level) tasks and their total size
-    kmax_of = np.zeros(n_series, dtype=np.int64)
-    nd_of = np.zeros(n_series, dtype=np.int64)
-    mi_of = np.zeros(n_series)
-    sv_of = np.zeros(n_series)
     n_tasks = 0
     total = 0
     for i in range(n_series):
+        kmax_of[i] = 0
+        nd_of[i] = 0
+        mi_of[i] = 0.0
+        sv_of[i] = 0.0
         x = values[indptr[i] : indptr[i + 1]]
         n = x.shape[0]
         if n == 0:
@@ -411,8 +407,25 @@ def adida_block(values, indptr, imapa, exact, h, mean, var, p_out, level_out, st
         for k in range(k_lo, kmax + 1):
             n_tasks += 1
             total += n // k
+    return n_tasks, total
+
+
+@numba.njit(**NUMBA_OPTS)
+def adida_block(values, indptr, imapa, exact, h, kmax_of, nd_of, mi_of, sv_of, n_tasks, data,
+                mean, var, p_out, level_out, status):  # pragma: no cover
+    """ADIDA (``imapa=False``) or IMAPA (``imapa=True``) over a block.
+
+    The aggregation level is the mean interval between demands rounded half to even (Python's
+    ``round``).  ADIDA forecasts the per-period share of the SES forecast of the block sums at that
+    level; IMAPA averages those shares over every level from 1 to it.  Each level's
+    forecast is statsforecast's ``chunk_forecast``; the golden-section searches of all (series, level)
+    pairs of the block run in lock-step through :func:`golden_many`.  With ``exact=False`` the
+    alphas come from :func:`optimize_many` instead (same minimiser up to rounding, fewer passes).
+    ``kmax_of, nd_of, mi_of, sv_of, n_tasks`` come from :func:`adida_plan` and ``data`` is scratch of
+    its ``total`` values, allocated by the caller (see :func:`croston_block`).
+    """
+    n_series = indptr.shape[0] - 1
     # pass 2: block sums of every task, aligned on the last period
-    data = np.empty(max(total, 1))
     t_start = np.empty(n_tasks, dtype=np.int64)
     t_len = np.empty(n_tasks, dtype=np.int64)
     pos = 0

@@ -51,7 +51,9 @@ class _Croston(_Intermittent):
         p = np.empty(n)
         alphas = np.empty((n, 2))
         status = np.empty(n, dtype=np.int8)
-        _ki.croston_block(values, indptr, self._variant, h, mean, var, fit, want, p, alphas, status)
+        opt = self._variant == _ki.CROSTON_OPTIMIZED
+        data = np.empty(2 * int(indptr[-1] - indptr[0]) if opt and n else 0)  # NumPy: huge pages
+        _ki.croston_block(values, indptr, self._variant, h, mean, var, fit, want, p, alphas, status, data)
         info = {"p": p, "alpha_size": alphas[:, 0].copy(), "alpha_interval": alphas[:, 1].copy()}
         return ForecastResult(
             _clip(mean, self.nonnegative, status), var, status, fit if want else None, "negbin", info,
@@ -258,7 +260,12 @@ class ADIDA(_Intermittent):
         p = np.empty(n)
         level = np.empty(n, dtype=np.int64)
         status = np.empty(n, dtype=np.int8)
-        _ki.adida_block(values, indptr, self._imapa, self.exact, h, mean, var, p, level, status)
+        kmax, nd = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
+        mi, sv = np.empty(n), np.empty(n)
+        n_tasks, total = _ki.adida_plan(values, indptr, self._imapa, kmax, nd, mi, sv)
+        data = np.empty(max(int(total), 1))  # scratch of the block sums, allocated by NumPy (huge pages)
+        _ki.adida_block(values, indptr, self._imapa, self.exact, h, kmax, nd, mi, sv, int(n_tasks), data,
+                        mean, var, p, level, status)
         info = {"p": p, "aggregation_level": level}
         return ForecastResult(_clip(mean, self.nonnegative, status), var, status, None, "negbin", info)
 
