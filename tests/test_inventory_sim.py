@@ -90,8 +90,14 @@ def test_simulated_service_within_half_a_point(dist, policy, metric, target, rev
     ("sS", "cycle", 0.8, 3.0, 3.0),
 ])
 def test_expected_ready_rate_within_half_a_point(dist, policy, metric, target, review, cost) -> None:
+    from stockopt.errors import StockoptWarning
+
     dem, pol = _setup(dist, policy, metric, target, review=review, order_cost=cost, k=20)
-    kpi = simulate_inventory(pol, dem, n_periods=100_000, seed=5)
+    if review == 0.0 and dist in ("normal", "gamma"):  # continuous review, simulated daily: warned
+        with pytest.warns(StockoptWarning, match="continuous review"):
+            kpi = simulate_inventory(pol, dem, n_periods=100_000, seed=5)
+    else:
+        kpi = simulate_inventory(pol, dem, n_periods=100_000, seed=5)
     ready = float(np.mean(kpi["ready_rate"].to_numpy()))
     assert abs(ready - pol["expected_ready_rate"][0].as_py()) < 0.005
 
@@ -320,3 +326,18 @@ def test_real_spare_parts_held_out() -> None:
     assert real > modelled - 0.06, (real, modelled)
     assert abs(real - 0.95) < 0.05, real
     assert p.expected_fill_rate.min() >= 0.95 - 1e-9
+
+
+def test_simulating_a_continuous_review_policy_warns() -> None:
+    from stockopt.errors import StockoptWarning
+
+    dem, pol = _setup("normal", "sQ", "cycle", 0.95, review=0.0, order_cost=30.0, k=3)
+    assert pol["review_period"].to_pylist() == [0.0] * 3
+    with pytest.warns(StockoptWarning, match="3 item.*continuous review"):
+        simulate_inventory(pol, dem, n_periods=500, seed=0)
+    dem, pol = _setup("normal", "sQ", "cycle", 0.95, review=1.0, order_cost=30.0, k=3)
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", StockoptWarning)
+        simulate_inventory(pol, dem, n_periods=500, seed=0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -9,7 +10,7 @@ import pyarrow as pa
 
 from stockopt._kernels.inventory_math import DIST_NEGBIN
 from stockopt._kernels.inventory_sim import simulate_items_shelf
-from stockopt.errors import MissingColumnError, ParameterError, raise_error
+from stockopt.errors import MissingColumnError, ParameterError, StockoptWarning, raise_error
 from stockopt.inventory._validate import (
     ID,
     align,
@@ -130,6 +131,12 @@ def simulate_inventory(
     lt = ranged(pt, "lead_time", "policy", ids, None) / period_days
     lsd = ranged(pt, "lead_time_std", "policy", ids, None) / period_days
     rp = ranged(pt, "review_period", "policy", ids, None) / period_days
+    n_continuous = int(np.count_nonzero(rp == 0))
+    if n_continuous:
+        warnings.warn(f"simulate_inventory: {n_continuous} item(s) were sized for continuous review "
+                      "(review_period = 0); the simulation reviews once a period, so their service will "
+                      "fall short of the expected values (docs/inventory.md: continuous review is not a "
+                      "nightly batch; size them with review_period = 1)", StockoptWarning, stacklevel=2)
     rp = np.maximum(np.rint(rp), 1).astype(np.int64)
     # newsvendor stock perishes this many whole periods after its delivery (0 = at the next delivery)
     shelf = ranged(pt, "shelf_life_days", "policy", ids, np.inf) / period_days
