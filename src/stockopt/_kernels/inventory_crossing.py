@@ -55,6 +55,7 @@ from stockopt._kernels.inventory_math import (
     DIST_EMPIRICAL,
     DIST_NEGBIN,
     DIST_POISSON,
+    bracketed_step,
     c_eval,
     norm_ppf,
     pmf_support,
@@ -270,15 +271,10 @@ def _solve_c(target, lo, x0, width, metric, lost, dist, d, vd, r, wx, ww, wc):
     for _ in range(300):
         if g == 0.0:
             break
-        xn = x - g / dg if dg > 0.0 else math.nan
-        if not (xn > a and xn < b):
-            if b < math.inf:
-                xn = 0.5 * (a + b)
-            else:
-                span *= 2.0
-                xn = a + span
-                if span > 1e15 * (1.0 + width):
-                    return xn, STATUS_UNREACHABLE
+        xn, span, unreachable = bracketed_step(x - g / dg if dg > 0.0 else math.nan, a, b, span,
+                                               1e15 * (1.0 + width))
+        if unreachable:
+            return xn, STATUS_UNREACHABLE
         gn, dn = _service_c(xn, metric, lost, dist, d, vd, r, wx, ww, wc)
         gn -= target
         if gn >= 0.0:

@@ -508,3 +508,22 @@ def c_eval(x: float, dist: int, m: float, v: float) -> tuple[float, float, float
     y = x / b
     p0, q0, g = gamma_pqg(a, y)  # g = y^a e^-y / Gamma(a)
     return _gamma_out(a, b, x, y, p0, q0, g)
+
+
+@numba.njit(**NUMBA_OPTS)
+def bracketed_step(xn, a, b, span, limit):  # pragma: no cover - compiled
+    """Safeguard of a Newton step ``xn`` for an increasing service function on a bracket.
+
+    ``a`` fails the target, ``b`` meets it (``inf`` while no upper end is known).  A step that
+    leaves ``(a, b)`` (or is NaN) is replaced by the midpoint when ``b`` is known, else by ``a +
+    span`` with ``span`` doubled (geometric search for an upper end).  Returns ``(x, span,
+    unreachable)``; ``unreachable`` is True once ``span`` exceeds ``limit`` (the target cannot be
+    met by any level).
+    """
+    if xn > a and xn < b:
+        return xn, span, False
+    if b < math.inf:
+        return 0.5 * (a + b), span, False
+    span *= 2.0
+    return a + span, span, span > limit
+

@@ -26,7 +26,7 @@ import numpy as np
 
 from stockopt._config import NUMBA_OPTS
 from stockopt._kernels.inventory_discrete import lead_time_support, lead_time_weight
-from stockopt._kernels.inventory_math import DIST_NORMAL, c_eval
+from stockopt._kernels.inventory_math import DIST_NORMAL, bracketed_step, c_eval
 from stockopt._kernels.inventory_policy import (
     METRIC_CYCLE,
     METRIC_FILL,
@@ -139,15 +139,10 @@ def _solve_mix(target, lo, x0, width, pol, metric, lost, dist, r_days, d, vd, l_
     for _ in range(300):
         if g == 0.0:
             break
-        xn = x - g / dg if dg > 0.0 else math.nan
-        if not (xn > a and xn < b):
-            if b < math.inf:
-                xn = 0.5 * (a + b)
-            else:
-                span *= 2.0
-                xn = a + span
-                if span > 1e15 * (1.0 + width):
-                    return xn, STATUS_UNREACHABLE
+        xn, span, unreachable = bracketed_step(x - g / dg if dg > 0.0 else math.nan, a, b, span,
+                                               1e15 * (1.0 + width))
+        if unreachable:
+            return xn, STATUS_UNREACHABLE
         gn, dn, _ = mix_service(xn, pol, metric, lost, dist, r_days, d, vd, l_mean, l_sd, m_r, v_r, q, m_j,
                                 v_j)
         gn -= target

@@ -39,6 +39,7 @@ from stockopt._config import NUMBA_OPTS
 from stockopt._kernels.inventory_math import (
     DIST_GAMMA,
     DIST_NORMAL,
+    bracketed_step,
     c_eval_at,
     c_partial_moments,
     c_ppf,
@@ -242,14 +243,9 @@ def _newton(target, a, x, g, d, d2, pol, metric, lost, dist, r_days, m_l, v_l, m
         if step <= 1e-11 * (1.0 + abs(x)) or step <= 1e-7 * width:  # converged
             x = xn
             break
-        if not (xn > a and xn < b):
-            if b < math.inf:
-                xn = 0.5 * (a + b)
-            else:
-                width *= 2.0
-                xn = a + width
-                if width > 1e15 * (1.0 + sd):
-                    return xn, STATUS_UNREACHABLE
+        xn, width, unreachable = bracketed_step(xn, a, b, width, 1e15 * (1.0 + sd))
+        if unreachable:
+            return xn, STATUS_UNREACHABLE
         gn, dn, d2n = service_cdd(xn, pol, metric, lost, dist, r_days, m_l, v_l, m_r, v_r, q, m_j, v_j, anc)
         gn -= target
         if gn >= 0.0:
