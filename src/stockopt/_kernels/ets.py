@@ -387,7 +387,7 @@ def ets_fit_block(values, indptr, m, cand, h, max_eval, margin, region,
     Sv = np.empty((mm, P + 1))
     G = np.empty((P, P))
     cvec = np.empty(P)
-    z = np.empty(max(P, 6 * mm))
+    z = np.empty(max(P, 6 * mm + mm * (mm + 1)))
     xs = np.empty(P)
     D = 4 + P
     simplex = np.empty((D + 1, D))

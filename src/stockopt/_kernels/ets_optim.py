@@ -30,9 +30,10 @@ def objective(v, mode, y, etype, ttype, stype, m, k, wts, xfix, par, x0, ring, L
     ms = m if stype > 0 else 1
     dummy = ring[:0]
     if mode == 0:
-        # z doubles as work space: history (2m) and lagged sums (4m)
+        # z doubles as work space: history (2m), lagged sums (4m) and their tail prefix sums (m(m+1))
         sse = ls_states_seasonal(y, ttype, stype, ms, par[0], par[1], par[2], par[3], x0, Lv, Bv,
-                                 Sv, G, c, xs, z[:2 * ms], z[2 * ms:6 * ms].reshape((4, ms)))
+                                 Sv, G, c, xs, z[:2 * ms], z[2 * ms:6 * ms].reshape((4, ms)),
+                                 z[6 * ms:6 * ms + ms * (ms + 1)].reshape((ms, ms + 1)))
         if sse <= 0.0:
             return LIK_FLOOR
         lik = n * math.log(sse)

