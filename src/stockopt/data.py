@@ -295,7 +295,7 @@ def group_series(
     def id_of(row: int) -> Any:
         return id_arr[int(row)].as_py()
 
-    codes, ids, id_is_dict = _encode_ids(id_arr, table=table, column=id_col)
+    codes, ids, id_is_dict, run_starts = _encode_ids(id_arr, table=table, column=id_col)
     if from_path:  # ids were read dictionary-encoded to save memory; give them back as the file has them
         id_is_dict = pa.types.is_dictionary(parquet_schema(data).field(id_col).type)
 
@@ -306,18 +306,18 @@ def group_series(
         raise_error(NullValueError, "null time stamp", table=table, column=time_col, series=id_of(row), row=row,
                     expected="a date for every row")
     days, off_midnight = time_to_days(time_arr, table=table, column=time_col)
-    if off_midnight.any():
+    if not pa.types.is_date32(time_arr.type) and off_midnight.any():  # date32 has no time of day
         row = int(np.argmax(off_midnight))
         raise_error(FrequencyError, "time stamp with a time of day", table=table, column=time_col,
                     series=id_of(row), row=row, expected="whole days (midnight)", got=str(time_arr[row].as_py()))
     f = parse_freq(freq) if freq is not None else infer_freq(days)
     t, on_grid = f.to_period(days)
-    if not on_grid.all():
+    if f.kind != "D" and not on_grid.all():  # every date is on the daily grid
         row = int(np.argmin(on_grid))
         raise_error(FrequencyError, "time stamp off the frequency", table=table, column=time_col,
                     series=id_of(row), row=row, expected=f"dates on frequency {f.alias}",
                     got=str(time_arr[row].as_py()))
-    if t.size and (int(t.min()) < -(2**31) or int(t.max()) >= 2**31):
+    if t.dtype != np.int32 and t.size and (int(t.min()) < -(2**31) or int(t.max()) >= 2**31):
         row = int(np.argmax((t < -(2**31)) | (t >= 2**31)))
         raise_error(FrequencyError, "time stamp out of range", table=table, column=time_col, series=id_of(row),
                     row=row, expected="dates within +-5 million years of 1970", got=str(time_arr[row].as_py()))
@@ -358,11 +358,21 @@ def group_series(
 
     # --- order by (series, period) -------------------------------------------------------------
     n_series = len(ids)
-    counts = _grouping.count_codes(codes, n_series)
-    indptr = np.zeros(n_series + 1, dtype=np.int64)
-    np.cumsum(counts, out=indptr[1:])
     perm = None
-    if _grouping.first_unsorted(codes, t) >= 0:
+    if run_starts is not None:  # rows grouped by id in id order: the runs are the series
+        indptr = np.empty(n_series + 1, dtype=np.int64)
+        indptr[:-1] = run_starts
+        indptr[-1] = n
+        counts = np.diff(indptr)
+        unsorted = _grouping.first_unsorted_runs(indptr, t) >= 0
+        if unsorted:  # periods out of order inside some series: codes for the sort below
+            codes = np.repeat(np.arange(n_series, dtype=np.int32), counts)
+    else:
+        counts = _grouping.count_codes(codes, n_series)
+        indptr = np.zeros(n_series + 1, dtype=np.int64)
+        np.cumsum(counts, out=indptr[1:])
+        unsorted = _grouping.first_unsorted(codes, t) >= 0
+    if unsorted:
         perm = _grouping.sort_permutation(codes, t, indptr)
         del codes
         t = t[perm]
@@ -370,7 +380,8 @@ def group_series(
         zero_copy = False
     else:
         del codes
-    dup = _grouping.first_duplicate(indptr, t)
+    # sorted input passed first_unsorted, which also refuses a repeated period
+    dup = _grouping.first_duplicate(indptr, t) if perm is not None else -1
     if dup >= 0:
         row = int(perm[dup]) if perm is not None else int(dup)
         first = int(perm[dup - 1]) if perm is not None else int(dup - 1)
@@ -423,8 +434,11 @@ def _first_null(arr: pa.ChunkedArray | pa.Array) -> int:
     return int(np.argmax(_to_numpy(pc.is_null(arr), np.bool_)))
 
 
-def _encode_ids(col: pa.ChunkedArray, *, table: str, column: str) -> tuple[np.ndarray, pa.Array, bool]:
-    """Dense int32 series codes 0..k-1 in sorted-id order, the sorted unique ids, and whether ids were a dictionary.
+def _encode_ids(col: pa.ChunkedArray, *, table: str,
+                column: str) -> tuple[np.ndarray | None, pa.Array, bool, np.ndarray | None]:
+    """Dense int32 series codes 0..k-1 in sorted-id order, the sorted unique ids, whether ids were a
+    dictionary, and the first row of each series when the rows are already grouped by id in id
+    order (string ids; the codes are then not built: ``None``).
 
     int32 codes bound the number of series (not of rows) at 2^31 - 1 and halve the memory of the
     largest temporary of grouping.
@@ -443,9 +457,14 @@ def _encode_ids(col: pa.ChunkedArray, *, table: str, column: str) -> tuple[np.nd
     if pa.types.is_string_view(col.type):
         col = col.cast(pa.string())
     if not is_dict and len(col) > 1:
-        fast = _encode_sorted_ids(col)
-        if fast is not None:
-            return fast[0], fast[1], False
+        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
+            runs = _sorted_string_runs(col)
+            if runs is not None:
+                return None, runs[1], False, runs[0]
+        else:
+            fast = _encode_sorted_ids(col)
+            if fast is not None:
+                return fast[0], fast[1], False, None
     chunks = (col.chunks if is_dict else pc.dictionary_encode(col).chunks) if len(col) else []
     # the sorted set of ids over every chunk's dictionary (small: one entry per series and chunk)
     dicts: list[pa.Array] = []
@@ -472,14 +491,17 @@ def _encode_ids(col: pa.ChunkedArray, *, table: str, column: str) -> tuple[np.nd
         remap = (np.cumsum(used) - 1).astype(np.int32)
         codes = remap[codes]
         ids = ids.filter(pa.array(used))
-    return np.ascontiguousarray(codes, dtype=np.int32), ids, is_dict
+    return np.ascontiguousarray(codes, dtype=np.int32), ids, is_dict, None
 
 
-def _encode_sorted_string_ids(col: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array] | None:
-    """:func:`_encode_sorted_ids` for string ids in one compiled pass over the Arrow buffers."""
+def _sorted_string_runs(col: pa.ChunkedArray, codes: np.ndarray | None = None
+                        ) -> tuple[np.ndarray, pa.Array] | None:
+    """First row of each run of equal string ids and the run ids, when the runs are in strictly
+    increasing id order (one compiled pass over the Arrow buffers); None otherwise.  Also fills
+    ``codes`` (int32 run numbers per row) when given."""
     n = len(col)
-    codes = np.empty(n, dtype=np.int32)
     starts = np.empty(n, dtype=np.int64)
+    no_codes = np.empty(0, dtype=np.int32)
     pos = 0
     n_runs = 0
     prev_last: str | None = None
@@ -496,7 +518,8 @@ def _encode_sorted_string_ids(col: pa.ChunkedArray) -> tuple[np.ndarray, pa.Arra
         if prev_last is not None and not continues and first < prev_last:
             return None
         first_code = n_runs - 1 if continues else n_runs
-        runs = _grouping.sorted_string_runs(offsets, data, codes[pos:pos + k], starts[n_runs:], np.int32(first_code))
+        out_codes = codes[pos:pos + k] if codes is not None else no_codes
+        runs = _grouping.sorted_string_runs(offsets, data, out_codes, starts[n_runs:], np.int32(first_code))
         if runs < 0:
             return None
         if continues:  # the chunk's first run is the previous chunk's last one
@@ -507,16 +530,19 @@ def _encode_sorted_string_ids(col: pa.ChunkedArray) -> tuple[np.ndarray, pa.Arra
             n_runs += runs
         prev_last = chunk[k - 1].as_py()
         pos += k
-    run_ids = col.take(pa.array(starts[:n_runs]))
+    starts = starts[:n_runs].copy()
+    run_ids = col.take(pa.array(starts))
     run_ids = run_ids.combine_chunks() if isinstance(run_ids, pa.ChunkedArray) else run_ids
-    return codes, run_ids
+    return starts, run_ids
 
 
 def _encode_sorted_ids(col: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array] | None:
     """Codes and ids when rows are grouped by id in increasing id order (one comparison of each row
     with the previous one, several times cheaper than hashing); None when they are not."""
     if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-        return _encode_sorted_string_ids(col)
+        codes = np.empty(len(col), dtype=np.int32)
+        runs = _sorted_string_runs(col, codes)
+        return None if runs is None else (codes, runs[1])
     change = np.empty(len(col), dtype=bool)
     change[0] = True
     change[1:] = _to_numpy(pc.not_equal(col[1:], col[:-1]), np.bool_)

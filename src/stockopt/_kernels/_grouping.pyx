@@ -55,8 +55,8 @@ def sorted_string_runs(const offset_t[::1] offsets, const unsigned char[::1] dat
     ``offsets`` (``n + 1`` entries) and ``data`` are the buffers of one Arrow string or large-string
     array without nulls (``offsets`` already sliced to the array's rows).  Row ``j`` starts a new
     run when its bytes differ from row ``j - 1``'s; each new id must be greater than the previous
-    one.  Writes ``codes[j] = first_code + run number`` and the row of each run's start into
-    ``starts``.  Returns the number of runs, or -1 - j when row ``j`` breaks the increasing order
+    one.  Writes ``codes[j] = first_code + run number`` (unless ``codes`` is shorter than the array:
+    then only the starts) and the row of each run's start into ``starts``.  Returns the number of runs, or -1 - j when row ``j`` breaks the increasing order
     (the caller then groups by hashing instead).
 
     A run of identical ids is found by galloping: blocks of rows of doubling size are checked at
@@ -70,6 +70,7 @@ def sorted_string_runs(const offset_t[::1] offsets, const unsigned char[::1] dat
     cdef int cmp
     cdef const unsigned char* base = &data[0]
     cdef const offset_t* off = &offsets[0]
+    cdef bint write_codes = codes.shape[0] >= n
     if n <= 0:
         return 0
     with nogil:
@@ -112,8 +113,9 @@ def sorted_string_runs(const offset_t[::1] offsets, const unsigned char[::1] dat
                     lo_b += 1
                 e = lo_b
                 break
-            for r in range(j, e):
-                codes[r] = code
+            if write_codes:
+                for r in range(j, e):
+                    codes[r] = code
             code += 1
             runs += 1
             j = e
@@ -143,6 +145,29 @@ def scan_target(const double[::1] y):
             elif v < 0.0 and first_neg < 0:
                 first_neg = j
     return n_nan, first_nan, first_inf, first_neg
+
+
+def first_unsorted_runs(const i64[::1] indptr, const i32[::1] t):
+    """Index j of the first row whose period does not exceed the previous one of its series, or -1.
+
+    The series are the row ranges ``indptr[i]..indptr[i+1]`` (grouped input); the inner loop has no
+    early exit, so it vectorises, and a series with a problem is rescanned for its first row.
+    """
+    cdef Py_ssize_t n_series = indptr.shape[0] - 1, i
+    cdef i64 j, found = -1
+    cdef int bad
+    with nogil:
+        for i in range(n_series):
+            bad = 0
+            for j in range(indptr[i] + 1, indptr[i + 1]):
+                bad |= t[j] <= t[j - 1]
+            if bad:
+                for j in range(indptr[i] + 1, indptr[i + 1]):
+                    if t[j] <= t[j - 1]:
+                        found = j
+                        break
+                break
+    return found
 
 
 def count_codes(const i32[::1] codes, Py_ssize_t n_codes):
