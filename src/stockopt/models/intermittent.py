@@ -23,6 +23,23 @@ from stockopt.models.baselines import _check_alpha, _clip, check_block
 __all__ = ["CrostonClassic", "CrostonOptimized", "CrostonSBA", "TSB", "ADIDA", "IMAPA"]
 
 
+#: values per block of series for the kernels that need scratch proportional to the data (Croston's
+#: optimised split, ADIDA / IMAPA block sums): one reused ~16 MB buffer instead of one the size of
+#: the whole input, whose first touch costs ~0.5 floors (results do not depend on the blocking:
+#: every search is computed on its own, see ``smoothing.optimize_many``)
+_BLOCK_VALUES = 1 << 20
+
+
+def _series_blocks(indptr: np.ndarray, target: int = _BLOCK_VALUES) -> list[tuple[int, int]]:
+    """Contiguous ranges of series holding about ``target`` values each (at least one series)."""
+    n = indptr.shape[0] - 1
+    if n <= 0:
+        return []
+    cuts = np.searchsorted(indptr, indptr[0] + np.arange(target, int(indptr[-1] - indptr[0]), target))
+    bounds = np.unique(np.concatenate(([0], np.clip(cuts, 1, n), [n])))
+    return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
 class _Intermittent(Model):
     min_length = 1
     #: fixed smoothing constants: forward is forecasting (overridden where something is estimated)
@@ -51,9 +68,15 @@ class _Croston(_Intermittent):
         p = np.empty(n)
         alphas = np.empty((n, 2))
         status = np.empty(n, dtype=np.int8)
-        opt = self._variant == _ki.CROSTON_OPTIMIZED
-        data = np.empty(2 * int(indptr[-1] - indptr[0]) if opt and n else 0)  # NumPy: huge pages
-        _ki.croston_block(values, indptr, self._variant, h, mean, var, fit, want, p, alphas, status, data)
+        if self._variant != _ki.CROSTON_OPTIMIZED:
+            _ki.croston_block(values, indptr, self._variant, h, mean, var, fit, want, p, alphas, status,
+                              np.empty(0))
+        else:  # sizes and intervals of a block of series into one reused NumPy buffer (huge pages)
+            blocks = _series_blocks(indptr)
+            data = np.empty(2 * max((int(indptr[b] - indptr[a]) for a, b in blocks), default=0))
+            for a, b in blocks:
+                _ki.croston_block(values, indptr[a:b + 1], self._variant, h, mean[a:b], var[a:b], fit, want,
+                                  p[a:b], alphas[a:b], status[a:b], data)
         info = {"p": p, "alpha_size": alphas[:, 0].copy(), "alpha_interval": alphas[:, 1].copy()}
         return ForecastResult(
             _clip(mean, self.nonnegative, status), var, status, fit if want else None, "negbin", info,
@@ -262,10 +285,14 @@ class ADIDA(_Intermittent):
         status = np.empty(n, dtype=np.int8)
         kmax, nd = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
         mi, sv = np.empty(n), np.empty(n)
-        n_tasks, total = _ki.adida_plan(values, indptr, self._imapa, kmax, nd, mi, sv)
-        data = np.empty(max(int(total), 1))  # scratch of the block sums, allocated by NumPy (huge pages)
-        _ki.adida_block(values, indptr, self._imapa, self.exact, h, kmax, nd, mi, sv, int(n_tasks), data,
-                        mean, var, p, level, status)
+        data = np.empty(0)  # block sums of a block of series: one reused NumPy buffer (huge pages)
+        for a, b in _series_blocks(indptr):
+            ip = indptr[a:b + 1]
+            n_tasks, total = _ki.adida_plan(values, ip, self._imapa, kmax[a:b], nd[a:b], mi[a:b], sv[a:b])
+            if data.shape[0] < max(int(total), 1):
+                data = np.empty(max(int(total), 1, 2 * data.shape[0]))
+            _ki.adida_block(values, ip, self._imapa, self.exact, h, kmax[a:b], nd[a:b], mi[a:b], sv[a:b],
+                            int(n_tasks), data, mean[a:b], var[a:b], p[a:b], level[a:b], status[a:b])
         info = {"p": p, "aggregation_level": level}
         return ForecastResult(_clip(mean, self.nonnegative, status), var, status, None, "negbin", info)
 
