@@ -50,7 +50,7 @@ import numba
 import numpy as np
 
 from stockopt._config import NUMBA_OPTS
-from stockopt._kernels.inventory_discrete import lead_time_support, lead_time_weight
+from stockopt._kernels.inventory_discrete import lead_time_support, lead_time_weight, normalise
 from stockopt._kernels.inventory_math import (
     DIST_EMPIRICAL,
     DIST_NEGBIN,
@@ -353,12 +353,7 @@ def _mix_pmf(out, wts, dist, d, vd) -> None:
     for k in range(wts.shape[0]):
         if wts[k] > 0.0:
             pmf_add_fast(out, wts[k], dist, d * k, vd * k)
-    tot = 0.0
-    for k in range(out.shape[0]):
-        tot += out[k]
-    if tot > 0.0:
-        for k in range(out.shape[0]):
-            out[k] /= tot
+    normalise(out)
 
 
 @numba.njit(**NUMBA_OPTS)

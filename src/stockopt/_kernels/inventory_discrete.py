@@ -101,25 +101,36 @@ def pmf_fill(dist, d, vd, l_mean, l_sd, r_days, vals_l, ip_l, vals_r, ip_r, vals
         di = dist[i]
         r = r_days[i]
         pmf_add(orr, 1.0, di, d[i] * r, vd[i] * r)
-        if l_sd[i] > 0.0:
-            lo, hi = lead_time_support(l_mean[i], l_sd[i])
-            for k in range(lo, hi + 1):
-                w = lead_time_weight(k, lo, hi, l_mean[i], l_sd[i])
-                if w <= 0.0:
-                    continue
-                pmf_add(ol, w, di, d[i] * k, vd[i] * k)
-                pmf_add(ot, w, di, d[i] * (k + r), vd[i] * (k + r))
-        else:
-            lm = l_mean[i]
-            pmf_add(ol, 1.0, di, d[i] * lm, vd[i] * lm)
-            pmf_add(ot, 1.0, di, d[i] * (lm + r), vd[i] * (lm + r))
-        for arr in (ol, orr, ot):
-            tot = 0.0
-            for k in range(arr.shape[0]):
-                tot += arr[k]
-            if tot > 0.0:
-                for k in range(arr.shape[0]):
-                    arr[k] /= tot
+        normalise(orr)
+        lead_time_pmf(ol, di, d[i], vd[i], l_mean[i], l_sd[i], 0.0)
+        lead_time_pmf(ot, di, d[i], vd[i], l_mean[i], l_sd[i], r)
+
+
+@numba.njit(**NUMBA_OPTS)
+def normalise(p):
+    """Scale ``p`` to total mass 1 (mass cut off at the end of the support is thus spread back)."""
+    tot = 0.0
+    for k in range(p.shape[0]):
+        tot += p[k]
+    if tot > 0.0:
+        for k in range(p.shape[0]):
+            p[k] /= tot
+
+
+@numba.njit(**NUMBA_OPTS)
+def lead_time_pmf(out, dist, d, vd, l_mean, l_sd, extra):
+    """Add the pmf of demand over ``L + extra`` days into ``out`` (zeroed) and normalise it; ``L`` is
+    ``l_mean`` or, with ``l_sd > 0``, compounded over the discretised lead time (Axsäter 2015, ch. 5)."""
+    if l_sd > 0.0:
+        lo, hi = lead_time_support(l_mean, l_sd)
+        for k in range(lo, hi + 1):
+            w = lead_time_weight(k, lo, hi, l_mean, l_sd)
+            if w > 0.0:
+                pmf_add(out, w, dist, d * (k + extra), vd * (k + extra))
+    else:
+        x = l_mean + extra
+        pmf_add(out, 1.0, dist, d * x, vd * x)
+    normalise(out)
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -489,23 +500,7 @@ def pmf_ready_fill(dist, d, vd, l_mean, l_sd, r_days, jp, vals, ip):
         days = ready_points(r_days[i])
         di = dist[i]
         for k in range(days.shape[0]):
-            out = vals[ip[jp[i] + k]:ip[jp[i] + k + 1]]
-            j = days[k]
-            if l_sd[i] > 0.0:
-                lo, hi = lead_time_support(l_mean[i], l_sd[i])
-                for lt in range(lo, hi + 1):
-                    w = lead_time_weight(lt, lo, hi, l_mean[i], l_sd[i])
-                    if w > 0.0:
-                        pmf_add(out, w, di, d[i] * (lt + j), vd[i] * (lt + j))
-            else:
-                x = l_mean[i] + j
-                pmf_add(out, 1.0, di, d[i] * x, vd[i] * x)
-            tot = 0.0
-            for t in range(out.shape[0]):
-                tot += out[t]
-            if tot > 0.0:
-                for t in range(out.shape[0]):
-                    out[t] /= tot
+            lead_time_pmf(vals[ip[jp[i] + k]:ip[jp[i] + k + 1]], di, d[i], vd[i], l_mean[i], l_sd[i], days[k])
 
 
 @numba.njit(**NUMBA_OPTS)
