@@ -334,6 +334,19 @@ def _joint(u, k, y, etype, ttype, stype, m, xst, wts, par, x0, ring, Lv, Bv, Sv,
 
 
 @numba.njit(**NUMBA_OPTS)
+def clear_outputs(i, a, bnd, fitted, mean, var, loglik, aicc, sigma2):
+    """NaN outputs of series ``i`` (rows ``a:bnd`` of ``fitted``) until a fit writes them."""
+    for t in range(a, bnd):
+        fitted[t] = np.nan
+    for j in range(mean.shape[1]):
+        mean[i, j] = np.nan
+        var[i, j] = np.nan
+    loglik[i] = np.nan
+    aicc[i] = np.nan
+    sigma2[i] = np.nan
+
+
+@numba.njit(**NUMBA_OPTS)
 def ets_fit_block(values, indptr, m, cand, h, max_eval, margin, region,
                   mean, var, fitted, status, model, params, init_states, loglik, aicc, sigma2,
                   nevals):
@@ -426,19 +439,12 @@ def ets_fit_block(values, indptr, m, cand, h, max_eval, margin, region,
         bnd = indptr[i + 1]
         y = values[a:bnd]
         n = bnd - a
-        for t in range(a, bnd):
-            fitted[t] = np.nan
-        for j in range(h):
-            mean[i, j] = np.nan
-            var[i, j] = np.nan
+        clear_outputs(i, a, bnd, fitted, mean, var, loglik, aicc, sigma2)
         for j in range(4):
             params[i, j] = np.nan
         for j in range(P):
             init_states[i, j] = np.nan
         model[i] = -1
-        loglik[i] = np.nan
-        aicc[i] = np.nan
-        sigma2[i] = np.nan
         nevals[i] = 0
         if n < 3:
             status[i] = STATUS_TOO_SHORT

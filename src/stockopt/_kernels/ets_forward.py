@@ -11,7 +11,7 @@ import numba
 import numpy as np
 
 from stockopt._config import NUMBA_OPTS
-from stockopt._kernels.ets import HUGE, STATUS_FAILED, _finish, run
+from stockopt._kernels.ets import HUGE, STATUS_FAILED, _finish, clear_outputs, run
 
 __all__ = ["ets_forward_block"]
 
@@ -50,14 +50,7 @@ def ets_forward_block(values, indptr, m, h, model, params, init_states, mean, va
         bnd = indptr[i + 1]
         y = values[a:bnd]
         n = bnd - a
-        for t in range(a, bnd):
-            fitted[t] = np.nan
-        for j in range(h):
-            mean[i, j] = np.nan
-            var[i, j] = np.nan
-        loglik[i] = np.nan
-        aicc[i] = np.nan
-        sigma2[i] = np.nan
+        clear_outputs(i, a, bnd, fitted, mean, var, loglik, aicc, sigma2)
         cid = model[i]
         if cid < 0 or n < 1:
             status[i] = STATUS_FAILED
