@@ -213,6 +213,18 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) + offsets
 
 
+def _value_blocks(indptr: np.ndarray, per_block: int) -> list[tuple[int, int]]:
+    """Contiguous ranges of series holding about ``per_block`` values each (each at least one series)."""
+    n = indptr.shape[0] - 1
+    if n <= 0:
+        return []
+    total = int(indptr[-1] - indptr[0])
+    per_block = max(int(per_block), 1)
+    cuts = np.searchsorted(indptr, indptr[0] + np.arange(per_block, total, per_block))
+    bounds = np.unique(np.concatenate(([0], np.clip(cuts, 1, n), [n])))
+    return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
+
+
 def group_series(
     data: Any,
     freq: str | Frequency | None = None,

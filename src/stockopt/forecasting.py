@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from stockopt._arrow import days_to_time
-from stockopt.data import GroupedSeries, _ranges, group_series
+from stockopt.data import GroupedSeries, _ranges, _value_blocks, group_series
 from stockopt.errors import ParameterError, raise_error, warn_fallback
 from stockopt.models import resolve_models
 from stockopt.models._base import (
@@ -69,10 +69,7 @@ def _blocks(indptr: np.ndarray, n_jobs: int) -> list[tuple[int, int]]:
     n = indptr.shape[0] - 1
     if n_jobs <= 1 or n < 2:
         return [(0, n)]
-    total = indptr[-1] - indptr[0]
-    cuts = np.searchsorted(indptr, indptr[0] + total * np.arange(1, n_jobs) / n_jobs)
-    bounds = np.unique(np.concatenate(([0], np.clip(cuts, 0, n), [n])))
-    return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+    return _value_blocks(indptr, -(-int(indptr[-1] - indptr[0]) // n_jobs))
 
 
 def run_model(model: Model, values: np.ndarray, indptr: np.ndarray, h: int, n_jobs: int = 1) -> ForecastResult:

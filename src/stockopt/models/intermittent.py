@@ -17,6 +17,7 @@ from typing import ClassVar, Literal
 import numpy as np
 
 from stockopt._kernels import intermittent as _ki
+from stockopt.data import _value_blocks
 from stockopt.models._base import ForecastResult, Model, Params
 from stockopt.models.baselines import _check_alpha, _clip, check_block
 
@@ -28,16 +29,6 @@ __all__ = ["CrostonClassic", "CrostonOptimized", "CrostonSBA", "TSB", "ADIDA", "
 #: the whole input, whose first touch costs ~0.5 floors (results do not depend on the blocking:
 #: every search is computed on its own, see ``smoothing.optimize_many``)
 _BLOCK_VALUES = 1 << 20
-
-
-def _series_blocks(indptr: np.ndarray, target: int = _BLOCK_VALUES) -> list[tuple[int, int]]:
-    """Contiguous ranges of series holding about ``target`` values each (at least one series)."""
-    n = indptr.shape[0] - 1
-    if n <= 0:
-        return []
-    cuts = np.searchsorted(indptr, indptr[0] + np.arange(target, int(indptr[-1] - indptr[0]), target))
-    bounds = np.unique(np.concatenate(([0], np.clip(cuts, 1, n), [n])))
-    return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
 class _Intermittent(Model):
@@ -72,7 +63,7 @@ class _Croston(_Intermittent):
             _ki.croston_block(values, indptr, self._variant, h, mean, var, fit, want, p, alphas, status,
                               np.empty(0))
         else:  # sizes and intervals of a block of series into one reused NumPy buffer (huge pages)
-            blocks = _series_blocks(indptr)
+            blocks = _value_blocks(indptr, _BLOCK_VALUES)
             data = np.empty(2 * max((int(indptr[b] - indptr[a]) for a, b in blocks), default=0))
             for a, b in blocks:
                 _ki.croston_block(values, indptr[a:b + 1], self._variant, h, mean[a:b], var[a:b], fit, want,
@@ -286,7 +277,7 @@ class ADIDA(_Intermittent):
         kmax, nd = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
         mi, sv = np.empty(n), np.empty(n)
         data = np.empty(0)  # block sums of a block of series: one reused NumPy buffer (huge pages)
-        for a, b in _series_blocks(indptr):
+        for a, b in _value_blocks(indptr, _BLOCK_VALUES):
             ip = indptr[a:b + 1]
             n_tasks, total = _ki.adida_plan(values, ip, self._imapa, kmax[a:b], nd[a:b], mi[a:b], sv[a:b])
             if data.shape[0] < max(int(total), 1):
