@@ -285,20 +285,19 @@ def quarantine_items(items: Any, ids: pa.Array) -> tuple[pa.Table, pa.Table]:
     bad_rows = np.zeros(n, dtype=bool)
     seen: set[Any] = set()
     for mask, why in reasons:
-        for r in np.flatnonzero(mask & ~bad_rows).tolist():
-            sid = item_ids[r].as_py()
-            if sid not in seen:
+        hit = np.flatnonzero(mask & ~bad_rows)
+        for r, sid in zip(hit.tolist(), item_ids.take(pa.array(hit)).to_pylist()):
+            if sid not in seen:  # a duplicated id is reported once, at its first row
                 seen.add(sid)
                 rows["unique_id"].append(sid)
                 rows["reason"].append(why)
                 rows["first_row"].append(r)
         bad_rows |= mask
     want = id_strings(ids)
-    has_row = _to_numpy(pc.is_in(want, value_set=item_ids), np.bool_)
-    for r in np.flatnonzero(~has_row).tolist():
-        rows["unique_id"].append(want[r].as_py())
-        rows["reason"].append("no items row for this series")
-        rows["first_row"].append(-1)
+    missing = np.flatnonzero(~_to_numpy(pc.is_in(want, value_set=item_ids), np.bool_))
+    rows["unique_id"] += want.take(pa.array(missing)).to_pylist()
+    rows["reason"] += ["no items row for this series"] * missing.size
+    rows["first_row"] += [-1] * missing.size
     keep = ~bad_rows & _to_numpy(pc.is_in(item_ids, value_set=want), np.bool_)
     clean = tbl if keep.all() else tbl.filter(pa.array(keep))
     report = pa.table({"unique_id": pa.array(rows["unique_id"], pa.large_string()),
