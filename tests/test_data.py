@@ -308,15 +308,15 @@ def test_take_keeps_series_intact():
 
 
 def _runs_reference(ids: list[str]) -> tuple[list[int], list[str]] | None:
-    """Codes and run ids of ids grouped in strictly increasing order, else None (plain Python)."""
-    codes, run_ids = [], []
-    for s in ids:
+    """First rows and ids of the runs of ids grouped in strictly increasing order, else None."""
+    starts, run_ids = [], []
+    for row, s in enumerate(ids):
         if not run_ids or s != run_ids[-1]:
             if run_ids and s.encode() < run_ids[-1].encode():
                 return None
             run_ids.append(s)
-        codes.append(len(run_ids) - 1)
-    return codes, run_ids
+            starts.append(row)
+    return starts, run_ids
 
 
 @settings(max_examples=150, deadline=None)
@@ -326,7 +326,7 @@ def test_sorted_string_id_runs_match_reference(runs, large, cuts, shuffle_runs):
     """The compiled run finder over Arrow string buffers (galloping + bisection) against plain Python,
     with sorted and unsorted ids, prefixes ("a" < "ab"), empty strings, several chunks and chunk
     boundaries inside a run."""
-    from stockopt.data import _encode_sorted_ids
+    from stockopt.data import _sorted_string_runs
 
     keys = sorted({k for k, _ in runs}, key=str.encode)
     if shuffle_runs:
@@ -338,7 +338,7 @@ def test_sorted_string_id_runs_match_reference(runs, large, cuts, shuffle_runs):
     typ = pa.large_string() if large else pa.string()
     bounds = sorted({c % len(ids) for c in cuts} | {0, len(ids)})
     col = pa.chunked_array([pa.array(ids[a:b], typ) for a, b in zip(bounds[:-1], bounds[1:]) if b > a], typ)
-    got = _encode_sorted_ids(col)
+    got = _sorted_string_runs(col)
     want = _runs_reference(ids)
     if want is None:
         assert got is None
@@ -353,24 +353,22 @@ def test_sorted_string_runs_kernel_finds_each_change_and_order_break():
     arr = pa.array(ids)
     offsets = np.frombuffer(arr.buffers()[1], dtype=np.int32)[: len(ids) + 1]
     data = np.frombuffer(arr.buffers()[2], dtype=np.uint8)
-    codes = np.empty(len(ids), np.int32)
     starts = np.empty(len(ids), np.int64)
-    assert _grouping.sorted_string_runs(offsets, data, codes, starts, np.int32(7)) == 4
+    assert _grouping.sorted_string_runs(offsets, data, starts) == 4
     assert starts[:4].tolist() == [0, 5, 6, 306]
-    assert codes.tolist() == [7] * 5 + [8] + [9] * 300 + [10] * 2
     bad = pa.array(["a", "b", "b", "ab"])  # "ab" after "b": row 3 breaks the order
     off = np.frombuffer(bad.buffers()[1], dtype=np.int32)[:5]
     dat = np.frombuffer(bad.buffers()[2], dtype=np.uint8)
-    assert _grouping.sorted_string_runs(off, dat, np.empty(4, np.int32), np.empty(4, np.int64), np.int32(0)) == -4
+    assert _grouping.sorted_string_runs(off, dat, np.empty(4, np.int64)) == -4
 
 
 def test_sorted_string_ids_of_a_sliced_table():
-    from stockopt.data import _encode_sorted_ids
+    from stockopt.data import _sorted_string_runs
 
     ids = ["x"] * 3 + ["y"] * 4 + ["z"] * 2
     col = pa.chunked_array([pa.array(ids).slice(2), pa.array(["z", "zz"]).slice(0)])
-    codes, run_ids = _encode_sorted_ids(col)
-    assert codes.tolist() == [0, 1, 1, 1, 1, 2, 2, 2, 3]
+    starts, run_ids = _sorted_string_runs(col)
+    assert starts.tolist() == [0, 1, 5, 8]
     assert run_ids.to_pylist() == ["x", "y", "z", "zz"]
 
 

@@ -506,14 +506,11 @@ def _encode_ids(col: pa.ChunkedArray, *, table: str,
     return np.ascontiguousarray(codes, dtype=np.int32), ids, is_dict, None
 
 
-def _sorted_string_runs(col: pa.ChunkedArray, codes: np.ndarray | None = None
-                        ) -> tuple[np.ndarray, pa.Array] | None:
+def _sorted_string_runs(col: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array] | None:
     """First row of each run of equal string ids and the run ids, when the runs are in strictly
-    increasing id order (one compiled pass over the Arrow buffers); None otherwise.  Also fills
-    ``codes`` (int32 run numbers per row) when given."""
+    increasing id order (one compiled pass over the Arrow buffers); None otherwise."""
     n = len(col)
     starts = np.empty(n, dtype=np.int64)
-    no_codes = np.empty(0, dtype=np.int32)
     pos = 0
     n_runs = 0
     prev_last: str | None = None
@@ -529,9 +526,7 @@ def _sorted_string_runs(col: pa.ChunkedArray, codes: np.ndarray | None = None
         continues = prev_last is not None and first == prev_last
         if prev_last is not None and not continues and first < prev_last:
             return None
-        first_code = n_runs - 1 if continues else n_runs
-        out_codes = codes[pos:pos + k] if codes is not None else no_codes
-        runs = _grouping.sorted_string_runs(offsets, data, out_codes, starts[n_runs:], np.int32(first_code))
+        runs = _grouping.sorted_string_runs(offsets, data, starts[n_runs:])
         if runs < 0:
             return None
         if continues:  # the chunk's first run is the previous chunk's last one
@@ -549,12 +544,8 @@ def _sorted_string_runs(col: pa.ChunkedArray, codes: np.ndarray | None = None
 
 
 def _encode_sorted_ids(col: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array] | None:
-    """Codes and ids when rows are grouped by id in increasing id order (one comparison of each row
+    """Codes and ids when integer ids are grouped in increasing id order (one comparison of each row
     with the previous one, several times cheaper than hashing); None when they are not."""
-    if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-        codes = np.empty(len(col), dtype=np.int32)
-        runs = _sorted_string_runs(col, codes)
-        return None if runs is None else (codes, runs[1])
     change = np.empty(len(col), dtype=bool)
     change[0] = True
     change[1:] = _to_numpy(pc.not_equal(col[1:], col[:-1]), np.bool_)

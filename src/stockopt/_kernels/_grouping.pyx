@@ -48,29 +48,25 @@ cdef inline bint _same_rows(const offset_t* off, const unsigned char* base, Py_s
     return memcmp(base + off[e], base + off[e] - L, <size_t>((hi - e) * L)) == 0
 
 
-def sorted_string_runs(const offset_t[::1] offsets, const unsigned char[::1] data, i32[::1] codes,
-                       i64[::1] starts, i32 first_code):
-    """Series codes of string ids grouped in strictly increasing (bytewise) id order.
+def sorted_string_runs(const offset_t[::1] offsets, const unsigned char[::1] data, i64[::1] starts):
+    """Runs of equal string ids, grouped in strictly increasing (bytewise) id order.
 
     ``offsets`` (``n + 1`` entries) and ``data`` are the buffers of one Arrow string or large-string
     array without nulls (``offsets`` already sliced to the array's rows).  Row ``j`` starts a new
     run when its bytes differ from row ``j - 1``'s; each new id must be greater than the previous
-    one.  Writes ``codes[j] = first_code + run number`` (unless ``codes`` is shorter than the array:
-    then only the starts) and the row of each run's start into ``starts``.  Returns the number of runs, or -1 - j when row ``j`` breaks the increasing order
-    (the caller then groups by hashing instead).
+    one.  Writes the row of each run's start into ``starts`` and returns the number of runs, or
+    -1 - j when row ``j`` breaks the increasing order (the caller then groups by hashing instead).
 
     A run of identical ids is found by galloping: blocks of rows of doubling size are checked at
     once (their lengths, then one ``memcmp`` of the block against itself shifted by one row),
     and the first block that fails is bisected, so each row costs about one length comparison
     and its bytes once.
     """
-    cdef Py_ssize_t n = offsets.shape[0] - 1, j, e, hi, step, lo_b, hi_b, mid, la, lb, m, r
+    cdef Py_ssize_t n = offsets.shape[0] - 1, j, e, hi, step, lo_b, hi_b, mid, la, lb, m
     cdef i64 runs = 0, L
-    cdef i32 code = first_code
     cdef int cmp
     cdef const unsigned char* base = &data[0]
     cdef const offset_t* off = &offsets[0]
-    cdef bint write_codes = codes.shape[0] >= n
     if n <= 0:
         return 0
     with nogil:
@@ -113,10 +109,6 @@ def sorted_string_runs(const offset_t[::1] offsets, const unsigned char[::1] dat
                     lo_b += 1
                 e = lo_b
                 break
-            if write_codes:
-                for r in range(j, e):
-                    codes[r] = code
-            code += 1
             runs += 1
             j = e
     return runs
