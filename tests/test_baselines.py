@@ -235,6 +235,49 @@ def test_optimize_many_equals_one_at_a_time(lower, upper):
     np.testing.assert_array_equal(f2, f[sub])
 
 
+
+
+def test_optimize_blocks_equals_search_of_the_written_block_sums():
+    """Aggregated tasks (block sums taken as the lanes are filled) give the bits of the same search
+    over the block sums written out: levels mixed within groups of eight lanes, uniform in others,
+    flat and short aggregated series included."""
+    rng = np.random.default_rng(31)
+    series = [rng.poisson(rng.gamma(0.5, 3.0), n).astype(float) for n in rng.integers(2, 700, 150)]
+    series += [np.full(90, 2.0), np.r_[np.zeros(40), 1.0, np.zeros(40)], np.full(7, 0.5)]
+    n_mixed = len(series)
+    series += [rng.poisson(2.0, 401).astype(float) for _ in range(20)]  # whole groups of level 3
+    tasks = []  # (series, level): every level 1..4 of some series, a random level of others
+    for i, x in enumerate(series):
+        levels = [3] if i >= n_mixed else range(1, 5) if i % 3 == 0 else [int(rng.integers(1, 6))]
+        tasks += [(i, k) for k in levels if len(x) // k >= 1]
+    offsets = np.r_[0, np.cumsum([len(x) for x in series])]
+    data = np.concatenate(series)
+    starts, lens, levels, sums = [], [], [], []
+    for i, k in tasks:
+        n = len(series[i])
+        lost = n % k
+        starts.append(offsets[i] + lost)
+        lens.append((n - lost) // k)
+        levels.append(k)
+        # added left to right, as _point adds them
+        blocks = series[i][lost:].reshape(-1, k)
+        acc = blocks[:, 0].copy()
+        for j in range(1, k):
+            acc = acc + blocks[:, j]
+        sums.append(acc)
+    starts, lens, levels = (np.array(v, dtype=np.int64) for v in (starts, lens, levels))
+    m = len(tasks)
+    a, s, f = np.empty(m), np.empty(m), np.empty(m)
+    ks.optimize_blocks(data, starts, lens, levels, 0.1, 0.3, a, s, f)
+    written = np.concatenate(sums)
+    w_starts = np.r_[0, np.cumsum(lens)[:-1]].astype(np.int64)
+    a2, s2, f2 = np.empty(m), np.empty(m), np.empty(m)
+    ks.optimize_many(written, w_starts, lens, 0.1, 0.3, a2, s2, f2)
+    np.testing.assert_array_equal(a, a2)
+    np.testing.assert_array_equal(s, s2)
+    np.testing.assert_array_equal(f, f2)
+    for j in range(0, m, 7):  # and the one-series twin
+        assert (a[j], s[j]) == ref.ses_optimize(list(sums[j]), 0.1, 0.3), tasks[j]
 @pytest.mark.parametrize("shortest", [1, 2, 16, 41])
 def test_lane_passes_equal_single_passes(shortest):
     """The lock-step passes (rows four or two at a time, masked tails) reproduce the one-series
@@ -247,7 +290,7 @@ def test_lane_passes_equal_single_passes(shortest):
     order = np.argsort(-lens, kind="mergesort")
     L = len(series)
     X = np.zeros((lens.max(), L))
-    rows, nfull, glens = ks._group(data, starts, lens, order, 0, L, X)
+    rows, nfull, glens = ks._group(data, starts, lens, np.ones(L, dtype=np.int64), order, 0, L, X)
     assert rows == lens.max() and nfull == lens.min()
     A = rng.uniform(0.05, 0.95, (3, L))
     S, F = np.empty((3, L)), np.empty((3, L))

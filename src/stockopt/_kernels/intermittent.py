@@ -39,7 +39,7 @@ import numba
 import numpy as np
 
 from stockopt._config import NUMBA_OPTS
-from stockopt._kernels.smoothing import SMALL_N, golden_many, optimize_many, ses_last
+from stockopt._kernels.smoothing import _point, golden_many, optimize_blocks, optimize_many, ses_last
 
 CROSTON_CLASSIC = 0
 CROSTON_OPTIMIZED = 1
@@ -104,6 +104,55 @@ def _size_var(sizes, nd):  # pragma: no cover - compiled
         s0 += d0 * d0
         j += 1
     return ((s0 + s1) + (s2 + s3)) / (nd - 1)
+
+
+@numba.njit(**NUMBA_OPTS)
+def _demand_stats(x):  # pragma: no cover - compiled
+    """Number of demands (non-zero points), the position just past the last one, and the sample
+    variance (ddof 1) of their sizes, 0 below two demands.
+
+    :func:`_split` + :func:`_size_var` up to the order of the additions, but writing nothing:
+    a count, a sum (zeros add nothing) and a sum of squared deviations masked to the demands, in
+    four chains.  The caller needs no sizes or intervals, only these.
+    """
+    n = x.shape[0]
+    last = n
+    while last > 0 and x[last - 1] == 0.0:
+        last -= 1
+    nd = 0
+    for t in range(last):
+        nd += 1 if x[t] != 0.0 else 0
+    if nd < 2:
+        return nd, last, 0.0
+    s0 = s1 = s2 = s3 = 0.0
+    t = 0
+    while t + 3 < last:
+        s0 += x[t]
+        s1 += x[t + 1]
+        s2 += x[t + 2]
+        s3 += x[t + 3]
+        t += 4
+    while t < last:
+        s0 += x[t]
+        t += 1
+    mu = ((s0 + s1) + (s2 + s3)) / nd
+    s0 = s1 = s2 = s3 = 0.0
+    t = 0
+    while t + 3 < last:
+        d0 = x[t] - mu if x[t] != 0.0 else 0.0
+        d1 = x[t + 1] - mu if x[t + 1] != 0.0 else 0.0
+        d2 = x[t + 2] - mu if x[t + 2] != 0.0 else 0.0
+        d3 = x[t + 3] - mu if x[t + 3] != 0.0 else 0.0
+        s0 += d0 * d0
+        s1 += d1 * d1
+        s2 += d2 * d2
+        s3 += d3 * d3
+        t += 4
+    while t < last:
+        d0 = x[t] - mu if x[t] != 0.0 else 0.0
+        s0 += d0 * d0
+        t += 1
+    return nd, last, ((s0 + s1) + (s2 + s3)) / (nd - 1)
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -372,11 +421,6 @@ def adida_plan(values, indptr, imapa, kmax_of, nd_of, mi_of, sv_of):  # pragma: 
     variance and the aggregation level; returns ``(n_tasks, total)``, the number of (series,
     level) block-sum series and their total length (the caller allocates that scratch)."""
     n_series = indptr.shape[0] - 1
-    max_n = 0
-    for i in range(n_series):
-        max_n = max(max_n, indptr[i + 1] - indptr[i])
-    sizes = np.empty(max_n)
-    gaps = np.empty(max_n)
     n_tasks = 0
     total = 0
     for i in range(n_series):
@@ -388,17 +432,14 @@ def adida_plan(values, indptr, imapa, kmax_of, nd_of, mi_of, sv_of):  # pragma: 
         n = x.shape[0]
         if n == 0:
             continue
-        nd = _split(x, sizes, gaps)
+        nd, last, sv = _demand_stats(x)
         nd_of[i] = nd
         if nd == 0:
             continue
-        # the intervals add up (exactly: small integers) to the position of the last demand
-        last = n
-        while x[last - 1] == 0.0:
-            last -= 1
+        # the intervals between demands add up to the position of the last one
         mean_interval = last / nd
         mi_of[i] = mean_interval
-        sv_of[i] = _size_var(sizes, nd)
+        sv_of[i] = sv
         kmax = int(np.rint(mean_interval))
         if kmax < 1:
             kmax = 1
@@ -419,59 +460,52 @@ def adida_block(values, indptr, imapa, exact, h, kmax_of, nd_of, mi_of, sv_of, n
     ``round``).  ADIDA forecasts the per-period share of the SES forecast of the block sums at that
     level; IMAPA averages those shares over every level from 1 to it.  Each level's
     forecast is statsforecast's ``chunk_forecast``; the golden-section searches of all (series, level)
-    pairs of the block run in lock-step through :func:`golden_many`.  With ``exact=False`` the
-    alphas come from :func:`optimize_many` instead (same minimiser up to rounding, fewer passes).
-    ``kmax_of, nd_of, mi_of, sv_of, n_tasks`` come from :func:`adida_plan` and ``data`` is scratch of
-    its ``total`` values, allocated by the caller (see :func:`croston_block`).
+    pairs of the block run in lock-step through :func:`golden_many`, over block sums written out in
+    ``data`` (scratch of :func:`adida_plan`'s ``total`` values, allocated by the caller, see
+    :func:`croston_block`).  With ``exact=False`` the alphas come from :func:`optimize_blocks`
+    instead (same minimiser up to rounding, fewer passes), which sums the blocks straight from
+    ``values`` as it copies them into its lanes: ``data`` is then unused (may be empty).
+    ``kmax_of, nd_of, mi_of, sv_of, n_tasks`` come from :func:`adida_plan`.
     """
     n_series = indptr.shape[0] - 1
-    # pass 2: block sums of every task, aligned on the last period
+    # pass 2: the tasks, each the block sums of one series at one level, aligned on the last period;
+    # exact: written out into ``data``; else described by (start, level, length) in ``values``
     t_start = np.empty(n_tasks, dtype=np.int64)
     t_len = np.empty(n_tasks, dtype=np.int64)
+    t_k = np.empty(n_tasks, dtype=np.int64)
+    t_one = np.empty(n_tasks)
     pos = 0
     task = 0
     for i in range(n_series):
         kmax = kmax_of[i]
         if kmax == 0:
             continue
-        x = values[indptr[i] : indptr[i + 1]]
-        n = x.shape[0]
+        n = indptr[i + 1] - indptr[i]
         k_lo = 1 if imapa else kmax
         for k in range(k_lo, kmax + 1):
             lost = n % k
             n_chunks = (n - lost) // k
-            for c in range(n_chunks):
-                acc = 0.0
-                b = lost + c * k
-                for j in range(k):
-                    acc += x[b + j]
-                data[pos + c] = acc
-            t_start[task] = pos
-            # one block (or none) carries its value forward: no search needed
+            b = indptr[i] + lost
+            t_one[task] = _point(values, b, k, 0)
+            if exact:
+                for c in range(n_chunks):
+                    data[pos + c] = _point(values, b, k, c)
+                t_start[task] = pos
+                pos += n_chunks
+            else:
+                t_start[task] = b
+            t_k[task] = k
+            # one block carries its value forward: no search needed
             t_len[task] = n_chunks if n_chunks > 1 else 0
-            pos += n_chunks
             task += 1
-    # pass 3: every golden-section search of the block, side by side
+    # pass 3: every search of the block, side by side
     alphas = np.empty(n_tasks)
     fcs = np.empty(n_tasks)
     if exact:
         golden_many(data, t_start, t_len, 0.1, 0.3, alphas, fcs)
     else:
-        # short block-sum series: the golden section (as ses_optimize would), in lock-step
-        short_len = t_len.copy()
-        for j in range(n_tasks):
-            if t_len[j] >= SMALL_N:
-                short_len[j] = 0
-        golden_many(data, t_start, short_len, 0.1, 0.3, alphas, fcs)
-        long_len = t_len - short_len
-        o_alpha = np.empty(n_tasks)
-        o_sse = np.empty(n_tasks)
-        o_fc = np.empty(n_tasks)
-        optimize_many(data, t_start, long_len, 0.1, 0.3, o_alpha, o_sse, o_fc)
-        for j in range(n_tasks):
-            if t_len[j] >= SMALL_N:
-                alphas[j] = o_alpha[j]
-                fcs[j] = o_fc[j]
+        sses = np.empty(n_tasks)
+        optimize_blocks(values, t_start, t_len, t_k, 0.1, 0.3, alphas, sses, fcs)
     # pass 4: forecasts, combined per series in increasing level order
     task = 0
     for i in range(n_series):
@@ -496,7 +530,7 @@ def adida_block(values, indptr, imapa, exact, h, kmax_of, nd_of, mi_of, sv_of, n
         for k in range(k_lo, kmax + 1):
             nl = t_len[task]
             if nl == 0:
-                f = data[t_start[task]]
+                f = t_one[task]
                 a = 1.0
             else:
                 a = alphas[task]

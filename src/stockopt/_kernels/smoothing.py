@@ -119,16 +119,6 @@ def _grid(lower, upper, out):  # pragma: no cover - compiled
 
 
 @numba.njit(**NUMBA_OPTS)
-def _is_flat(x):  # pragma: no cover - compiled
-    """True when every point equals the first (the SSE is then ~0 for every alpha)."""
-    v = x[0]
-    for i in range(1, x.shape[0]):
-        if x[i] != v:
-            return False
-    return True
-
-
-@numba.njit(**NUMBA_OPTS)
 def _flat_sse_level(x, alpha):  # pragma: no cover - compiled
     """:func:`_sse_level` of a flat series, stopping once the level is exactly the value: from there
     on every step repeats the same exact zero error, so the result is bit-identical."""
@@ -263,8 +253,44 @@ def _lanes_for(rows, lanes):  # pragma: no cover - compiled
 
 
 @numba.njit(**NUMBA_OPTS)
-def _group(data, starts, lens, order, g0, g1, X):  # pragma: no cover - compiled
-    """Copy tasks ``order[g0:g1]`` interleaved into ``X`` (row i = i-th point of every lane).
+def _point(data, start, k, i):  # pragma: no cover - compiled
+    """Point ``i`` of a task: ``data[start + i]`` (``k = 1``), or the sum of block ``i`` of ``k``
+    values from ``start``, added left to right (the aggregated series of ADIDA / IMAPA)."""
+    if k == 1:
+        return data[start + i]
+    b = start + i * k
+    acc = data[b]
+    for j in range(1, k):
+        acc += data[b + j]
+    return acc
+
+
+@numba.njit(**NUMBA_OPTS)
+def _task_series(data, start, n, k, tmp):  # pragma: no cover - compiled
+    """The ``n`` points of a task as one contiguous array: a view of ``data`` when ``k = 1``, else
+    its block sums written into ``tmp``."""
+    if k == 1:
+        return data[start : start + n]
+    for i in range(n):
+        tmp[i] = _point(data, start, k, i)
+    return tmp[:n]
+
+
+@numba.njit(**NUMBA_OPTS)
+def _is_flat_task(data, start, n, k):  # pragma: no cover - compiled
+    """True when every point of a task equals the first (the SSE is then ~0 for every alpha); the
+    points are computed as they are read, up to the first change."""
+    v = _point(data, start, k, 0)
+    for i in range(1, n):
+        if _point(data, start, k, i) != v:
+            return False
+    return True
+
+
+@numba.njit(**NUMBA_OPTS)
+def _group(data, starts, lens, ks, order, g0, g1, X):  # pragma: no cover - compiled
+    """Copy tasks ``order[g0:g1]`` interleaved into ``X`` (row i = i-th point of every lane); a task
+    with ``ks[j] > 1`` is written as its block sums (:func:`_point`), straight from ``data``.
 
     Returns ``(rows, nfull, glens)``: rows used, the shortest lane length (rows below it need no
     mask) and the per-lane lengths (0 for unused lanes, whose columns are zero).
@@ -273,12 +299,14 @@ def _group(data, starts, lens, order, g0, g1, X):  # pragma: no cover - compiled
     rows = max(lens[order[g0]], 1)
     glens = np.zeros(L, dtype=np.int64)
     gst = np.zeros(L, dtype=np.int64)
+    gk = np.ones(L, dtype=np.int64)
     nfull = rows
     for lane in range(L):
         if g0 + lane < g1:
             j = order[g0 + lane]
             glens[lane] = lens[j]
             gst[lane] = starts[j]
+            gk[lane] = ks[j]
             nfull = min(nfull, lens[j])
         else:
             nfull = 0
@@ -286,8 +314,62 @@ def _group(data, starts, lens, order, g0, g1, X):  # pragma: no cover - compiled
     # follows) and one 64-byte line written per row
     for l0 in range(0, L - 7, 8):
         m = rows
+        plain = True
         for lane in range(l0, l0 + 8):
             m = min(m, glens[lane])
+            plain = plain and gk[lane] == 1
+        if not plain:
+            k = gk[l0]
+            same = True
+            for lane in range(l0, l0 + 8):
+                same = same and gk[lane] == k
+            if same:
+                # one level for the eight lanes: eight running sums per row, in registers
+                d0 = data[gst[l0] :]
+                d1 = data[gst[l0 + 1] :]
+                d2 = data[gst[l0 + 2] :]
+                d3 = data[gst[l0 + 3] :]
+                d4 = data[gst[l0 + 4] :]
+                d5 = data[gst[l0 + 5] :]
+                d6 = data[gst[l0 + 6] :]
+                d7 = data[gst[l0 + 7] :]
+                for i in range(m):
+                    b = i * k
+                    s0 = d0[b]
+                    s1 = d1[b]
+                    s2 = d2[b]
+                    s3 = d3[b]
+                    s4 = d4[b]
+                    s5 = d5[b]
+                    s6 = d6[b]
+                    s7 = d7[b]
+                    for j in range(b + 1, b + k):
+                        s0 += d0[j]
+                        s1 += d1[j]
+                        s2 += d2[j]
+                        s3 += d3[j]
+                        s4 += d4[j]
+                        s5 += d5[j]
+                        s6 += d6[j]
+                        s7 += d7[j]
+                    r = X[i]
+                    r[l0] = s0
+                    r[l0 + 1] = s1
+                    r[l0 + 2] = s2
+                    r[l0 + 3] = s3
+                    r[l0 + 4] = s4
+                    r[l0 + 5] = s5
+                    r[l0 + 6] = s6
+                    r[l0 + 7] = s7
+            else:
+                for i in range(m):
+                    r = X[i]
+                    for lane in range(l0, l0 + 8):
+                        r[lane] = _point(data, gst[lane], gk[lane], i)
+            for i in range(m, rows):
+                for lane in range(l0, l0 + 8):
+                    X[i, lane] = _point(data, gst[lane], gk[lane], i) if i < glens[lane] else 0.0
+            continue
         d0 = data[gst[l0] :]
         d1 = data[gst[l0 + 1] :]
         d2 = data[gst[l0 + 2] :]
@@ -311,7 +393,7 @@ def _group(data, starts, lens, order, g0, g1, X):  # pragma: no cover - compiled
                 X[i, lane] = data[gst[lane] + i] if i < glens[lane] else 0.0
     for lane in range(L - L % 8, L):
         for i in range(rows):
-            X[i, lane] = data[gst[lane] + i] if i < glens[lane] else 0.0
+            X[i, lane] = _point(data, gst[lane], gk[lane], i) if i < glens[lane] else 0.0
     return rows, max(nfull, 1), glens
 
 
@@ -515,8 +597,17 @@ def _sse_level(x, alpha):  # pragma: no cover - compiled
 
 @numba.njit(**NUMBA_OPTS)
 def optimize_many(data, starts, lens, lower, upper, alpha_out, sse_out, fc_out):  # pragma: no cover
+    """:func:`optimize_blocks` of the series ``data[starts[j]:starts[j]+lens[j]]`` (no aggregation)."""
+    optimize_blocks(data, starts, lens, np.ones(starts.shape[0], dtype=np.int64), lower, upper,
+                    alpha_out, sse_out, fc_out)
+
+
+@numba.njit(**NUMBA_OPTS)
+def optimize_blocks(data, starts, lens, ks, lower, upper, alpha_out, sse_out, fc_out):  # pragma: no cover
     """Alpha in ``[lower, upper]`` minimising the in-sample SSE of SES, for many series at once;
-    series j is ``data[starts[j]:starts[j]+lens[j]]``.
+    series j has ``lens[j]`` points, point i being the sum of ``data[starts[j] + i*ks[j]:][:ks[j]]``
+    (:func:`_point`; ``ks[j] = 1`` is the plain series).  Aggregated series are summed as they are
+    copied into the lanes, never written out whole.
 
     Writes the alpha, its in-sample SSE (bit for bit :func:`ses_sse` there) and the one-step forecast
     (:func:`ses_last` at that alpha).  The search, per series: the SSE at ``_GRID_N`` geometrically
@@ -543,11 +634,12 @@ def optimize_many(data, starts, lens, lower, upper, alpha_out, sse_out, fc_out):
     m = starts.shape[0]
     n_long = 0
     flat = np.zeros(m, dtype=np.bool_)
+    tmp = np.empty(lens.max() if m > 0 else 0)
     for j in range(m):
         nl = lens[j]
         if nl >= SMALL_N:
-            x = data[starts[j] : starts[j] + nl]
-            if _is_flat(x):
+            if _is_flat_task(data, starts[j], nl, ks[j]):
+                x = _task_series(data, starts[j], nl, ks[j], tmp)
                 flat[j] = True
                 s, f = _flat_sse_level(x, lower)
                 alpha_out[j] = lower
@@ -561,7 +653,7 @@ def optimize_many(data, starts, lens, lower, upper, alpha_out, sse_out, fc_out):
             sse_out[j] = 0.0
             fc_out[j] = np.nan
             continue
-        x = data[starts[j] : starts[j] + nl]
+        x = _task_series(data, starts[j], nl, ks[j], tmp)
         a = ses_golden(x, lower, upper)
         s, f = _sse_level(x, a)
         alpha_out[j] = a
@@ -602,7 +694,7 @@ def optimize_many(data, starts, lens, lower, upper, alpha_out, sse_out, fc_out):
     for g0 in range(0, n_long, L):
         g1 = min(g0 + L, n_long)
         X = buf.reshape(rows_max, L)
-        rows, nfull, glens = _group(data, starts, lens, order, g0, g1, X)
+        rows, nfull, glens = _group(data, starts, lens, ks, order, g0, g1, X)
         _pass_sse(X, rows, nfull, glens, A, SG, FG)
         width = L
         for lane in range(width):
@@ -681,7 +773,7 @@ def optimize_many(data, starts, lens, lower, upper, alpha_out, sse_out, fc_out):
                             xk[lane] = nxt
                 if stop:
                     dead[lane] = True
-                    _finish(data, starts, lens, tid[lane], lower, upper, lo[lane], hi[lane],
+                    _finish(data, starts, lens, ks, tmp, tid[lane], lower, upper, lo[lane], hi[lane],
                             best_a[lane], best_s[lane], best_f[lane], alpha_out, sse_out, fc_out)
                 else:
                     live[n_live] = lane
@@ -714,27 +806,26 @@ def optimize_many(data, starts, lens, lower, upper, alpha_out, sse_out, fc_out):
         for lane in range(width):
             if not dead[lane]:
                 dead[lane] = True
-                _finish(data, starts, lens, tid[lane], lower, upper, lo[lane], hi[lane],
+                _finish(data, starts, lens, ks, tmp, tid[lane], lower, upper, lo[lane], hi[lane],
                         best_a[lane], best_s[lane], best_f[lane], alpha_out, sse_out, fc_out)
 
 
 @numba.njit(**NUMBA_OPTS)
 def _finish(
-    data, starts, lens, j, lower, upper, lo, hi, ba, bs, bf, alpha_out, sse_out, fc_out,
+    data, starts, lens, ks, tmp, j, lower, upper, lo, hi, ba, bs, bf, alpha_out, sse_out, fc_out,
 ):  # pragma: no cover - compiled
     """Write one search's result; a minimum pushed against a bound is checked at the bound itself."""
-    x = data[starts[j] : starts[j] + lens[j]]
     if lo <= lower and ba - lower < 1e-6 and ba != lower:
-        s, f = _sse_level(x, lower)
+        s, f = _sse_level(_task_series(data, starts[j], lens[j], ks[j], tmp), lower)
         if s <= bs:
             ba, bs, bf = lower, s, f
     if hi >= upper and upper - ba < 1e-6 and ba != upper:
-        s, f = _sse_level(x, upper)
+        s, f = _sse_level(_task_series(data, starts[j], lens[j], ks[j], tmp), upper)
         if s <= bs:
             ba, bs, bf = upper, s, f
     alpha_out[j] = ba
     sse_out[j] = bs
-    fc_out[j] = ba * x[x.shape[0] - 1] + (1.0 - ba) * bf
+    fc_out[j] = ba * _point(data, starts[j], ks[j], lens[j] - 1) + (1.0 - ba) * bf
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -753,6 +844,7 @@ def golden_many(data, starts, lens, lower, upper, alpha_out, fc_out):  # pragma:
     if m == 0:
         return
     order = np.argsort(-lens, kind="mergesort")
+    ones = np.ones(m, dtype=np.int64)
     L = _lanes_for(lens[order[0]], GOLDEN_LANES)
     X = np.zeros((max(lens[order[0]], 1), L))
     a = np.empty(L)
@@ -769,7 +861,7 @@ def golden_many(data, starts, lens, lower, upper, alpha_out, fc_out):  # pragma:
     done = np.zeros(L, dtype=np.bool_)
     for g0 in range(0, m, L):
         g1 = min(g0 + L, m)
-        rows, nfull, glens = _group(data, starts, lens, order, g0, g1, X)
+        rows, nfull, glens = _group(data, starts, lens, ones, order, g0, g1, X)
         for lane in range(L):
             a[lane] = lower
             b[lane] = upper

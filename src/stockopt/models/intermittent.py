@@ -276,11 +276,12 @@ class ADIDA(_Intermittent):
         status = np.empty(n, dtype=np.int8)
         kmax, nd = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
         mi, sv = np.empty(n), np.empty(n)
-        data = np.empty(0)  # block sums of a block of series: one reused NumPy buffer (huge pages)
+        # exact=True: the block sums of a block of series, one reused NumPy buffer (huge pages)
+        data = np.empty(0)
         for a, b in _value_blocks(indptr, _BLOCK_VALUES):
             ip = indptr[a:b + 1]
             n_tasks, total = _ki.adida_plan(values, ip, self._imapa, kmax[a:b], nd[a:b], mi[a:b], sv[a:b])
-            if data.shape[0] < max(int(total), 1):
+            if self.exact and data.shape[0] < max(int(total), 1):
                 data = np.empty(max(int(total), 1, 2 * data.shape[0]))
             _ki.adida_block(values, ip, self._imapa, self.exact, h, kmax[a:b], nd[a:b], mi[a:b], sv[a:b],
                             int(n_tasks), data, mean[a:b], var[a:b], p[a:b], level[a:b], status[a:b])
