@@ -494,6 +494,83 @@ def _pass_sse(X, rows, nfull, glens, A, S, F):  # pragma: no cover - compiled
 
 
 @numba.njit(**NUMBA_OPTS)
+def _pass_slope(X, rows, nfull, glens, A, S, D, F):  # pragma: no cover - compiled
+    """:func:`_pass_sse` that also writes ``D[k, lane]``, the derivative of the SSE in alpha at
+    ``A[k, lane]``: bit for bit the ``S1`` of :func:`_pass_d012` there (same operations in the same
+    order), without its second derivative.  The grid search uses it at the bracket's ends, where
+    most searches of narrow brackets end."""
+    K = A.shape[0]
+    L = X.shape[1]
+    C = np.empty((K, L))
+    G = np.zeros((K, L))
+    for k in range(K):
+        for lane in range(L):
+            C[k, lane] = 1.0 - A[k, lane]
+            F[k, lane] = X[0, lane]
+            S[k, lane] = 0.0
+            D[k, lane] = 0.0
+    i = 1
+    while i + 3 < nfull:
+        x0 = X[i - 1]
+        x1 = X[i]
+        x2 = X[i + 1]
+        x3 = X[i + 2]
+        x4 = X[i + 3]
+        for k in range(K):
+            a = A[k]
+            c = C[k]
+            f = F[k]
+            s = S[k]
+            d = D[k]
+            g = G[k]
+            for lane in range(L):
+                al = a[lane]
+                cl = c[lane]
+                g1 = (x0[lane] - f[lane]) + cl * g[lane]
+                f1 = al * x0[lane] + cl * f[lane]
+                e1 = x1[lane] - f1
+                g2 = (x1[lane] - f1) + cl * g1
+                f2 = al * x1[lane] + cl * f1
+                e2 = x2[lane] - f2
+                g3 = (x2[lane] - f2) + cl * g2
+                f3 = al * x2[lane] + cl * f2
+                e3 = x3[lane] - f3
+                g4 = (x3[lane] - f3) + cl * g3
+                f4 = al * x3[lane] + cl * f3
+                e4 = x4[lane] - f4
+                s[lane] = (((s[lane] + e1 * e1) + e2 * e2) + e3 * e3) + e4 * e4
+                d[lane] = (((d[lane] + e1 * g1) + e2 * g2) + e3 * g3) + e4 * g4
+                f[lane] = f4
+                g[lane] = g4
+        i += 4
+    while i < rows:
+        # past a lane's end its sums and states stay put (branch-free selects, so it vectorises)
+        xp = X[i - 1]
+        xi = X[i]
+        for k in range(K):
+            a = A[k]
+            c = C[k]
+            f = F[k]
+            s = S[k]
+            d = D[k]
+            g = G[k]
+            for lane in range(L):
+                live = i < glens[lane]
+                cl = c[lane]
+                gl = (xp[lane] - f[lane]) + cl * g[lane]
+                fl = a[lane] * xp[lane] + cl * f[lane]
+                e = xi[lane] - fl
+                s[lane] += e * e if live else 0.0
+                d[lane] += e * gl if live else 0.0
+                f[lane] = fl if live else f[lane]
+                g[lane] = gl if live else g[lane]
+        i += 1
+    for k in range(K):
+        for lane in range(L):
+            D[k, lane] = -2.0 * D[k, lane]
+
+
+@numba.njit(**NUMBA_OPTS)
 def _pass_d012(X, rows, nfull, glens, al, S0, S1, S2, F):  # pragma: no cover - compiled
     """SSE and its first and second derivatives in alpha for every lane at its own alpha, in one
     pass (``S0``, ``S1``, ``S2``); ``F`` as in :func:`_pass_sse`, and full rows four at a time for the
@@ -624,11 +701,14 @@ def optimize_blocks(data, starts, lens, ks, lower, upper, alpha_out, sse_out, fc
     same search in plain Python, one series at a time.
 
     Series of :data:`SMALL_N` points or more are taken by decreasing length in groups of
-    :data:`LANES`, copied interleaved, and their grid pass and Newton iterations advance in
-    lock-step; a lane whose search has ended writes its result and is skipped, and once a fifth of
-    the lanes have ended the live ones are packed together so that the passes stay full.  Every lane
-    makes exactly the operations of the one-series search, so the results are bit for bit the same
-    whatever the grouping.
+    :data:`LANES`, copied interleaved, and their grid pass advances in lock-step; the pass also
+    takes the slope at the bracket's two ends, so a search whose best grid point is an end with the
+    SSE rising from it ends there (what its first Newton step would conclude, from the same bits;
+    most searches on a narrow bracket such as Croston's [0.1, 0.3] end so).  The searches still
+    running move into a pool of :data:`LANES` slots shared by all groups, and one Newton step of
+    every search in the pool runs whenever it is full (and at the end until it is empty), so the
+    passes stay full.  Every lane makes exactly the operations of the one-series search, so the
+    results are bit for bit the same whatever the grouping.
     Empty series get the bracket's midpoint, SSE 0 and a NaN forecast.
     """
     m = starts.shape[0]
@@ -670,50 +750,86 @@ def optimize_blocks(data, starts, lens, ks, lower, upper, alpha_out, sse_out, fc
     order = longs[np.argsort(-lens[longs], kind="mergesort")]
     rows_max = lens[order[0]]
     L = _lanes_for(rows_max, LANES)
-    buf = np.zeros(rows_max * L)
+    X = np.zeros((rows_max, L))
     grid = np.empty(_GRID_N)
     _grid(lower, upper, grid)
-    A = np.empty((_GRID_N, L))
-    for k in range(_GRID_N):
-        A[k, :] = grid[k]
+    # the grid's inner alphas, and its two ends (where the slope is also taken)
+    A = np.empty((_GRID_N - 2, L))
+    for k in range(_GRID_N - 2):
+        A[k, :] = grid[k + 1]
+    AE = np.empty((2, L))
+    AE[0, :] = lower
+    AE[1, :] = upper
+    SI = np.empty((_GRID_N - 2, L))
+    FI = np.empty((_GRID_N - 2, L))
+    SE = np.empty((2, L))
+    FE = np.empty((2, L))
+    DE = np.empty((2, L))
     SG = np.empty((_GRID_N, L))
     FG = np.empty((_GRID_N, L))
+    # the Newton pool: L slots, each holding one running search (its points in column `slot` of P,
+    # its state below); a free slot keeps its last column and rides along in the passes, skipped
+    P = np.zeros((rows_max, L))
     S0 = np.empty(L)
     S1 = np.empty(L)
     S2 = np.empty(L)
     FL = np.empty(L)
-    xk = np.empty(L)
+    xk = np.full(L, 0.5 * (lower + upper))
     lo = np.empty(L)
     hi = np.empty(L)
     best_a = np.empty(L)
     best_s = np.empty(L)
     best_f = np.empty(L)
     tid = np.empty(L, dtype=np.int64)
-    live = np.empty(L, dtype=np.int64)
-    dead = np.zeros(L, dtype=np.bool_)
+    plens = np.zeros(L, dtype=np.int64)
+    passes = np.zeros(L, dtype=np.int64)
+    busy = np.zeros(L, dtype=np.bool_)
+    n_busy = 0
+    # the searches of the current group that the grid did not end: lane, start, bracket, best point
+    go = np.empty(L, dtype=np.int64)
+    g_x = np.empty(L)
+    g_lo = np.empty(L)
+    g_hi = np.empty(L)
+    g_ba = np.empty(L)
+    g_bs = np.empty(L)
+    g_bf = np.empty(L)
+    src = np.empty(L, dtype=np.int64)
+    dst = np.empty(L, dtype=np.int64)
     for g0 in range(0, n_long, L):
         g1 = min(g0 + L, n_long)
-        X = buf.reshape(rows_max, L)
         rows, nfull, glens = _group(data, starts, lens, ks, order, g0, g1, X)
-        _pass_sse(X, rows, nfull, glens, A, SG, FG)
-        width = L
-        for lane in range(width):
-            if lane >= g1 - g0:  # unused lane: nothing to search
-                dead[lane] = True
-                xk[lane] = 0.5 * (lower + upper)
-                continue
-            tid[lane] = order[g0 + lane]
+        _pass_sse(X, rows, nfull, glens, A, SI, FI)
+        _pass_slope(X, rows, nfull, glens, AE, SE, DE, FE)
+        n_go = 0
+        for lane in range(g1 - g0):
+            for k in range(_GRID_N - 2):
+                SG[k + 1, lane] = SI[k, lane]
+                FG[k + 1, lane] = FI[k, lane]
+            SG[0, lane] = SE[0, lane]
+            FG[0, lane] = FE[0, lane]
+            SG[_GRID_N - 1, lane] = SE[1, lane]
+            FG[_GRID_N - 1, lane] = FE[1, lane]
             kb = 0
             for k in range(1, _GRID_N):
                 if SG[k, lane] < SG[kb, lane]:
                     kb = k
             ba = grid[kb]
             bs = SG[kb, lane]
-            best_a[lane] = ba
-            best_s[lane] = bs
-            best_f[lane] = FG[kb, lane]
+            bf = FG[kb, lane]
             a = grid[kb - 1] if kb > 0 else lower
             b = grid[kb + 1] if kb < _GRID_N - 1 else upper
+            # best at an end, with the SSE rising from it: the first Newton step would stop there
+            # (its pass at the end gives this slope, bit for bit), so the search ends now (a zero
+            # slope stops it with the bracket unchanged, a rising one after moving the bracket's
+            # far side onto the end)
+            if kb == 0 and DE[0, lane] >= 0.0:
+                _finish(data, starts, lens, ks, tmp, order[g0 + lane], lower, upper, a,
+                        b if DE[0, lane] == 0.0 else ba, ba, bs, bf, alpha_out, sse_out, fc_out)
+                continue
+            if kb == _GRID_N - 1 and DE[1, lane] <= 0.0:
+                _finish(data, starts, lens, ks, tmp, order[g0 + lane], lower, upper,
+                        a if DE[1, lane] == 0.0 else ba, b, ba, bs, bf, alpha_out, sse_out, fc_out)
+                continue
             x0 = ba
             if 0 < kb < _GRID_N - 1:
                 d0 = ba - grid[kb - 1]
@@ -724,90 +840,121 @@ def optimize_blocks(data, starts, lens, ks, lower, upper, alpha_out, sse_out, fc
                     x0 = ba - 0.5 * num / den
                     if not (a < x0 < b):
                         x0 = ba
-            xk[lane] = x0
-            lo[lane] = a
-            hi[lane] = b
-            dead[lane] = False
-        # Newton passes over the lanes still searching; finished lanes are dropped (the others are
-        # packed to the left) once they are a fifth of the group, so passes stay full
-        for _ in range(60):
-            if width == 0:
-                break
-            Xw = buf[: rows * width].reshape(rows, width)
-            _pass_d012(Xw, rows, nfull, glens[:width], xk[:width], S0, S1, S2, FL)
-            n_live = 0
-            for lane in range(width):
-                if dead[lane]:
+            go[n_go] = lane
+            g_x[n_go] = x0
+            g_lo[n_go] = a
+            g_hi[n_go] = b
+            g_ba[n_go] = ba
+            g_bs[n_go] = bs
+            g_bf[n_go] = bf
+            n_go += 1
+        # the group's running searches move into free pool slots (their columns copied row by
+        # row); a Newton pass runs whenever the pool is full, so passes stay full whatever share of
+        # the searches the grid ended
+        q = 0
+        while q < n_go:
+            n_new = 0
+            for slot in range(L):
+                if q == n_go:
+                    break
+                if busy[slot]:
                     continue
-                s0 = S0[lane]
-                s1 = S1[lane]
-                s2 = S2[lane]
-                x0 = xk[lane]
-                if s0 < best_s[lane]:
-                    best_s[lane] = s0
-                    best_a[lane] = x0
-                    best_f[lane] = FL[lane]
-                stop = False
-                if s1 > 0.0:
-                    hi[lane] = x0
-                elif s1 < 0.0:
-                    lo[lane] = x0
-                else:
-                    stop = True
-                if not stop:
-                    a = lo[lane]
-                    b = hi[lane]
-                    newton = s2 > 0.0
-                    nxt = x0
-                    if newton:
-                        nxt = x0 - s1 / s2
-                        newton = a < nxt < b
-                        if newton and 0.5 * s1 * s1 / s2 <= _REL_GAIN * s0:
-                            stop = True
-                    if not stop:
-                        if not newton:
-                            nxt = 0.5 * (a + b)
-                        if abs(nxt - x0) < 1e-10 or (b - a) < 1e-10:
-                            stop = True
-                        else:
-                            xk[lane] = nxt
-                if stop:
-                    dead[lane] = True
-                    _finish(data, starts, lens, ks, tmp, tid[lane], lower, upper, lo[lane], hi[lane],
-                            best_a[lane], best_s[lane], best_f[lane], alpha_out, sse_out, fc_out)
-                else:
-                    live[n_live] = lane
-                    n_live += 1
-            if n_live == 0:
-                break
-            if 5 * n_live >= 4 * width:
-                # few lanes finished: they ride along (their results are written, they are skipped)
-                continue
-            # pack the live lanes to the left (in place: destinations never pass their sources)
-            nf = rows
-            for p in range(n_live):
-                lane = live[p]
-                xk[p] = xk[lane]
-                lo[p] = lo[lane]
-                hi[p] = hi[lane]
-                best_a[p] = best_a[lane]
-                best_s[p] = best_s[lane]
-                best_f[p] = best_f[lane]
-                tid[p] = tid[lane]
-                glens[p] = glens[lane]
-                dead[p] = False
-                nf = min(nf, glens[p])
+                busy[slot] = True
+                n_busy += 1
+                j = order[g0 + go[q]]
+                tid[slot] = j
+                plens[slot] = lens[j]
+                passes[slot] = 0
+                xk[slot] = g_x[q]
+                lo[slot] = g_lo[q]
+                hi[slot] = g_hi[q]
+                best_a[slot] = g_ba[q]
+                best_s[slot] = g_bs[q]
+                best_f[slot] = g_bf[q]
+                src[n_new] = go[q]
+                dst[n_new] = slot
+                n_new += 1
+                q += 1
             for i in range(rows):
-                for p in range(n_live):
-                    buf[i * n_live + p] = buf[i * width + live[p]]
-            width = n_live
-            nfull = max(nf, 1)
-        # searches still running after 60 passes keep their best point (as the one-series search)
-        for lane in range(width):
-            if not dead[lane]:
-                dead[lane] = True
-                _finish(data, starts, lens, ks, tmp, tid[lane], lower, upper, lo[lane], hi[lane],
-                        best_a[lane], best_s[lane], best_f[lane], alpha_out, sse_out, fc_out)
+                xr = X[i]
+                pr = P[i]
+                for t in range(n_new):
+                    pr[dst[t]] = xr[src[t]]
+            if n_busy == L:
+                n_busy -= _newton_pass(P, plens, busy, xk, lo, hi, best_a, best_s, best_f, tid, passes,
+                                       S0, S1, S2, FL, data, starts, lens, ks, tmp, lower, upper,
+                                       alpha_out, sse_out, fc_out)
+    while n_busy > 0:
+        n_busy -= _newton_pass(P, plens, busy, xk, lo, hi, best_a, best_s, best_f, tid, passes,
+                               S0, S1, S2, FL, data, starts, lens, ks, tmp, lower, upper,
+                               alpha_out, sse_out, fc_out)
+
+
+@numba.njit(**NUMBA_OPTS)
+def _newton_pass(P, plens, busy, xk, lo, hi, best_a, best_s, best_f, tid, passes, S0, S1, S2, FL,
+                 data, starts, lens, ks, tmp, lower, upper, alpha_out, sse_out, fc_out):  # pragma: no cover
+    """One safeguarded Newton step of every running search of the pool (:func:`optimize_blocks`);
+    a search that ends writes its result and frees its slot.  Returns the number that ended.
+
+    Per search: the SSE and its derivatives at its alpha (:func:`_pass_d012`); the best point is
+    kept; the bracket shrinks to the side the slope points to; the Newton step is taken when the
+    curvature is positive and the step stays inside the bracket, bisection otherwise; the search
+    ends when the step would gain less than ``_REL_GAIN`` of the SSE, moves alpha by less than
+    1e-10, the slope is exactly zero, or after 60 steps (keeping its best point).
+    """
+    L = P.shape[1]
+    rows = 1
+    nfull = P.shape[0]
+    glens = np.zeros(L, dtype=np.int64)
+    for slot in range(L):
+        if busy[slot]:
+            glens[slot] = plens[slot]
+            rows = max(rows, plens[slot])
+            nfull = min(nfull, plens[slot])
+    _pass_d012(P, rows, nfull, glens, xk, S0, S1, S2, FL)
+    ended = 0
+    for slot in range(L):
+        if not busy[slot]:
+            continue
+        s0 = S0[slot]
+        s1 = S1[slot]
+        s2 = S2[slot]
+        x0 = xk[slot]
+        if s0 < best_s[slot]:
+            best_s[slot] = s0
+            best_a[slot] = x0
+            best_f[slot] = FL[slot]
+        stop = False
+        if s1 > 0.0:
+            hi[slot] = x0
+        elif s1 < 0.0:
+            lo[slot] = x0
+        else:
+            stop = True
+        if not stop:
+            a = lo[slot]
+            b = hi[slot]
+            newton = s2 > 0.0
+            nxt = x0
+            if newton:
+                nxt = x0 - s1 / s2
+                newton = a < nxt < b
+                if newton and 0.5 * s1 * s1 / s2 <= _REL_GAIN * s0:
+                    stop = True
+            if not stop:
+                if not newton:
+                    nxt = 0.5 * (a + b)
+                if abs(nxt - x0) < 1e-10 or (b - a) < 1e-10:
+                    stop = True
+                else:
+                    xk[slot] = nxt
+        passes[slot] += 1
+        if stop or passes[slot] == 60:
+            busy[slot] = False
+            ended += 1
+            _finish(data, starts, lens, ks, tmp, tid[slot], lower, upper, lo[slot], hi[slot],
+                    best_a[slot], best_s[slot], best_f[slot], alpha_out, sse_out, fc_out)
+    return ended
 
 
 @numba.njit(**NUMBA_OPTS)
