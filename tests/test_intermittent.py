@@ -14,7 +14,7 @@ import pytest
 from statsforecast import models as sfm
 from statsforecast._lib import ses as sf_ses
 
-from stockopt._kernels.smoothing import ses_optimize
+from stockopt._kernels.smoothing import optimize_many, ses_optimize
 from stockopt.errors import ParameterError
 from stockopt.models._base import STATUS_FAILED, STATUS_OK, STATUS_TOO_SHORT
 from stockopt.models._distributions import quantiles
@@ -193,6 +193,36 @@ def test_croston_optimized_twin():
         np.testing.assert_allclose(res.var[i], var, rtol=1e-10)
         sizes = y[y > 0]
         assert _sse(sizes, ad) <= ref.ses_opt_sse(list(sizes), 0.1, 0.3) * (1 + 1e-9) + 1e-12
+
+
+def test_narrow_bracket_search_never_worse_than_golden_section():
+    """The [0.1, 0.3] search (6-point grid, slopes at the ends, Newton) against statsforecast's golden
+    section on every IMAPA level of 2,000 synthetic retail series (~8,700 aggregated series): the
+    SSE is never above the golden section's."""
+    from stockopt.datasets import synthetic_retail
+
+    table = synthetic_retail(2000, 730, seed=5)
+    y = table["y"].to_numpy()
+    n_days = 730
+    tasks = []
+    for i in range(2000):
+        x = y[i * n_days : (i + 1) * n_days]
+        nd = int((x != 0).sum())
+        if nd == 0:
+            continue
+        kmax = max(1, round((np.flatnonzero(x)[-1] + 1) / nd))
+        for k in range(1, kmax + 1):
+            sums = x[len(x) % k :].reshape(-1, k).sum(axis=1)
+            if len(sums) >= 16:
+                tasks.append(sums)
+    assert len(tasks) > 8000
+    data = np.concatenate(tasks)
+    lens = np.array([len(t) for t in tasks], dtype=np.int64)
+    starts = np.r_[0, np.cumsum(lens)[:-1]].astype(np.int64)
+    a, s, f = (np.empty(len(tasks)) for _ in range(3))
+    optimize_many(data, starts, lens, 0.1, 0.3, a, s, f)
+    gold = np.array([_sse(t, sf_ses.golden_section_ses(t, 0.1, 0.3)) for t in tasks])
+    assert (s <= gold * (1 + 1e-10) + 1e-12).all(), np.max((s - gold) / gold)
 
 
 # ---------------------------------------------------------------- predictive distribution

@@ -146,12 +146,24 @@ def ses_d012(x, alpha):
     return s0, -2.0 * s1, 2.0 * s2
 
 
-def ses_optimize(x, lower, upper, small_n=16, grid_n=8, rel_gain=1e-14):
+def grid_size(lower, upper, step=1.25, n_min=4, n_max=8):
+    """Points of the alpha grid: the fewest (at least n_min, at most n_max) whose geometric steps are
+    at most ``step``; n_max when lower is 0."""
+    if not lower > 0:
+        return n_max
+    n = n_min
+    while n < n_max and (upper / lower) ** (1.0 / (n - 1)) > step:
+        n += 1
+    return n
+
+
+def ses_optimize(x, lower, upper, small_n=16, grid_n=None, rel_gain=1e-14):
     """The documented alpha search of SESOpt, step by step in plain Python (same floating-point
     operations, so the compiled lock-step version must give the same bits):
 
     * fewer than ``small_n`` points: the golden section; a flat series: ``lower``;
-    * else SSE on ``grid_n`` geometrically spaced alphas, start at the vertex of the parabola through
+    * else SSE on ``grid_n`` geometrically spaced alphas (``grid_size``: 8 on [0.01, 0.99], 6 on
+      [0.1, 0.3]), start at the vertex of the parabola through
       the best one and its neighbours, then Newton on SSE' inside a shrinking bracket (bisection when
       the step leaves it or SSE'' <= 0), stopping when the next step would gain less than
       ``rel_gain`` of the SSE or move alpha by less than 1e-10; the best point evaluated wins, and a
@@ -160,6 +172,7 @@ def ses_optimize(x, lower, upper, small_n=16, grid_n=8, rel_gain=1e-14):
     Returns (alpha, sse)."""
     x = [float(v) for v in x]
     n = len(x)
+    grid_n = grid_size(lower, upper) if grid_n is None else grid_n
     if n < small_n:
         a = golden(x, lower, upper)
         return a, ses_sse(x, a)

@@ -41,6 +41,10 @@ import numpy as np
 from stockopt._config import NUMBA_OPTS
 
 _GR = (math.sqrt(5.0) + 1.0) / 2.0
+#: the grid of :func:`optimize_blocks`: geometric steps of at most this ratio, with at least
+#: ``_GRID_MIN`` and at most ``_GRID_N`` points (8 on SESOpt's [0.01, 0.99], 6 on Croston's [0.1, 0.3])
+_GRID_STEP = 1.25
+_GRID_MIN = 4
 _GRID_N = 8
 #: below this many points :func:`optimize_many` runs the golden section instead
 SMALL_N = 16
@@ -105,17 +109,30 @@ def ses_golden(x, lower, upper):  # pragma: no cover - compiled
 
 
 @numba.njit(**NUMBA_OPTS)
+def _grid_size(lower, upper):  # pragma: no cover - compiled
+    """Points of the grid on ``[lower, upper]``: the fewest (at least ``_GRID_MIN``) whose
+    geometric steps are at most ``_GRID_STEP``, at most ``_GRID_N`` (always so when ``lower`` is 0)."""
+    if not lower > 0.0:
+        return _GRID_N
+    n = _GRID_MIN
+    while n < _GRID_N and (upper / lower) ** (1.0 / (n - 1)) > _GRID_STEP:
+        n += 1
+    return n
+
+
+@numba.njit(**NUMBA_OPTS)
 def _grid(lower, upper, out):  # pragma: no cover - compiled
-    """``_GRID_N`` alphas spaced geometrically from ``lower`` to ``upper`` (the SSE changes fastest
+    """``len(out)`` alphas spaced geometrically from ``lower`` to ``upper`` (the SSE changes fastest
     at small alpha), or evenly when ``lower`` is 0."""
-    for k in range(_GRID_N):
-        t = k / (_GRID_N - 1)
+    n = out.shape[0]
+    for k in range(n):
+        t = k / (n - 1)
         if lower > 0.0:
             out[k] = lower * (upper / lower) ** t
         else:
             out[k] = lower + t * (upper - lower)
     out[0] = lower
-    out[_GRID_N - 1] = upper
+    out[n - 1] = upper
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -687,8 +704,9 @@ def optimize_blocks(data, starts, lens, ks, lower, upper, alpha_out, sse_out, fc
     copied into the lanes, never written out whole.
 
     Writes the alpha, its in-sample SSE (bit for bit :func:`ses_sse` there) and the one-step forecast
-    (:func:`ses_last` at that alpha).  The search, per series: the SSE at ``_GRID_N`` geometrically
-    spaced alphas (the SSE changes fastest at small alpha) picks the basin; from the vertex of the
+    (:func:`ses_last` at that alpha).  The search, per series: the SSE at 4 to 8 geometrically spaced
+    alphas (steps of at most 1.25x, :func:`_grid_size`; the SSE changes fastest at small alpha)
+    picks the basin; from the vertex of the
     parabola through the best grid point and its neighbours, a safeguarded Newton iteration on the
     analytic ``dSSE/dalpha`` (derivative recursions ``g_t = x_{t-1} - f_{t-1} + (1 - alpha) g_{t-1}``,
     ``q_t = -2 g_{t-1} + (1 - alpha) q_{t-1}`` run in the same pass; bisection whenever the step
@@ -751,22 +769,23 @@ def optimize_blocks(data, starts, lens, ks, lower, upper, alpha_out, sse_out, fc
     rows_max = lens[order[0]]
     L = _lanes_for(rows_max, LANES)
     X = np.zeros((rows_max, L))
-    grid = np.empty(_GRID_N)
+    GN = _grid_size(lower, upper)
+    grid = np.empty(GN)
     _grid(lower, upper, grid)
     # the grid's inner alphas, and its two ends (where the slope is also taken)
-    A = np.empty((_GRID_N - 2, L))
-    for k in range(_GRID_N - 2):
+    A = np.empty((GN - 2, L))
+    for k in range(GN - 2):
         A[k, :] = grid[k + 1]
     AE = np.empty((2, L))
     AE[0, :] = lower
     AE[1, :] = upper
-    SI = np.empty((_GRID_N - 2, L))
-    FI = np.empty((_GRID_N - 2, L))
+    SI = np.empty((GN - 2, L))
+    FI = np.empty((GN - 2, L))
     SE = np.empty((2, L))
     FE = np.empty((2, L))
     DE = np.empty((2, L))
-    SG = np.empty((_GRID_N, L))
-    FG = np.empty((_GRID_N, L))
+    SG = np.empty((GN, L))
+    FG = np.empty((GN, L))
     # the Newton pool: L slots, each holding one running search (its points in column `slot` of P,
     # its state below); a free slot keeps its last column and rides along in the passes, skipped
     P = np.zeros((rows_max, L))
@@ -802,36 +821,38 @@ def optimize_blocks(data, starts, lens, ks, lower, upper, alpha_out, sse_out, fc
         _pass_slope(X, rows, nfull, glens, AE, SE, DE, FE)
         n_go = 0
         for lane in range(g1 - g0):
-            for k in range(_GRID_N - 2):
+            for k in range(GN - 2):
                 SG[k + 1, lane] = SI[k, lane]
                 FG[k + 1, lane] = FI[k, lane]
             SG[0, lane] = SE[0, lane]
             FG[0, lane] = FE[0, lane]
-            SG[_GRID_N - 1, lane] = SE[1, lane]
-            FG[_GRID_N - 1, lane] = FE[1, lane]
+            SG[GN - 1, lane] = SE[1, lane]
+            FG[GN - 1, lane] = FE[1, lane]
             kb = 0
-            for k in range(1, _GRID_N):
+            for k in range(1, GN):
                 if SG[k, lane] < SG[kb, lane]:
                     kb = k
             ba = grid[kb]
             bs = SG[kb, lane]
             bf = FG[kb, lane]
             a = grid[kb - 1] if kb > 0 else lower
-            b = grid[kb + 1] if kb < _GRID_N - 1 else upper
+            b = grid[kb + 1] if kb < GN - 1 else upper
             # best at an end, with the SSE rising from it: the first Newton step would stop there
             # (its pass at the end gives this slope, bit for bit), so the search ends now (a zero
             # slope stops it with the bracket unchanged, a rising one after moving the bracket's
             # far side onto the end)
             if kb == 0 and DE[0, lane] >= 0.0:
                 _finish(data, starts, lens, ks, tmp, order[g0 + lane], lower, upper, a,
-                        b if DE[0, lane] == 0.0 else ba, ba, bs, bf, alpha_out, sse_out, fc_out)
+                        b if DE[0, lane] == 0.0 else ba, ba, bs, bf, X[glens[lane] - 1, lane],
+                        alpha_out, sse_out, fc_out)
                 continue
-            if kb == _GRID_N - 1 and DE[1, lane] <= 0.0:
+            if kb == GN - 1 and DE[1, lane] <= 0.0:
                 _finish(data, starts, lens, ks, tmp, order[g0 + lane], lower, upper,
-                        a if DE[1, lane] == 0.0 else ba, b, ba, bs, bf, alpha_out, sse_out, fc_out)
+                        a if DE[1, lane] == 0.0 else ba, b, ba, bs, bf, X[glens[lane] - 1, lane],
+                        alpha_out, sse_out, fc_out)
                 continue
             x0 = ba
-            if 0 < kb < _GRID_N - 1:
+            if 0 < kb < GN - 1:
                 d0 = ba - grid[kb - 1]
                 d2 = ba - grid[kb + 1]
                 num = d0 * d0 * (bs - SG[kb + 1, lane]) - d2 * d2 * (bs - SG[kb - 1, lane])
@@ -953,15 +974,17 @@ def _newton_pass(P, plens, busy, xk, lo, hi, best_a, best_s, best_f, tid, passes
             busy[slot] = False
             ended += 1
             _finish(data, starts, lens, ks, tmp, tid[slot], lower, upper, lo[slot], hi[slot],
-                    best_a[slot], best_s[slot], best_f[slot], alpha_out, sse_out, fc_out)
+                    best_a[slot], best_s[slot], best_f[slot], P[plens[slot] - 1, slot],
+                    alpha_out, sse_out, fc_out)
     return ended
 
 
 @numba.njit(**NUMBA_OPTS)
 def _finish(
-    data, starts, lens, ks, tmp, j, lower, upper, lo, hi, ba, bs, bf, alpha_out, sse_out, fc_out,
+    data, starts, lens, ks, tmp, j, lower, upper, lo, hi, ba, bs, bf, last, alpha_out, sse_out, fc_out,
 ):  # pragma: no cover - compiled
-    """Write one search's result; a minimum pushed against a bound is checked at the bound itself."""
+    """Write one search's result (``last``: the series' last point, from the lanes); a minimum
+    pushed against a bound is checked at the bound itself."""
     if lo <= lower and ba - lower < 1e-6 and ba != lower:
         s, f = _sse_level(_task_series(data, starts[j], lens[j], ks[j], tmp), lower)
         if s <= bs:
@@ -972,7 +995,7 @@ def _finish(
             ba, bs, bf = upper, s, f
     alpha_out[j] = ba
     sse_out[j] = bs
-    fc_out[j] = ba * _point(data, starts[j], ks[j], lens[j] - 1) + (1.0 - ba) * bf
+    fc_out[j] = ba * last + (1.0 - ba) * bf
 
 
 @numba.njit(**NUMBA_OPTS)
