@@ -245,10 +245,14 @@ def test_optimize_blocks_equals_search_of_the_written_block_sums():
     series = [rng.poisson(rng.gamma(0.5, 3.0), n).astype(float) for n in rng.integers(2, 700, 150)]
     series += [np.full(90, 2.0), np.r_[np.zeros(40), 1.0, np.zeros(40)], np.full(7, 0.5)]
     n_mixed = len(series)
-    series += [rng.poisson(2.0, 401).astype(float) for _ in range(20)]  # whole groups of level 3
+    # whole groups of eight lanes at one level (the written-out sums of levels 2, 3, 4 and the loop)
+    series += [rng.poisson(2.0, 401).astype(float) for _ in range(64)]
     tasks = []  # (series, level): every level 1..4 of some series, a random level of others
     for i, x in enumerate(series):
-        levels = [3] if i >= n_mixed else range(1, 5) if i % 3 == 0 else [int(rng.integers(1, 6))]
+        if i >= n_mixed:
+            levels = [[2, 3, 4, 6][(i - n_mixed) // 16]]
+        else:
+            levels = range(1, 5) if i % 3 == 0 else [int(rng.integers(1, 6))]
         tasks += [(i, k) for k in levels if len(x) // k >= 1]
     offsets = np.r_[0, np.cumsum([len(x) for x in series])]
     data = np.concatenate(series)
