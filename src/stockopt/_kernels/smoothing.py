@@ -283,6 +283,40 @@ def _point(data, start, k, i):  # pragma: no cover - compiled
 
 
 @numba.njit(**NUMBA_OPTS)
+def _level_rows(X, d0, d1, d2, d3, d4, d5, d6, d7, l0, m, k):  # pragma: no cover - compiled
+    """Rows ``0..m-1`` of lanes ``l0..l0+7`` of ``X``: block sums of ``k`` values of the eight
+    series ``d0..d7`` (added left to right, as :func:`_point`), eight running sums in registers."""
+    for i in range(m):
+        b = i * k
+        s0 = d0[b]
+        s1 = d1[b]
+        s2 = d2[b]
+        s3 = d3[b]
+        s4 = d4[b]
+        s5 = d5[b]
+        s6 = d6[b]
+        s7 = d7[b]
+        for j in range(b + 1, b + k):
+            s0 += d0[j]
+            s1 += d1[j]
+            s2 += d2[j]
+            s3 += d3[j]
+            s4 += d4[j]
+            s5 += d5[j]
+            s6 += d6[j]
+            s7 += d7[j]
+        r = X[i]
+        r[l0] = s0
+        r[l0 + 1] = s1
+        r[l0 + 2] = s2
+        r[l0 + 3] = s3
+        r[l0 + 4] = s4
+        r[l0 + 5] = s5
+        r[l0 + 6] = s6
+        r[l0 + 7] = s7
+
+
+@numba.njit(**NUMBA_OPTS)
 def _task_series(data, start, n, k, tmp):  # pragma: no cover - compiled
     """The ``n`` points of a task as one contiguous array: a view of ``data`` when ``k = 1``, else
     its block sums written into ``tmp``."""
@@ -350,73 +384,25 @@ def _group(data, starts, lens, ks, order, g0, g1, X):  # pragma: no cover - comp
                 d5 = data[gst[l0 + 5] :]
                 d6 = data[gst[l0 + 6] :]
                 d7 = data[gst[l0 + 7] :]
-                # the common small levels written out: a loop of one or two steps per block
-                # costs more than its additions (every sum is added left to right, as _point)
+                # a level known when compiling (the small ones, most blocks) lets the compiler
+                # write each block's additions out; a loop of one or two steps per block costs more
+                # than its additions
                 if k == 2:
-                    for i in range(m):
-                        b = 2 * i
-                        r = X[i]
-                        r[l0] = d0[b] + d0[b + 1]
-                        r[l0 + 1] = d1[b] + d1[b + 1]
-                        r[l0 + 2] = d2[b] + d2[b + 1]
-                        r[l0 + 3] = d3[b] + d3[b + 1]
-                        r[l0 + 4] = d4[b] + d4[b + 1]
-                        r[l0 + 5] = d5[b] + d5[b + 1]
-                        r[l0 + 6] = d6[b] + d6[b + 1]
-                        r[l0 + 7] = d7[b] + d7[b + 1]
+                    _level_rows(X, d0, d1, d2, d3, d4, d5, d6, d7, l0, m, 2)
                 elif k == 3:
-                    for i in range(m):
-                        b = 3 * i
-                        r = X[i]
-                        r[l0] = (d0[b] + d0[b + 1]) + d0[b + 2]
-                        r[l0 + 1] = (d1[b] + d1[b + 1]) + d1[b + 2]
-                        r[l0 + 2] = (d2[b] + d2[b + 1]) + d2[b + 2]
-                        r[l0 + 3] = (d3[b] + d3[b + 1]) + d3[b + 2]
-                        r[l0 + 4] = (d4[b] + d4[b + 1]) + d4[b + 2]
-                        r[l0 + 5] = (d5[b] + d5[b + 1]) + d5[b + 2]
-                        r[l0 + 6] = (d6[b] + d6[b + 1]) + d6[b + 2]
-                        r[l0 + 7] = (d7[b] + d7[b + 1]) + d7[b + 2]
+                    _level_rows(X, d0, d1, d2, d3, d4, d5, d6, d7, l0, m, 3)
                 elif k == 4:
-                    for i in range(m):
-                        b = 4 * i
-                        r = X[i]
-                        r[l0] = ((d0[b] + d0[b + 1]) + d0[b + 2]) + d0[b + 3]
-                        r[l0 + 1] = ((d1[b] + d1[b + 1]) + d1[b + 2]) + d1[b + 3]
-                        r[l0 + 2] = ((d2[b] + d2[b + 1]) + d2[b + 2]) + d2[b + 3]
-                        r[l0 + 3] = ((d3[b] + d3[b + 1]) + d3[b + 2]) + d3[b + 3]
-                        r[l0 + 4] = ((d4[b] + d4[b + 1]) + d4[b + 2]) + d4[b + 3]
-                        r[l0 + 5] = ((d5[b] + d5[b + 1]) + d5[b + 2]) + d5[b + 3]
-                        r[l0 + 6] = ((d6[b] + d6[b + 1]) + d6[b + 2]) + d6[b + 3]
-                        r[l0 + 7] = ((d7[b] + d7[b + 1]) + d7[b + 2]) + d7[b + 3]
+                    _level_rows(X, d0, d1, d2, d3, d4, d5, d6, d7, l0, m, 4)
+                elif k == 5:
+                    _level_rows(X, d0, d1, d2, d3, d4, d5, d6, d7, l0, m, 5)
+                elif k == 6:
+                    _level_rows(X, d0, d1, d2, d3, d4, d5, d6, d7, l0, m, 6)
+                elif k == 7:
+                    _level_rows(X, d0, d1, d2, d3, d4, d5, d6, d7, l0, m, 7)
+                elif k == 8:
+                    _level_rows(X, d0, d1, d2, d3, d4, d5, d6, d7, l0, m, 8)
                 else:
-                    for i in range(m):
-                        b = i * k
-                        s0 = ((d0[b] + d0[b + 1]) + d0[b + 2]) + d0[b + 3]
-                        s1 = ((d1[b] + d1[b + 1]) + d1[b + 2]) + d1[b + 3]
-                        s2 = ((d2[b] + d2[b + 1]) + d2[b + 2]) + d2[b + 3]
-                        s3 = ((d3[b] + d3[b + 1]) + d3[b + 2]) + d3[b + 3]
-                        s4 = ((d4[b] + d4[b + 1]) + d4[b + 2]) + d4[b + 3]
-                        s5 = ((d5[b] + d5[b + 1]) + d5[b + 2]) + d5[b + 3]
-                        s6 = ((d6[b] + d6[b + 1]) + d6[b + 2]) + d6[b + 3]
-                        s7 = ((d7[b] + d7[b + 1]) + d7[b + 2]) + d7[b + 3]
-                        for j in range(b + 4, b + k):
-                            s0 += d0[j]
-                            s1 += d1[j]
-                            s2 += d2[j]
-                            s3 += d3[j]
-                            s4 += d4[j]
-                            s5 += d5[j]
-                            s6 += d6[j]
-                            s7 += d7[j]
-                        r = X[i]
-                        r[l0] = s0
-                        r[l0 + 1] = s1
-                        r[l0 + 2] = s2
-                        r[l0 + 3] = s3
-                        r[l0 + 4] = s4
-                        r[l0 + 5] = s5
-                        r[l0 + 6] = s6
-                        r[l0 + 7] = s7
+                    _level_rows(X, d0, d1, d2, d3, d4, d5, d6, d7, l0, m, k)
             else:
                 for i in range(m):
                     r = X[i]
