@@ -866,15 +866,23 @@ def optimize_blocks(data, starts, lens, ks, lower, upper, alpha_out, sse_out, fc
             # (its pass at the end gives this slope, bit for bit), so the search ends now (a zero
             # slope stops it with the bracket unchanged, a rising one after moving the bracket's
             # far side onto the end)
-            if kb == 0 and DE[0, lane] >= 0.0:
-                _finish(data, starts, lens, ks, tmp, order[g0 + lane], lower, upper, a,
-                        b if DE[0, lane] == 0.0 else ba, ba, bs, bf, X[glens[lane] - 1, lane],
-                        alpha_out, sse_out, fc_out)
-                continue
-            if kb == GN - 1 and DE[1, lane] <= 0.0:
-                _finish(data, starts, lens, ks, tmp, order[g0 + lane], lower, upper,
-                        a if DE[1, lane] == 0.0 else ba, b, ba, bs, bf, X[glens[lane] - 1, lane],
-                        alpha_out, sse_out, fc_out)
+            end_lo = kb == 0 and DE[0, lane] >= 0.0
+            end_hi = kb == GN - 1 and DE[1, lane] <= 0.0
+            if end_lo or end_hi:
+                j = order[g0 + lane]
+                last = X[glens[lane] - 1, lane]
+                if upper - lower >= 1e-6:
+                    # the best point is the bound itself, so _finish would check no bound: the
+                    # result is written here (no call, which costs more than the search's rest)
+                    alpha_out[j] = ba
+                    sse_out[j] = bs
+                    fc_out[j] = ba * last + (1.0 - ba) * bf
+                elif end_lo:
+                    _finish(data, starts, lens, ks, tmp, j, lower, upper, a, b if DE[0, lane] == 0.0 else ba,
+                            ba, bs, bf, last, alpha_out, sse_out, fc_out)
+                else:
+                    _finish(data, starts, lens, ks, tmp, j, lower, upper, a if DE[1, lane] == 0.0 else ba, b,
+                            ba, bs, bf, last, alpha_out, sse_out, fc_out)
                 continue
             x0 = ba
             if 0 < kb < GN - 1:
