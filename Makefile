@@ -24,6 +24,7 @@ test: $(STAMP)
 # side-by-side ratios against the peers at a small size (what CI prints), and at full size by hand
 bench-smoke: $(STAMP)
 	$(PY) benchmarks/run.py --profile smoke
+	$(PY) benchmarks/floor.py 3000 1000 2
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py --profile full

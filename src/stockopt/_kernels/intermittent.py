@@ -66,54 +66,13 @@ def _split(x, sizes, gaps):  # pragma: no cover - compiled
 
 
 @numba.njit(**NUMBA_OPTS)
-def _size_var(sizes, nd):  # pragma: no cover - compiled
-    """Sample variance (ddof 1) of ``sizes[:nd]``, 0 below two values.
-
-    Two passes, each with four interleaved partial sums (four independent addition chains instead
-    of one); the order of the additions is fixed, so the result does not depend on anything but the
-    values.  It only enters the predictive variance, never a point forecast.
-    """
-    if nd < 2:
-        return 0.0
-    s0 = s1 = s2 = s3 = 0.0
-    j = 0
-    while j + 3 < nd:
-        s0 += sizes[j]
-        s1 += sizes[j + 1]
-        s2 += sizes[j + 2]
-        s3 += sizes[j + 3]
-        j += 4
-    while j < nd:
-        s0 += sizes[j]
-        j += 1
-    mu = ((s0 + s1) + (s2 + s3)) / nd
-    s0 = s1 = s2 = s3 = 0.0
-    j = 0
-    while j + 3 < nd:
-        d0 = sizes[j] - mu
-        d1 = sizes[j + 1] - mu
-        d2 = sizes[j + 2] - mu
-        d3 = sizes[j + 3] - mu
-        s0 += d0 * d0
-        s1 += d1 * d1
-        s2 += d2 * d2
-        s3 += d3 * d3
-        j += 4
-    while j < nd:
-        d0 = sizes[j] - mu
-        s0 += d0 * d0
-        j += 1
-    return ((s0 + s1) + (s2 + s3)) / (nd - 1)
-
-
-@numba.njit(**NUMBA_OPTS)
 def _demand_stats(x):  # pragma: no cover - compiled
     """Number of demands (non-zero points), the position just past the last one, and the sample
     variance (ddof 1) of their sizes, 0 below two demands.
 
-    :func:`_split` + :func:`_size_var` up to the order of the additions, but writing nothing:
-    a count, a sum (zeros add nothing) and a sum of squared deviations masked to the demands, in
-    four chains.  The caller needs no sizes or intervals, only these.
+    What :func:`_split` and a variance of the sizes give, up to the order of the additions, but
+    writing nothing: a count, a sum (zeros add nothing) and a sum of squared deviations masked to
+    the demands, each in four chains.
     """
     n = x.shape[0]
     last = n
@@ -153,6 +112,14 @@ def _demand_stats(x):  # pragma: no cover - compiled
         s0 += d0 * d0
         t += 1
     return nd, last, ((s0 + s1) + (s2 + s3)) / (nd - 1)
+
+
+@numba.njit(**NUMBA_OPTS)
+def _size_var(sizes, nd):  # pragma: no cover - compiled
+    """Sample variance (ddof 1) of ``sizes[:nd]`` (all non-zero), 0 below two values: the variance
+    of :func:`_demand_stats`, whose additions are then in a fixed order that depends on nothing but
+    the values.  It only enters the predictive variance, never a point forecast."""
+    return _demand_stats(sizes[:nd])[2]
 
 
 @numba.njit(**NUMBA_OPTS)
