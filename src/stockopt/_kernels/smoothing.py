@@ -14,7 +14,8 @@ libraries give the same numbers:
   :func:`ses_golden`;
 * :func:`optimize_many` is our own faster search for the same minimiser (a grid of alphas evaluated in
   one pass, then a safeguarded Newton iteration with analytic first and second derivatives of the
-  SSE), also in lock-step over many series.
+  SSE), also in lock-step over many series; :func:`optimize_blocks` is the same search over the
+  block sums of aggregated series (ADIDA / IMAPA), summed as they are copied into the lanes.
 
 Lock-step: the series of a block are taken by decreasing length in groups of lanes and copied
 interleaved (row i holds the i-th point of every lane), so that one pass over a group's rows advances
@@ -157,7 +158,7 @@ def _flat_sse_level(x, alpha):  # pragma: no cover - compiled
 @numba.njit(**NUMBA_OPTS)
 def ses_optimize(x, lower, upper):  # pragma: no cover - compiled
     """Alpha in ``[lower, upper]`` minimising the in-sample SSE of SES for one series, and that SSE
-    (:func:`optimize_many` on a single series; the search is described there)."""
+    (:func:`optimize_many` on a single series; the search is described in :func:`optimize_blocks`)."""
     a = np.empty(1)
     s = np.empty(1)
     f = np.empty(1)
