@@ -47,6 +47,15 @@ CROSTON_SBA = 2
 
 
 @numba.njit(**NUMBA_OPTS)
+def _longest(indptr):  # pragma: no cover - compiled
+    """Length of the longest series of a block (the size of its per-series scratch)."""
+    max_n = 0
+    for i in range(indptr.shape[0] - 1):
+        max_n = max(max_n, indptr[i + 1] - indptr[i])
+    return max_n
+
+
+@numba.njit(**NUMBA_OPTS)
 def _split(x, sizes, gaps):  # pragma: no cover - compiled
     """Copy the non-zero demands and the intervals between them; return their count.
 
@@ -208,9 +217,7 @@ def croston_block(
     touching a numba-allocated buffer of that size costs several times the whole search.
     """
     n_series = indptr.shape[0] - 1
-    max_n = 0
-    for i in range(n_series):
-        max_n = max(max_n, indptr[i + 1] - indptr[i])
+    max_n = _longest(indptr)
     sizes = np.empty(max_n)
     gaps = np.empty(max_n)
     dlev = np.empty(max_n)
@@ -322,9 +329,7 @@ def tsb_block(
     """Teunter-Syntetos-Babai: SES of the demand sizes (``alpha_d``, updated only at demands) times
     SES of the occurrence indicator (``alpha_p``, updated every period).  Per-series alphas."""
     n_series = indptr.shape[0] - 1
-    max_n = 0
-    for i in range(n_series):
-        max_n = max(max_n, indptr[i + 1] - indptr[i])
+    max_n = _longest(indptr)
     sizes = np.empty(max_n)
     gaps = np.empty(max_n)
     dlev = np.empty(max_n)
@@ -453,7 +458,8 @@ def adida_block(values, indptr, imapa, exact, h, kmax_of, nd_of, mi_of, sv_of, n
             lost = n % k
             n_chunks = (n - lost) // k
             b = indptr[i] + lost
-            t_one[task] = _point(values, b, k, 0)
+            if n_chunks == 1:  # one block carries its value forward
+                t_one[task] = _point(values, b, k, 0)
             if exact:
                 for c in range(n_chunks):
                     data[pos + c] = _point(values, b, k, c)
@@ -576,9 +582,7 @@ def croston_forward_block(values, indptr, alpha_d, alpha_q, h, mean, var, p_out,
     no fitted values); a series without demand forecasts its last value with variance 0.
     """
     n_series = indptr.shape[0] - 1
-    max_n = 0
-    for i in range(n_series):
-        max_n = max(max_n, indptr[i + 1] - indptr[i])
+    max_n = _longest(indptr)
     sizes = np.empty(max_n)
     gaps = np.empty(max_n)
     for i in range(n_series):
