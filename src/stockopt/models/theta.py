@@ -54,6 +54,14 @@ THETA_MODELS: tuple[str, ...] = ("STM", "OTM", "DSTM", "DOTM")
 _DECOMPOSITIONS = {"multiplicative": _kt.DECOMP_MULTIPLICATIVE, "additive": _kt.DECOMP_ADDITIVE}
 
 
+
+def _outputs(n: int, h: int, n_values: int) -> tuple[np.ndarray, ...]:
+    """The arrays the Theta kernels fill for ``n`` series, ``h`` steps and ``n_values`` points:
+    mean, var, fitted, status, chosen variant, decomposition and the six per-series parameters."""
+    return (np.empty((n, h)), np.empty((n, h)), np.full(n_values, np.nan), np.empty(n, dtype=np.int8),
+            np.empty(n, dtype=np.int8), np.empty(n, dtype=np.int8), np.empty((n, 6)))
+
+
 class AutoTheta(Model):
     """Theta models (Fiorucci et al. 2016) with automatic choice of the variant per series.
 
@@ -162,16 +170,9 @@ class AutoTheta(Model):
         m, decomposition, mask = self._check()
         values, indptr, h = check_block(values, indptr, h, model=self._name)
         n = indptr.shape[0] - 1
-        mean = np.empty((n, h))
-        var = np.empty((n, h))
-        fit = np.full(values.shape[0], np.nan)
-        status = np.empty(n, dtype=np.int8)
-        chosen = np.empty(n, dtype=np.int8)
-        decomp = np.empty(n, dtype=np.int8)
-        params = np.empty((n, 6))
-        _kt.auto_theta_kernel(values, indptr, h, m, decomposition, mask, mean, var, fit, status, chosen,
-                              decomp, params)
-        return self._result(mean, var, fit, status, chosen, decomp, params)
+        out = _outputs(n, h, values.shape[0])
+        _kt.auto_theta_kernel(values, indptr, h, m, decomposition, mask, *out)
+        return self._result(*out)
 
     def _result(self, mean: np.ndarray, var: np.ndarray, fit: np.ndarray, status: np.ndarray, chosen: np.ndarray,
                 decomp: np.ndarray, params: np.ndarray) -> ForecastResult:
@@ -225,19 +226,13 @@ class AutoTheta(Model):
         if code.shape != (n,):
             raise_error(ParameterError, f"parameter record does not match the series for {self._name}",
                         column="params", expected=f"{n} rows", got=code.shape)
-        mean = np.empty((n, h))
-        var = np.empty((n, h))
-        fit = np.full(values.shape[0], np.nan)
-        status = np.empty(n, dtype=np.int8)
-        chosen = np.empty(n, dtype=np.int8)
-        decomp = np.empty(n, dtype=np.int8)
-        out = np.empty((n, 6))
+        out = _outputs(n, h, values.shape[0])
         _ktf.theta_forward_kernel(values, indptr, h, m, decomposition, code,
                                  np.ascontiguousarray(params["alpha"], dtype=np.float64),
                                  np.ascontiguousarray(params["theta"], dtype=np.float64),
                                  np.ascontiguousarray(params["initial_smoothed"], dtype=np.float64),
-                                 mean, var, fit, status, chosen, decomp, out)
-        return self._result(mean, var, fit, status, chosen, decomp, out)
+                                 *out)
+        return self._result(*out)
 
 
 class Theta(AutoTheta):
