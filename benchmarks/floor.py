@@ -13,7 +13,6 @@ ratio of the best times (and the ratio against the issue's own 400,000 series/s)
 from __future__ import annotations
 
 import sys
-import time
 
 import numpy as np
 
