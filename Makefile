@@ -7,7 +7,7 @@ STAMP   = $(VENV)/.stockopt-installed
 
 .PHONY: install demo test bench-smoke bench cold-start clean
 
-$(STAMP): pyproject.toml setup.py $(wildcard src/stockopt/_kernels/*.pyx)
+$(STAMP): pyproject.toml setup.py $(wildcard src/stockopt/_kernels/*.pyx src/stockopt/_kernels/*/*.pyx)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[test]'

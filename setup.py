@@ -1,4 +1,4 @@
-"""Build the Cython kernels: every ``.pyx`` under ``src/stockopt/_kernels/`` becomes an extension."""
+"""Build the Cython kernels: every ``.pyx`` anywhere under ``src/stockopt/_kernels/`` becomes an extension."""
 
 from pathlib import Path
 
@@ -10,13 +10,13 @@ KERNELS = Path("src/stockopt/_kernels")
 
 extensions = [
     Extension(
-        "stockopt._kernels." + pyx.stem,
+        "stockopt." + ".".join(pyx.relative_to(KERNELS.parent).with_suffix("").parts),
         [str(pyx)],
         include_dirs=[np.get_include()],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
         extra_compile_args=["-O3"],
     )
-    for pyx in sorted(KERNELS.glob("*.pyx"))
+    for pyx in sorted(KERNELS.rglob("*.pyx"))
 ]
 
 setup(ext_modules=cythonize(extensions, compiler_directives={"language_level": "3"}))

@@ -12,9 +12,11 @@ import pytest
 from statsforecast import models as sfm
 from statsforecast._lib import ses as sf_ses
 
-from stockopt._kernels import smoothing as ks
+from stockopt._kernels.codes import STATUS_FAILED, STATUS_OK, STATUS_TOO_SHORT
+from stockopt._kernels.forecast import lanes as kl
+from stockopt._kernels.forecast import ses_many as km
+from stockopt._kernels.forecast import smoothing as ks
 from stockopt.errors import ParameterError
-from stockopt.models._base import STATUS_FAILED, STATUS_OK, STATUS_TOO_SHORT
 from stockopt.models.baselines import (
     HistoricAverage,
     Naive,
@@ -164,7 +166,7 @@ def test_ses_optimize_finds_grid_minimum():
     rng = np.random.default_rng(11)
     for _ in range(20):
         y = np.cumsum(rng.normal(0, 1, 200)) + rng.normal(0, rng.uniform(0.1, 3), 200)
-        a, s = ks.ses_optimize(y, 0.01, 0.99)
+        a, s = km.ses_optimize(y, 0.01, 0.99)
         assert 0.01 <= a <= 0.99
         assert s <= ref.ses_opt_sse(list(y), 0.01, 0.99) * (1 + 1e-9)
 
@@ -196,7 +198,7 @@ def test_golden_many_equals_one_at_a_time():
     series, data, starts, lens = _many_series(8, 300)
     out = np.empty(len(series))
     fc = np.empty(len(series))
-    ks.golden_many(data, starts, lens, 0.1, 0.3, out, fc)
+    km.golden_many(data, starts, lens, 0.1, 0.3, out, fc)
     expected = [ks.ses_golden(s, 0.1, 0.3) if len(s) else 0.2 for s in series]
     np.testing.assert_array_equal(out, expected)
     for s, a, f in zip(series, out, fc):
@@ -208,7 +210,7 @@ def test_golden_many_equals_one_at_a_time():
     # the grouping does not matter: a reversed subset gives the same bits
     sub = np.arange(len(series))[::-3].copy()
     out2 = np.empty(len(sub))
-    ks.golden_many(data, starts[sub], lens[sub], 0.1, 0.3, out2, np.empty(0))
+    km.golden_many(data, starts[sub], lens[sub], 0.1, 0.3, out2, np.empty(0))
     np.testing.assert_array_equal(out2, out[sub])
 
 
@@ -217,20 +219,20 @@ def test_optimize_many_equals_one_at_a_time(lower, upper):
     series, data, starts, lens = _many_series(9, 200)
     m = len(series)
     a, s, f = np.empty(m), np.empty(m), np.empty(m)
-    ks.optimize_many(data, starts, lens, lower, upper, a, s, f)
+    km.optimize_many(data, starts, lens, lower, upper, a, s, f)
     for j, x in enumerate(series):
         if len(x) == 0:
             assert np.isnan(f[j])
             continue
         ea, es = ref.ses_optimize(list(x), lower, upper)  # plain-Python twin, same operations
         assert (a[j], s[j]) == (ea, es), j
-        assert ks.ses_optimize(x, lower, upper) == (ea, es)
+        assert km.ses_optimize(x, lower, upper) == (ea, es)
         assert s[j] == ks.ses_sse(x, ea)
         assert f[j] == ks.ses_last(x, ea)
         assert lower <= a[j] <= upper
     sub = np.arange(m)[::-3].copy()
     a2, s2, f2 = np.empty(len(sub)), np.empty(len(sub)), np.empty(len(sub))
-    ks.optimize_many(data, starts[sub], lens[sub], lower, upper, a2, s2, f2)
+    km.optimize_many(data, starts[sub], lens[sub], lower, upper, a2, s2, f2)
     np.testing.assert_array_equal(a2, a[sub])
     np.testing.assert_array_equal(f2, f[sub])
 
@@ -272,11 +274,11 @@ def test_optimize_blocks_equals_search_of_the_written_block_sums():
     starts, lens, levels = (np.array(v, dtype=np.int64) for v in (starts, lens, levels))
     m = len(tasks)
     a, s, f = np.empty(m), np.empty(m), np.empty(m)
-    ks.optimize_blocks(data, starts, lens, levels, 0.1, 0.3, a, s, f)
+    km.optimize_blocks(data, starts, lens, levels, 0.1, 0.3, a, s, f)
     written = np.concatenate(sums)
     w_starts = np.r_[0, np.cumsum(lens)[:-1]].astype(np.int64)
     a2, s2, f2 = np.empty(m), np.empty(m), np.empty(m)
-    ks.optimize_many(written, w_starts, lens, 0.1, 0.3, a2, s2, f2)
+    km.optimize_many(written, w_starts, lens, 0.1, 0.3, a2, s2, f2)
     np.testing.assert_array_equal(a, a2)
     np.testing.assert_array_equal(s, s2)
     np.testing.assert_array_equal(f, f2)
@@ -294,13 +296,13 @@ def test_lane_passes_equal_single_passes(shortest):
     order = np.argsort(-lens, kind="mergesort")
     L = len(series)
     X = np.zeros((lens.max(), L))
-    rows, nfull, glens = ks._group(data, starts, lens, np.ones(L, dtype=np.int64), order, 0, L, X)
+    rows, nfull, glens = kl._group(data, starts, lens, np.ones(L, dtype=np.int64), order, 0, L, X)
     assert rows == lens.max() and nfull == lens.min()
     A = rng.uniform(0.05, 0.95, (3, L))
     S, F = np.empty((3, L)), np.empty((3, L))
-    ks._pass_sse(X, rows, nfull, glens, A, S, F)
+    kl._pass_sse(X, rows, nfull, glens, A, S, F)
     S0, S1, S2, FL = (np.empty(L) for _ in range(4))
-    ks._pass_d012(X, rows, nfull, glens, A[0].copy(), S0, S1, S2, FL)
+    kl._pass_d012(X, rows, nfull, glens, A[0].copy(), S0, S1, S2, FL)
     for lane in range(L):
         x = series[order[lane]]
         for k in range(3):
@@ -315,9 +317,9 @@ def test_flat_series_take_the_lower_bound():
     for n in (16, 40, 300):
         for v in (0.0, 1.0, 0.3, 7.25):
             x = np.full(n, v)
-            a, s = ks.ses_optimize(x, 0.01, 0.99)
+            a, s = km.ses_optimize(x, 0.01, 0.99)
             assert a == 0.01 and s == ks.ses_sse(x, 0.01)
-            assert ks._flat_sse_level(x, 0.01) == ks._sse_level(x, 0.01)
+            assert ks._flat_sse_level(x, 0.01) == km._sse_level(x, 0.01)
 
 
 # ---------------------------------------------------------------- fast vs slow twin
@@ -454,18 +456,18 @@ def test_non_finite_data_marks_series_failed(model):
 def test_long_series_get_fewer_lanes_same_bits():
     """A series too long for a full group of lanes is searched with fewer lanes; the results are
     those of the one-series searches all the same."""
-    assert ks._lanes_for(700_000, 64) == 8 and ks._lanes_for(730, 64) == 64
+    assert kl._lanes_for(700_000, 64) == 8 and kl._lanes_for(730, 64) == 64
     rng = np.random.default_rng(13)
     series = [np.cumsum(rng.normal(0, 1, 600_000)) + 100, rng.poisson(2.0, 300).astype(float)]
     lens = np.array([len(x) for x in series], dtype=np.int64)
     data = np.concatenate(series)
     starts = np.array([0, lens[0]], dtype=np.int64)
     a, s, f = np.empty(2), np.empty(2), np.empty(2)
-    ks.optimize_many(data, starts, lens, 0.01, 0.99, a, s, f)
+    km.optimize_many(data, starts, lens, 0.01, 0.99, a, s, f)
     g, fc = np.empty(2), np.empty(2)
-    ks.golden_many(data, starts, lens, 0.1, 0.3, g, fc)
+    km.golden_many(data, starts, lens, 0.1, 0.3, g, fc)
     for j, x in enumerate(series):
         one = np.empty(1), np.empty(1), np.empty(1)
-        ks.optimize_many(x, np.zeros(1, dtype=np.int64), lens[j : j + 1], 0.01, 0.99, *one)
+        km.optimize_many(x, np.zeros(1, dtype=np.int64), lens[j : j + 1], 0.01, 0.99, *one)
         assert (a[j], s[j], f[j]) == (one[0][0], one[1][0], one[2][0])
         assert g[j] == ks.ses_golden(x, 0.1, 0.3) and fc[j] == ks.ses_last(x, g[j])

@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stockopt._kernels import ets as ke
-from stockopt._kernels import ets_core as kc
-from stockopt._kernels import ets_states as kst
+from stockopt._kernels.codes import STATUS_FALLBACK, STATUS_OK, STATUS_TOO_SHORT
+from stockopt._kernels.forecast import ets as ke
+from stockopt._kernels.forecast import ets_core as kc
+from stockopt._kernels.forecast import ets_states as kst
 from stockopt.errors import ParameterError
-from stockopt.models._base import STATUS_FALLBACK, STATUS_OK, STATUS_TOO_SHORT
 from stockopt.models.ets import ETS, ETS_MODELS, AutoETS, Holt, HoltWinters, candidate_mask
 from tests.reference import ets as ref
 
@@ -394,12 +394,12 @@ def test_upper_bounds_match_reference(spec, damped, m, n):
     cand = candidate_mask(spec, damped, m)
     for positive in (False, True):
         bcap, gcap = np.empty(ke.N_MODELS), np.empty(ke.N_MODELS)
-        ke.upper_bounds(cand, m, n, positive, ke.REGION_STATSFORECAST, bcap, gcap)
+        ke.upper_bounds(cand, m, n, positive, kc.REGION_STATSFORECAST, bcap, gcap)
         want = ref.upper_bounds_ref(_codes(spec, damped, m), m, n, positive)
         for c in range(ke.N_MODELS):
             b, g = want.get(ETS_MODELS[c], (kc.UPPER, kc.UPPER))
             assert (bcap[c], gcap[c]) == pytest.approx((b, g), rel=1e-15), ETS_MODELS[c]
-        ke.upper_bounds(cand, m, n, positive, ke.REGION_USUAL, bcap, gcap)
+        ke.upper_bounds(cand, m, n, positive, kc.REGION_USUAL, bcap, gcap)
         assert (bcap == kc.UPPER).all() and (gcap == kc.UPPER).all()
 
 
@@ -427,7 +427,7 @@ def test_upper_bounds_match_statsforecast_model_loop(monkeypatch, m, n, positive
         sfe.ets_f(y, m, model="ZZZ")
     cand = candidate_mask("ZZZ", None, m)
     bcap, gcap = np.empty(ke.N_MODELS), np.empty(ke.N_MODELS)
-    ke.upper_bounds(cand, m, n, positive, ke.REGION_STATSFORECAST, bcap, gcap)
+    ke.upper_bounds(cand, m, n, positive, kc.REGION_STATSFORECAST, bcap, gcap)
     assert seen and set(seen) <= set(ETS_MODELS)
     for name, (b, g) in seen.items():
         c = ETS_MODELS.index(name)

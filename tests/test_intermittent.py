@@ -14,9 +14,9 @@ import pytest
 from statsforecast import models as sfm
 from statsforecast._lib import ses as sf_ses
 
-from stockopt._kernels.smoothing import optimize_many, ses_optimize
+from stockopt._kernels.codes import STATUS_FAILED, STATUS_OK, STATUS_TOO_SHORT
+from stockopt._kernels.forecast.ses_many import optimize_many, ses_optimize
 from stockopt.errors import ParameterError
-from stockopt.models._base import STATUS_FAILED, STATUS_OK, STATUS_TOO_SHORT
 from stockopt.models._distributions import quantiles
 from stockopt.models.intermittent import ADIDA, IMAPA, TSB, CrostonClassic, CrostonOptimized, CrostonSBA
 from tests.reference import fast_models as ref

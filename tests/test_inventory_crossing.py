@@ -11,21 +11,15 @@ import pyarrow as pa
 import pytest
 from scipy import stats
 
-from stockopt._kernels.inventory_crossing import (
+from stockopt._kernels.codes import DIST_GAMMA, DIST_NEGBIN, DIST_NORMAL, DIST_POISSON
+from stockopt._kernels.inventory.core import norm_ppf, pmf_add
+from stockopt._kernels.inventory.crossing import (
     crossing_eval,
     crossing_item_pmfs,
     crossing_support,
     crossing_weights,
     pmf_add_fast,
     policy_crossing,
-)
-from stockopt._kernels.inventory_math import (
-    DIST_GAMMA,
-    DIST_NEGBIN,
-    DIST_NORMAL,
-    DIST_POISSON,
-    norm_ppf,
-    pmf_add,
 )
 from stockopt.errors import ParameterError
 from stockopt.inventory import inventory_policy, simulate_inventory

@@ -10,10 +10,11 @@ from scipy import stats
 from stockpyl import loss_functions as lf
 from stockpyl import ss as sp_ss
 
-from stockopt._kernels import inventory_discrete as kd
-from stockopt._kernels import inventory_math as km
-from stockopt._kernels import inventory_policy as kp
-from stockopt._kernels.inventory_sim import item_seed, simulate_items
+from stockopt._kernels import codes
+from stockopt._kernels.inventory import core as km
+from stockopt._kernels.inventory import discrete as kd
+from stockopt._kernels.inventory import policy as kp
+from stockopt._kernels.inventory.sim import item_seed, simulate_items
 from tests.reference import inventory as ref
 
 RNG = np.random.default_rng(20260101)
@@ -35,13 +36,13 @@ def test_gamma_pq_matches_scipy() -> None:
     np.testing.assert_allclose(got, stats.gamma.cdf(x, a), rtol=1e-10, atol=1e-14)
 
 
-@pytest.mark.parametrize("dist", [km.DIST_NORMAL, km.DIST_GAMMA])
+@pytest.mark.parametrize("dist", [codes.DIST_NORMAL, codes.DIST_GAMMA])
 def test_loss_functions_match_stockpyl(dist: int) -> None:
     for _ in range(60):
         m = RNG.uniform(0.5, 200)
         sd = m * RNG.uniform(0.05, 1.5)
         x = m + sd * RNG.uniform(-3, 4)
-        if dist == km.DIST_GAMMA:
+        if dist == codes.DIST_GAMMA:
             x = abs(x) + 1e-3  # stockpyl's gamma loss is defined for x > 0
             a, b = m * m / sd ** 2, sd ** 2 / m
             n1, _ = lf.gamma_loss(x, a, b)
@@ -58,7 +59,7 @@ def test_loss_functions_match_stockpyl(dist: int) -> None:
 
 
 def test_ppf_inverts_cdf() -> None:
-    for dist in (km.DIST_NORMAL, km.DIST_GAMMA):
+    for dist in (codes.DIST_NORMAL, codes.DIST_GAMMA):
         for _ in range(40):
             m = RNG.uniform(0.5, 500)
             v = (m * RNG.uniform(0.05, 2)) ** 2
@@ -67,17 +68,17 @@ def test_ppf_inverts_cdf() -> None:
 
 
 def test_degenerate_distribution_is_a_point_mass() -> None:
-    assert km.c_cdf(4.9, km.DIST_NORMAL, 5.0, 0.0) == 0.0
-    assert km.c_cdf(5.0, km.DIST_GAMMA, 5.0, 0.0) == 1.0
-    assert km.c_loss(3.0, km.DIST_NORMAL, 5.0, 0.0) == (2.0, 2.0)
-    assert km.c_ppf(0.9, km.DIST_GAMMA, 5.0, 0.0) == 5.0
+    assert km.c_cdf(4.9, codes.DIST_NORMAL, 5.0, 0.0) == 0.0
+    assert km.c_cdf(5.0, codes.DIST_GAMMA, 5.0, 0.0) == 1.0
+    assert km.c_loss(3.0, codes.DIST_NORMAL, 5.0, 0.0) == (2.0, 2.0)
+    assert km.c_ppf(0.9, codes.DIST_GAMMA, 5.0, 0.0) == 5.0
 
 
-@pytest.mark.parametrize("dist", [km.DIST_POISSON, km.DIST_NEGBIN, km.DIST_NORMAL, km.DIST_GAMMA])
+@pytest.mark.parametrize("dist", [codes.DIST_POISSON, codes.DIST_NEGBIN, codes.DIST_NORMAL, codes.DIST_GAMMA])
 def test_integer_pmfs_match_scipy_and_stockpyl_loss(dist: int) -> None:
     for m in (0.3, 4.0, 37.5):
-        v = m * 2.5 if dist != km.DIST_POISSON else m
-        if dist in (km.DIST_NORMAL, km.DIST_GAMMA):
+        v = m * 2.5 if dist != codes.DIST_POISSON else m
+        if dist in (codes.DIST_NORMAL, codes.DIST_GAMMA):
             v = (0.4 * m) ** 2
         n = km.pmf_support(dist, m, v)
         out = np.zeros(n)
@@ -87,9 +88,9 @@ def test_integer_pmfs_match_scipy_and_stockpyl_loss(dist: int) -> None:
         cdf, loss = np.empty(n), np.empty(n)
         kd._cdf_and_loss(out / out.sum(), cdf, loss)
         for y in (0, 1, int(m), int(m + 3 * math.sqrt(v))):
-            if dist == km.DIST_POISSON:
+            if dist == codes.DIST_POISSON:
                 want = lf.poisson_loss(y, m)[0]
-            elif dist == km.DIST_NEGBIN:
+            elif dist == codes.DIST_NEGBIN:
                 want = lf.negative_binomial_loss(y, mean=m, sd=math.sqrt(v))[0]
             else:
                 want = ref._loss_at(out, y)
@@ -104,8 +105,8 @@ def _cont_params(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     cv = rng.uniform(0.1, 0.9, n)
     lt = rng.integers(0, 15, n).astype(float)
     rv = rng.choice([0.0, 1.0, 7.0], n)
-    pol = np.where(rng.uniform(size=n) < 0.5, kp.POL_RS, kp.POL_SQ).astype(np.int8)
-    rv = np.where(pol == kp.POL_RS, np.maximum(rv, 1.0), rv)
+    pol = np.where(rng.uniform(size=n) < 0.5, codes.POL_RS, codes.POL_SQ).astype(np.int8)
+    rv = np.where(pol == codes.POL_RS, np.maximum(rv, 1.0), rv)
     lsd = rng.uniform(0, 2, n) * (rng.uniform(size=n) < 0.3)
     var_d = (cv * d) ** 2
     return {
@@ -118,7 +119,7 @@ def _cont_params(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         "v_l": var_d * lt + d ** 2 * lsd ** 2,
         "m_r": d * rv,
         "v_r": var_d * rv,
-        "q": np.where(pol == kp.POL_SQ, d * rng.uniform(0.5, 30, n), 0.0),
+        "q": np.where(pol == codes.POL_SQ, d * rng.uniform(0.5, 30, n), 0.0),
     }
 
 
@@ -142,7 +143,7 @@ def test_policy_continuous_matches_reference(n: int, lost: bool) -> None:
         assert out["fill"][i] == pytest.approx(fil, abs=tol_c)
         got = out["cycle"][i] if prm["metric"][i] == 0 else out["fill"][i]
         assert got >= prm["target"][i] - 1e-9
-        if out["status"][i] == kp.STATUS_OK:
+        if out["status"][i] == codes.POLICY_OK:
             assert got == pytest.approx(prm["target"][i], abs=1e-8)
     assert np.all(out["ss"] >= -1e-9)
 
@@ -186,25 +187,25 @@ def test_gamma_shift_matches_scipy_and_refuses_long_steps() -> None:
     assert not km.gamma_shift(50.0, math.lgamma(50.0), 50.0, 0.5, 0.5, 80.0)[2]
     anc = np.full(3, np.nan)
     for x in (30.0, 30.01, 30.02, 45.0):  # fresh, shifted, shifted, fresh: same numbers as c_eval
-        got = km.c_eval_at(x, km.DIST_GAMMA, 30.0, 90.0, math.lgamma(10.0), anc, 0)
-        np.testing.assert_allclose(got, km.c_eval(x, km.DIST_GAMMA, 30.0, 90.0), rtol=1e-12, atol=1e-14)
+        got = km.c_eval_at(x, codes.DIST_GAMMA, 30.0, 90.0, math.lgamma(10.0), anc, 0)
+        np.testing.assert_allclose(got, km.c_eval(x, codes.DIST_GAMMA, 30.0, 90.0), rtol=1e-12, atol=1e-14)
 
 
 # ------------------------------------------------------------------ discrete policy kernel
 
 
 def _disc_case(rng: np.random.Generator):
-    dist = int(rng.choice([km.DIST_POISSON, km.DIST_NEGBIN, km.DIST_NORMAL, km.DIST_GAMMA]))
+    dist = int(rng.choice([codes.DIST_POISSON, codes.DIST_NEGBIN, codes.DIST_NORMAL, codes.DIST_GAMMA]))
     d = rng.uniform(0.2, 4)
-    vd = d * rng.uniform(1.2, 4) if dist != km.DIST_POISSON else d
-    if dist in (km.DIST_NORMAL, km.DIST_GAMMA):
+    vd = d * rng.uniform(1.2, 4) if dist != codes.DIST_POISSON else d
+    if dist in (codes.DIST_NORMAL, codes.DIST_GAMMA):
         d = rng.uniform(3, 8)
         vd = (0.5 * d) ** 2
     lt = float(rng.integers(0, 5))
     lsd = float(rng.choice([0.0, 1.2]))
     rv = float(rng.choice([1.0, 3.0]))
-    pol = int(rng.choice([kp.POL_RS, kp.POL_SQ, kp.POL_SS]))
-    q = int(rng.integers(2, 12)) if pol != kp.POL_RS else 1
+    pol = int(rng.choice([codes.POL_RS, codes.POL_SQ, codes.POL_SS]))
+    q = int(rng.integers(2, 12)) if pol != codes.POL_RS else 1
     return dist, d, vd, lt, lsd, rv, pol, q
 
 
@@ -249,7 +250,7 @@ def test_stationary_distribution_cost_matches_stockpyl_ss() -> None:
         cases.append((mean, s, big_s, h, p, k))
     n = len(cases)
     arr = lambda j: np.array([c[j] for c in cases])  # noqa: E731
-    dist = np.full(n, km.DIST_POISSON, np.int8)
+    dist = np.full(n, codes.DIST_POISSON, np.int8)
     d = arr(0)
     zeros, ones = np.zeros(n), np.ones(n)
     sl, sr, st = (np.empty(n, np.int64) for _ in range(3))
@@ -259,7 +260,7 @@ def test_stationary_distribution_cost_matches_stockpyl_ss() -> None:
     kd.pmf_fill(dist, d, d, zeros, zeros, ones, vals[0], ips[0], vals[1], ips[1], vals[2], ips[2])
     cost = np.empty(n)
     s_arr = arr(1).astype(np.int64)
-    kd.evaluate_discrete(np.full(n, kp.POL_SS, np.int8), s_arr, (arr(2) - arr(1)).astype(np.int64),
+    kd.evaluate_discrete(np.full(n, codes.POL_SS, np.int8), s_arr, (arr(2) - arr(1)).astype(np.int64),
                          arr(3), arr(4), arr(5), vals[1], ips[1], vals[2], ips[2], cost)
     for i, (mean, s, big_s, h, p, k) in enumerate(cases):
         assert cost[i] == pytest.approx(sp_ss.s_s_cost_discrete(s, big_s, h, p, k, True, mean), rel=1e-9)
@@ -288,7 +289,7 @@ def test_simulator_replay_matches_reference_loop(n: int, lost: bool) -> None:
     pol = rng.integers(0, 3, n)
     s = rng.integers(5, 40, n).astype(float)
     q = rng.integers(1, 30, n).astype(float)
-    big_s = np.where(pol == kp.POL_RS, s, s + q)
+    big_s = np.where(pol == codes.POL_RS, s, s + q)
     rp = rng.integers(1, 5, n)
     lt = rng.integers(0, 6, n).astype(float)
     rows = [rng.poisson(rng.uniform(0.5, 6), int(rng.integers(1, 400))).astype(float) for _ in range(n)]
@@ -306,7 +307,7 @@ def test_simulator_streams_do_not_depend_on_block_split() -> None:
     n = 6
     args = dict(pol=np.zeros(n, np.int8), s=np.full(n, 60.0), big_s=np.full(n, 60.0), q=np.zeros(n),
                 rp=np.full(n, 2, np.int64), lt=np.full(n, 3.0), lsd=np.full(n, 1.0),
-                dist=np.full(n, km.DIST_NEGBIN, np.int8), mean=np.full(n, 8.0), var=np.full(n, 20.0))
+                dist=np.full(n, codes.DIST_NEGBIN, np.int8), mean=np.full(n, 8.0), var=np.full(n, 20.0))
 
     def run(a: int, b: int, seed: int) -> np.ndarray:
         out = np.zeros((b - a, 11))
@@ -328,7 +329,7 @@ def test_zheng_federgruen_matches_stockpyl_exact() -> None:
                                        RNG.uniform(0.3, 12)) for _ in range(15)]
     n = len(cases)
     h, p, k, mean = (np.array(c) for c in zip(*cases))
-    dist = np.full(n, km.DIST_POISSON, np.int8)
+    dist = np.full(n, codes.DIST_POISSON, np.int8)
     zeros, ones = np.zeros(n), np.ones(n)
     sl, sr, st = (np.empty(n, np.int64) for _ in range(3))
     kd.pmf_sizes(dist, mean, mean, zeros, zeros, ones, sl, sr, st)
@@ -347,9 +348,9 @@ def test_zheng_federgruen_matches_stockpyl_exact() -> None:
 def test_zheng_federgruen_matches_bruteforce_twin() -> None:
     """Exhaustive search over (s, S) with Markov-chain costs (tests/reference) finds the same optimum,
     also with a lead time (D_T over L + 1 days) and negative-binomial demand."""
-    cases = [(1.0, 9.0, 20.0, km.DIST_POISSON, 1.5, 1.5, 0.0),
-             (0.5, 6.0, 8.0, km.DIST_NEGBIN, 1.0, 3.0, 2.0),
-             (2.0, 30.0, 40.0, km.DIST_POISSON, 0.7, 0.7, 1.0)]
+    cases = [(1.0, 9.0, 20.0, codes.DIST_POISSON, 1.5, 1.5, 0.0),
+             (0.5, 6.0, 8.0, codes.DIST_NEGBIN, 1.0, 3.0, 2.0),
+             (2.0, 30.0, 40.0, codes.DIST_POISSON, 0.7, 0.7, 1.0)]
     n = len(cases)
     h, p, k, dist, d, vd, lt = (np.array(c) for c in zip(*cases))
     dist = dist.astype(np.int8)
@@ -381,7 +382,7 @@ def test_ready_rate_discrete_matches_markov_chain_reference(n: int) -> None:
     dist, d, vd, lt, lsd = arr(0, np.int8), arr(1, float), arr(2, float), arr(3, float), arr(4, float)
     rv = np.where(rng.uniform(size=n) < 0.25, 40.0, arr(5, float))
     pol, q = arr(6, np.int8), arr(7, np.int64)
-    pol = np.where((pol == kp.POL_RS) & (rng.uniform(size=n) < 0.3), kp.POL_NEWS, pol).astype(np.int8)
+    pol = np.where((pol == codes.POL_RS) & (rng.uniform(size=n) < 0.3), codes.POL_NEWS, pol).astype(np.int8)
     big_s = np.rint(d * (lt + rv) + rng.uniform(-2, 6, n)).astype(np.int64) + np.where(pol >= 1, q, 0)
     sl, sr, st = (np.empty(n, np.int64) for _ in range(3))
     kd.pmf_sizes(dist, d, vd, lt, lsd, rv, sl, sr, st)
@@ -431,7 +432,7 @@ def test_rnq_cost_continuous_review_matches_stockpyl_exact() -> None:
          float(RNG.integers(1, 6))) for _ in range(12)]
     h, p, k, lam, lt = (np.array(c) for c in zip(*cases))
     n = len(cases)
-    dist = np.full(n, km.DIST_POISSON, np.int8)
+    dist = np.full(n, codes.DIST_POISSON, np.int8)
     vals, ips = _rnq_pmfs(dist, lam, lam, lt, np.ones(n))
     s, q, cost = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n)
     # continuous review: G on D_L (vals[0]), orders per time unit lambda / Q from one day's demand
@@ -452,10 +453,10 @@ def test_rnq_cost_periodic_matches_bruteforce_twin() -> None:
     (Poisson and negative binomial, lead times, review periods 1-3 days)."""
     from tests.reference import inventory_ss as ref_ss
 
-    cases = [(1.0, 9.0, 20.0, km.DIST_POISSON, 1.5, 1.5, 0.0, 1.0),
-             (0.5, 6.0, 8.0, km.DIST_NEGBIN, 1.0, 3.0, 2.0, 2.0),
-             (2.0, 30.0, 40.0, km.DIST_POISSON, 0.7, 0.7, 1.0, 3.0),
-             (0.3, 4.0, 30.0, km.DIST_NEGBIN, 2.0, 5.0, 3.0, 1.0)]
+    cases = [(1.0, 9.0, 20.0, codes.DIST_POISSON, 1.5, 1.5, 0.0, 1.0),
+             (0.5, 6.0, 8.0, codes.DIST_NEGBIN, 1.0, 3.0, 2.0, 2.0),
+             (2.0, 30.0, 40.0, codes.DIST_POISSON, 0.7, 0.7, 1.0, 3.0),
+             (0.3, 4.0, 30.0, codes.DIST_NEGBIN, 2.0, 5.0, 3.0, 1.0)]
     n = len(cases)
     h, p, k, dist, d, vd, lt, rv = (np.array(c) for c in zip(*cases))
     dist = dist.astype(np.int8)

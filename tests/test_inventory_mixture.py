@@ -1,5 +1,5 @@
 """Random lead times for normal and gamma demand: the exact lead-time mixture (kernel
-``_kernels/inventory_mixture.py``) against a slow scipy reference and against the simulator."""
+``_kernels/inventory/mixture.py``) against a slow scipy reference and against the simulator."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from stockopt._kernels.inventory_math import DIST_GAMMA, DIST_NORMAL
-from stockopt._kernels.inventory_mixture import mix_eval, mix_service, policy_mixture
-from stockopt._kernels.inventory_policy import POL_RS, POL_SQ, empty_outputs
+from stockopt._kernels.codes import DIST_GAMMA, DIST_NORMAL, POL_RS, POL_SQ
+from stockopt._kernels.inventory.mixture import mix_eval, mix_service, policy_mixture
+from stockopt._kernels.inventory.policy import empty_outputs
 from stockopt.errors import ParameterError
 from stockopt.inventory import inventory_policy, simulate_inventory
 from tests.reference import inventory as ref

@@ -10,8 +10,8 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
-from stockopt._kernels.inventory_policy import POL_NEWS
-from stockopt._kernels.inventory_sim import simulate_items_shelf
+from stockopt._kernels.codes import POL_NEWS
+from stockopt._kernels.inventory.sim import simulate_items_shelf
 from stockopt.errors import MissingColumnError, ParameterError, ValidationError
 from stockopt.inventory import inventory_policy, simulate_inventory
 from tests.reference import inventory_crossing as ref_x

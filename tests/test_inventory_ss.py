@@ -10,9 +10,9 @@ import pyarrow as pa
 import pytest
 from scipy import integrate, stats
 
-from stockopt._kernels import inventory_math as km
-from stockopt._kernels import inventory_policy as kp
-from stockopt._kernels import inventory_ss as ks
+from stockopt._kernels import codes
+from stockopt._kernels.inventory import policy as kp
+from stockopt._kernels.inventory import ss as ks
 from stockopt.inventory import inventory_policy, simulate_inventory
 from tests.reference import inventory_ss as ref
 
@@ -44,9 +44,9 @@ def _random_items(n, rng):
     for _ in range(n):
         dist = int(rng.integers(0, 2))
         d = rng.uniform(2, 50)
-        cv = rng.uniform(0.15, 1.0) if dist == km.DIST_GAMMA else rng.uniform(0.1, 0.5)
+        cv = rng.uniform(0.15, 1.0) if dist == codes.DIST_GAMMA else rng.uniform(0.1, 0.5)
         rv = float(rng.choice([1.0, 3.0, 7.0]))
-        if dist == km.DIST_GAMMA:
+        if dist == codes.DIST_GAMMA:
             cv = min(cv, math.sqrt(rv))  # the twin's trapezoidal rule needs a finite density at 0
         out.append({"dist": dist, "metric": int(rng.integers(0, 2)), "target": rng.uniform(0.85, 0.995),
                     "L": float(rng.integers(0, 8)), "R": rv, "d": d, "sd": cv * d,
@@ -74,10 +74,10 @@ def test_kernel_matches_slow_twin(n: int) -> None:
         assert out["ready"][i] == pytest.approx(tw.ready(s_k, it["R"]), abs=2e-4), (i, it)
         assert out["bo"][i] == pytest.approx(tw.backorders(s_k), abs=1e-3 * sd_t), (i, it)
         got = out["cycle"][i] if it["metric"] == 0 else out["fill"][i]
-        if out["status"][i] == kp.STATUS_OK:
+        if out["status"][i] == codes.POLICY_OK:
             assert got == pytest.approx(it["target"], abs=1e-9)
         else:
-            assert out["status"][i] == kp.STATUS_FLOORED and s_k == pytest.approx(floor)
+            assert out["status"][i] == codes.POLICY_FLOORED and s_k == pytest.approx(floor)
             assert got >= it["target"]
 
 
@@ -89,7 +89,7 @@ def test_lost_sales_fill_matches_twin() -> None:
         tw = _twin(it)
         s = tw.solve(it["target"], 1, it["d"] * (it["L"] + it["R"]), lost=True)
         assert out["s"][i] == pytest.approx(s, abs=0.02 * it["sd"])
-        assert out["status"][i] == kp.STATUS_OK
+        assert out["status"][i] == codes.POLICY_OK
         assert out["fill"][i] == pytest.approx(it["target"], abs=1e-9)
         assert tw.fill(out["s"][i], lost=True) == pytest.approx(it["target"], abs=2e-4)
 
@@ -101,7 +101,7 @@ def test_exponential_demand_closed_forms() -> None:
     ``B = [g(S) + (1/mu) int_s^S g(y) dy] / (1 + Q / mu)``, ``g = n_T - n_L``."""
     mu, lt, q = 10.0, 4.0, 35.0
     h = mu / ks.GRID_K
-    a, c, f0, _ = ks.review_kernel(km.DIST_GAMMA, mu, mu * mu, h)
+    a, c, f0, _ = ks.review_kernel(codes.DIST_GAMMA, mu, mu * mu, h)
     assert f0 == 0.0 and a.sum() == pytest.approx(1.0, abs=1e-12) and c.sum() == pytest.approx(1.0, abs=1e-12)
     n_cells = int(round(q / h))
     u0, nu = ks.renewal_cells(a, c, f0, n_cells)
@@ -160,8 +160,8 @@ def test_no_demand_unreachable_and_split_invariance() -> None:
     items = [dict(base, d=0.0, sd=0.0), dict(base, target=1.5), base, dict(base, dist=1, q=0.0),
              dict(base, metric=0, q=1e6)]
     out = _kernel(items)
-    assert out["fill"][0] == 1.0 and out["status"][0] == kp.STATUS_FLOORED
-    assert out["status"][1] == kp.STATUS_UNREACHABLE
+    assert out["fill"][0] == 1.0 and out["status"][0] == codes.POLICY_FLOORED
+    assert out["status"][1] == codes.POLICY_UNREACHABLE
     assert np.all(np.isfinite(out["s"])) and np.all(out["oh"] >= 0) and np.all(out["bo"] >= 0)
     assert np.all((out["ready"] >= 0) & (out["ready"] <= 1))
     # one item at a time gives bit-identical results (threads split items into blocks)
@@ -176,7 +176,7 @@ def test_no_demand_unreachable_and_split_invariance() -> None:
         for i, it in enumerate(rs_items):
             d, sd, lt, rv = it["d"], it["sd"], it["L"], it["R"]
             o = kp.empty_outputs(1)
-            kp.policy_continuous(np.array([kp.POL_RS], np.int8), np.array([it["dist"]], np.int8),
+            kp.policy_continuous(np.array([codes.POL_RS], np.int8), np.array([it["dist"]], np.int8),
                                  np.array([metric], np.int8), np.array([it["target"]]), np.array([rv]),
                                  np.array([d * lt]), np.array([sd * sd * lt]), np.array([d * rv]),
                                  np.array([sd * sd * rv]), np.zeros(1), False, True, *o.values())

@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 import stockopt as so
+from stockopt._kernels.codes import STATUS_FAILED
 from stockopt.errors import ParameterError
 from stockopt.forecasting import _fit_or_forward, run_fit
 from stockopt.models import (
@@ -41,7 +42,7 @@ from stockopt.models import (
     SimpleExponentialSmoothingOptimized,
     WindowAverage,
 )
-from stockopt.models._base import STATUS_FAILED, take_params
+from stockopt.models._base import take_params
 from stockopt.models.ets import ETS_MODELS
 from stockopt.models.theta import THETA_MODELS
 from tests.reference import refit as ref

@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from stockopt._kernels import theta as K
+from stockopt._kernels.codes import STATUS_FAILED, STATUS_FALLBACK, STATUS_OK, STATUS_TOO_SHORT
+from stockopt._kernels.forecast import theta as K
 from stockopt.errors import ParameterError
-from stockopt.models._base import STATUS_FAILED, STATUS_FALLBACK, STATUS_OK, STATUS_TOO_SHORT
 from stockopt.models.theta import (
     THETA_MODELS,
     AutoTheta,

@@ -9,9 +9,8 @@ series and the first offending row, and say what would be accepted; build them w
 
 from __future__ import annotations
 
-from typing import Any
-
 import warnings
+from typing import Any
 
 __all__ = [
     "StockoptError",

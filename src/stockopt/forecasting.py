@@ -20,11 +20,11 @@ import numpy as np
 import pyarrow as pa
 
 from stockopt._arrow import days_to_time
+from stockopt._kernels.codes import STATUS_FAILED
 from stockopt.data import GroupedSeries, _ranges, _value_blocks, group_series
 from stockopt.errors import ParameterError, raise_error, warn_fallback
 from stockopt.models import resolve_models
 from stockopt.models._base import (
-    STATUS_FAILED,
     ForecastResult,
     Model,
     Params,

@@ -8,7 +8,8 @@ import numpy as np
 import pyarrow as pa
 
 from stockopt._arrow import days_to_time
-from stockopt._kernels.paths import DIST_NEGBIN, DIST_NORMAL, DIST_POISSON, seeds_from_bytes, simulate_paths
+from stockopt._kernels.codes import DIST_NEGBIN, DIST_NORMAL, DIST_POISSON
+from stockopt._kernels.forecast.paths import seeds_from_bytes, simulate_paths
 from stockopt.errors import ParameterError, raise_error
 from stockopt.forecasting import _as_grouped, _conformal_scores, _finalise, _series_var, run_model
 from stockopt.models import resolve_models

@@ -1,4 +1,4 @@
-"""Slow, obviously-correct twin of ``_kernels/inventory_crossing.py`` (plain Python + scipy).
+"""Slow, obviously-correct twin of ``_kernels/inventory/crossing.py`` (plain Python + scipy).
 
 Order-up-to ``S`` every ``R`` days, i.i.d. lead times (normal rounded to whole days, clipped to
 mean +- 4 sd), orders crossing.  The shortfall at the end of day ``j`` of a review period is the

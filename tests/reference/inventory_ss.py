@@ -1,4 +1,4 @@
-"""Slow, obviously-correct twin of ``stockopt._kernels.inventory_ss`` (plain NumPy + scipy).
+"""Slow, obviously-correct twin of ``stockopt._kernels.inventory.ss`` (plain NumPy + scipy).
 
 A different discretisation from the kernel's: the renewal *density* ``u`` of the review-period
 demand is solved from the renewal integral equation

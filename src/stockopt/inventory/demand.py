@@ -29,7 +29,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from stockopt._arrow import time_to_days
-from stockopt._kernels.inventory_math import DIST_NEGBIN, DIST_POISSON, norm_ppf
+from stockopt._kernels.codes import DIST_NEGBIN, DIST_POISSON
+from stockopt._kernels.inventory.core import norm_ppf
 from stockopt.errors import (
     FrequencyError,
     MissingColumnError,
@@ -302,7 +303,7 @@ def zero_demand_probability(dist: np.ndarray, mean: np.ndarray, var: np.ndarray)
     Examples
     --------
     >>> import numpy as np
-    >>> from stockopt._kernels.inventory_math import DIST_GAMMA, DIST_NEGBIN, DIST_POISSON
+    >>> from stockopt._kernels.inventory.core import DIST_GAMMA, DIST_NEGBIN, DIST_POISSON
     >>> p = zero_demand_probability(np.array([DIST_POISSON, DIST_NEGBIN, DIST_GAMMA]),
     ...                             np.array([1.0, 1.0, 1.0]), np.array([1.0, 2.0, 2.0]))
     >>> [round(float(x), 4) for x in p]  # exp(-1), 0.5 ** 1, 0
@@ -329,14 +330,14 @@ def crossing_sample_pmfs(prof: DemandProfile, sel: np.ndarray, r_int: np.ndarray
                          l_sd: np.ndarray):
     """Integer pmfs for the crossing-orders model from sample paths (items ``sel`` of ``prof``).
 
-    The shortfall laws of :mod:`stockopt._kernels.inventory_crossing` are mixtures of demand over a
+    The shortfall laws of :mod:`stockopt._kernels.inventory.crossing` are mixtures of demand over a
     whole number of days ``k`` (weights from
-    :func:`~stockopt._kernels.inventory_crossing.crossing_weights`); demand over ``k`` days is
+    :func:`~stockopt._kernels.inventory.crossing.crossing_weights`); demand over ``k`` days is
     taken as each path's sum over its first ``k`` days, every path equally likely.  Returns
     ``(vals_x, vals_w, vals_z, ip_x, vals_r, ip_r)`` for
-    :func:`~stockopt._kernels.inventory_crossing.policy_crossing_pmfs`.
+    :func:`~stockopt._kernels.inventory.crossing.policy_crossing_pmfs`.
     """
-    from stockopt._kernels.inventory_crossing import crossing_sizes, crossing_weights_csr
+    from stockopt._kernels.inventory.crossing import crossing_sizes, crossing_weights_csr
 
     m = sel.shape[0]
     r_int = np.ascontiguousarray(r_int, dtype=np.int64)

@@ -3,9 +3,9 @@
 The Python layer here validates the tables, turns demand into interval moments (see
 :mod:`stockopt.inventory.demand`), picks policy and distribution per item, and calls one numba
 kernel per block of items: closed forms for normal and gamma demand
-(:mod:`stockopt._kernels.inventory_policy`), the renewal method for (s, S) with normal and gamma
-demand (:mod:`stockopt._kernels.inventory_ss`), exact integer methods for Poisson, negative
-binomial, empirical demand and cost-optimal policies (:mod:`stockopt._kernels.inventory_discrete`).
+(:mod:`stockopt._kernels.inventory.policy`), the renewal method for (s, S) with normal and gamma
+demand (:mod:`stockopt._kernels.inventory.ss`), exact integer methods for Poisson, negative
+binomial, empirical demand and cost-optimal policies (:mod:`stockopt._kernels.inventory.discrete`).
 """
 
 from __future__ import annotations
@@ -17,8 +17,20 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from stockopt._kernels.inventory_crossing import policy_crossing, policy_crossing_pmfs
-from stockopt._kernels.inventory_discrete import (
+from stockopt._kernels.codes import (
+    DIST_EMPIRICAL,
+    DIST_GAMMA,
+    DIST_NEGBIN,
+    DIST_NORMAL,
+    DIST_POISSON,
+    POL_BASE,
+    POL_NEWS,
+    POL_RS,
+    POL_SQ,
+    POL_SS,
+)
+from stockopt._kernels.inventory.crossing import policy_crossing, policy_crossing_pmfs
+from stockopt._kernels.inventory.discrete import (
     pmf_fill,
     pmf_ready_fill,
     pmf_ready_sizes,
@@ -28,26 +40,14 @@ from stockopt._kernels.inventory_discrete import (
     policy_zheng_federgruen,
     ready_rate_discrete,
 )
-from stockopt._kernels.inventory_math import (
-    DIST_EMPIRICAL,
-    DIST_GAMMA,
-    DIST_NEGBIN,
-    DIST_NORMAL,
-    DIST_POISSON,
-)
-from stockopt._kernels.inventory_mixture import policy_mixture
-from stockopt._kernels.inventory_policy import (
-    POL_BASE,
-    POL_NEWS,
-    POL_RS,
-    POL_SQ,
-    POL_SS,
+from stockopt._kernels.inventory.mixture import policy_mixture
+from stockopt._kernels.inventory.policy import (
     READY_MAX_POINTS,
     empty_outputs,
     policy_continuous,
     ready_rate_continuous,
 )
-from stockopt._kernels.inventory_ss import GRID_K, policy_ss_continuous
+from stockopt._kernels.inventory.ss import GRID_K, policy_ss_continuous
 from stockopt.errors import MissingColumnError, ParameterError, raise_error
 from stockopt.inventory._validate import items_arrays
 from stockopt.inventory.demand import (
@@ -159,7 +159,7 @@ def _empirical_pmfs(prof: DemandProfile, sel: np.ndarray, lm, lsd, rd, ready_jp=
     """Integer pmfs of demand over L, R and L + R from sample paths (mixture over lead times).
 
     With ``ready_jp`` (item ``i`` owns pmfs ``ready_jp[i]..ready_jp[i+1]-1``): instead, the pmfs of
-    ``D_{L+j}`` for the ready-rate days ``j`` (``_kernels.inventory_discrete.ready_points``), as
+    ``D_{L+j}`` for the ready-rate days ``j`` (``_kernels.inventory.discrete.ready_points``), as
     ``(vals, ip)``.
     """
     n_all = len(prof.ids)
@@ -537,7 +537,7 @@ def inventory_policy(
         out["ready"] = np.where(short, (out["ready"] * period + p_day0 * (r1 - period)) / r1, out["ready"])
         out["oh"] = np.where(short, out["oh"] * period / r1, out["oh"])
         got = np.where(metric == 1, out["fill"], out["cycle"])
-        out["status"][short & (got < it["service_level"] - 1e-9)] = 1  # STATUS_UNREACHABLE
+        out["status"][short & (got < it["service_level"] - 1e-9)] = 1  # POLICY_UNREACHABLE
     q_out = np.where((pol == POL_SQ) | (pol == POL_SS), q, np.where(news, out["S"], m_r))
     m_prot = m_l + m_r
     cols = {
@@ -652,7 +652,7 @@ def _run_discrete_chunk(sub, is_emp, prof, dist, d_day, vd_day, l_eff, lsd_eff, 
 
     _run(blocks, run_d)
     if floored is not None:
-        outs[-1][floored] = 2  # STATUS_FLOORED: the optimal reorder point was negative
+        outs[-1][floored] = 2  # POLICY_FLOORED: the optimal reorder point was negative
         q[sub] = qint
     for k, o in zip(names, outs):
         out[k][sub] = o

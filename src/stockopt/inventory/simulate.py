@@ -8,8 +8,8 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from stockopt._kernels.inventory_math import DIST_NEGBIN
-from stockopt._kernels.inventory_sim import simulate_items_shelf
+from stockopt._kernels.codes import DIST_NEGBIN
+from stockopt._kernels.inventory.sim import simulate_items_shelf
 from stockopt.errors import MissingColumnError, ParameterError, StockoptWarning, raise_error
 from stockopt.inventory._validate import (
     ID,

@@ -32,13 +32,6 @@ from typing import ClassVar, Literal
 
 import numpy as np
 
-# Status codes a kernel writes per series (``ForecastResult.status``).
-STATUS_OK = 0
-STATUS_FALLBACK = 1  # the model could not be fitted as asked; a simpler model was used (see info)
-STATUS_TOO_SHORT = 2  # too few observations even for the fallback; forecasts are NaN
-STATUS_FAILED = 3  # numerical failure; forecasts are NaN
-
-
 #: per-series parameter record of :meth:`Model.fit_arrays`: arrays whose first axis is the series
 Params = dict[str, np.ndarray]
 

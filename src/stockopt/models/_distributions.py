@@ -16,7 +16,7 @@ The forecasting API uses :func:`quantiles` for the ``<Model>-q<p>`` columns and 
     Poisson with mean ``m`` (``var`` ignored).
 
 Computation: for the small counts of intermittent demand a compiled walk up the probability masses
-(:func:`stockopt._kernels.intermittent.count_quantiles`) answers every probability in one pass;
+(:func:`stockopt._kernels.forecast.intermittent.count_quantiles`) answers every probability in one pass;
 otherwise a continuous inverse from the cdflib routines in :mod:`scipy.special` (``nbdtrik`` /
 ``pdtrik``) gives a starting integer and the exact CDF (``betainc`` / ``gammaincc``) steps it to the
 smallest integer that reaches ``p``.  Rows whose mean and variance are the same at every horizon
@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-from stockopt._kernels import intermittent as _ki
+from stockopt._kernels.forecast import intermittent as _ki
 from stockopt.errors import ParameterError, raise_error
 
 __all__ = ["quantiles", "intervals", "negbin_params", "DISTRIBUTIONS"]

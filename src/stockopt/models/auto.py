@@ -24,9 +24,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from stockopt._kernels.classify import classify_demand
+from stockopt._kernels.codes import STATUS_TOO_SHORT
+from stockopt._kernels.forecast.classify import classify_demand
 from stockopt.errors import ParameterError
-from stockopt.models._base import STATUS_TOO_SHORT, ForecastResult, Model, without_fitted
+from stockopt.models._base import ForecastResult, Model, without_fitted
 
 __all__ = ["AutoModel", "DEMAND_CLASSES", "demand_classes"]
 

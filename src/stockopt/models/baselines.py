@@ -3,8 +3,8 @@
 Names, parameters and point forecasts are statsforecast's (``Naive``, ``SeasonalNaive``,
 ``HistoricAverage``, ``WindowAverage``, ``SeasonalWindowAverage``, ``SES``, ``SESOpt``) so a user can
 switch libraries without changing results.  Unlike statsforecast, each model also returns an
-analytic forecast-error variance where one exists (see :mod:`stockopt._kernels.baselines` and
-:mod:`stockopt._kernels.smoothing` for the formulas) and fits every series of a block in one compiled
+analytic forecast-error variance where one exists (see :mod:`stockopt._kernels.forecast.baselines` and
+:mod:`stockopt._kernels.forecast.smoothing` for the formulas) and fits every series of a block in one compiled
 call.
 
 References
@@ -19,10 +19,11 @@ from typing import ClassVar, Literal
 
 import numpy as np
 
-from stockopt._kernels import baselines as _kb
-from stockopt._kernels import smoothing as _ks
+from stockopt._kernels.codes import STATUS_FAILED, STATUS_OK
+from stockopt._kernels.forecast import baselines as _kb
+from stockopt._kernels.forecast import ses_many as _ks
 from stockopt.errors import ParameterError, raise_error
-from stockopt.models._base import STATUS_FAILED, STATUS_OK, ForecastResult, Model, Params
+from stockopt.models._base import ForecastResult, Model, Params
 
 __all__ = [
     "Naive",

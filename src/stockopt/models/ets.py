@@ -11,7 +11,7 @@ the extra upper bounds on beta and gamma that statsforecast 2.1.1 effectively ap
 and no season, ``HoltWinters`` ETS with trend and a season of the error's kind; both try damped
 and undamped trends as statsforecast does).
 
-How the fit differs from R / statsforecast (see :mod:`stockopt._kernels.ets`): for additive-error
+How the fit differs from R / statsforecast (see :mod:`stockopt._kernels.forecast.ets`): for additive-error
 models the initial states are solved exactly by least squares at every trial of the smoothing
 parameters, so the optimiser only searches 1-4 dimensions; multiplicative models start from their
 additive twin and alternate Gauss-Newton steps on the states with a search over the smoothing
@@ -34,8 +34,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from stockopt._kernels import ets as _ke
-from stockopt._kernels import ets_forward as _kef
+from stockopt._kernels.forecast import ets as _ke
+from stockopt._kernels.forecast import ets_forward as _kef
+from stockopt._kernels.forecast.ets_core import REGION_STATSFORECAST, REGION_USUAL
 from stockopt.errors import ParameterError, raise_error
 from stockopt.models._base import ForecastResult, Model, Params
 from stockopt.models.baselines import check_block
@@ -44,7 +45,7 @@ __all__ = ["AutoETS", "ETS", "Holt", "HoltWinters", "ETS_MODELS", "candidate_mas
 
 #: model names by the codes found in ``ForecastResult.info["model"]`` (-1: no model)
 ETS_MODELS: tuple[str, ...] = _ke.MODEL_NAMES
-_REGIONS = {"usual": _ke.REGION_USUAL, "statsforecast": _ke.REGION_STATSFORECAST}
+_REGIONS = {"usual": REGION_USUAL, "statsforecast": REGION_STATSFORECAST}
 
 
 def candidate_mask(model: str, damped: bool | None, season_length: int, who: str = "ETS") -> np.ndarray:
@@ -136,7 +137,7 @@ class AutoETS(Model):
         lowers a bounds array shared by all candidates to each model's starting alpha; for
         monthly data ``beta <= 0.2001`` for ``AAN``/``AAdN`` and ``beta <= 0.0168`` for the
         trended models fitted after the first seasonal one; see
-        :func:`stockopt._kernels.ets_core.upper_bounds`).  The slowly changing trends it forces
+        :func:`stockopt._kernels.forecast.ets_core.upper_bounds`).  The slowly changing trends it forces
         forecast better on short series: on the 350 Stallion monthly series (12-month hold-out)
         mean MASE 2.67 vs 3.19 with ``"usual"`` (statsforecast 2.66).
 

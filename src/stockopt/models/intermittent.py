@@ -7,7 +7,7 @@ a Bernoulli-occurrence x size demand consistent with the model's own mean foreca
 sampling variance of the smoothed estimate; and ``dist="negbin"``: the API turns (mean, var) into a
 negative binomial (Poisson when ``var <= mean``) with
 :func:`stockopt.models._distributions.quantiles`.  The derivation is in
-:mod:`stockopt._kernels.intermittent` and ``docs/models_fast.md``.
+:mod:`stockopt._kernels.forecast.intermittent` and ``docs/models_fast.md``.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import ClassVar, Literal
 
 import numpy as np
 
-from stockopt._kernels import intermittent as _ki
+from stockopt._kernels.forecast import intermittent as _ki
 from stockopt.data import _value_blocks
 from stockopt.models._base import ForecastResult, Model, Params
 from stockopt.models.baselines import _check_alpha, _clip, check_block
@@ -27,7 +27,7 @@ __all__ = ["CrostonClassic", "CrostonOptimized", "CrostonSBA", "TSB", "ADIDA", "
 #: values per block of series for the kernels that need scratch proportional to the data (Croston's
 #: optimised split, ADIDA / IMAPA block sums): one reused ~16 MB buffer instead of one the size of
 #: the whole input, whose first touch costs ~0.5 floors (results do not depend on the blocking:
-#: every search is computed on its own, see ``smoothing.optimize_many``)
+#: every search is computed on its own, see ``ses_many.optimize_many``)
 _BLOCK_VALUES = 1 << 20
 
 

@@ -34,8 +34,8 @@ from typing import ClassVar
 
 import numpy as np
 
-from stockopt._kernels import theta as _kt
-from stockopt._kernels import theta_forward as _ktf
+from stockopt._kernels.forecast import theta as _kt
+from stockopt._kernels.forecast import theta_forward as _ktf
 from stockopt.errors import ParameterError, raise_error
 from stockopt.models._base import ForecastResult, Model, Params
 from stockopt.models.baselines import check_block

@@ -21,6 +21,7 @@ import numba
 import numpy as np
 
 from stockopt._config import NUMBA_OPTS
+from stockopt._kernels.codes import STATUS_OK, STATUS_TOO_SHORT
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -39,7 +40,7 @@ def naive_block(values, indptr, h, mean, var, fitted, want_fitted, status):  # p
         n = end - start
         if n == 0:
             _fill_nan(mean, var, i, h)
-            status[i] = 2
+            status[i] = STATUS_TOO_SHORT
             continue
         sse = 0.0
         for t in range(start + 1, end):
@@ -54,7 +55,7 @@ def naive_block(values, indptr, h, mean, var, fitted, want_fitted, status):  # p
             fitted[start] = np.nan
             for t in range(start + 1, end):
                 fitted[t] = values[t - 1]
-        status[i] = 0
+        status[i] = STATUS_OK
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -80,7 +81,7 @@ def seasonal_naive_block(
         n = end - start
         if n < m or n == 0:
             _fill_nan(mean, var, i, h)
-            status[i] = 2
+            status[i] = STATUS_TOO_SHORT
             if want_fitted:
                 for t in range(start, end):
                     fitted[t] = np.nan
@@ -98,7 +99,7 @@ def seasonal_naive_block(
                 fitted[t] = np.nan
             for t in range(start + m, end):
                 fitted[t] = values[t - m]
-        status[i] = 0
+        status[i] = STATUS_OK
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -110,7 +111,7 @@ def historic_average_block(values, indptr, h, mean, var, fitted, want_fitted, st
         n = end - start
         if n == 0:
             _fill_nan(mean, var, i, h)
-            status[i] = 2
+            status[i] = STATUS_TOO_SHORT
             continue
         s = 0.0
         for t in range(start, end):
@@ -127,7 +128,7 @@ def historic_average_block(values, indptr, h, mean, var, fitted, want_fitted, st
         if want_fitted:
             for t in range(start, end):
                 fitted[t] = mu
-        status[i] = 0
+        status[i] = STATUS_OK
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -144,7 +145,7 @@ def window_average_block(values, indptr, season_length, window_size, h, mean, st
         if n < need or n == 0:
             for k in range(h):
                 mean[i, k] = np.nan
-            status[i] = 2
+            status[i] = STATUS_TOO_SHORT
             continue
         first = end - need
         for j in range(m):
@@ -154,4 +155,4 @@ def window_average_block(values, indptr, season_length, window_size, h, mean, st
             avg = s / w
             for k in range(j, h, m):
                 mean[i, k] = avg
-        status[i] = 0
+        status[i] = STATUS_OK

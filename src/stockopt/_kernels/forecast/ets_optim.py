@@ -1,6 +1,6 @@
 """Optimiser of the ETS smoothing parameters: the objective and a bounded Nelder-Mead (numba).
 
-See :mod:`stockopt._kernels.ets_core` for the notation.
+See :mod:`stockopt._kernels.forecast.ets_core` for the notation.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import numba
 import numpy as np
 
 from stockopt._config import NUMBA_OPTS
-from stockopt._kernels.ets_core import HUGE, LIK_FLOOR, decode, run
-from stockopt._kernels.ets_states import ls_states_seasonal
+from stockopt._kernels.forecast.ets_core import HUGE, LIK_FLOOR, decode, run
+from stockopt._kernels.forecast.ets_states import ls_states_seasonal
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -23,7 +23,7 @@ def objective(v, mode, y, etype, ttype, stype, m, k, wts, xfix, par, x0, ring, L
     ``x0``); 2: states fixed at ``xfix``; 3: ``v[k:]`` holds the free initial states (the last
     seasonal state follows from the normalisation).  ``v[:k]`` is in the unit box; ``par`` (length
     6) receives the decoded parameters and carries the extra bounds ``par[4:6]`` read by
-    :func:`~stockopt._kernels.ets_core.decode`.
+    :func:`~stockopt._kernels.forecast.ets_core.decode`.
     """
     decode(v, ttype, stype, par)
     n = y.shape[0]

@@ -39,7 +39,10 @@ import numba
 import numpy as np
 
 from stockopt._config import NUMBA_OPTS
-from stockopt._kernels.smoothing import _point, golden_many, optimize_blocks, optimize_many, ses_last
+from stockopt._kernels.codes import STATUS_OK, STATUS_TOO_SHORT
+from stockopt._kernels.forecast.lanes import _point
+from stockopt._kernels.forecast.ses_many import golden_many, optimize_blocks, optimize_many
+from stockopt._kernels.forecast.smoothing import ses_last
 
 CROSTON_CLASSIC = 0
 CROSTON_OPTIMIZED = 1
@@ -251,7 +254,7 @@ def croston_block(
             p_out[i] = np.nan
             alpha_out[i, 0] = np.nan
             alpha_out[i, 1] = np.nan
-            status[i] = 2
+            status[i] = STATUS_TOO_SHORT
             continue
         x = values[start:end]
         if opt:
@@ -271,7 +274,7 @@ def croston_block(
                 fitted[start] = np.nan
                 for t in range(1, n):
                     fitted[start + t] = x[t - 1]
-            status[i] = 0
+            status[i] = STATUS_OK
             continue
         if opt:
             a_d = o_alpha[2 * i]
@@ -309,7 +312,7 @@ def croston_block(
                 if variant == CROSTON_SBA:
                     f *= 0.95
                 fitted[start + t] = f
-        status[i] = 0
+        status[i] = STATUS_OK
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -340,7 +343,7 @@ def tsb_block(
         if n == 0:
             _fill(mean, var, i, h, np.nan, np.nan)
             p_out[i] = np.nan
-            status[i] = 2
+            status[i] = STATUS_TOO_SHORT
             continue
         x = values[start:end]
         nd = _split(x, sizes, gaps)
@@ -351,7 +354,7 @@ def tsb_block(
                 fitted[start] = np.nan
                 for t in range(1, n):
                     fitted[start + t] = 0.0
-            status[i] = 0
+            status[i] = STATUS_OK
             continue
         ad = alpha_d[i]
         ap = alpha_p[i]
@@ -384,7 +387,7 @@ def tsb_block(
                 prev = 1.0 if x[t - 1] != 0.0 else 0.0
                 pl = ap * prev + cp * pl
                 fitted[start + t] = pl * dlev[t]
-        status[i] = 0
+        status[i] = STATUS_OK
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -487,13 +490,13 @@ def adida_block(values, indptr, imapa, exact, h, kmax_of, nd_of, mi_of, sv_of, n
             _fill(mean, var, i, h, np.nan, np.nan)
             p_out[i] = np.nan
             level_out[i] = 0
-            status[i] = 2
+            status[i] = STATUS_TOO_SHORT
             continue
         if nd_of[i] == 0:
             _fill(mean, var, i, h, 0.0, 0.0)
             p_out[i] = 0.0
             level_out[i] = 0
-            status[i] = 0
+            status[i] = STATUS_OK
             continue
         kmax = kmax_of[i]
         level_out[i] = kmax
@@ -518,7 +521,7 @@ def adida_block(values, indptr, imapa, exact, h, kmax_of, nd_of, mi_of, sv_of, n
         p_out[i] = p
         vd = compound_var(m, p, sv_of[i])
         _fill(mean, var, i, h, m, vd * (1.0 + est))
-        status[i] = 0
+        status[i] = STATUS_OK
 
 
 #: longest walk of :func:`count_quantiles` before it leaves an entry to the slow path
@@ -591,18 +594,18 @@ def croston_forward_block(values, indptr, alpha_d, alpha_q, h, mean, var, p_out,
         if n == 0:
             _fill(mean, var, i, h, np.nan, np.nan)
             p_out[i] = np.nan
-            status[i] = 2
+            status[i] = STATUS_TOO_SHORT
             continue
         x = values[start : start + n]
         nd = _split(x, sizes, gaps)
         if nd == 0:
             _fill(mean, var, i, h, x[n - 1], 0.0)
             p_out[i] = 0.0
-            status[i] = 0
+            status[i] = STATUS_OK
             continue
         a_d = alpha_d[i]
         a_q = alpha_q[i]
         ydp = ses_last(sizes[:nd], a_d)
         yip = ses_last(gaps[:nd], a_q)
         p_out[i] = _croston_output(mean, var, i, h, ydp, yip, a_d, a_q, sizes, gaps, nd, 1.0)
-        status[i] = 0
+        status[i] = STATUS_OK

@@ -1,7 +1,7 @@
 """ETS "forward": fitted models run over new histories without re-estimating anything.
 
 Used by ``cross_validation(refit=False)``: the model code, smoothing parameters and initial
-states of an earlier :func:`stockopt._kernels.ets.ets_fit_block` fit are kept and the state
+states of an earlier :func:`stockopt._kernels.forecast.ets.ets_fit_block` fit are kept and the state
 recursion of Hyndman et al. (2008, ch. 2) runs over the longer history.
 """
 
@@ -11,7 +11,8 @@ import numba
 import numpy as np
 
 from stockopt._config import NUMBA_OPTS
-from stockopt._kernels.ets import HUGE, STATUS_FAILED, _finish, clear_outputs, run
+from stockopt._kernels.codes import STATUS_FAILED
+from stockopt._kernels.forecast.ets import HUGE, _finish, clear_outputs, run
 
 __all__ = ["ets_forward_block"]
 

@@ -11,7 +11,8 @@ import numpy as np
 from numba import njit
 
 from stockopt._config import NUMBA_OPTS
-from stockopt._kernels.theta import _FAILED, _N_BURN, DECOMP_NONE, _run_fixed, deseasonalise
+from stockopt._kernels.codes import STATUS_FAILED
+from stockopt._kernels.forecast.theta import _N_BURN, DECOMP_NONE, _run_fixed, deseasonalise
 
 __all__ = ["theta_forward_kernel"]
 
@@ -29,7 +30,7 @@ def theta_forward_kernel(values: np.ndarray, indptr: np.ndarray, h: int, season_
     (they are data preparation, not fitted parameters), then the recursion runs over the
     deseasonalised series and :func:`auto_theta_kernel`'s outputs are written (``out_params[:, 5]``
     is 1).  A series with fewer than 4 values, non-finite values or a negative code gets
-    ``_FAILED`` and NaN.
+    ``STATUS_FAILED`` and NaN.
     """
     n_series = indptr.shape[0] - 1
     m = max(season_length, 1)
@@ -54,7 +55,7 @@ def theta_forward_kernel(values: np.ndarray, indptr: np.ndarray, h: int, season_
             if not math.isfinite(y[t]):
                 finite = False
         if n <= _N_BURN or not finite or model[s] < 0:
-            out_status[s] = _FAILED
+            out_status[s] = STATUS_FAILED
             for j in range(h):
                 out_mean[s, j] = np.nan
                 out_var[s, j] = np.nan

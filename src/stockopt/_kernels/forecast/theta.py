@@ -31,6 +31,7 @@ import numpy as np
 from numba import njit
 
 from stockopt._config import NUMBA_OPTS
+from stockopt._kernels.codes import STATUS_FAILED, STATUS_FALLBACK, STATUS_OK, STATUS_TOO_SHORT
 
 __all__ = [
     "STM", "OTM", "DSTM", "DOTM", "DECOMP_NONE", "DECOMP_MULTIPLICATIVE", "DECOMP_ADDITIVE",
@@ -63,10 +64,6 @@ _GOLDEN = 0.3819660112501051
 _SQRT_EPS = 1.4901161193847656e-08
 
 # status codes (same values as stockopt.models._base)
-_OK = 0
-_FALLBACK = 1
-_TOO_SHORT = 2
-_FAILED = 3
 
 
 # --------------------------------------------------------------------------------------------
@@ -752,7 +749,7 @@ def auto_theta_kernel(values: np.ndarray, indptr: np.ndarray, h: int, season_len
                 finite = False
             total += y[t]
         if n == 0 or not finite:
-            out_status[s] = _TOO_SHORT if n == 0 else _FAILED
+            out_status[s] = STATUS_TOO_SHORT if n == 0 else STATUS_FAILED
             for j in range(h):
                 out_mean[s, j] = np.nan
                 out_var[s, j] = np.nan
@@ -773,7 +770,7 @@ def auto_theta_kernel(values: np.ndarray, indptr: np.ndarray, h: int, season_len
                 for t in range(n):
                     acc += (y[t] - mean) * (y[t] - mean)
                 var = acc / (n - 1)
-            out_status[s] = _FALLBACK
+            out_status[s] = STATUS_FALLBACK
             out_decomp[s] = DECOMP_NONE
             for j in range(h):
                 out_mean[s, j] = mean
@@ -813,7 +810,7 @@ def _run_fixed(yd: np.ndarray, n: int, lo: int, s: int, h: int, m: int, kind: in
             out_var[s, j] *= sf * sf
         elif kind == DECOMP_ADDITIVE:
             out_mean[s, j] += avgs[(n + j) % m]
-    out_status[s] = _OK
+    out_status[s] = STATUS_OK
     out_model[s] = chosen
     out_params[s, 0] = alpha
     out_params[s, 1] = 1.0 / (1.0 - c)

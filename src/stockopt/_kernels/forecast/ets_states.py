@@ -1,7 +1,7 @@
 """Initial states of ETS models for fixed smoothing parameters: exact least squares for models
 with linear one-step forecasts and Gauss-Newton for the others.
 
-Notation and state layout as in :mod:`stockopt._kernels.ets_core`.  For linear models the errors
+Notation and state layout as in :mod:`stockopt._kernels.forecast.ets_core`.  For linear models the errors
 are ``e_t = ytilde_t - z_t' x_0`` (Hyndman, Koehler, Ord & Snyder 2008, ch. 5), so the best ``x_0``
 solves normal equations accumulated by running copies of the recursion in lock-step: one on the
 data with ``x_0 = 0`` and one per unit initial state on zero data.
@@ -15,7 +15,7 @@ import numba
 import numpy as np
 
 from stockopt._config import NUMBA_OPTS
-from stockopt._kernels.ets_core import HUGE, TOL, chol_solve, run
+from stockopt._kernels.forecast.ets_core import HUGE, TOL, chol_solve, run
 
 
 @numba.njit(**NUMBA_OPTS)

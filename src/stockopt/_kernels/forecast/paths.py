@@ -6,10 +6,7 @@ import numba
 import numpy as np
 
 from stockopt._config import NUMBA_OPTS
-
-DIST_NORMAL = 0
-DIST_NEGBIN = 1
-DIST_POISSON = 2
+from stockopt._kernels.codes import DIST_NORMAL, DIST_POISSON
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -19,14 +16,14 @@ def simulate_paths(mean, var, dist, seeds, nonnegative, out):  # pragma: no cove
     Normal series: errors accumulate independent increments, ``e_k = sum_{j<=k} sqrt(v_j - v_{j-1}) z_j``
     with the variances made non-decreasing, so each step has the model's marginal variance and
     steps are positively correlated as in level-based models (random walk, SES, ETS).  Negative
-    binomial and Poisson series draw each period independently (gamma-Poisson mixture), as the
+    binomial (any other code) and Poisson series draw each period independently (gamma-Poisson mixture), as the
     intermittent-demand models assume.  Each series reseeds the generator from ``seeds[i]``, so a
     series' paths do not depend on which other series share the call or thread.
     """
     n, n_paths, h = out.shape
     for i in range(n):
         np.random.seed(seeds[i])
-        if dist[i] == 0:
+        if dist[i] == DIST_NORMAL:
             for p in range(n_paths):
                 e = 0.0
                 prev = 0.0
@@ -48,7 +45,7 @@ def simulate_paths(mean, var, dist, seeds, nonnegative, out):  # pragma: no cove
                     v = var[i, k]
                     if not (m > 0.0):
                         out[i, p, k] = 0.0
-                    elif dist[i] == 2 or not (v > m):
+                    elif dist[i] == DIST_POISSON or not (v > m):
                         out[i, p, k] = float(np.random.poisson(m))
                     else:
                         r = m * m / (v - m)

@@ -3,13 +3,13 @@
 With a random lead time ``L`` the demand over the lead time is a mixture: ``L`` is discretised
 exactly as in the exact integer methods and the simulator (a normal ``N(l_mean, l_sd)`` rounded
 to whole days and clipped to ``[lo, hi]`` = mean +- 4 sd, see
-:func:`stockopt._kernels.inventory_discrete.lead_time_support`), and given ``L = k`` the demand
+:func:`stockopt._kernels.inventory.discrete.lead_time_support`), and given ``L = k`` the demand
 over ``k`` days is normal or gamma with mean ``d k`` and variance ``vd k`` (``d, vd`` per day).
 Demand over the protection interval adds the review period: mean ``d k + E[D_R]``, variance
 ``vd k + Var[D_R]``.  The cdf and the first- and second-order loss functions of a mixture are the
 weighted sums of those of its components (Axsäter 2015, ch. 5, stochastic lead times; Silver,
 Pyke & Thomas 2017, ch. 6), so every service expression of
-:mod:`stockopt._kernels.inventory_policy` holds unchanged with the mixture in place of the
+:mod:`stockopt._kernels.inventory.policy` holds unchanged with the mixture in place of the
 moment-matched distribution ``Var = L sigma_d^2 + d^2 sigma_L^2``.  The (R, s, nQ) undershoot
 does not depend on the lead time, so its moments shift every component of ``D_L + U``.
 
@@ -25,16 +25,19 @@ import numba
 import numpy as np
 
 from stockopt._config import NUMBA_OPTS
-from stockopt._kernels.inventory_discrete import lead_time_support, lead_time_weight
-from stockopt._kernels.inventory_math import DIST_NORMAL, bracketed_step, c_eval
-from stockopt._kernels.inventory_policy import (
+from stockopt._kernels.codes import (
+    DIST_NORMAL,
     METRIC_CYCLE,
     METRIC_FILL,
-    N_ANC,
     POL_RS,
-    STATUS_FLOORED,
-    STATUS_OK,
-    STATUS_UNREACHABLE,
+    POLICY_FLOORED,
+    POLICY_OK,
+    POLICY_UNREACHABLE,
+)
+from stockopt._kernels.inventory.core import bracketed_step, c_eval
+from stockopt._kernels.inventory.discrete import lead_time_support, lead_time_weight
+from stockopt._kernels.inventory.policy import (
+    N_ANC,
     _fill_and_slope,
     _fill_curve,
     _solve_level,
@@ -51,7 +54,7 @@ def mix_eval(x: float, dist: int, d: float, vd: float, l_mean: float, l_sd: floa
     """``(cdf, pdf, loss1, loss2)`` at ``x`` of the lead-time mixture.
 
     Components ``k = lo..hi`` (rounded-normal lead time, weights
-    :func:`~stockopt._kernels.inventory_discrete.lead_time_weight`) with mean ``d k + add_m`` and
+    :func:`~stockopt._kernels.inventory.discrete.lead_time_weight`) with mean ``d k + add_m`` and
     variance ``vd k + add_v`` in the family ``dist``; ``loss1 = E[(X-x)^+]``,
     ``loss2 = 0.5 E[((X-x)^+)^2]`` (Zipkin 2000, app. C).
     """
@@ -78,7 +81,7 @@ def mix_eval(x: float, dist: int, d: float, vd: float, l_mean: float, l_sd: floa
 def mix_service(s, pol, metric, lost, dist, r_days, d, vd, l_mean, l_sd, m_r, v_r, q, m_j, v_j):
     """Service measure of level ``s`` on the mixture, with its first and second derivatives in ``s``.
 
-    Same expressions as :func:`stockopt._kernels.inventory_policy.service_cdd`: RS cycle
+    Same expressions as :func:`stockopt._kernels.inventory.policy.service_cdd`: RS cycle
     ``P(D_T <= S)``, fill ``1 - [n_T(S) - n_L(S)] / E[D_R]``; (R, s, nQ) cycle ``P(D_L + U <= s)``
     (``P(D_L <= s)`` under continuous review), fill
     ``1 - [n2_T(s) - n2_T(s+Q) - n2_L(s) + n2_L(s+Q)] / (Q E[D_R])`` (``1 - [n_L(s) - n_L(s+Q)] / Q``
@@ -115,12 +118,12 @@ def _solve_mix(target, lo, x0, width, pol, metric, lost, dist, r_days, d, vd, l_
                m_j, v_j):
     """Smallest level ``s >= lo`` with service ``>= target``: safeguarded Newton from ``x0``.
 
-    Returns ``(level, status)``; ``STATUS_FLOORED`` when ``lo`` already meets the target.
+    Returns ``(level, status)``; ``POLICY_FLOORED`` when ``lo`` already meets the target.
     """
     g, dg, _ = mix_service(lo, pol, metric, lost, dist, r_days, d, vd, l_mean, l_sd, m_r, v_r, q, m_j, v_j)
     g -= target
     if g >= 0.0:
-        return lo, STATUS_FLOORED
+        return lo, POLICY_FLOORED
     a = lo
     b = math.inf
     x = lo
@@ -142,7 +145,7 @@ def _solve_mix(target, lo, x0, width, pol, metric, lost, dist, r_days, d, vd, l_
         xn, span, unreachable = bracketed_step(x - g / dg if dg > 0.0 else math.nan, a, b, span,
                                                1e15 * (1.0 + width))
         if unreachable:
-            return xn, STATUS_UNREACHABLE
+            return xn, POLICY_UNREACHABLE
         gn, dn, _ = mix_service(xn, pol, metric, lost, dist, r_days, d, vd, l_mean, l_sd, m_r, v_r, q, m_j,
                                 v_j)
         gn -= target
@@ -158,7 +161,7 @@ def _solve_mix(target, lo, x0, width, pol, metric, lost, dist, r_days, d, vd, l_
             break
     if g < 0.0 and dg > 0.0:  # converged from below: close the last rounding-level gap
         x -= g / dg
-    return x, STATUS_OK
+    return x, POLICY_OK
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -172,7 +175,7 @@ def policy_mixture(pol, dist, metric, target, r_days, d_day, vd_day, l_mean, l_s
     mean ``l_mean`` and sd ``l_sd`` (days), mean lead-time demand ``m_l`` (reported and used for
     the safety stock), mean and variance of demand over the review period ``m_r, v_r`` and the
     order quantity ``q`` (units).  Outputs as
-    :func:`stockopt._kernels.inventory_policy.policy_continuous`.
+    :func:`stockopt._kernels.inventory.policy.policy_continuous`.
     """
     n = pol.shape[0]
     anc = np.empty(N_ANC)
@@ -209,8 +212,8 @@ def policy_mixture(pol, dist, metric, target, r_days, d_day, vd_day, l_mean, l_s
                           vj, anc)[0]
         s, st = _solve_mix(target[i], lo, x0, width, p, metric[i], lost, di, rd, d, vd, lm, ls, mr, vr, qi,
                            mj, vj)
-        if st == STATUS_FLOORED and not floor_ss:
-            st = STATUS_OK
+        if st == POLICY_FLOORED and not floor_ss:
+            st = POLICY_OK
         out_status[i] = st
         out_s[i] = s
         out_ss[i] = s - mprot

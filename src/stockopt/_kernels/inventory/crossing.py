@@ -4,7 +4,7 @@ Model (timing of ``docs/inventory.md``).  A review every ``R`` days (integer, ``
 stock) orders up to ``S``; the order placed at review ``t`` carries the demand of the ``R`` days
 before it and arrives at the start of day ``t + L``, the lead times ``L`` i.i.d. over orders (a
 normal rounded to whole days and clipped to mean +- 4 sd, exactly as the simulator draws it;
-:func:`stockopt._kernels.inventory_discrete.lead_time_support`), so orders may cross.  At the end
+:func:`stockopt._kernels.inventory.discrete.lead_time_support`), so orders may cross.  At the end
 of day ``u = t_last + j`` (``j = 0..R-1`` days after the last review ``t_last``) the net stock is
 ``S - X_j`` with the shortfall
 
@@ -50,24 +50,18 @@ import numba
 import numpy as np
 
 from stockopt._config import NUMBA_OPTS
-from stockopt._kernels.inventory_discrete import lead_time_support, lead_time_weight, normalise
-from stockopt._kernels.inventory_math import (
+from stockopt._kernels.codes import (
     DIST_EMPIRICAL,
     DIST_NEGBIN,
     DIST_POISSON,
-    bracketed_step,
-    c_eval,
-    norm_ppf,
-    pmf_support,
-)
-from stockopt._kernels.inventory_policy import (
     METRIC_CYCLE,
-    STATUS_FLOORED,
-    STATUS_OK,
-    STATUS_UNREACHABLE,
-    _fill_curve,
-    _fill_from_shortage,
+    POLICY_FLOORED,
+    POLICY_OK,
+    POLICY_UNREACHABLE,
 )
+from stockopt._kernels.inventory.core import bracketed_step, c_eval, norm_ppf, pmf_support
+from stockopt._kernels.inventory.discrete import lead_time_support, lead_time_weight, normalise
+from stockopt._kernels.inventory.policy import _fill_curve, _fill_from_shortage
 
 __all__ = [
     "crossing_support",
@@ -253,7 +247,7 @@ def _solve_c(target, lo, x0, width, metric, lost, dist, d, vd, r, wx, ww, wc):
     g, dg = _service_c(lo, metric, lost, dist, d, vd, r, wx, ww, wc)
     g -= target
     if g >= 0.0:
-        return lo, STATUS_FLOORED
+        return lo, POLICY_FLOORED
     a = lo
     b = math.inf
     x = lo
@@ -274,7 +268,7 @@ def _solve_c(target, lo, x0, width, metric, lost, dist, d, vd, r, wx, ww, wc):
         xn, span, unreachable = bracketed_step(x - g / dg if dg > 0.0 else math.nan, a, b, span,
                                                1e15 * (1.0 + width))
         if unreachable:
-            return xn, STATUS_UNREACHABLE
+            return xn, POLICY_UNREACHABLE
         gn, dn = _service_c(xn, metric, lost, dist, d, vd, r, wx, ww, wc)
         gn -= target
         if gn >= 0.0:
@@ -289,14 +283,14 @@ def _solve_c(target, lo, x0, width, metric, lost, dist, d, vd, r, wx, ww, wc):
             break
     if g < 0.0 and dg > 0.0:  # converged from below: close the last rounding-level gap
         x -= g / dg
-    return x, STATUS_OK
+    return x, POLICY_OK
 
 
 @numba.njit(**NUMBA_OPTS)
 def pmf_add_fast(out, w: float, dist: int, m: float, v: float) -> None:
     """Add ``w`` times the Poisson (``v <= m``) or negative-binomial pmf of mean ``m``, variance ``v``.
 
-    Same values as :func:`stockopt._kernels.inventory_math.pmf_add` (mass beyond ``len(out)``
+    Same values as :func:`stockopt._kernels.inventory.core.pmf_add` (mass beyond ``len(out)``
     dropped) but by the ratio recurrences ``p(k+1)/p(k) = m/(k+1)`` (Poisson) and
     ``(k+r)/(k+1) (1-p)`` (negative binomial ``r = m^2/(v-m)``, ``p = m/v``) outwards from the
     mode, one ``lgamma`` per call, stopping once the terms fall below ``1e-18`` times the mode's
@@ -470,15 +464,15 @@ def _solve_item_d(px, pw, pz, pr, r, metric, target, lost, floor_ss, m_prot, out
     if lo < 0:
         lo = 0
     hi = px.shape[0] + pz.shape[0] + pr.shape[0] + 1
-    st = STATUS_OK
+    st = POLICY_OK
     pack = (cdf_z, pr, nz, xa, xb, loss_x, mx, loss_w, mw)
     if _service_d(lo, metric, lost, r, m_day, *pack) >= target:
         s = lo
         if floor_ss and lo > 0 and _service_d(lo - 1, metric, lost, r, m_day, *pack) >= target:
-            st = STATUS_FLOORED
+            st = POLICY_FLOORED
     elif _service_d(hi, metric, lost, r, m_day, *pack) < target:
         s = hi
-        st = STATUS_UNREACHABLE
+        st = POLICY_UNREACHABLE
     else:
         a = lo
         b = hi
@@ -552,8 +546,8 @@ def policy_crossing(dist, metric, target, r_int, d_day, vd_day, l_mean, l_sd, m_
             lo = 0.0
         x0 = mc + norm_ppf(target[i]) * sd
         s, st = _solve_c(target[i], lo, x0, width, metric[i], lost, di, d, vd, r, wx, ww, wc)
-        if st == STATUS_FLOORED and not floor_ss:
-            st = STATUS_OK
+        if st == POLICY_FLOORED and not floor_ss:
+            st = POLICY_OK
         cyc, _, b, _, _, ready, bo = crossing_eval(s, di, d, vd, r, wx, ww, wc)
         out[i, 0] = s
         out[i, 1] = s - m_prot[i]

@@ -38,18 +38,17 @@ import numba
 import numpy as np
 
 from stockopt._config import NUMBA_OPTS
-from stockopt._kernels.inventory_math import norm_cdf, pmf_add, pmf_support
-from stockopt._kernels.inventory_policy import (
+from stockopt._kernels.codes import (
     METRIC_CYCLE,
     POL_NEWS,
     POL_RS,
     POL_SS,
-    READY_MAX_POINTS,
-    STATUS_FLOORED,
-    STATUS_OK,
-    STATUS_UNREACHABLE,
-    _fill_from_shortage,
+    POLICY_FLOORED,
+    POLICY_OK,
+    POLICY_UNREACHABLE,
 )
+from stockopt._kernels.inventory.core import norm_cdf, pmf_add, pmf_support
+from stockopt._kernels.inventory.policy import READY_MAX_POINTS, _fill_from_shortage
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -285,7 +284,7 @@ def policy_discrete(pol, metric, target, r_days, qint, lost, floor_ss,
         hi = p_t.shape[0] + nr + q + 1
         met = metric[i]
         tg = target[i]
-        st = STATUS_OK
+        st = POLICY_OK
         if use_fixed:
             s = fixed_s[i]
         elif _service_d(lo, met, lost, q, pi, u, u_tot, cdf_l, loss_l, m_l, loss_t, m_t, m_r, cdf_t,
@@ -294,11 +293,11 @@ def policy_discrete(pol, metric, target, r_days, qint, lost, floor_ss,
             if floor_ss and lo > -shift:
                 if _service_d(lo - 1, met, lost, q, pi, u, u_tot, cdf_l, loss_l, m_l, loss_t,
                               m_t, m_r, cdf_t, news) >= tg:
-                    st = STATUS_FLOORED
+                    st = POLICY_FLOORED
         elif _service_d(hi, met, lost, q, pi, u, u_tot, cdf_l, loss_l, m_l, loss_t, m_t, m_r, cdf_t,
                         news) < tg:
             s = hi
-            st = STATUS_UNREACHABLE
+            st = POLICY_UNREACHABLE
         else:
             a = lo  # fails
             b = hi  # meets
@@ -466,7 +465,7 @@ def policy_zheng_federgruen(h, p, k_cost, vals_r, ip_r, vals_t, ip_t, out_s, out
 @numba.njit(**NUMBA_OPTS)
 def ready_points(r_days):
     """Days ``j`` at which the ready rate is evaluated: ``1..R`` up to ``READY_MAX_POINTS`` days,
-    else the middle days of that many equal blocks (as ``inventory_policy.ready_rate_continuous``)."""
+    else the middle days of that many equal blocks (as ``policy.ready_rate_continuous``)."""
     r = int(math.floor(r_days + 0.5))
     if r < 1:
         r = 1

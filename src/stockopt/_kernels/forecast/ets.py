@@ -1,13 +1,13 @@
 """Grouped ETS kernel: fit, select by AICc, forecast and forecast-error variances.
 
-One call handles a block of series ``(values, indptr)``; see :mod:`stockopt._kernels.ets_core` for
+One call handles a block of series ``(values, indptr)``; see :mod:`stockopt._kernels.forecast.ets_core` for
 the notation, the recursion and the optimiser.  Per series the fitting strategy is:
 
 1. every additive-error model with linear forecasts (trend N/A/Ad x season N/A) is fitted with its
    initial states concentrated out by least squares, searching only the smoothing parameters
    (a few Nelder-Mead runs in 1-4 dimensions, from the best of a small grid of starts);
 2. its multiplicative-error twin (same point-forecast recursion) starts from that fit and
-   alternates Gauss-Newton on the initial states (:func:`~stockopt._kernels.ets_states.gn_states`)
+   alternates Gauss-Newton on the initial states (:func:`~stockopt._kernels.forecast.ets_states.gn_states`)
    with Nelder-Mead on the smoothing parameters;
 3. multiplicative-season models start the same way from the additive-season fit, with the
    seasonal states converted to ratios;
@@ -26,12 +26,19 @@ import numba
 import numpy as np
 
 from stockopt._config import NUMBA_OPTS
-from stockopt._kernels.ets_core import (
-    HUGE, N_MODELS, REGION_STATSFORECAST, REGION_USUAL, UPPER, decode, n_free_states, n_smooth, run,
+from stockopt._kernels.codes import STATUS_FAILED, STATUS_FALLBACK, STATUS_OK, STATUS_TOO_SHORT
+from stockopt._kernels.forecast.ets_core import (
+    HUGE,
+    N_MODELS,
+    UPPER,
+    decode,
+    n_free_states,
+    n_smooth,
+    run,
     upper_bounds,  # REGION_* and upper_bounds are re-exported for the API layer and tests
 )
-from stockopt._kernels.ets_optim import nelder_mead, objective
-from stockopt._kernels.ets_states import gn_states
+from stockopt._kernels.forecast.ets_optim import nelder_mead, objective
+from stockopt._kernels.forecast.ets_states import gn_states
 
 _E = ("A", "M")
 _T = ("N", "A", "Ad")
@@ -39,10 +46,6 @@ _S = ("N", "A", "M")
 #: model names by code, e.g. ``MODEL_NAMES[9 * 0 + 3 * 2 + 1] == "AAdA"``
 MODEL_NAMES = tuple(_E[c // 9] + _T[(c // 3) % 3] + _S[c % 3] for c in range(N_MODELS))
 
-STATUS_OK = 0
-STATUS_FALLBACK = 1
-STATUS_TOO_SHORT = 2
-STATUS_FAILED = 3
 
 @numba.njit(**NUMBA_OPTS)
 def _n_eff(ttype, stype, m):

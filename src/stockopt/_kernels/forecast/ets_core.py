@@ -24,9 +24,9 @@ out (HKOS eq. 5.3).
 For models whose one-step forecasts are linear in the initial states (no multiplicative season) the
 errors are ``e_t = ytilde_t - z_t' x_0`` (HKOS sec. 5.2 and Hyndman et al. 2008 ch. 5 "initial
 values"), so the optimal ``x_0`` for given smoothing parameters is an ordinary least-squares problem:
-:mod:`stockopt._kernels.ets_states` solves it by running copies of the recursion in lock-step
+:mod:`stockopt._kernels.forecast.ets_states` solves it by running copies of the recursion in lock-step
 (one on the data with ``x_0 = 0`` and one per unit initial state on zero data) and accumulating
-the normal equations.  The optimiser (:mod:`stockopt._kernels.ets_optim`) then only searches the
+the normal equations.  The optimiser (:mod:`stockopt._kernels.forecast.ets_optim`) then only searches the
 1-4 smoothing parameters.  This module holds the recursion itself and the small shared helpers.
 """
 
@@ -43,7 +43,7 @@ UPPER = 0.9999
 PHI_LOWER = 0.8
 PHI_UPPER = 0.98
 HUGE = 1e300
-#: model codes ``9 * etype + 3 * ttype + stype`` (see :data:`stockopt._kernels.ets.MODEL_NAMES`)
+#: model codes ``9 * etype + 3 * ttype + stype`` (see :data:`stockopt._kernels.forecast.ets.MODEL_NAMES`)
 N_MODELS = 18
 LIK_FLOOR = -1e10
 TOL = 1e-10

@@ -36,9 +36,18 @@ import numba
 import numpy as np
 
 from stockopt._config import NUMBA_OPTS
-from stockopt._kernels.inventory_math import (
+from stockopt._kernels.codes import (
     DIST_GAMMA,
     DIST_NORMAL,
+    METRIC_CYCLE,
+    METRIC_FILL,
+    POL_RS,
+    POL_SQ,
+    POLICY_FLOORED,
+    POLICY_OK,
+    POLICY_UNREACHABLE,
+)
+from stockopt._kernels.inventory.core import (
     bracketed_step,
     c_eval_at,
     c_partial_moments,
@@ -47,7 +56,7 @@ from stockopt._kernels.inventory_math import (
     gamma_ppf_at,
 )
 
-# Scratch layout of the per-item anchor array ``anc`` (see ``inventory_math.c_eval_at``): the last
+# Scratch layout of the per-item anchor array ``anc`` (see ``core.c_eval_at``): the last
 # evaluation point and ``P, Q`` there for each of the five points a policy evaluates, then the
 # ``lgamma`` of the three gamma shapes.  Successive root-finder iterates move all points together,
 # so a gamma is re-evaluated incrementally from its previous value instead of afresh.
@@ -61,18 +70,6 @@ LG_T = 16
 LG_J = 17
 N_ANC = 18
 
-POL_RS = 0
-POL_SQ = 1
-POL_SS = 2
-POL_BASE = 3
-POL_NEWS = 4
-
-METRIC_CYCLE = 0
-METRIC_FILL = 1
-
-STATUS_OK = 0
-STATUS_UNREACHABLE = 1  # the target could not be reached within the search range
-STATUS_FLOORED = 2  # the zero-safety-stock floor binds: service is above target
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -245,7 +242,7 @@ def _newton(target, a, x, g, d, d2, pol, metric, lost, dist, r_days, m_l, v_l, m
             break
         xn, width, unreachable = bracketed_step(xn, a, b, width, 1e15 * (1.0 + sd))
         if unreachable:
-            return xn, STATUS_UNREACHABLE
+            return xn, POLICY_UNREACHABLE
         gn, dn, d2n = service_cdd(xn, pol, metric, lost, dist, r_days, m_l, v_l, m_r, v_r, q, m_j, v_j, anc)
         gn -= target
         if gn >= 0.0:
@@ -259,7 +256,7 @@ def _newton(target, a, x, g, d, d2, pol, metric, lost, dist, r_days, m_l, v_l, m
         d2 = d2n
         if step <= 1e-11 * (1.0 + abs(x)) or abs(g) < 1e-11 or (b - a) <= 1e-11 * (1.0 + abs(x)):
             break
-    return x, STATUS_OK
+    return x, POLICY_OK
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -271,7 +268,7 @@ def _quantile(target, dist, m, v, anc, k, lg):
 
 @numba.njit(**NUMBA_OPTS)
 def _solve_level(target, lo, pol, metric, lost, dist, r_days, m_l, v_l, m_r, v_r, q, m_j, v_j, anc):
-    """Smallest level ``s >= lo`` with service ``>= target`` (``STATUS_FLOORED`` if ``lo`` suffices)."""
+    """Smallest level ``s >= lo`` with service ``>= target`` (``POLICY_FLOORED`` if ``lo`` suffices)."""
     if metric == METRIC_CYCLE:  # every cycle service is a cdf: the level is a quantile
         if pol == POL_RS:  # P(D_T <= S)
             x = _quantile(target, dist, m_l + m_r, v_l + v_r, anc, A_TS, anc[LG_T])
@@ -280,8 +277,8 @@ def _solve_level(target, lo, pol, metric, lost, dist, r_days, m_l, v_l, m_r, v_r
         else:  # P(D_L + U <= s)
             x = _quantile(target, dist, m_l + m_j, v_l + v_j, anc, A_JS, anc[LG_J])
         if x > lo:
-            return x, STATUS_OK
-        return lo, STATUS_FLOORED
+            return x, POLICY_OK
+        return lo, POLICY_FLOORED
     if dist == DIST_GAMMA:
         # warm start from the normal solution with the same moments (cheap to evaluate): when the
         # gamma service there is still short of the target the root lies above it (no floor check
@@ -292,7 +289,7 @@ def _solve_level(target, lo, pol, metric, lost, dist, r_days, m_l, v_l, m_r, v_r
         if gn < 0.0:
             xs, st = _newton(target, lo, lo, gn, dn, d2n, pol, metric, lost, DIST_NORMAL, r_days, m_l, v_l,
                              m_r, v_r, q, m_j, v_j, anc)
-            if st == STATUS_OK and xs > lo:
+            if st == POLICY_OK and xs > lo:
                 gs, ds, d2s = service_cdd(xs, pol, metric, lost, dist, r_days, m_l, v_l, m_r, v_r, q,
                                           m_j, v_j, anc)
                 gs -= target
@@ -302,7 +299,7 @@ def _solve_level(target, lo, pol, metric, lost, dist, r_days, m_l, v_l, m_r, v_r
     g, d, d2 = service_cdd(lo, pol, metric, lost, dist, r_days, m_l, v_l, m_r, v_r, q, m_j, v_j, anc)
     g -= target
     if g >= 0.0:
-        return lo, STATUS_FLOORED
+        return lo, POLICY_FLOORED
     return _newton(target, lo, lo, g, d, d2, pol, metric, lost, dist, r_days, m_l, v_l, m_r, v_r, q, m_j,
                    v_j, anc)
 
@@ -345,8 +342,8 @@ def policy_continuous(pol, dist, metric, target, r_days, m_l, v_l, m_r, v_r, q, 
             lo = 0.0
         new_anchors(d, ml, vl, mr, vr, mj, vj, anc)
         s, st = _solve_level(target[i], lo, p, metric[i], lost, d, rd, ml, vl, mr, vr, qi, mj, vj, anc)
-        if st == STATUS_FLOORED and not floor_ss:
-            st = STATUS_OK
+        if st == POLICY_FLOORED and not floor_ss:
+            st = POLICY_OK
         out_status[i] = st
         out_s[i] = s
         out_ss[i] = s - mprot

@@ -1,7 +1,7 @@
 """Scalar numba helpers for the inventory kernels: distributions and loss functions.
 
 Everything here is a small ``@njit`` function called from the item loops in
-``inventory_policy.py``, ``inventory_discrete.py`` and ``inventory_sim.py``.  Continuous
+``policy.py``, ``discrete.py`` and ``sim.py``.  Continuous
 distributions are identified by a code (``DIST_NORMAL``, ``DIST_GAMMA``) and parametrised by
 their mean ``m`` and variance ``v`` (gamma: shape ``m**2 / v``, scale ``v / m``).  A variance of
 zero means a point mass at ``m``.
@@ -19,12 +19,7 @@ import numba
 import numpy as np
 
 from stockopt._config import NUMBA_OPTS
-
-DIST_NORMAL = 0
-DIST_GAMMA = 1
-DIST_POISSON = 2
-DIST_NEGBIN = 3
-DIST_EMPIRICAL = 4
+from stockopt._kernels.codes import DIST_GAMMA, DIST_NEGBIN, DIST_NORMAL, DIST_POISSON
 
 _SQRT2 = math.sqrt(2.0)
 _INV_SQRT2PI = 1.0 / math.sqrt(2.0 * math.pi)

@@ -26,9 +26,16 @@ import numba
 import numpy as np
 
 from stockopt._config import NUMBA_OPTS
-from stockopt._kernels.inventory_discrete import lead_time_support
-from stockopt._kernels.inventory_math import DIST_GAMMA, DIST_NEGBIN, DIST_NORMAL, DIST_POISSON
-from stockopt._kernels.inventory_policy import POL_NEWS, POL_SQ, POL_SS
+from stockopt._kernels.codes import (
+    DIST_GAMMA,
+    DIST_NEGBIN,
+    DIST_NORMAL,
+    DIST_POISSON,
+    POL_NEWS,
+    POL_SQ,
+    POL_SS,
+)
+from stockopt._kernels.inventory.discrete import lead_time_support
 
 
 @numba.njit(**NUMBA_OPTS)

@@ -48,16 +48,10 @@ import numba
 import numpy as np
 
 from stockopt._config import NUMBA_OPTS
-from stockopt._kernels.inventory_discrete import lead_time_support, lead_time_weight
-from stockopt._kernels.inventory_math import DIST_GAMMA, c_eval_at, gamma_lga
-from stockopt._kernels.inventory_policy import (
-    METRIC_CYCLE,
-    READY_MAX_POINTS,
-    STATUS_FLOORED,
-    STATUS_OK,
-    STATUS_UNREACHABLE,
-    _fill_and_slope,
-)
+from stockopt._kernels.codes import DIST_GAMMA, METRIC_CYCLE, POLICY_FLOORED, POLICY_OK, POLICY_UNREACHABLE
+from stockopt._kernels.inventory.core import c_eval_at, gamma_lga
+from stockopt._kernels.inventory.discrete import lead_time_support, lead_time_weight
+from stockopt._kernels.inventory.policy import READY_MAX_POINTS, _fill_and_slope
 
 #: cells per standard deviation of the review-period demand
 GRID_K = 8.0
@@ -425,7 +419,7 @@ def policy_ss_continuous(dist, metric, target, r_days, m_l, v_l, m_r, v_r, q, d_
             out_fill[i] = 1.0
             out_bo[i] = 0.0
             out_oh[i] = lo_level + qi - mt if lo_level + qi > mt else 0.0
-            out_status[i] = STATUS_FLOORED if floor_ss else STATUS_OK
+            out_status[i] = POLICY_FLOORED if floor_ss else POLICY_OK
             if do_ready:
                 out_ready[i] = 1.0
             continue
@@ -499,16 +493,16 @@ def policy_ss_continuous(dist, metric, target, r_days, m_l, v_l, m_r, v_r, q, d_
         tabs = (tab_t, f_t, top_t, anc_t, lg_t, tab_l, f_l, top_l, anc_l, lg_l)
         grid = (y0, h, n_cells, n_v, u0, m_pos, mr, vr)
         g_lo = _measure(i_lo, def_fill, tabs, grid, di, cm, cv, cw, nu, v, lost)
-        st = STATUS_OK
+        st = POLICY_OK
         row_a = i_lo
         row_b = i_lo
         t_root = 0.0
         if g_lo >= tg:
-            st = STATUS_FLOORED if floor_ss else STATUS_OK
+            st = POLICY_FLOORED if floor_ss else POLICY_OK
         else:
             while _measure(i_hi, def_fill, tabs, grid, di, cm, cv, cw, nu, v, lost) < tg:  # upper end
                 if span >= MAX_SPAN_SD * (sd_t if sd_t > 0.0 else h):
-                    st = STATUS_UNREACHABLE
+                    st = POLICY_UNREACHABLE
                     break
                 span *= 2.0
                 i_hi = i_lo + int(math.ceil(span / h)) + 1
@@ -516,7 +510,7 @@ def policy_ss_continuous(dist, metric, target, r_days, m_l, v_l, m_r, v_r, q, d_
                 tab_t, f_t = _grow(tab_t, f_t, size)
                 tab_l, f_l = _grow(tab_l, f_l, size)
                 tabs = (tab_t, f_t, top_t, anc_t, lg_t, tab_l, f_l, top_l, anc_l, lg_l)
-            if st == STATUS_UNREACHABLE:
+            if st == POLICY_UNREACHABLE:
                 row_a = i_hi
                 row_b = i_hi
             else:

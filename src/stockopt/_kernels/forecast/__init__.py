@@ -1,0 +1,1 @@
+"""Forecasting kernels: numba functions over ``(values, indptr)`` arrays, one module per model family."""
