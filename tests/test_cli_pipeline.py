@@ -49,7 +49,7 @@ def test_quarantine_names_each_bad_series_once_and_keeps_the_rest():
     t = pa.table({"unique_id": ["a", "a", "b", "b", "c", "c", "d", "d", "e", None],
                   "ds": pa.array([0, 1, 0, 1, 0, 0, 0, None, 0, 3], type=pa.date32()),
                   "y": [1.0, 2.0, -1.0, math.nan, 1.0, 1.0, 2.0, 2.0, 1.0, 1.0]})
-    clean, rep = so.quarantine(t, "D")
+    clean, rep = so.quarantine(t, freq="D")
     assert sorted(set(clean["unique_id"].to_pylist())) == ["a", "e"]
     got = {r["unique_id"]: (r["reason"], r["first_row"]) for r in rep.to_pylist()}
     assert got["b"] == ("null or NaN demand", 3) or got["b"] == ("negative demand", 2)
@@ -66,7 +66,7 @@ def test_nightly_run_goes_on_past_bad_series(tmp_path):
     sales = sales.set_column(2, "y", pa.array(y))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        summary = so.run_nightly(sales, out=tmp_path, h=14, models=["naive"])
+        summary = so.run_nightly(sales, out=tmp_path, h=14, models=["naive"]).summary
     assert summary["series_quarantined"] == 1 and summary["series_forecast"] == 7
     rep = pq.read_table(tmp_path / "quarantine.parquet").to_pylist()
     assert rep == [{"unique_id": "item_000001", "reason": "negative demand", "first_row": 65, "table": "sales"}]
@@ -87,7 +87,8 @@ def test_nightly_summary_counts_fallbacks_and_selected_models():
     sales = so.datasets.synthetic_retail(6, 40, seed=1).select(["unique_id", "ds", "y"])
     short = pa.table({"unique_id": ["zz_short"] * 3, "ds": pa.array([0, 1, 2], pa.date32()), "y": [1.0, 0.0, 2.0]})
     sales = pa.concat_tables([sales, short.cast(sales.schema)])
-    summary = so.run_nightly(sales, h=14, models=[so.models.SeasonalNaive(season_length=7), "auto"])
+    models = [so.models.SeasonalNaive(season_length=7), "auto"]
+    summary = so.run_nightly(sales, h=14, models=models).summary
     assert summary["models"]["SeasonalNaive"]["fallback_series"] == 1
     selected = summary["models"]["AutoModel"]["selected"]
     assert sum(selected.values()) == 7
@@ -107,7 +108,7 @@ def test_nightly_run_quarantines_bad_item_rows_and_plans_the_rest(tmp_path):
     items = items.slice(0, 7)  # the last series has no items row
     extra = pa.table({"unique_id": ["item_000005"], "lead_time": [3.0], "service_level": [0.9], "pack_size": [1.0]})
     items = pa.concat_tables([items, extra])  # item_000005 twice
-    summary = so.run_nightly(sales, items=items, out=tmp_path, h=14, models=["naive"])
+    summary = so.run_nightly(sales, items=items, out=tmp_path, h=14, models=["naive"]).summary
     assert summary["series_forecast"] == 8 and summary["items_quarantined"] == 4
     rep = {r["unique_id"]: r for r in pq.read_table(tmp_path / "quarantine.parquet").to_pylist()}
     assert rep["item_000001"]["reason"].startswith("service_level") and rep["item_000001"]["first_row"] == 1
@@ -146,10 +147,10 @@ def test_quarantine_items_flags_each_kind_of_bad_row():
 def test_nightly_run_sizes_continuous_review_items_for_a_daily_review(tmp_path):
     sales = so.datasets.synthetic_retail(6, 120, seed=5).select(["unique_id", "ds", "y"])
     items = _items_for(sales, review_period=[0.0, 0.0, 1.0, 7.0, None, 0.0], order_cost=[50.0] * 6)
-    daily = so.run_nightly(sales, items=items, h=14, models=["naive"], out=tmp_path / "daily")
+    daily = so.run_nightly(sales, items=items, h=14, models=["naive"], out=tmp_path / "daily").summary
     assert daily["continuous_review_as_daily"] == 3
     kept = so.run_nightly(sales, items=items, h=14, models=["naive"], out=tmp_path / "keep",
-                          continuous_review="keep")
+                          continuous_review="keep").summary
     assert kept["continuous_review_as_daily"] == 0
     p_daily = pq.read_table(tmp_path / "daily" / "policy.parquet").to_pylist()
     p_keep = pq.read_table(tmp_path / "keep" / "policy.parquet").to_pylist()

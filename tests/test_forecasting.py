@@ -11,7 +11,7 @@ import pytest
 
 import stockopt as so
 from stockopt import errors
-from stockopt.forecasting import _blocks, _conformal_bound
+from stockopt._conformal import conformal_bound
 
 
 @pytest.fixture(scope="module")
@@ -58,14 +58,6 @@ def test_results_identical_whatever_n_jobs_and_row_order(sales):
     assert a.equals(b) and a.equals(c)
 
 
-def test_blocks_cover_all_series_in_order():
-    indptr = np.array([0, 5, 5, 100, 101, 400], dtype=np.int64)
-    for k in range(1, 7):
-        bl = _blocks(indptr, k)
-        assert bl[0][0] == 0 and bl[-1][1] == 5 and len(bl) <= k
-        assert all(a1 == b0 for (_, a1), (b0, _) in zip(bl[:-1], bl[1:]))
-
-
 def test_short_series_fall_back_to_the_historic_mean():
     tbl = pa.table({"unique_id": ["a", "b", "b", "b", "b", "b", "b", "b", "b"],
                     "ds": pa.array([0, 0, 1, 2, 3, 4, 5, 6, 7], pa.date32()),
@@ -81,10 +73,10 @@ def test_conformal_bound_is_the_empirical_quantile():
     scores = np.array([[[1.0]], [[3.0]], [[2.0]], [[5.0]]])  # 4 windows, 1 series, h=1
     mean = np.array([[10.0]])
     # coverage 0.5 -> ceil(5 * 0.5) = 3rd smallest score = 3
-    assert _conformal_bound(mean, scores, 0.75)[0, 0] == 13.0
-    assert _conformal_bound(mean, scores, 0.25)[0, 0] == 7.0
+    assert conformal_bound(mean, scores, 0.75)[0, 0] == 13.0
+    assert conformal_bound(mean, scores, 0.25)[0, 0] == 7.0
     # coverage 0.9 -> ceil(4.5) = 5 > n -> the largest score
-    assert _conformal_bound(mean, scores, 0.95)[0, 0] == 15.0
+    assert conformal_bound(mean, scores, 0.95)[0, 0] == 15.0
 
 
 def test_model_without_variance_gets_conformal_intervals(sales):
@@ -179,7 +171,7 @@ def test_library_code_prints_nothing(sales, capsys):
 
 
 def test_fitted_values_join_by_span_across_threads(sales):
-    from stockopt.forecasting import run_model
+    from stockopt._runner import run_model
 
     g = so.group_series(sales, freq="D")
     model = so.models.Naive()
@@ -224,3 +216,72 @@ def test_no_nan_bounds_for_a_series_too_short_for_any_backtest():
     np.testing.assert_allclose(a["WindowAverage-q90"].to_numpy(), 2.5 + norm.ppf(0.9) * sd, rtol=1e-9)
     for c in fc.column_names[2:]:
         assert np.isfinite(fc[c].to_numpy()).all(), c
+
+
+class _PromoShare(so.models.Model):
+    """A test model that reads an exogenous column: its forecast is the share of promotion days."""
+
+    _name = "PromoShare"
+    uses_extra = ("on_promotion",)
+
+    def forecast_arrays(self, values, indptr, h, *, extra=None):
+        from stockopt.models._base import ForecastResult
+
+        flags = extra["on_promotion"]
+        assert flags.dtype == np.bool_ and flags.shape == values.shape
+        n = indptr.shape[0] - 1
+        share = np.array([flags[indptr[i]:indptr[i + 1]].mean() for i in range(n)])
+        return ForecastResult(mean=np.repeat(share[:, None], h, axis=1), var=np.ones((n, h)),
+                              status=np.zeros(n, dtype=np.int8))
+
+
+def _promo_share(table: pa.Table) -> dict:
+    agg = table.group_by("unique_id").aggregate([("on_promotion", "mean")])
+    return dict(zip(agg["unique_id"].to_pylist(), agg["on_promotion_mean"].to_pylist()))
+
+
+def test_models_declaring_extra_columns_receive_them(sales):
+    want = _promo_share(sales)
+    for n_jobs in (1, 3):
+        fc = so.forecast(sales, 3, models=[_PromoShare(), "naive"], n_jobs=n_jobs)
+        got = dict(zip(fc["unique_id"].to_pylist()[::3], fc["PromoShare"].to_pylist()[::3]))
+        assert got == pytest.approx(want, abs=1e-15)
+    cv = so.cross_validation(sales, 7, models=[_PromoShare()], n_windows=2, refit=False, level=[80])
+    for cutoff in set(cv["cutoff"].to_pylist()):
+        part = cv.filter(pa.compute.equal(cv["cutoff"], pa.scalar(cutoff, pa.date32())))
+        train = sales.filter(pa.compute.less_equal(sales["ds"], pa.scalar(cutoff, pa.date32())))
+        got = dict(zip(part["unique_id"].to_pylist(), part["PromoShare"].to_pylist()))
+        assert got == pytest.approx(_promo_share(train), abs=1e-15)
+    with pytest.raises(errors.MissingColumnError, match="on_promotion"):
+        so.forecast(sales.drop_columns(["on_promotion"]), 3, models=[_PromoShare()])
+
+
+def test_forecast_level_nonnegative_false_clips_no_model():
+    """AutoTheta clips its own forecast by default; forecast(nonnegative=False) must not."""
+    t = np.arange(60.0)
+    y = np.maximum(40.0 - 0.7 * t + 2.0 * np.sin(t), 0.5)
+    ds = pa.array(np.arange(60, dtype=np.int32), pa.date32())
+    tbl = pa.table({"unique_id": ["a"] * 60, "ds": ds, "y": y})
+    raw = so.models.AutoTheta(season_length=7, nonnegative=False).forecast_arrays(y, np.array([0, 60]), 20)
+    assert (raw.mean < 0).any()  # the oracle: the model itself, unclipped
+    fc = so.forecast(tbl, 20, models=[so.models.AutoTheta(season_length=7)], nonnegative=False)
+    np.testing.assert_array_equal(fc["AutoTheta"].to_numpy(), raw.mean[0])
+    auto = so.forecast(tbl, 20, models=["auto_theta", so.models.AutoModel(7, smooth="auto_theta", alias="A")],
+                       nonnegative=False)
+    np.testing.assert_array_equal(auto["AutoTheta"].to_numpy(), raw.mean[0])
+    clipped = so.forecast(tbl, 20, models=[so.models.AutoTheta(season_length=7)])
+    np.testing.assert_array_equal(clipped["AutoTheta"].to_numpy(), np.maximum(raw.mean[0], 0.0))
+
+
+def test_cross_validation_exposes_conformal_windows(sales):
+    sub = sales.slice(0, 120 * 6)  # six series
+    kw = dict(models=["window_average"], level=[80], season_length=7)
+    cv3 = so.cross_validation(sub, 7, n_windows=2, conformal_windows=3, **kw)
+    cv1 = so.cross_validation(sub, 7, n_windows=2, conformal_windows=1, **kw)
+    assert not np.array_equal(cv3["WindowAverage-hi-80"].to_numpy(),
+                              cv1["WindowAverage-hi-80"].to_numpy())
+    for cutoff in sorted(set(cv3["cutoff"].to_pylist())):  # oracle: a forecast from the cutoff
+        part = cv3.filter(pa.compute.equal(cv3["cutoff"], pa.scalar(cutoff, pa.date32())))
+        train = sub.filter(pa.compute.less_equal(sub["ds"], pa.scalar(cutoff, pa.date32())))
+        fc = so.forecast(train, 7, conformal_windows=3, **kw)
+        assert part.select(fc.column_names).equals(fc)

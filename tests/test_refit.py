@@ -18,8 +18,9 @@ import pytest
 
 import stockopt as so
 from stockopt._kernels.codes import STATUS_FAILED
+from stockopt._runner import run_fit
+from stockopt.backtest import _fit_or_forward
 from stockopt.errors import ParameterError
-from stockopt.forecasting import _fit_or_forward, run_fit
 from stockopt.models import (
     ADIDA,
     ETS,

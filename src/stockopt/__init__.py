@@ -6,8 +6,8 @@ The stable top-level namespace (``import stockopt as so``):
 - :func:`group_series` / :class:`GroupedSeries` - validate and group long ``unique_id, ds, y`` tables;
 - :func:`inventory_policy` / :func:`simulate_inventory` - safety stock, reorder points, order-up-to
   levels, and their Monte-Carlo check;
-- :func:`run_nightly` / :func:`quarantine` / :func:`quarantine_items` - the nightly job and its
-  quarantine of bad series and bad item rows;
+- :func:`run_nightly` (returning a :class:`PlanResult`) / :func:`quarantine` / :func:`quarantine_items` -
+  the nightly job and its quarantine of bad series and bad item rows;
 - :mod:`stockopt.datasets` - the synthetic retail generator and the real-data loaders;
 - :mod:`stockopt.errors` - the exception family.
 
@@ -17,12 +17,13 @@ built (or loaded from numba's on-disk cache) on first use.
 
 from stockopt import datasets, errors, models
 from stockopt._version import __version__
+from stockopt.backtest import cross_validation
 from stockopt.data import GroupedSeries, GroupReport, group_series
 from stockopt.evaluation import evaluate
-from stockopt.forecasting import cross_validation, forecast
+from stockopt.forecasting import forecast
 from stockopt.frequency import Frequency, infer_freq, parse_freq
 from stockopt.inventory import inventory_policy, simulate_inventory
-from stockopt.pipeline import quarantine, quarantine_items, run_nightly
+from stockopt.pipeline import PlanResult, quarantine, quarantine_items, run_nightly
 from stockopt.simulation import simulate
 
 __all__ = [
@@ -45,4 +46,5 @@ __all__ = [
     "inventory_policy",
     "simulate_inventory",
     "run_nightly",
+    "PlanResult",
 ]

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from stockopt.errors import ColumnTypeError, EmptyInputError, MissingColumnError, raise_error
+from stockopt.errors import ColumnTypeError, EmptyInputError, MissingColumnError, describe, raise_error
 
 __all__ = ["to_table", "require_columns", "time_to_days", "days_to_time"]
 
@@ -61,11 +61,9 @@ def to_table(
             return pa.Table.from_pandas(data, preserve_index=False)
     except ImportError:  # pragma: no cover - pandas is optional
         pass
-    raise ColumnTypeError(
-        f"{table}: cannot read an object of type {type(data).__name__}: expected a pyarrow Table, "
-        "RecordBatchReader, an object with __arrow_c_stream__ (pandas, polars, duckdb) or a Parquet path",
-        table=table,
-    )
+    raise_error(ColumnTypeError, "cannot read the input", table=table,
+                expected="a pyarrow Table, RecordBatchReader, an object with __arrow_c_stream__ (pandas, "
+                "polars, duckdb) or a Parquet path", got=type(data).__name__)
 
 
 def parquet_schema(path: str | os.PathLike) -> pa.Schema:
@@ -83,7 +81,8 @@ def _read_parquet(path: Path, *, table: str, columns: list[str] | None,
     import pyarrow.parquet as pq
 
     if not path.exists():
-        raise EmptyInputError(f"{table}: no file or directory at {str(path)!r}", table=table)
+        raise_error(EmptyInputError, "no file or directory", table=table,
+                    expected="an existing Parquet file or dataset directory", got=str(path))
     schema = parquet_schema(path)
     if columns is not None:
         columns = [c for c in columns if c in schema.names]  # absent ones are reported by the caller
@@ -98,17 +97,16 @@ def _read_parquet(path: Path, *, table: str, columns: list[str] | None,
 def require_columns(tbl: pa.Table, names: dict[str, str], *, table: str) -> None:
     """Raise :class:`MissingColumnError` if a required column is absent.
 
-    ``names`` maps each role (``"id_col"``) to the column name the caller configured.
+    ``names`` maps each role (``"id_col"``) to the column name the caller configured; a role equal
+    to the name (``{"lead_time": "lead_time"}``) is a column whose name is fixed.
     """
     have = set(tbl.column_names)
     for role, name in names.items():
         if name not in have:
-            raise MissingColumnError(
-                f"{table}: missing column {name!r} (the {role}); the table has columns "
-                f"{tbl.column_names}; pass {role}=... to name another column",
-                table=table,
-                column=name,
-            )
+            how = f" (the {role}); pass {role}=... to name another column" if role != name else ""
+            msg = describe(f"missing column {name!r}", table=table, expected=f"a column {name!r}{how}",
+                           got=tbl.column_names)
+            raise MissingColumnError(msg, table=table, column=name)
 
 
 def time_to_days(col: pa.ChunkedArray | pa.Array, *, table: str, column: str) -> tuple[np.ndarray, np.ndarray]:
@@ -133,11 +131,8 @@ def time_to_days(col: pa.ChunkedArray | pa.Array, *, table: str, column: str) ->
         raw = _to_numpy(col.cast(pa.int64()), np.int64)
         per_day = _DAY[typ.unit]
         return np.floor_divide(raw, per_day), np.remainder(raw, per_day) != 0
-    raise ColumnTypeError(
-        f"{table}: column {column!r} has type {typ}: expected date32, date64 or timestamp",
-        table=table,
-        column=column,
-    )
+    raise_error(ColumnTypeError, "time of the wrong type", table=table, column=column,
+                expected="date32, date64 or timestamp", got=str(typ))
 
 
 def days_to_time(days: np.ndarray, typ: pa.DataType) -> pa.Array:
@@ -154,8 +149,8 @@ def days_to_time(days: np.ndarray, typ: pa.DataType) -> pa.Array:
 
             return pc.assume_timezone(raw, typ.tz, ambiguous="earliest", nonexistent="earliest")
         return raw
-    raise_error(ColumnTypeError, f"cannot build a time column of type {typ}")
-    raise AssertionError  # unreachable
+    raise_error(ColumnTypeError, "cannot build a time column", expected="date32, date64 or timestamp",
+                got=str(typ))
 
 
 def _to_numpy(col: pa.ChunkedArray | pa.Array, dtype: Any) -> np.ndarray:

@@ -71,7 +71,7 @@ def demo(out: Path, n_series: int, n_days: int, horizon: int, seed: int) -> None
     out.mkdir(parents=True, exist_ok=True)
     _write(sales, out / "sales.parquet")
     click.echo(f"stockopt {__version__} demo: {n_series} item-locations x {n_days} days -> {out}/")
-    summary = run_nightly(sales, out=out, h=horizon, freq="D")
+    summary = run_nightly(sales, h=horizon, out=out, freq="D").summary
     summary["seconds"] = round(time.perf_counter() - t0, 2)
     _echo_summary(summary, out)
 
@@ -120,8 +120,8 @@ def plan(sales: Path, items: Path | None, out: Path, horizon: int, freq: str | N
     from stockopt.pipeline import run_nightly
 
     out.mkdir(parents=True, exist_ok=True)
-    summary = run_nightly(sales, items=items, out=out, h=horizon, freq=freq, n_jobs=n_jobs,
-                          continuous_review=continuous_review)
+    summary = run_nightly(sales, items, horizon, out=out, freq=freq, n_jobs=n_jobs,
+                          continuous_review=continuous_review).summary
     _echo_summary(summary, out)
 
 

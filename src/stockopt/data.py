@@ -21,6 +21,8 @@ import pyarrow.compute as pc
 
 from stockopt._arrow import _to_numpy, days_to_time, parquet_schema, require_columns, time_to_days, to_table
 from stockopt._kernels import _grouping
+from stockopt._params import Boolean, Instance, Options, SequenceOf, validate_params
+from stockopt._rules import SALES, SALES_CHECKS, is_id_type, is_numeric_type
 from stockopt.errors import (
     ColumnTypeError,
     DuplicateRowError,
@@ -34,12 +36,22 @@ from stockopt.errors import (
 )
 from stockopt.frequency import Frequency, infer_freq, parse_freq
 
-__all__ = ["GroupedSeries", "GroupReport", "group_series"]
+__all__ = ["GroupedSeries", "GroupReport", "group_series", "series_index", "take_series", "value_blocks",
+           "as_grouped", "SALES_PARAMS"]
 
 logger = logging.getLogger(__name__)
 
-_MISSING = ("error", "zero", "interpolate")
-_GAPS = ("zero", "interpolate", "error")
+_C = SALES_CHECKS
+
+#: the rules of the arguments every function reading a sales table shares
+SALES_PARAMS = {
+    "freq": [None, Instance(str, Frequency, name="a frequency alias such as 'D', 'W-MON', 'MS'")],
+    "id_col": Instance(str),
+    "time_col": Instance(str),
+    "target_col": Instance(str),
+    "missing": Options("error", "zero", "interpolate"),
+    "fill_gaps": Options("zero", "interpolate", "error"),
+}
 
 
 @dataclass(frozen=True)
@@ -178,17 +190,29 @@ class GroupedSeries:
         for name, arr in columns.items():
             a = np.asarray(arr, dtype=np.float64)
             if a.shape != (self.n_series, h):
-                raise ValueError(f"column {name!r} has shape {a.shape}, expected {(self.n_series, h)}")
+                raise_error(ParameterError, "forecast column of the wrong shape", column=name,
+                            expected=f"shape {(self.n_series, h)}", got=a.shape)
             out[name] = pa.array(a.ravel(), type=pa.float64())
         return pa.table(out)
 
-    def take(self, series: np.ndarray) -> GroupedSeries:
-        """A new GroupedSeries holding only the given series (in the given order); values are copied."""
+    def take(self, series: np.ndarray, lengths: np.ndarray | None = None) -> GroupedSeries:
+        """A new GroupedSeries holding only the given series (in the given order); values are copied.
+
+        With ``lengths``, only the first ``lengths[k]`` values of each series are kept (a training
+        window); extra columns are cut the same way.
+
+        Examples
+        --------
+        >>> import numpy as np, pyarrow as pa
+        >>> from stockopt.frequency import parse_freq
+        >>> g = GroupedSeries(values=np.arange(6.0), indptr=np.array([0, 2, 6]), ids=pa.array(["a", "b"]),
+        ...                   start=np.array([0, 0]), freq=parse_freq("D"))
+        >>> sub = g.take(np.array([1]), lengths=np.array([3]))
+        >>> sub.values.tolist(), sub.indptr.tolist(), sub.ids.to_pylist()
+        ([2.0, 3.0, 4.0], [0, 3], ['b'])
+        """
         series = np.asarray(series, dtype=np.int64)
-        lengths = self.lengths[series]
-        indptr = np.zeros(series.shape[0] + 1, dtype=np.int64)
-        np.cumsum(lengths, out=indptr[1:])
-        src = _ranges(self.indptr[series], lengths)
+        src, indptr = series_index(self.indptr, series, lengths)
         return GroupedSeries(
             values=np.ascontiguousarray(self.values[src]),
             indptr=indptr,
@@ -213,7 +237,47 @@ def _ranges(starts: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return np.arange(total, dtype=np.int64) + offsets
 
 
-def _value_blocks(indptr: np.ndarray, per_block: int) -> list[tuple[int, int]]:
+def series_index(indptr: np.ndarray, rows: np.ndarray,
+                 lengths: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Where a subset of series lies: positions in ``values`` and the subset's own ``indptr``.
+
+    The one place that builds a subset of grouped series.  ``rows`` are series indices (in the
+    order wanted); ``lengths`` keeps only the first ``lengths[k]`` values of series ``rows[k]``
+    (default: all).  Returns ``(src, sub_indptr)``: ``values[src]`` are the subset's values.
+
+    Examples
+    --------
+    >>> src, ptr = series_index(np.array([0, 2, 5, 9]), np.array([2, 0]), lengths=np.array([3, 2]))
+    >>> src.tolist(), ptr.tolist()
+    ([5, 6, 7, 0, 1], [0, 3, 5])
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    starts = np.asarray(indptr, dtype=np.int64)[:-1][rows]
+    if lengths is None:
+        lengths = np.diff(indptr)[rows]
+    lengths = np.asarray(lengths, dtype=np.int64)
+    sub = np.zeros(rows.shape[0] + 1, dtype=np.int64)
+    np.cumsum(lengths, out=sub[1:])
+    return _ranges(starts, lengths), sub
+
+
+def take_series(values: np.ndarray, indptr: np.ndarray, rows: np.ndarray,
+                lengths: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Contiguous values and ``int64`` offsets of the series ``rows`` of ``(values, indptr)``.
+
+    ``lengths`` keeps the first ``lengths[k]`` values of each (see :func:`series_index`).
+
+    Examples
+    --------
+    >>> v, p = take_series(np.arange(9.0), np.array([0, 2, 5, 9]), np.array([1]))
+    >>> v.tolist(), p.tolist()
+    ([2.0, 3.0, 4.0], [0, 3])
+    """
+    src, sub = series_index(indptr, rows, lengths)
+    return np.ascontiguousarray(values[src]), sub
+
+
+def value_blocks(indptr: np.ndarray, per_block: int) -> list[tuple[int, int]]:
     """Contiguous ranges of series holding about ``per_block`` values each (each at least one series)."""
     n = indptr.shape[0] - 1
     if n <= 0:
@@ -225,10 +289,12 @@ def _value_blocks(indptr: np.ndarray, per_block: int) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
+@validate_params({**SALES_PARAMS, "allow_negative": Boolean(), "extra_cols": SequenceOf(Instance(str)),
+                  "table": Instance(str)})
 def group_series(
     data: Any,
-    freq: str | Frequency | None = None,
     *,
+    freq: str | Frequency | None = None,
     id_col: str = "unique_id",
     time_col: str = "ds",
     target_col: str = "y",
@@ -288,10 +354,6 @@ def group_series(
     >>> g.ids.to_pylist(), g.values.tolist(), g.indptr.tolist(), g.report.gaps_filled.tolist()
     (['a', 'b'], [1.0, 0.0, 2.0, 5.0], [0, 3, 4], [1, 0])
     """
-    if missing not in _MISSING:
-        raise ParameterError(f"missing must be one of {_MISSING}, got {missing!r}")
-    if fill_gaps not in _GAPS:
-        raise ParameterError(f"fill_gaps must be one of {_GAPS}, got {fill_gaps!r}")
     wanted = [id_col, time_col, target_col, *extra_cols]
     from_path = isinstance(data, (str, os.PathLike))
     tbl = to_table(data, table=table, columns=wanted if from_path else None,
@@ -300,7 +362,8 @@ def group_series(
     require_columns(tbl, {f"extra_cols[{i}]": c for i, c in enumerate(extra_cols)}, table=table)
     n = tbl.num_rows
     if n == 0:
-        raise EmptyInputError(f"{table}: the table has no rows: expected at least one row per series", table=table)
+        raise_error(EmptyInputError, "the table has no rows", table=table,
+                    expected="at least one row per series")
 
     id_arr = tbl.column(id_col)
 
@@ -315,52 +378,51 @@ def group_series(
     time_arr = tbl.column(time_col)
     if time_arr.null_count:
         row = _first_null(time_arr)
-        raise_error(NullValueError, "null time stamp", table=table, column=time_col, series=id_of(row), row=row,
-                    expected="a date for every row")
+        raise_error(NullValueError, _C["null_time"].what, table=table, column=time_col, series=id_of(row),
+                    row=row, expected=_C["null_time"].accepted)
     days, off_midnight = time_to_days(time_arr, table=table, column=time_col)
     if not pa.types.is_date32(time_arr.type) and off_midnight.any():  # date32 has no time of day
         row = int(np.argmax(off_midnight))
-        raise_error(FrequencyError, "time stamp with a time of day", table=table, column=time_col,
-                    series=id_of(row), row=row, expected="whole days (midnight)", got=str(time_arr[row].as_py()))
+        raise_error(FrequencyError, _C["time_of_day"].what, table=table, column=time_col,
+                    series=id_of(row), row=row, expected=_C["time_of_day"].accepted,
+                    got=str(time_arr[row].as_py()))
     f = parse_freq(freq) if freq is not None else infer_freq(days)
     t, on_grid = f.to_period(days)
     if f.kind != "D" and not on_grid.all():  # every date is on the daily grid
         row = int(np.argmin(on_grid))
-        raise_error(FrequencyError, "time stamp off the frequency", table=table, column=time_col,
-                    series=id_of(row), row=row, expected=f"dates on frequency {f.alias}",
+        raise_error(FrequencyError, _C["off_frequency"].what, table=table, column=time_col,
+                    series=id_of(row), row=row, expected=_C["off_frequency"].accepted.format(freq=f.alias),
                     got=str(time_arr[row].as_py()))
     if t.dtype != np.int32 and t.size and (int(t.min()) < -(2**31) or int(t.max()) >= 2**31):
         row = int(np.argmax((t < -(2**31)) | (t >= 2**31)))
-        raise_error(FrequencyError, "time stamp out of range", table=table, column=time_col, series=id_of(row),
-                    row=row, expected="dates within +-5 million years of 1970", got=str(time_arr[row].as_py()))
+        raise_error(FrequencyError, _C["time_range"].what, table=table, column=time_col, series=id_of(row),
+                    row=row, expected=_C["time_range"].accepted, got=str(time_arr[row].as_py()))
     t = t.astype(np.int32, copy=False)  # int32 periods halve the largest temporaries of grouping
     time_type = time_arr.type
     del days, on_grid, off_midnight, time_arr
 
     # --- target ---------------------------------------------------------------------------------
     y_arr = tbl.column(target_col)
-    if not (pa.types.is_integer(y_arr.type) or pa.types.is_floating(y_arr.type)
-            or pa.types.is_decimal(y_arr.type) or pa.types.is_null(y_arr.type)):
+    if not is_numeric_type(y_arr.type):
         raise_error(ColumnTypeError, "target of the wrong type", table=table, column=target_col,
                     expected="an integer or floating-point column", got=str(y_arr.type))
     y, zero_copy = _target_to_numpy(y_arr)
     n_missing, first_nan, first_inf, first_neg = _grouping.scan_target(np.ascontiguousarray(y, dtype=np.float64))
     if n_missing:
         if missing == "error":
-            raise_error(NullValueError, "null or NaN demand", table=table, column=target_col,
-                        series=id_of(first_nan), row=first_nan,
-                        expected="a number in every row, or missing='zero' / 'interpolate'")
+            raise_error(NullValueError, _C["null_target"].what, table=table, column=target_col,
+                        series=id_of(first_nan), row=first_nan, expected=_C["null_target"].accepted)
         if missing == "zero":
             y = np.where(np.isnan(y), 0.0, y)
             zero_copy = False
     if first_inf >= 0:
         row = int(first_inf)
-        raise_error(NonFiniteValueError, "infinite demand", table=table, column=target_col, series=id_of(row),
-                    row=row, expected="finite numbers", got=float(y[row]))
+        raise_error(NonFiniteValueError, _C["inf_target"].what, table=table, column=target_col,
+                    series=id_of(row), row=row, expected=_C["inf_target"].accepted, got=float(y[row]))
     if not allow_negative and first_neg >= 0:
         row = int(first_neg)
-        raise_error(NegativeValueError, "negative demand", table=table, column=target_col, series=id_of(row),
-                    row=row, expected=f"{target_col} >= 0 (or allow_negative=True)", got=float(y[row]))
+        raise_error(NegativeValueError, _C["negative_target"].what, table=table, column=target_col,
+                    series=id_of(row), row=row, expected=_C["negative_target"].accepted, got=float(y[row]))
 
     extra_raw = {name: _extra_to_numpy(tbl.column(name), table=table, column=name, id_of=id_of)
                  for name in extra_cols}
@@ -397,9 +459,8 @@ def group_series(
     if dup >= 0:
         row = int(perm[dup]) if perm is not None else int(dup)
         first = int(perm[dup - 1]) if perm is not None else int(dup - 1)
-        raise_error(DuplicateRowError, f"duplicate (series, time) pair (also at row {first})", table=table,
-                    column=time_col, series=id_of(row), row=row,
-                    expected="one row per series and period",
+        raise_error(DuplicateRowError, f"{_C['duplicate'].what} (also at row {first})", table=table,
+                    column=time_col, series=id_of(row), row=row, expected=_C["duplicate"].accepted,
                     got=str(np.datetime64(int(f.to_days(np.array([t[dup]]))[0]), "D")))
 
     extra = {name: (arr if perm is None else arr[perm]) for name, arr in extra_raw.items()}
@@ -415,8 +476,8 @@ def group_series(
             i = int(np.argmax(gaps > 0))
             j = int(indptr[i] + np.argmax(np.diff(t[indptr[i] : indptr[i + 1]]) > 1) + 1)
             row = int(perm[j]) if perm is not None else j
-            raise_error(FrequencyError, "missing periods inside a series", table=table, column=time_col,
-                        series=ids[i].as_py(), row=row, expected="consecutive periods or fill_gaps='zero'")
+            raise_error(FrequencyError, _C["gap"].what, table=table, column=time_col,
+                        series=ids[i].as_py(), row=row, expected=_C["gap"].accepted)
         new_indptr = np.zeros(n_series + 1, dtype=np.int64)
         np.cumsum(full_len, out=new_indptr[1:])
         filled = np.empty(total, dtype=np.float64)
@@ -458,14 +519,13 @@ def _encode_ids(col: pa.ChunkedArray, *, table: str,
     typ = col.type
     is_dict = pa.types.is_dictionary(typ)
     value_type = typ.value_type if is_dict else typ
-    if not (pa.types.is_string(value_type) or pa.types.is_large_string(value_type)
-            or pa.types.is_integer(value_type) or pa.types.is_string_view(value_type)):
+    if not is_id_type(typ):
         raise_error(ColumnTypeError, "series id of the wrong type", table=table, column=column,
-                    expected="string, dictionary-encoded string or integer ids", got=str(typ))
+                    expected=SALES["id"].accepted, got=str(typ))
     if col.null_count:
         row = _first_null(col)
         raise_error(NullValueError, "null series id", table=table, column=column, row=row,
-                    expected="an id in every row")
+                    expected=SALES["id"].accepted)
     if pa.types.is_string_view(col.type):
         col = col.cast(pa.string())
     if not is_dict and len(col) > 1:
@@ -584,5 +644,11 @@ def _extra_to_numpy(col: pa.ChunkedArray, *, table: str, column: str, id_of: Any
             col = pc.fill_null(col.cast(pa.float64()), float("nan"))
         return _to_numpy(col.cast(pa.float64()), np.float64)
     raise_error(ColumnTypeError, "extra column of the wrong type", table=table, column=column,
-                expected="a numeric or boolean column", got=str(col.type))
-    raise AssertionError  # unreachable
+                expected=SALES["extra"].accepted, got=str(col.type))
+
+
+def as_grouped(sales: Any, *, freq: Any = None, **options: Any) -> GroupedSeries:
+    """``sales`` itself when it is already a :class:`GroupedSeries`, else :func:`group_series` of it."""
+    if isinstance(sales, GroupedSeries):
+        return sales
+    return group_series(sales, freq=freq, **options)

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from stockopt.errors import ParameterError
+from stockopt._params import Boolean, Instance, Integer, Options, Real, SequenceOf, validate_params
+from stockopt.errors import ParameterError, raise_error
 
 __all__ = ["synthetic_retail", "load_dataset", "shared_data_dir", "DATASETS", "DatasetInfo"]
 
@@ -26,6 +27,9 @@ __all__ = ["synthetic_retail", "load_dataset", "shared_data_dir", "DATASETS", "D
 SMOOTH, INTERMITTENT, LUMPY = 0, 1, 2
 
 
+@validate_params({"n_series": Integer(0), "n_days": Integer(0), "seed": Integer(0), "start": Instance(str),
+                  "mix": SequenceOf(Real(0), min_len=3), "promotions": Boolean(), "stockouts": Boolean(),
+                  "return_truth": Boolean()})
 def synthetic_retail(
     n_series: int = 1000,
     n_days: int = 730,
@@ -75,11 +79,10 @@ def synthetic_retail(
     >>> t.num_rows, t.column_names[:3]
     (30, ['unique_id', 'ds', 'y'])
     """
-    if n_series < 0 or n_days < 0:
-        raise ParameterError(f"n_series and n_days must be >= 0, got {n_series} and {n_days}")
     p = np.asarray(mix, dtype=np.float64)
-    if p.shape != (3,) or (p < 0).any() or p.sum() <= 0:
-        raise ParameterError(f"mix must be three non-negative shares, got {mix!r}")
+    if p.shape != (3,) or p.sum() <= 0:
+        raise_error(ParameterError, "bad argument", table="synthetic_retail", parameter="mix",
+                    expected="three non-negative shares, not all zero", got=mix)
     p = p / p.sum()
     start_day = int(np.datetime64(start, "D").astype(np.int64))
     n_rows = n_series * n_days
@@ -230,6 +233,12 @@ def shared_data_dir() -> Path | None:
 
     Looked up, in order: the ``STOCKOPT_DATA_DIR`` environment variable, ``../shared/data`` from the
     current directory, and ``../shared/data`` beside the source checkout.
+
+    Examples
+    --------
+    >>> root = shared_data_dir()
+    >>> root is None or root.is_dir()
+    True
     """
     candidates = []
     if os.environ.get("STOCKOPT_DATA_DIR"):
@@ -242,7 +251,8 @@ def shared_data_dir() -> Path | None:
     return None
 
 
-def load_dataset(name: str, columns: list[str] | None = None) -> pa.Table:
+@validate_params({"name": Options(*DATASETS), "columns": [None, SequenceOf(Instance(str))]})
+def load_dataset(name: str, *, columns: list[str] | None = None) -> pa.Table:
     """Read one of the real data sets of :data:`DATASETS` as a pyarrow Table.
 
     Parameters
@@ -256,11 +266,17 @@ def load_dataset(name: str, columns: list[str] | None = None) -> pa.Table:
     ------
     FileNotFoundError
         When the shared data folder is absent (set ``STOCKOPT_DATA_DIR``).
+
+    Examples
+    --------
+    >>> t = load_dataset("m5", columns=["unique_id", "ds", "y"])  # doctest: +SKIP
+    >>> load_dataset("nope")
+    Traceback (most recent call last):
+    ...
+    stockopt.errors.ParameterError: load_dataset: bad argument for parameter 'name': expected one of ...
     """
     import pyarrow.parquet as pq
 
-    if name not in DATASETS:
-        raise ParameterError(f"unknown data set {name!r}: expected one of {sorted(DATASETS)}")
     root = shared_data_dir()
     if root is None:
         raise FileNotFoundError(

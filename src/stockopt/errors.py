@@ -10,7 +10,7 @@ series and the first offending row, and say what would be accepted; build them w
 from __future__ import annotations
 
 import warnings
-from typing import Any
+from typing import Any, NoReturn
 
 __all__ = [
     "StockoptError",
@@ -29,6 +29,8 @@ __all__ = [
     "StockoptWarning",
     "FallbackWarning",
     "describe",
+    "raise_error",
+    "warn_fallback",
 ]
 
 
@@ -40,6 +42,8 @@ class StockoptError(Exception):
     table, column, series, row : optional
         Where the problem is: the table's role (``"sales"``, ``"items"`` ...), the column name, the
         series id and the 0-based row number in the table as the caller passed it.
+    parameter : str, optional
+        For a bad argument: the parameter's name (``table`` is then the function's name).
     """
 
     def __init__(
@@ -50,12 +54,14 @@ class StockoptError(Exception):
         column: str | None = None,
         series: Any = None,
         row: int | None = None,
+        parameter: str | None = None,
     ) -> None:
         super().__init__(message)
         self.table = table
         self.column = column
         self.series = series
         self.row = row
+        self.parameter = parameter
 
 
 class ValidationError(StockoptError, ValueError):
@@ -121,6 +127,7 @@ def describe(
     column: str | None = None,
     series: Any = None,
     row: int | None = None,
+    parameter: str | None = None,
     expected: str | None = None,
     got: Any = None,
 ) -> str:
@@ -129,9 +136,13 @@ def describe(
     Examples
     --------
     >>> describe("negative demand", table="sales", column="y", series="A", row=3,
-    ...          expected="y >= 0 (or allow_negative=True)", got=-2.0)
-    "sales: negative demand in column 'y', series 'A', row 3: expected y >= 0 (or allow_negative=True), got -2.0"
+    ...          expected="y >= 0", got=-2.0)
+    "sales: negative demand in column 'y', series 'A', row 3: expected y >= 0, got -2.0"
+    >>> describe("bad argument", table="forecast", parameter="h", expected="an integer >= 1", got=0)
+    "forecast: bad argument for parameter 'h': expected an integer >= 1, got 0"
     """
+    if parameter is not None:
+        what = f"{what} for parameter {parameter!r}"
     where = []
     if column is not None:
         where.append(f"column {column!r}")
@@ -160,12 +171,23 @@ def raise_error(
     column: str | None = None,
     series: Any = None,
     row: int | None = None,
+    parameter: str | None = None,
     expected: str | None = None,
     got: Any = None,
-) -> None:
-    """Raise ``cls`` with a :func:`describe` message and the location attributes set."""
-    msg = describe(what, table=table, column=column, series=series, row=row, expected=expected, got=got)
-    raise cls(msg, table=table, column=column, series=series, row=row)
+) -> NoReturn:
+    """Raise ``cls`` with a :func:`describe` message and the location attributes set.
+
+    Examples
+    --------
+    >>> raise_error(ParameterError, "bad argument", table="forecast", parameter="h",
+    ...             expected="an integer >= 1", got=0)
+    Traceback (most recent call last):
+    ...
+    stockopt.errors.ParameterError: forecast: bad argument for parameter 'h': expected an integer >= 1, got 0
+    """
+    msg = describe(what, table=table, column=column, series=series, row=row, parameter=parameter,
+                   expected=expected, got=got)
+    raise cls(msg, table=table, column=column, series=series, row=row, parameter=parameter)
 
 
 def warn_fallback(message: str, stacklevel: int = 3) -> None:

@@ -28,8 +28,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from stockopt._arrow import _to_numpy, time_to_days, to_table
-from stockopt.errors import MissingColumnError, ParameterError
+from stockopt._arrow import _to_numpy, require_columns, time_to_days, to_table
+from stockopt._params import Instance, Integer, Options, SequenceOf, validate_params
+from stockopt.errors import ParameterError, raise_error
 
 __all__ = ["evaluate", "METRICS"]
 
@@ -37,13 +38,17 @@ METRICS: tuple[str, ...] = ("mae", "rmse", "mase", "rmsse", "smape", "bias", "pi
 _NON_MODEL = re.compile(r".+-(lo|hi)-[0-9.]+$|.+-q[0-9.]+$")
 
 
+@validate_params({"metrics": SequenceOf(Options(*METRICS), min_len=1),
+                  "models": [None, SequenceOf(Instance(str))], "season_length": Integer(1),
+                  "id_col": Instance(str), "time_col": Instance(str), "target_col": Instance(str),
+                  "cutoff_col": Instance(str)})
 def evaluate(
     cv: Any,
-    metrics: Sequence[str] = ("mae", "rmse"),
-    season_length: int = 1,
-    train: Any = None,
-    models: Sequence[str] | None = None,
     *,
+    metrics: Sequence[str] = ("mae", "rmse"),
+    models: Sequence[str] | None = None,
+    train: Any = None,
+    season_length: int = 1,
     id_col: str = "unique_id",
     time_col: str = "ds",
     target_col: str = "y",
@@ -58,14 +63,16 @@ def evaluate(
         columns).
     metrics : sequence of str
         Any of :data:`METRICS`.
-    season_length : int
-        Seasonal period ``m`` of the naive scale of ``mase`` and ``rmsse`` (periods).
-    train : table, optional
-        The sales history (``unique_id, ds, y``) the scaled metrics take their scale from, up to
-        each cutoff; required for ``mase`` and ``rmsse``.
     models : sequence of str, optional
         Model columns to score; default every column that is not an id, time, cutoff, actual or
         interval/quantile column.
+    train : table, optional
+        The sales history (``unique_id, ds, y``) the scaled metrics take their scale from, up to
+        each cutoff; required for ``mase`` and ``rmsse``.
+    season_length : int
+        Seasonal period ``m`` (>= 1) of the naive scale of ``mase`` and ``rmsse`` (periods).
+    id_col, time_col, target_col, cutoff_col : str
+        Column names of ``cv`` (and of ``train``).
 
     Returns
     -------
@@ -77,16 +84,11 @@ def evaluate(
     >>> import pyarrow as pa
     >>> cv = pa.table({"unique_id": ["a", "a"], "ds": pa.array([1, 2], pa.date32()),
     ...                "y": [1.0, 3.0], "M": [2.0, 2.0]})
-    >>> evaluate(cv, ["mae", "bias"]).to_pylist()
+    >>> evaluate(cv, metrics=["mae", "bias"]).to_pylist()
     [{'unique_id': 'a', 'metric': 'mae', 'M': 1.0}, {'unique_id': 'a', 'metric': 'bias', 'M': 0.0}]
     """
-    for m in metrics:
-        if m not in METRICS:
-            raise ParameterError(f"unknown metric {m!r}: expected any of {', '.join(METRICS)}")
     tbl = to_table(cv, table="cv")
-    for col in (id_col, target_col):
-        if col not in tbl.column_names:
-            raise MissingColumnError(f"cv: missing column {col!r}", table="cv", column=col)
+    require_columns(tbl, {"id_col": id_col, "target_col": target_col}, table="cv")
     has_cutoff = cutoff_col in tbl.column_names
     sort_keys = [(id_col, "ascending")] + ([(cutoff_col, "ascending")] if has_cutoff else [])
     if time_col in tbl.column_names:
@@ -115,7 +117,8 @@ def evaluate(
     scales: dict[str, np.ndarray] = {}
     if {"mase", "rmsse"} & set(metrics):
         if train is None:
-            raise ParameterError("evaluate: mase and rmsse need train=<the sales history> for their naive scale")
+            raise_error(ParameterError, "mase and rmsse need the sales history for their naive scale",
+                        table="evaluate", parameter="train", expected="train=<the sales history>")
         scales = _naive_scales(train, tbl, starts, season_length, id_col, time_col, target_col,
                                cutoff_col if has_cutoff else None)
 
@@ -203,7 +206,8 @@ def _naive_scales(train: Any, tbl: pa.Table, starts: np.ndarray, m: int, id_col:
     pos = _to_numpy(pc.index_in(ids, value_set=g.ids).fill_null(-1), np.int64)
     if (pos < 0).any():
         bad = ids[int(np.argmax(pos < 0))].as_py()
-        raise ParameterError(f"evaluate: series {bad!r} of the cv table is not in train")
+        raise_error(ParameterError, "a series of the cv table is not in train", table="evaluate",
+                    parameter="train", series=bad, expected="a history for every series of cv")
     lengths = g.lengths[pos]
     if cutoff_col is not None:
         cut_days, _ = time_to_days(tbl.column(cutoff_col).combine_chunks().take(pa.array(starts)),

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stockopt.errors import FrequencyError
+from stockopt.errors import FrequencyError, raise_error
 
 __all__ = ["Frequency", "parse_freq", "infer_freq"]
 
@@ -130,11 +130,13 @@ def parse_freq(freq: str | Frequency) -> Frequency:
     if isinstance(freq, Frequency):
         return freq
     if not isinstance(freq, str):
-        raise FrequencyError(f"freq must be a string such as 'D', 'W-MON' or 'MS', got {freq!r}")
+        raise_error(FrequencyError, "unknown frequency", parameter="freq",
+                    expected="a string such as 'D', 'W-MON' or 'MS'", got=freq)
     f = freq.strip().upper()
     if f in ("D", "1D", "B"):
         if f == "B":
-            raise FrequencyError("business-day frequency 'B' is not supported: use 'D' and fill closed days")
+            raise_error(FrequencyError, "business-day frequency 'B' is not supported", parameter="freq",
+                        expected="'D' (and fill closed days)", got=freq)
         return Frequency("D")
     if f in ("W", "1W"):
         return Frequency("W", 6)
@@ -148,9 +150,8 @@ def parse_freq(freq: str | Frequency) -> Frequency:
         return Frequency("QS")
     if f in ("YS", "AS", "YS-JAN", "AS-JAN"):
         return Frequency("YS")
-    raise FrequencyError(
-        f"unknown frequency {freq!r}: expected 'D', 'W' (= 'W-SUN'), 'W-MON'..'W-SAT', 'MS', 'ME', 'QS' or 'YS'"
-    )
+    raise_error(FrequencyError, "unknown frequency", parameter="freq",
+                expected="'D', 'W' (= 'W-SUN'), 'W-MON'..'W-SAT', 'MS', 'ME', 'QS' or 'YS'", got=freq)
 
 
 def infer_freq(days: np.ndarray) -> Frequency:

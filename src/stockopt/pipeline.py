@@ -2,8 +2,9 @@
 
 Each stage is usable alone; this module only composes them and makes a run survive bad series: rows
 that would make :func:`stockopt.group_series` refuse the whole table (null, NaN, infinite or
-negative demand, stamps off the frequency, duplicate periods) put their series in quarantine, and
-the run goes on with the others and says so in its summary.
+negative demand, stamps off the frequency, duplicate periods ...) put their series in quarantine,
+and the run goes on with the others and says so in its summary.  Both read the same rules
+(:mod:`stockopt._rules`), so the quarantine sets aside exactly the series the API would refuse.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -19,63 +21,145 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from stockopt._arrow import _to_numpy, require_columns, time_to_days, to_table
-from stockopt.errors import EmptyInputError, FallbackWarning, ParameterError, raise_error
+from stockopt._params import Boolean, Instance, Options, PathLike, validate_params
+from stockopt._rules import ITEMS, SALES, SALES_CHECKS, is_id_type, is_numeric_type
+from stockopt.data import SALES_PARAMS
+from stockopt.errors import ColumnTypeError, EmptyInputError, FallbackWarning, raise_error
+from stockopt.forecasting import FORECAST_PARAMS
 from stockopt.frequency import infer_freq, parse_freq
 
-__all__ = ["quarantine", "quarantine_items", "run_nightly"]
+__all__ = ["quarantine", "quarantine_items", "run_nightly", "PlanResult"]
 
 logger = logging.getLogger(__name__)
 
+_C = SALES_CHECKS
 
+
+@dataclass(frozen=True)
+class PlanResult:
+    """What :func:`run_nightly` produced: Arrow tables and the run's summary.
+
+    Attributes
+    ----------
+    forecast : pyarrow.Table
+        ``unique_id, ds, <Model>, <Model>-lo-<L>, <Model>-hi-<L> ...`` for every series not
+        quarantined (``h`` rows per series).
+    policy : pyarrow.Table
+        One row per planned item (see :func:`stockopt.inventory_policy`).
+    quarantine : pyarrow.Table
+        ``unique_id, reason, first_row, table``: the series set aside and why (``table`` is
+        ``"sales"`` or ``"items"``).
+    summary : dict
+        Counts and timings of the run (series read, quarantined, gaps filled, models, policy
+        statuses, seconds by stage); JSON-serialisable.
+
+    Later stages (orders, alerts, KPIs) add their tables as further attributes.
+    """
+
+    forecast: pa.Table
+    policy: pa.Table
+    quarantine: pa.Table
+    summary: dict[str, Any] = field(default_factory=dict)
+
+    def write(self, out: str | Path) -> None:
+        """Write ``forecast.parquet``, ``policy.parquet`` and ``quarantine.parquet`` into ``out``."""
+        import pyarrow.parquet as pq
+
+        out = Path(out)
+        out.mkdir(parents=True, exist_ok=True)
+        pq.write_table(self.forecast, out / "forecast.parquet")
+        pq.write_table(self.quarantine, out / "quarantine.parquet")
+        pq.write_table(self.policy, out / "policy.parquet")
+
+
+@validate_params({**SALES_PARAMS, "allow_negative": Boolean(), "table": Instance(str)})
 def quarantine(
     sales: Any,
-    freq: str | None = None,
     *,
+    freq: str | None = None,
     id_col: str = "unique_id",
     time_col: str = "ds",
     target_col: str = "y",
+    missing: str = "error",
+    fill_gaps: str = "zero",
+    allow_negative: bool = False,
     table: str = "sales",
 ) -> tuple[pa.Table, pa.Table]:
     """Split a sales table into the rows of clean series and a report of quarantined series.
 
-    A series is quarantined when any of its rows has a null time, a null/NaN/infinite or negative
-    demand, a stamp off the frequency, or repeats a period.  Rows with a null id cannot be
-    attributed to a series and are dropped (and counted in the report under a null id).
+    A series is quarantined when :func:`stockopt.group_series`, given the same options, would refuse
+    it: a row with a null time, a time of day, a stamp off the frequency or out of range, a
+    repeated period, a null/NaN demand (unless ``missing`` fills it), an infinite demand, a negative
+    demand (unless ``allow_negative``), or missing periods inside it when ``fill_gaps="error"``.
+    Rows with a null id cannot be attributed to a series and are dropped (and counted in the report
+    under a null id).  Faults of the whole table (a missing column, a column of the wrong type)
+    raise as in :func:`stockopt.group_series`.
+
+    Parameters
+    ----------
+    sales : Arrow-compatible table or Parquet path
+        Long demand history ``unique_id, ds, y``.
+    freq, id_col, time_col, target_col, missing, fill_gaps, allow_negative
+        As in :func:`stockopt.group_series`.
+    table : str
+        The table's role, used in messages.
 
     Returns
     -------
     clean : pyarrow.Table
         The rows of every series without a problem (original row order).
     report : pyarrow.Table
-        ``unique_id, reason, first_row`` for each quarantined series (``first_row`` 0-based in the
+        ``<id_col>, reason, first_row`` for each quarantined series (``first_row`` 0-based in the
         input).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import pyarrow as pa
+    >>> sales = pa.table({"unique_id": ["a", "a", "b", "b"],
+    ...                   "ds": [dt.date(2024, 1, 1), dt.date(2024, 1, 2)] * 2, "y": [1.0, 2.0, 3.0, -1.0]})
+    >>> clean, report = quarantine(sales, freq="D")
+    >>> clean["unique_id"].to_pylist(), report.to_pylist()
+    (['a', 'a'], [{'unique_id': 'b', 'reason': 'negative demand', 'first_row': 3}])
     """
     tbl = to_table(sales, table=table)
     require_columns(tbl, {"id_col": id_col, "time_col": time_col, "target_col": target_col}, table=table)
-    reasons: list[tuple[np.ndarray, str]] = []
     ids = tbl.column(id_col)
+    if not is_id_type(ids.type):
+        raise_error(ColumnTypeError, "series id of the wrong type", table=table, column=id_col,
+                    expected=SALES["id"].accepted, got=str(ids.type))
+    y = tbl.column(target_col)
+    if not is_numeric_type(y.type):
+        raise_error(ColumnTypeError, "target of the wrong type", table=table, column=target_col,
+                    expected="an integer or floating-point column", got=str(y.type))
+    reasons: list[tuple[np.ndarray, str]] = []
     time_col_arr = tbl.column(time_col)
     null_time = _to_numpy(pc.is_null(time_col_arr), np.bool_)
-    reasons.append((null_time, "null time stamp"))
-    y = tbl.column(target_col)
+    reasons.append((null_time, _C["null_time"].what))
     y_f = pc.cast(y, pa.float64()) if not pa.types.is_floating(y.type) else y
     y_np = _to_numpy(pc.fill_null(y_f, float("nan")), np.float64)
-    reasons.append((np.isnan(y_np), "null or NaN demand"))
-    reasons.append((np.isinf(y_np), "infinite demand"))
-    reasons.append((y_np < 0, "negative demand"))
+    if missing == "error":
+        reasons.append((np.isnan(y_np), _C["null_target"].what))
+    reasons.append((np.isinf(y_np), _C["inf_target"].what))
+    if not allow_negative:
+        reasons.append((y_np < 0, _C["negative_target"].what))
     if not null_time.all():
         if null_time.any():  # null rows are already flagged; give them any valid stamp to go on
             time_col_arr = pc.fill_null(time_col_arr, time_col_arr[int(np.argmin(null_time))])
         days, off = time_to_days(time_col_arr, table=table, column=time_col)
         f = parse_freq(freq) if freq is not None else infer_freq(days[~null_time])
         periods, on_grid = f.to_period(days)
-        reasons.append((off | ~on_grid, f"time stamp off the frequency {f.alias}"))
+        reasons.append((off, _C["time_of_day"].what))
+        reasons.append((~on_grid, f"{_C['off_frequency'].what} {f.alias}"))
+        reasons.append(((periods < -(2**31)) | (periods >= 2**31), _C["time_range"].what))
         # duplicates: a (id, period) pair seen before
         key = pa.table({"i": ids, "p": periods})
         dup = _duplicated(key)
-        reasons.append((dup & ~null_time, "duplicate (series, time) pair"))
+        reasons.append((dup & ~null_time, _C["duplicate"].what))
+        if fill_gaps == "error":
+            reasons.append((_first_row_of_gapped(key, ~null_time), _C["gap"].what))
     null_id = _to_numpy(pc.is_null(ids), np.bool_)
-    rows = {"unique_id": [], "reason": [], "first_row": []}
+    rows: dict[str, list[Any]] = {id_col: [], "reason": [], "first_row": []}
     bad_ids: set[Any] = set()
     for mask, why in reasons:
         mask = mask & ~null_id
@@ -89,25 +173,39 @@ def quarantine(
             if sid in bad_ids:
                 continue
             bad_ids.add(sid)
-            rows["unique_id"].append(sid)
+            rows[id_col].append(sid)
             rows["reason"].append(why)
             rows["first_row"].append(r)
     if null_id.any():
-        rows["unique_id"].append(None)
+        rows[id_col].append(None)
         rows["reason"].append(f"{int(null_id.sum())} rows with a null id dropped")
         rows["first_row"].append(int(np.argmax(null_id)))
     keep = ~null_id
-    if bad_ids:
-        value_set = pa.array(list(bad_ids), type=ids.type.value_type if pa.types.is_dictionary(ids.type) else ids.type)
-        keep &= ~_to_numpy(pc.fill_null(pc.is_in(ids, value_set=value_set), False), np.bool_)
-    clean = tbl if keep.all() else tbl.filter(pa.array(keep))
     id_type = ids.type.value_type if pa.types.is_dictionary(ids.type) else ids.type
-    report = pa.table({"unique_id": pa.array(rows["unique_id"], type=id_type),
+    if bad_ids:
+        bad = pa.array(list(bad_ids), type=id_type)
+        keep &= ~_to_numpy(pc.fill_null(pc.is_in(ids, value_set=bad), False), np.bool_)
+    clean = tbl if keep.all() else tbl.filter(pa.array(keep))
+    report = pa.table({id_col: pa.array(rows[id_col], type=id_type),
                        "reason": pa.array(rows["reason"], type=pa.string()),
                        "first_row": pa.array(rows["first_row"], type=pa.int64())})
     if report.num_rows:
         logger.warning("%s: %d series quarantined", table, report.num_rows)
     return clean, report
+
+
+def _first_row_of_gapped(key: pa.Table, valid: np.ndarray) -> np.ndarray:
+    """True at the first row of each series (``i``) whose periods (``p``) leave a gap."""
+    n = key.num_rows
+    rows = pa.array(np.arange(n, dtype=np.int64))
+    sub = key.append_column("row", rows).filter(pa.array(valid))
+    agg = sub.group_by(["i"], use_threads=False).aggregate(
+        [("p", "min"), ("p", "max"), ("p", "count_distinct"), ("row", "min")])
+    span = _to_numpy(agg.column("p_max"), np.int64) - _to_numpy(agg.column("p_min"), np.int64) + 1
+    gapped = span > _to_numpy(agg.column("p_count_distinct"), np.int64)
+    out = np.zeros(n, dtype=bool)
+    out[_to_numpy(agg.column("row_min"), np.int64)[gapped]] = True
+    return out
 
 
 def _duplicated(key: pa.Table) -> np.ndarray:
@@ -120,12 +218,18 @@ def _duplicated(key: pa.Table) -> np.ndarray:
     return ~is_first
 
 
+_NIGHTLY_PARAMS = {k: v for k, v in FORECAST_PARAMS.items()
+                   if k not in ("quantiles", "season_length", "nonnegative", "conformal_windows")}
+
+
+@validate_params({**_NIGHTLY_PARAMS, "out": [None, PathLike()],
+                  "continuous_review": Options("daily", "keep")})
 def run_nightly(
     sales: Any,
-    *,
     items: Any = None,
-    out: str | Path | None = None,
     h: int = 28,
+    *,
+    out: str | Path | None = None,
     freq: str | None = None,
     models: Any = ("auto",),
     level: tuple[float, ...] = (80, 95),
@@ -133,22 +237,37 @@ def run_nightly(
     id_col: str = "unique_id",
     time_col: str = "ds",
     target_col: str = "y",
+    missing: str = "error",
+    fill_gaps: str = "zero",
     continuous_review: str = "daily",
-) -> dict[str, Any]:
-    """Run the nightly job and return its summary (and write Parquet outputs to ``out``).
+) -> PlanResult:
+    """Run the nightly job: quarantine, forecast, size policies; return the tables and a summary.
 
     Stages: quarantine bad series, group, forecast ``h`` periods with ``models``, then compute
     inventory policies from the first model's forecasts and intervals, with the ``items``
     parameters (or, without an items table, a 7-day lead time and a 95 % cycle service level).
-    Outputs: ``forecast.parquet``, ``policy.parquet`` and ``quarantine.parquet``.
+    With ``out``, the tables are also written there as ``forecast.parquet``, ``policy.parquet``
+    and ``quarantine.parquet`` (:meth:`PlanResult.write`).
 
     Items whose row is unusable (no row for a forecast series, a duplicated id, a null, non-finite
     or out-of-range parameter, an unknown ``service_metric``) are quarantined too: their series
-    keep their forecasts but get no policy, and ``quarantine.parquet`` names them with
+    keep their forecasts but get no policy, and the quarantine table names them with
     ``table = "items"``, the reason and the first offending row.
 
     Parameters
     ----------
+    sales : Arrow-compatible table or Parquet path
+        Long demand history ``unique_id, ds, y``.
+    items : Arrow-compatible table or Parquet path, optional
+        One row per item (see :func:`stockopt.inventory_policy`), keyed by ``id_col`` like the
+        sales.
+    h : int
+        Forecast horizon in periods of the sales' frequency.
+    out : str or Path, optional
+        Folder to write the Parquet outputs to.
+    freq, models, level, n_jobs, id_col, time_col, target_col, missing, fill_gaps
+        As in :func:`stockopt.forecast`; the quarantine applies the same ``missing`` and
+        ``fill_gaps``.
     continuous_review : {"daily", "keep"}
         What ``review_period = 0`` (continuous review) means in a nightly job, which can only order
         once a day.  ``"daily"`` (default) sizes those items for a daily review
@@ -160,31 +279,39 @@ def run_nightly(
 
     Returns
     -------
-    dict
-        Counts and timings of the run (series read, quarantined, gaps filled, models, policy
-        statuses, seconds).
+    PlanResult
+        ``.forecast``, ``.policy`` and ``.quarantine`` tables and the ``.summary`` dict (series
+        read, quarantined, gaps filled, models, policy statuses, seconds by stage).
+
+    Examples
+    --------
+    >>> import stockopt as so
+    >>> sales = so.datasets.synthetic_retail(3, 60, seed=1).rename_columns(["sku", "ds", "y", "in_stock",
+    ...                                                                     "price", "on_promotion"])
+    >>> plan = so.run_nightly(sales, h=14, models=["naive"], id_col="sku")
+    >>> plan.forecast.num_rows, plan.policy.column_names[:3], plan.summary["series_forecast"]
+    (42, ['sku', 'policy', 'distribution'], 3)
     """
     from stockopt.data import group_series
-    from stockopt.forecasting import _check_levels, forecast_grouped
+    from stockopt.forecasting import forecast_grouped, normalise_levels
     from stockopt.models import resolve_models
 
-    if continuous_review not in ("daily", "keep"):
-        raise_error(ParameterError, "bad continuous_review", column="continuous_review",
-                    expected="'daily' or 'keep'", got=continuous_review)
     timings: dict[str, float] = {}
     t = time.perf_counter()
-    clean, report = quarantine(sales, freq, id_col=id_col, time_col=time_col, target_col=target_col)
+    cols = dict(id_col=id_col, time_col=time_col, target_col=target_col, missing=missing, fill_gaps=fill_gaps)
+    clean, report = quarantine(sales, freq=freq, **cols)
     if clean.num_rows == 0:
-        raise EmptyInputError("sales: every series was quarantined; see the quarantine report")
-    grouped = group_series(clean, freq, id_col=id_col, time_col=time_col, target_col=target_col)
+        raise_error(EmptyInputError, "every series was quarantined", table="sales",
+                    expected="at least one series without a problem (see the quarantine report)")
+    grouped = group_series(clean, freq=freq, **cols)
     timings["validate_group"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    levels, _ = _check_levels(level, None)
+    levels, _ = normalise_levels(level, None)
     with warnings.catch_warnings():  # fallbacks are counted in the summary instead
         warnings.simplefilter("ignore", FallbackWarning)
-        fc, model_stats = forecast_grouped(grouped, h, resolve_models(models, grouped.freq.season_length), levels,
-                                           [], n_jobs)
+        mods = resolve_models(models, season_length=grouped.freq.season_length)
+        fc, model_stats = forecast_grouped(grouped, h, mods, levels, [], n_jobs=n_jobs)
     timings["forecast"] = time.perf_counter() - t
 
     summary: dict[str, Any] = {
@@ -215,16 +342,11 @@ def run_nightly(
         summary["policy_status"] = {str(a): int(b) for a, b in zip(names, counts)}
     summary["total_safety_stock"] = (round(float(pc.sum(policy["safety_stock"]).as_py() or 0.0), 1)
                                      if policy.num_rows else 0.0)
+    result = PlanResult(forecast=fc, policy=policy, quarantine=report, summary=summary)
     if out is not None:
-        import pyarrow.parquet as pq
-
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        pq.write_table(fc, out / "forecast.parquet")
-        pq.write_table(report, out / "quarantine.parquet")
-        pq.write_table(policy, out / "policy.parquet")
+        result.write(out)
     summary["seconds_by_stage"] = {k: round(v, 3) for k, v in timings.items()}
-    return summary
+    return result
 
 
 def _with_table(report: pa.Table, table: str) -> pa.Table:
@@ -232,56 +354,54 @@ def _with_table(report: pa.Table, table: str) -> pa.Table:
     return report.append_column("table", pa.array([table] * report.num_rows, pa.string()))
 
 
-def quarantine_items(items: Any, ids: pa.Array) -> tuple[pa.Table, pa.Table]:
+@validate_params({"id_col": Instance(str)})
+def quarantine_items(items: Any, ids: pa.Array | pa.ChunkedArray, *,
+                     id_col: str = "unique_id") -> tuple[pa.Table, pa.Table]:
     """Split an items table into the usable rows for ``ids`` and a report of unusable items.
 
     An item is unusable when a forecast series has no row, when its id appears in more than one
-    row, or when a parameter is null (required ones), NaN, infinite or out of range, or its
-    ``service_metric`` is unknown: the checks of :func:`stockopt.inventory.inventory_policy`,
-    done for every row at once so that one bad row cannot stop a nightly run.
+    row, or when a parameter breaks the rules of :func:`stockopt.inventory_policy` (a null in a
+    required column, NaN, infinite or out of range, an unknown ``service_metric``): the same
+    rules (:mod:`stockopt._rules`), applied to every row at once so that one bad row cannot stop a
+    nightly run.  Faults of the whole table (a missing required column, a non-numeric column)
+    raise.
+
+    Parameters
+    ----------
+    items : Arrow-compatible table or Parquet path
+        One row per item, keyed by ``id_col``.
+    ids : pyarrow.Array
+        The ids of the series that need a row.
+    id_col : str
+        Name of the id column of ``items``.
 
     Returns
     -------
     clean : pyarrow.Table
         The rows of usable items among ``ids`` (items table order).
     report : pyarrow.Table
-        ``unique_id, reason, first_row`` per unusable item (``first_row`` 0-based in the items
+        ``<id_col>, reason, first_row`` per unusable item (``first_row`` 0-based in the items
         table; -1 for a series with no row).
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> items = pa.table({"unique_id": ["a", "b"], "lead_time": [3.0, -1.0]})
+    >>> clean, report = quarantine_items(items, pa.array(["a", "b", "c"]))
+    >>> clean["unique_id"].to_pylist()
+    ['a']
+    >>> [(r["unique_id"], r["reason"], r["first_row"]) for r in report.to_pylist()]
+    [('b', 'lead_time: expected a finite lead time >= 0 days', 1), ('c', 'no items row for this series', -1)]
     """
-    from stockopt.inventory._validate import _RANGES, ITEM_DEFAULTS, METRICS, check_ids, id_strings
+    from stockopt.inventory._validate import _duplicated, check_ids, id_strings, item_problems
 
     tbl = to_table(items, table="items")
-    item_ids = check_ids(tbl, "items")
+    item_ids = check_ids(tbl, "items", id_col)
     n = tbl.num_rows
-    reasons: list[tuple[np.ndarray, str]] = []
-    counts = pc.value_counts(item_ids)
-    dup_vals = counts.field("values").filter(pc.greater(counts.field("counts"), 1))
-    reasons.append((_to_numpy(pc.is_in(item_ids, value_set=dup_vals), np.bool_), "duplicate item row"))
-    if "lead_time" not in tbl.column_names:
-        raise_error(ParameterError, "missing required column", table="items", column="lead_time",
-                    expected="a lead_time column (days)")
-    for name, (lo, lo_incl, hi, hi_incl, allow_inf, expected) in _RANGES.items():
-        if name not in tbl.column_names:
-            continue
-        col = tbl.column(name)
-        if not (pa.types.is_integer(col.type) or pa.types.is_floating(col.type) or pa.types.is_null(col.type)
-                or pa.types.is_decimal(col.type)):
-            raise_error(ParameterError, "non-numeric column", table="items", column=name, expected=expected,
-                        got=str(col.type))
-        vals = _to_numpy(pc.fill_null(col.cast(pa.float64()), np.nan), np.float64) if n else np.empty(0)
-        null = _to_numpy(pc.is_null(col), np.bool_) if n else np.zeros(0, bool)
-        if name in ITEM_DEFAULTS:  # optional: null means the default
-            vals = np.where(null, ITEM_DEFAULTS[name], vals)
-        bad = np.isnan(vals) | (np.isinf(vals) & ~(allow_inf & (vals > 0)))
-        with np.errstate(invalid="ignore"):
-            bad |= (vals < lo if lo_incl else vals <= lo) | (vals > hi if hi_incl else vals >= hi)
-        reasons.append((bad, f"{name}: expected {expected}"))
-    if "service_metric" in tbl.column_names:
-        metric = id_strings(tbl.column("service_metric"))
-        ok = _to_numpy(pc.or_(pc.is_in(metric, value_set=pa.array(list(METRICS), pa.large_string())),
-                              pc.is_null(metric)), np.bool_)
-        reasons.append((~ok, "service_metric: expected 'cycle' or 'fill_rate'"))
-    rows: dict[str, list[Any]] = {"unique_id": [], "reason": [], "first_row": []}
+    reasons: list[tuple[np.ndarray, str]] = [(_duplicated(item_ids), "duplicate item row")]
+    _, found = item_problems(tbl)
+    reasons += [(p.mask, f"{name}: expected {ITEMS[name].accepted}") for name, p in found]
+    rows: dict[str, list[Any]] = {id_col: [], "reason": [], "first_row": []}
     bad_rows = np.zeros(n, dtype=bool)
     seen: set[Any] = set()
     for mask, why in reasons:
@@ -289,18 +409,18 @@ def quarantine_items(items: Any, ids: pa.Array) -> tuple[pa.Table, pa.Table]:
         for r, sid in zip(hit.tolist(), item_ids.take(pa.array(hit)).to_pylist()):
             if sid not in seen:  # a duplicated id is reported once, at its first row
                 seen.add(sid)
-                rows["unique_id"].append(sid)
+                rows[id_col].append(sid)
                 rows["reason"].append(why)
                 rows["first_row"].append(r)
         bad_rows |= mask
     want = id_strings(ids)
     missing = np.flatnonzero(~_to_numpy(pc.is_in(want, value_set=item_ids), np.bool_))
-    rows["unique_id"] += want.take(pa.array(missing)).to_pylist()
+    rows[id_col] += want.take(pa.array(missing)).to_pylist()
     rows["reason"] += ["no items row for this series"] * missing.size
     rows["first_row"] += [-1] * missing.size
     keep = ~bad_rows & _to_numpy(pc.is_in(item_ids, value_set=want), np.bool_)
     clean = tbl if keep.all() else tbl.filter(pa.array(keep))
-    report = pa.table({"unique_id": pa.array(rows["unique_id"], pa.large_string()),
+    report = pa.table({id_col: pa.array(rows[id_col], pa.large_string()),
                        "reason": pa.array(rows["reason"], pa.string()),
                        "first_row": pa.array(rows["first_row"], pa.int64())})
     return clean, report
@@ -315,16 +435,17 @@ def _policies(fc: pa.Table, grouped: Any, items: Any, model: str, n_jobs: int,
     """
     from stockopt.inventory import inventory_policy
 
+    id_col = grouped.id_col
     if items is None:
-        items = pa.table({"unique_id": grouped.ids, "lead_time": pa.array(np.full(grouped.n_series, 7.0)),
+        items = pa.table({id_col: grouped.ids, "lead_time": pa.array(np.full(grouped.n_series, 7.0)),
                           "service_level": pa.array(np.full(grouped.n_series, 0.95))})
-        report = pa.table({"unique_id": pa.array([], pa.large_string()), "reason": pa.array([], pa.string()),
+        report = pa.table({id_col: pa.array([], pa.large_string()), "reason": pa.array([], pa.string()),
                            "first_row": pa.array([], pa.int64())})
     else:
-        items, report = quarantine_items(items, grouped.ids)
+        items, report = quarantine_items(items, grouped.ids, id_col=id_col)
         if report.num_rows:
-            bad = pa.array(report["unique_id"].to_pylist(), pa.large_string())
-            drop = _to_numpy(pc.is_in(pc.cast(fc["unique_id"], pa.large_string()), value_set=bad), np.bool_)
+            bad = pa.array(report[id_col].to_pylist(), pa.large_string())
+            drop = _to_numpy(pc.is_in(pc.cast(fc[id_col], pa.large_string()), value_set=bad), np.bool_)
             fc = fc.filter(pa.array(~drop))
     n_remapped = 0
     if continuous_review == "daily" and "review_period" in items.column_names:
@@ -337,4 +458,5 @@ def _policies(fc: pa.Table, grouped: Any, items: Any, model: str, n_jobs: int,
             logger.info("items: %d continuous-review items sized for a daily review", n_remapped)
     if fc.num_rows == 0:
         return pa.table({}), report, n_remapped
-    return inventory_policy(fc, items, model=model, n_jobs=n_jobs), report, n_remapped
+    return inventory_policy(fc, items, model=model, n_jobs=n_jobs, id_col=id_col,
+                            time_col=grouped.time_col), report, n_remapped

@@ -28,16 +28,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from stockopt._arrow import time_to_days
+from stockopt._arrow import require_columns, time_to_days
 from stockopt._kernels.codes import DIST_NEGBIN, DIST_POISSON
 from stockopt._kernels.inventory.core import norm_ppf
+from stockopt._rules import DEMAND, FORECAST_BOUND, FORECAST_VALUE, SAMPLE_VALUE
 from stockopt.errors import (
     FrequencyError,
     MissingColumnError,
     ValidationError,
     raise_error,
 )
-from stockopt.inventory._validate import ID, check_ids, check_unique, numeric, ranged
+from stockopt.inventory._validate import ID, check_ids, check_unique, column
 
 _INTERVAL = re.compile(r"^(?P<model>.+)-(?P<side>lo|hi)-(?P<level>\d+(?:\.\d+)?)$")
 _QUANTILE = re.compile(r"^.+-q\d+(?:\.\d+)?$")
@@ -141,11 +142,12 @@ def _nominal_period(diff: np.ndarray) -> np.ndarray:
     return out
 
 
-def _grouped(tbl: pa.Table, keys: list[str], label: str, freq_days: float | None):
-    """Sort by keys + ds; return order, group offsets, per-group period in days."""
-    order = pc.sort_indices(tbl, sort_keys=[(k, "ascending") for k in keys] + [("ds", "ascending")])
+def _grouped(tbl: pa.Table, keys: list[str], label: str, period_days: float | None, id_col: str,
+             time_col: str):
+    """Sort by keys + time; return the sorted table, group offsets, per-group period in days."""
+    order = pc.sort_indices(tbl, sort_keys=[(k, "ascending") for k in keys] + [(time_col, "ascending")])
     tbl = tbl.take(order)
-    days, _ = time_to_days(tbl.column("ds"), table=label, column="ds")
+    days, _ = time_to_days(tbl.column(time_col), table=label, column=time_col)
     gid = np.zeros(tbl.num_rows, dtype=np.int64)
     if tbl.num_rows:
         change = np.zeros(tbl.num_rows, dtype=bool)
@@ -166,7 +168,7 @@ def _grouped(tbl: pa.Table, keys: list[str], label: str, freq_days: float | None
     if same.any() and (diffs[same] <= 0).any():
         row = int(np.flatnonzero(same & (diffs <= 0))[0]) + 1
         raise_error(FrequencyError, "repeated or unsorted dates within a series", table=label,
-                    column="ds", series=tbl.column(ID)[row].as_py(), row=row,
+                    column=time_col, series=tbl.column(id_col)[row].as_py(), row=row,
                     expected="one row per series and date")
     period = np.full(len(lens), np.nan)
     multi = lens >= 2
@@ -180,16 +182,16 @@ def _grouped(tbl: pa.Table, keys: list[str], label: str, freq_days: float | None
         bad = same & (cls != period[gid[:-1]])
         if bad.any():
             row = int(np.flatnonzero(bad)[0]) + 1
-            raise_error(FrequencyError, "irregular spacing of ds within a series", table=label,
-                        column="ds", series=tbl.column(ID)[row].as_py(), row=row,
+            raise_error(FrequencyError, f"irregular spacing of {time_col} within a series", table=label,
+                        column=time_col, series=tbl.column(id_col)[row].as_py(), row=row,
                         expected="a regular daily, weekly, monthly, quarterly or yearly forecast")
-    if freq_days is not None:
-        period[:] = float(freq_days)
+    if period_days is not None:
+        period[:] = float(period_days)
     elif (~multi).any():
         known = period[multi]
         if known.size == 0:
             raise_error(FrequencyError, "cannot infer the forecast period from one row per series",
-                        table=label, column="ds", expected="freq_days=... (length of a period in days)")
+                        table=label, column=time_col, expected="period_days=... (length of a period in days)")
         vals, counts = np.unique(known, return_counts=True)
         period[~multi] = vals[np.argmax(counts)]
     return tbl, ip, period
@@ -203,9 +205,7 @@ def _model_columns(tbl: pa.Table, model: str | None, label: str, skip: set[str])
             raise_error(ValidationError, "cannot tell which column holds the forecast", table=label,
                         expected="exactly one model column, or model=... naming it", got=cands)
         model = cands[0]
-    if model not in tbl.column_names:
-        raise MissingColumnError(f"{label}: no forecast column {model!r}; columns are {tbl.column_names}",
-                                 table=label, column=model)
+    require_columns(tbl, {"model": model}, table=label)
     levels: dict[float, dict[str, str]] = {}
     for c in names:
         mt = _INTERVAL.match(c)
@@ -222,71 +222,73 @@ def _plain_ids(col) -> pa.Array:
     return arr
 
 
-def demand_profile(demand, *, model: str | None = None, freq_days: float | None = None) -> DemandProfile:
-    """Read a demand summary, forecast or sample-path table (see the module docstring)."""
+def demand_profile(demand, *, model: str | None = None, period_days: float | None = None, id_col: str = ID,
+                   time_col: str = "ds") -> DemandProfile:
+    """Read a demand summary, forecast or sample-path table (see the module docstring).
+
+    ``id_col`` and ``time_col`` name the id and time columns of every kind of demand table.
+    """
     from stockopt.inventory._validate import as_table, require_nonempty
 
     tbl = as_table(demand, "demand")
     require_nonempty(tbl, "demand")
     cols = set(tbl.column_names)
     if "demand_mean" in cols:
-        ids_str = check_ids(tbl, "demand")
-        check_unique(ids_str, "demand")
-        mean = numeric(tbl, "demand_mean", "demand", ids_str, lo=0.0,
-                       expected="a finite mean demand >= 0 per day")
-        std = ranged(tbl, "demand_std", "demand", ids_str, None)
-        ids = _plain_ids(tbl.column(ID))
+        ids_str = check_ids(tbl, "demand", id_col)
+        check_unique(ids_str, "demand", id_col)
+        mean = column(tbl, "demand_mean", "demand", ids_str, DEMAND["demand_mean"])
+        std = column(tbl, "demand_std", "demand", ids_str, DEMAND["demand_std"])
+        ids = _plain_ids(tbl.column(id_col))
         return DemandProfile("summary", ids, ids_str, daily_mean=mean, daily_std=std)
-    if "ds" not in cols:
-        raise MissingColumnError(
-            "demand: expected a demand summary (unique_id, demand_mean, demand_std), a forecast "
-            f"(unique_id, ds, <Model>) or sample paths (unique_id, ds, sample_id, value); got columns "
-            f"{tbl.column_names}", table="demand")
-    check_ids(tbl, "demand")
+    if time_col not in cols:
+        raise_error(MissingColumnError, "cannot tell the kind of demand table", table="demand",
+                    column=time_col, expected=f"a demand summary ({id_col}, demand_mean, demand_std), "
+                    f"a forecast ({id_col}, {time_col}, <Model>) or sample paths ({id_col}, {time_col}, "
+                    "sample_id, value)", got=tbl.column_names)
+    check_ids(tbl, "demand", id_col)
     if "sample_id" in cols:
         label = "sample paths"
-        if "value" not in cols:
-            raise MissingColumnError(f"{label}: missing column 'value'", table=label, column="value")
-        tbl, ip, period = _grouped(tbl, [ID, "sample_id"], label, freq_days)
-        ids_all = check_ids(tbl, label)
-        vals = numeric(tbl, "value", label, ids_all, lo=0.0, expected="finite demand >= 0")
+        require_columns(tbl, {"value": "value"}, table=label)
+        tbl, ip, period = _grouped(tbl, [id_col, "sample_id"], label, period_days, id_col, time_col)
+        ids_all = check_ids(tbl, label, id_col)
+        vals = column(tbl, "value", label, ids_all, SAMPLE_VALUE)
         first = ip[:-1]
         path_ids = ids_all.take(pa.array(first))
         change = np.r_[True, np.asarray(pc.not_equal(path_ids[1:], path_ids[:-1]))] if len(first) > 1 \
             else np.ones(len(first), dtype=bool)
         path_item = (np.cumsum(change) - 1).astype(np.int64)
         item_first = first[change]
-        ids = _plain_ids(tbl.column(ID)).take(pa.array(item_first))
+        ids = _plain_ids(tbl.column(id_col)).take(pa.array(item_first))
         n_paths = np.bincount(path_item).astype(np.float64)
         prof = DemandProfile("samples", ids, ids_all.take(pa.array(item_first)),
                              vals=vals, ip=ip, period=period, path_item=path_item, n_paths=n_paths,
                              label=label)
         return prof
     label = "forecast"
-    model_col, levels = _model_columns(tbl, model, label, {ID, "ds"})
-    tbl, ip, period = _grouped(tbl, [ID], label, freq_days)
-    ids_str = check_ids(tbl, label)
-    vals = numeric(tbl, model_col, label, ids_str, lo=0.0, expected="finite forecasts >= 0")
+    model_col, levels = _model_columns(tbl, model, label, {id_col, time_col})
+    tbl, ip, period = _grouped(tbl, [id_col], label, period_days, id_col, time_col)
+    ids_str = check_ids(tbl, label, id_col)
+    vals = column(tbl, model_col, label, ids_str, FORECAST_VALUE)
     var = None
     if levels:
         lev = max(levels, key=lambda lv: (len(levels[lv]), lv == 80.0, lv))
         z = norm_ppf(0.5 + lev / 200.0)
         sides = levels[lev]
         if "hi" in sides and "lo" in sides:
-            hi = numeric(tbl, sides["hi"], label, ids_str)
-            lo = numeric(tbl, sides["lo"], label, ids_str)
+            hi = column(tbl, sides["hi"], label, ids_str, FORECAST_BOUND)
+            lo = column(tbl, sides["lo"], label, ids_str, FORECAST_BOUND)
             sd = (hi - lo) / (2.0 * z)
         elif "hi" in sides:
-            sd = (numeric(tbl, sides["hi"], label, ids_str) - vals) / z
+            sd = (column(tbl, sides["hi"], label, ids_str, FORECAST_BOUND) - vals) / z
         else:
-            sd = (vals - numeric(tbl, sides["lo"], label, ids_str)) / z
+            sd = (vals - column(tbl, sides["lo"], label, ids_str, FORECAST_BOUND)) / z
         if (sd < -1e-9 * (1.0 + np.abs(vals))).any():
             row = int(np.flatnonzero(sd < -1e-9 * (1.0 + np.abs(vals)))[0])
             raise_error(ValidationError, "prediction interval narrower than zero", table=label,
                         series=ids_str[row].as_py(), row=row, expected="lo <= forecast <= hi")
         var = np.maximum(sd, 0.0) ** 2
     first = ip[:-1]
-    ids = _plain_ids(tbl.column(ID)).take(pa.array(first))
+    ids = _plain_ids(tbl.column(id_col)).take(pa.array(first))
     return DemandProfile("forecast", ids, ids_str.take(pa.array(first)), vals=vals, var=var, ip=ip,
                          period=period, path_item=np.arange(len(first), dtype=np.int64), label=label)
 

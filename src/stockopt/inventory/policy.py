@@ -11,12 +11,13 @@ binomial, empirical demand and cost-optimal policies (:mod:`stockopt._kernels.in
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
+from stockopt._exec import for_item_blocks as _run
+from stockopt._exec import item_blocks as _blocks
 from stockopt._kernels.codes import (
     DIST_EMPIRICAL,
     DIST_GAMMA,
@@ -48,8 +49,9 @@ from stockopt._kernels.inventory.policy import (
     ready_rate_continuous,
 )
 from stockopt._kernels.inventory.ss import GRID_K, policy_ss_continuous
+from stockopt._params import Boolean, Instance, Integer, Options, Real, validate_params
 from stockopt.errors import MissingColumnError, ParameterError, raise_error
-from stockopt.inventory._validate import items_arrays
+from stockopt.inventory._validate import ID, items_arrays
 from stockopt.inventory.demand import (
     DemandProfile,
     crossing_sample_pmfs,
@@ -80,22 +82,6 @@ OVERDISPERSED = 1.1
 #: coefficient of variation over the protection interval above which a fast mover is gamma
 SKEWED_CV = 0.5
 _DAYS_PER_YEAR = 365.0
-
-
-def _blocks(n: int, n_jobs: int, min_items: int = 20_000) -> list[tuple[int, int]]:
-    """Contiguous item ranges, one per thread (one range when the block is too small to split)."""
-    if n_jobs <= 1 or n < min_items:
-        return [(0, n)]
-    edges = np.linspace(0, n, n_jobs + 1).astype(np.int64)
-    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
-
-
-def _run(blocks: list[tuple[int, int]], fn) -> None:
-    if len(blocks) == 1:
-        fn(*blocks[0])
-        return
-    with ThreadPoolExecutor(max_workers=len(blocks)) as ex:
-        list(ex.map(lambda ab: fn(*ab), blocks))
 
 
 def eoq(order_cost: np.ndarray, daily_demand: np.ndarray, unit_cost: np.ndarray,
@@ -219,19 +205,38 @@ def _empirical_pmfs(prof: DemandProfile, sel: np.ndarray, lm, lsd, rd, ready_jp=
     return vl, il, vr, ir, vt, it
 
 
+#: the rules of inventory_policy's arguments
+POLICY_PARAMS = {
+    "policy": Options("auto", *POLICY_NAMES),
+    "distribution": Options("auto", *DIST_NAMES),
+    "model": [None, Instance(str)],
+    "period_days": [None, Real(0, lo_open=True)],
+    "lost_sales": Boolean(),
+    "objective": Options("service", "cost"),
+    "ready_rate": Boolean(),
+    "lead_time_model": Options("compound", "normal", "single"),
+    "n_jobs": Integer(1),
+    "id_col": Instance(str),
+    "time_col": Instance(str),
+}
+
+
+@validate_params(POLICY_PARAMS)
 def inventory_policy(
     demand: Any,
     items: Any,
+    *,
     policy: str = "auto",
     distribution: str = "auto",
-    *,
-    lost_sales: bool = False,
     model: str | None = None,
-    freq_days: float | None = None,
+    period_days: float | None = None,
+    lost_sales: bool = False,
     objective: str = "service",
     ready_rate: bool = False,
     lead_time_model: str = "compound",
     n_jobs: int = 1,
+    id_col: str = ID,
+    time_col: str = "ds",
 ) -> pa.Table:
     """Size an inventory policy (safety stock, reorder point, order-up-to, order quantity) per item.
 
@@ -263,8 +268,8 @@ def inventory_policy(
         ``docs/inventory.md``).
     model : str, optional
         Forecast column to use when the forecast table holds several models.
-    freq_days : float, optional
-        Length of a forecast period in days when it cannot be inferred (one row per series).
+    period_days : float, optional
+        Length of a forecast period in days (> 0) when it cannot be inferred (one row per series).
     objective : {"service", "cost"}
         ``"service"`` sizes every policy for the items' service targets.  ``"cost"`` (policy
         ``"sS"`` or ``"sQ"``) finds the cost-optimal (s, S) by the exact algorithm of Zheng &
@@ -326,34 +331,22 @@ def inventory_policy(
     >>> round(pol["order_up_to"][0].as_py(), 2)  # 1100 + 1.645 * 30 * sqrt(11)
     1263.66
     """
-    if policy != "auto" and policy not in POLICY_NAMES:
-        raise_error(ParameterError, "unknown policy", column="policy",
-                    expected=f"one of {['auto', *POLICY_NAMES]}", got=policy)
-    if not isinstance(lost_sales, (bool, np.bool_)):
-        raise_error(ParameterError, "lost_sales must be True or False", got=lost_sales)
-    if not isinstance(ready_rate, (bool, np.bool_)):
-        raise_error(ParameterError, "ready_rate must be True or False", got=ready_rate)
-    if lead_time_model not in ("compound", "normal", "single"):
-        raise_error(ParameterError, "unknown lead_time_model", column="lead_time_model",
-                    expected="'compound', 'normal' or 'single'", got=lead_time_model)
-    if objective not in ("service", "cost"):
-        raise_error(ParameterError, "unknown objective", column="objective",
-                    expected="'service' or 'cost'", got=objective)
     if objective == "cost" and policy not in ("sS", "sQ"):
         raise_error(ParameterError, "objective='cost' is implemented for the (s, S) and (s, Q) policies only",
-                    column="policy", expected="policy='sS' or policy='sQ'", got=policy)
-    prof = demand_profile(demand, model=model, freq_days=freq_days)
-    it = items_arrays(items, prof.ids_str, needed_by=prof.label)
+                    table="inventory_policy", parameter="policy", expected="policy='sS' or policy='sQ'",
+                    got=policy)
+    prof = demand_profile(demand, model=model, period_days=period_days, id_col=id_col, time_col=time_col)
+    it = items_arrays(items, prof.ids_str, needed_by=prof.label, id_col=id_col)
     if prof.kind == "forecast" and prof.var is None:
         if "demand_std" not in it:
-            raise MissingColumnError(
-                "items: the forecast has no interval columns (<Model>-lo-<L>/-hi-<L>), so the items "
-                "table needs a 'demand_std' column (units per day)", table="items", column="demand_std")
+            raise_error(MissingColumnError, "the forecast has no interval columns (<Model>-lo-<L>/-hi-<L>)",
+                        table="items", column="demand_std", expected="a 'demand_std' column (units per day)")
         prof.set_daily_std(it["demand_std"])
     n = len(prof.ids)
     if objective == "cost" and "stockout_cost" not in it:
-        raise MissingColumnError("items: objective='cost' needs a 'stockout_cost' column (money per unit "
-                                 "backordered per day)", table="items", column="stockout_cost")
+        raise_error(MissingColumnError, "objective='cost' needs the backorder cost", table="items",
+                    column="stockout_cost",
+                    expected="a 'stockout_cost' column (money per unit backordered per day)")
     lt = it["lead_time"]
     lsd = it["lead_time_std"]
     rv = it["review_period"]
@@ -541,7 +534,7 @@ def inventory_policy(
     q_out = np.where((pol == POL_SQ) | (pol == POL_SS), q, np.where(news, out["S"], m_r))
     m_prot = m_l + m_r
     cols = {
-        "unique_id": prof.ids,
+        id_col: prof.ids,
         "policy": _labels(pol, _POL_STR),
         "distribution": _labels(dist, _DIST_STR),
         "safety_stock": np.maximum(out["ss"], 0.0),

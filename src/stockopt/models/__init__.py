@@ -11,7 +11,8 @@ import importlib
 from collections.abc import Sequence
 from typing import Any
 
-from stockopt.errors import ParameterError
+from stockopt._params import Instance, Integer, check_param, validate_params
+from stockopt.errors import ParameterError, raise_error
 from stockopt.models._base import ForecastResult, Model
 
 # public class name -> module that defines it
@@ -71,7 +72,10 @@ _NAMES: dict[str, tuple[str, dict[str, Any]]] = {
 
 MODEL_NAMES: tuple[str, ...] = tuple(sorted(_NAMES))
 
-__all__ = ["Model", "ForecastResult", "MODEL_NAMES", "make_model", "resolve_models", *_CLASSES]
+#: the rule of one model given to the API: a name of :data:`MODEL_NAMES` or a Model object
+MODEL_SPEC = Instance(str, Model, name="a model name or a stockopt Model")
+
+__all__ = ["Model", "ForecastResult", "MODEL_NAMES", "MODEL_SPEC", "make_model", "resolve_models", *_CLASSES]
 
 
 def __getattr__(name: str) -> Any:
@@ -85,35 +89,53 @@ def __dir__() -> list[str]:
     return sorted(__all__)
 
 
-def make_model(name: str, season_length: int = 1) -> Model:
+@validate_params({"season_length": Integer(1)})
+def make_model(name: str, *, season_length: int = 1) -> Model:
     """Build a model from its string name with default settings.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`MODEL_NAMES` (case and ``-``/``_`` do not matter).
+    season_length : int
+        Season length (periods, >= 1) given to the seasonal models.
 
     Examples
     --------
     >>> make_model("seasonal_naive", season_length=7).season_length
     7
     """
-    key = name.strip().lower().replace("-", "_")
+    key = name.strip().lower().replace("-", "_") if isinstance(name, str) else None
     if key not in _NAMES:
-        raise ParameterError(f"unknown model name {name!r}: expected one of {', '.join(MODEL_NAMES)} or a Model object")
+        raise_error(ParameterError, "unknown model name", parameter="name",
+                    expected=f"one of {', '.join(MODEL_NAMES)} or a Model object", got=name)
     cls_name, kwargs = _NAMES[key]
     cls = __getattr__(cls_name)
     args = {k: (season_length if v == "season" else v) for k, v in kwargs.items()}
     return cls(**args)
 
 
-def resolve_models(models: Sequence[Model | str] | Model | str, season_length: int = 1) -> list[Model]:
-    """Turn a model, a name, or a sequence of them into a list of models with distinct names."""
+@validate_params({"season_length": Integer(1)})
+def resolve_models(models: Sequence[Model | str] | Model | str, *, season_length: int = 1) -> list[Model]:
+    """Turn a model, a name, or a sequence of them into a list of models with distinct names.
+
+    Examples
+    --------
+    >>> [m.name for m in resolve_models(["naive", make_model("croston_sba")], season_length=7)]
+    ['Naive', 'CrostonSBA']
+    """
     if isinstance(models, (str, Model)):
         models = [models]
-    out = [m if isinstance(m, Model) else make_model(m, season_length) for m in models]
-    if not out:
-        raise ParameterError("models is empty: give at least one model or model name")
-    for m in out:
-        if not isinstance(m, Model):
-            raise ParameterError(f"not a stockopt model: {m!r}")
+    if not models:
+        raise_error(ParameterError, "no model", parameter="models",
+                    expected="at least one model or model name", got=models)
+    out = []
+    for m in models:
+        check_param(m, MODEL_SPEC, name="models", where="resolve_models")
+        out.append(m if isinstance(m, Model) else make_model(m, season_length=season_length))
     names = [m.name for m in out]
-    dup = {n for n in names if names.count(n) > 1}
+    dup = sorted({n for n in names if names.count(n) > 1})
     if dup:
-        raise ParameterError(f"two models share the output name {sorted(dup)}: give one of them alias=...")
+        raise_error(ParameterError, "two models share the output name", parameter="models",
+                    expected="distinct names (give one of them alias=...)", got=dup)
     return out

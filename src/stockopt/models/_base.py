@@ -21,6 +21,24 @@ the boolean ``"fitted"`` (the series has parameters to forward).  ``forward_mode
 does: ``"none"`` (the model estimates nothing, forward is forecasting), ``"frozen"`` (estimated
 parameters are kept and only the states are run over the new history) or ``"refit"`` (the model
 re-estimates; the default for models that do not implement forward).
+
+Exogenous columns (promotions, prices, stock flags ...).  A model that reads extra columns of the
+sales table names them in the class attribute ``uses_extra`` (default: none).  The API then reads
+those columns with the sales (:func:`stockopt.group_series` ``extra_cols``; a missing one is a
+:class:`~stockopt.errors.MissingColumnError`) and passes them to the model's three methods as
+the keyword ``extra``: a dict from column name to an array aligned with ``values`` (read through
+the same ``indptr``; bools for flags, float64 otherwise, gaps carried forward), cut exactly like
+``values`` for every block of series, backtest window and conformal window::
+
+    result = model.forecast_arrays(values, indptr, h, extra={"on_promotion": flags})
+
+Models that declare nothing are called without ``extra``, so existing models need no change.
+Values of the regressors over the forecast horizon are not part of the contract yet.
+
+Clipping.  Models that forecast demand take ``nonnegative``: clip the point forecast at 0 before
+intervals are built from it.  At the API level, ``forecast(nonnegative=True)`` (the default) clips
+every output column at 0 whatever the model does; ``forecast(nonnegative=False)`` runs every model
+with ``nonnegative=False``, so no output is clipped anywhere: the forecast-level option wins.
 """
 
 from __future__ import annotations
@@ -28,7 +46,7 @@ from __future__ import annotations
 import copy
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
@@ -80,6 +98,8 @@ class Model(ABC):
     #: what :meth:`forward_arrays` does: "none" (nothing is estimated: forward is forecasting),
     #: "frozen" (estimated parameters are reused) or "refit" (parameters are re-estimated)
     forward_mode: ClassVar[Literal["none", "frozen", "refit"]] = "refit"
+    #: names of the extra (exogenous) columns the model reads; each method then takes ``extra=``
+    uses_extra: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, alias: str | None = None) -> None:
         self.alias = alias
@@ -121,6 +141,28 @@ class Model(ABC):
         return f"{type(self).__name__}({params})"
 
 
+def with_params(model: Model, **changes: Any) -> Model:
+    """``model``, or a shallow copy of it with the given hyper-parameters changed.
+
+    Only attributes the model has and whose value differs are changed; when none does, the
+    model itself is returned.  The caller's object is never modified (safe to share across threads).
+
+    Examples
+    --------
+    >>> from stockopt.models import Naive
+    >>> m = Naive()
+    >>> with_params(m, nonnegative=False).nonnegative, m.nonnegative, with_params(m, nonnegative=True) is m
+    (False, True, True)
+    """
+    todo = {k: v for k, v in changes.items() if hasattr(model, k) and getattr(model, k) != v}
+    if not todo:
+        return model
+    clone = copy.copy(model)
+    for k, v in todo.items():
+        setattr(clone, k, v)
+    return clone
+
+
 def without_fitted(model: Model) -> Model:
     """``model``, or a shallow copy of it that skips in-sample fitted values when it can.
 
@@ -128,9 +170,7 @@ def without_fitted(model: Model) -> Model:
     pass per model; the caller's object is left untouched (thread-safe).
     """
     if getattr(model, "fitted", False) is True:
-        clone = copy.copy(model)
-        clone.fitted = False  # type: ignore[attr-defined]
-        return clone
+        return with_params(model, fitted=False)
     return model
 
 

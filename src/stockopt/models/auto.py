@@ -26,8 +26,9 @@ import numpy as np
 
 from stockopt._kernels.codes import STATUS_TOO_SHORT
 from stockopt._kernels.forecast.classify import classify_demand
-from stockopt.errors import ParameterError
-from stockopt.models._base import ForecastResult, Model, without_fitted
+from stockopt._params import Boolean, Options, check_param
+from stockopt.data import take_series
+from stockopt.models._base import ForecastResult, Model, with_params, without_fitted
 
 __all__ = ["AutoModel", "DEMAND_CLASSES", "demand_classes"]
 
@@ -64,6 +65,9 @@ class AutoModel(Model):
     select : {"class", "backtest"}
         ``"class"`` uses the first model of each class; ``"backtest"`` chooses among them by the
         mean absolute error over the last ``h`` periods (series shorter than ``2 h`` keep the first).
+    nonnegative : bool, optional
+        Given, sets ``nonnegative`` of every candidate model (clip its point forecast at 0); by
+        default (``None``) each candidate keeps its own.
     alias : str, optional
         Output column name (default ``"AutoModel"``).
 
@@ -87,6 +91,8 @@ class AutoModel(Model):
         lumpy: str | Model | Sequence[str | Model] = "croston_sba",
         select: str = "class",
         alias: str | None = None,
+        *,
+        nonnegative: bool | None = None,
     ) -> None:
         super().__init__(alias)
         self.season_length = season_length
@@ -95,6 +101,7 @@ class AutoModel(Model):
         self.intermittent = intermittent
         self.lumpy = lumpy
         self.select = select
+        self.nonnegative = nonnegative
 
     def _candidates(self) -> list[list[Model]]:
         from stockopt.models import resolve_models
@@ -102,14 +109,16 @@ class AutoModel(Model):
         out = []
         for spec in (self.smooth, self.erratic, self.intermittent, self.lumpy):
             specs = [spec] if isinstance(spec, (str, Model)) else list(spec)
-            out.append([without_fitted(m) for m in resolve_models(specs, self.season_length)])
+            models = [without_fitted(m) for m in resolve_models(specs, season_length=self.season_length)]
+            if self.nonnegative is not None:
+                models = [with_params(m, nonnegative=self.nonnegative) for m in models]
+            out.append(models)
         return out
 
     def forecast_arrays(self, values: np.ndarray, indptr: np.ndarray, h: int) -> ForecastResult:
         """Classify the series of ``(values, indptr)`` and forecast each with its class's model."""
-        if self.select not in ("class", "backtest"):
-            raise ParameterError(f"AutoModel: select must be 'class' or 'backtest', got {self.select!r}")
-        from stockopt.data import _ranges
+        check_param(self.select, Options("class", "backtest"), name="select", where=self._name)
+        check_param(self.nonnegative, [None, Boolean()], name="nonnegative", where=self._name)
 
         values = np.ascontiguousarray(values, dtype=np.float64)
         indptr = np.ascontiguousarray(indptr, dtype=np.int64)
@@ -120,15 +129,11 @@ class AutoModel(Model):
         status = np.full(n, STATUS_TOO_SHORT, dtype=np.int8)
         dist = np.empty(n, dtype=object)
         chosen = np.empty(n, dtype=object)
-        lengths = np.diff(indptr)
         for c, models in enumerate(self._candidates()):
             idx = np.flatnonzero(code == c)
             if idx.size == 0:
                 continue
-            src = _ranges(indptr[idx], lengths[idx])
-            sub_vals = np.ascontiguousarray(values[src])
-            sub_ptr = np.zeros(idx.size + 1, dtype=np.int64)
-            np.cumsum(lengths[idx], out=sub_ptr[1:])
+            sub_vals, sub_ptr = take_series(values, indptr, idx)
             pick = np.zeros(idx.size, dtype=np.int64)
             if self.select == "backtest" and len(models) > 1:
                 pick = self._backtest_pick(models, sub_vals, sub_ptr, h)
@@ -139,10 +144,7 @@ class AutoModel(Model):
                 if sel.size == idx.size:
                     vals_k, ptr_k = sub_vals, sub_ptr
                 else:
-                    s2 = _ranges(sub_ptr[sel], np.diff(sub_ptr)[sel])
-                    vals_k = np.ascontiguousarray(sub_vals[s2])
-                    ptr_k = np.zeros(sel.size + 1, dtype=np.int64)
-                    np.cumsum(np.diff(sub_ptr)[sel], out=ptr_k[1:])
+                    vals_k, ptr_k = take_series(sub_vals, sub_ptr, sel)
                 res = model.forecast_arrays(vals_k, ptr_k, h)
                 rows = idx[sel]
                 mean[rows] = res.mean
@@ -160,8 +162,6 @@ class AutoModel(Model):
     @staticmethod
     def _backtest_pick(models: list[Model], values: np.ndarray, indptr: np.ndarray, h: int) -> np.ndarray:
         """Per series, the index of the model with the lowest MAE on the last ``h`` periods."""
-        from stockopt.data import _ranges
-
         lengths = np.diff(indptr)
         ok = lengths >= 2 * h
         pick = np.zeros(lengths.shape[0], dtype=np.int64)
@@ -169,10 +169,7 @@ class AutoModel(Model):
             return pick
         idx = np.flatnonzero(ok)
         tl = lengths[idx] - h
-        src = _ranges(indptr[idx], tl)
-        ptr = np.zeros(idx.size + 1, dtype=np.int64)
-        np.cumsum(tl, out=ptr[1:])
-        train = np.ascontiguousarray(values[src])
+        train, ptr = take_series(values, indptr, idx, tl)
         actual = values[indptr[idx][:, None] + tl[:, None] + np.arange(h)[None, :]]
         errors = np.full((len(models), idx.size), np.inf)
         for k, model in enumerate(models):

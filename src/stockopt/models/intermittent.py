@@ -17,7 +17,7 @@ from typing import ClassVar, Literal
 import numpy as np
 
 from stockopt._kernels.forecast import intermittent as _ki
-from stockopt.data import _value_blocks
+from stockopt.data import value_blocks
 from stockopt.models._base import ForecastResult, Model, Params
 from stockopt.models.baselines import _check_alpha, _clip, check_block
 
@@ -63,7 +63,7 @@ class _Croston(_Intermittent):
             _ki.croston_block(values, indptr, self._variant, h, mean, var, fit, want, p, alphas, status,
                               np.empty(0))
         else:  # sizes and intervals of a block of series into one reused NumPy buffer (huge pages)
-            blocks = _value_blocks(indptr, _BLOCK_VALUES)
+            blocks = value_blocks(indptr, _BLOCK_VALUES)
             data = np.empty(2 * max((int(indptr[b] - indptr[a]) for a, b in blocks), default=0))
             for a, b in blocks:
                 _ki.croston_block(values, indptr[a:b + 1], self._variant, h, mean[a:b], var[a:b], fit, want,
@@ -278,7 +278,7 @@ class ADIDA(_Intermittent):
         mi, sv = np.empty(n), np.empty(n)
         # exact=True: the block sums of a block of series, one reused NumPy buffer (huge pages)
         data = np.empty(0)
-        for a, b in _value_blocks(indptr, _BLOCK_VALUES):
+        for a, b in value_blocks(indptr, _BLOCK_VALUES):
             ip = indptr[a:b + 1]
             n_tasks, total = _ki.adida_plan(values, ip, self._imapa, kmax[a:b], nd[a:b], mi[a:b], sv[a:b])
             if self.exact and data.shape[0] < max(int(total), 1):

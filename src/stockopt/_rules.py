@@ -1,0 +1,320 @@
+"""The one table of what each input column accepts, and the checks that read it.
+
+Every input table stockopt reads (sales, items, demand summaries, forecasts, sample paths, policies)
+has its columns described here once: the kind of value, whether a null is accepted (and what it
+means), the accepted range (bounds, open or closed, ``+inf`` allowed or not), the default of an
+optional column and the sentence that says what is accepted.  Two kinds of callers read the same
+rules:
+
+* the API boundary (:func:`stockopt.group_series`, the inventory checks of
+  :mod:`stockopt.inventory._validate`) raises on the first bad row, naming table, column, series,
+  row and the sentence;
+* the nightly quarantine (:func:`stockopt.quarantine`, :func:`stockopt.quarantine_items`) sees the
+  same rules row by row (:func:`problems`) and sets the series aside instead,
+
+so a nightly run quarantines exactly what the API would refuse.  Column names here are the
+defaults; the id, time and target columns take the names the caller gives.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from stockopt._arrow import _to_numpy, require_columns
+from stockopt.errors import (
+    ColumnTypeError,
+    NegativeValueError,
+    NonFiniteValueError,
+    NullValueError,
+    ParameterError,
+    StockoptError,
+    raise_error,
+)
+
+__all__ = [
+    "ColumnRule",
+    "RowCheck",
+    "SALES",
+    "SALES_CHECKS",
+    "ITEMS",
+    "DEMAND",
+    "POLICY",
+    "FORECAST_VALUE",
+    "SAMPLE_VALUE",
+    "ITEM_DEFAULTS",
+    "SERVICE_METRICS",
+    "Problem",
+    "problems",
+    "raise_first",
+    "numeric_values",
+    "is_numeric_type",
+    "is_id_type",
+    "is_text_type",
+]
+
+_INF = float("inf")
+
+
+@dataclass(frozen=True)
+class ColumnRule:
+    """What one column accepts.
+
+    Attributes
+    ----------
+    kind : {"id", "time", "number", "flag", "text"}
+        The accepted type class: series/item ids (string, dictionary-encoded string or integer),
+        dates (date32, date64, timestamp at midnight), numbers (integer, floating or decimal),
+        booleans, or text among ``choices``.
+    required : bool
+        The column must be present (otherwise a missing column means ``default`` for every row).
+    nullable : bool
+        A null is accepted; it means ``default``.
+    default : float or str or None
+        Value of an absent optional column and of its nulls.
+    lo, hi : float
+        Accepted range of a number; ``lo_open``/``hi_open`` exclude the bound.
+    allow_inf : bool
+        ``+inf`` is accepted (e.g. an unlimited shelf life); NaN never is.
+    choices : tuple of str
+        Accepted values of a text column.
+    accepted : str
+        The sentence of what is accepted, used in every error and quarantine reason.
+    """
+
+    kind: str
+    accepted: str
+    required: bool = False
+    nullable: bool = False
+    default: Any = None
+    lo: float = -_INF
+    lo_open: bool = False
+    hi: float = _INF
+    hi_open: bool = False
+    allow_inf: bool = False
+    choices: tuple[str, ...] = ()
+
+    def out_of_range(self, vals: np.ndarray) -> np.ndarray:
+        """Rows of finite (or accepted infinite) ``vals`` outside ``[lo, hi]``."""
+        with np.errstate(invalid="ignore"):
+            low = vals <= self.lo if self.lo_open else vals < self.lo
+            high = vals >= self.hi if self.hi_open else vals > self.hi
+        return low | high
+
+    def non_finite(self, vals: np.ndarray) -> np.ndarray:
+        """NaN, and infinities other than an accepted ``+inf``."""
+        inf_ok = (vals > 0) if self.allow_inf else np.zeros(vals.shape, dtype=bool)
+        return np.isnan(vals) | (np.isinf(vals) & ~inf_ok)
+
+
+def _num(accepted: str, **kw: Any) -> ColumnRule:
+    return ColumnRule("number", accepted, **kw)
+
+
+# --- sales: one row per series and period ------------------------------------------------------
+SALES: dict[str, ColumnRule] = {
+    "id": ColumnRule("id", "string, dictionary-encoded string or integer ids, one in every row",
+                     required=True),
+    "time": ColumnRule("time", "a date (date32, date64 or timestamp at midnight) in every row",
+                       required=True),
+    "target": _num("a finite demand >= 0 (or allow_negative=True)", required=True, lo=0.0),
+    "extra": ColumnRule("number", "a numeric or boolean column"),
+}
+
+
+
+@dataclass(frozen=True)
+class RowCheck:
+    """A rule on sales rows beyond one column's values: what is wrong, and what is accepted."""
+
+    what: str
+    accepted: str
+
+
+#: the row checks of a sales table, in the order :func:`stockopt.group_series` applies them; the
+#: quarantine reports a series under the same ``what``
+SALES_CHECKS: dict[str, RowCheck] = {
+    "null_time": RowCheck("null time stamp", SALES["time"].accepted),
+    "time_of_day": RowCheck("time stamp with a time of day", "whole days (midnight)"),
+    "off_frequency": RowCheck("time stamp off the frequency", "dates on frequency {freq}"),
+    "time_range": RowCheck("time stamp out of range", "dates within +-5 million years of 1970"),
+    "null_target": RowCheck("null or NaN demand", "a number in every row, or missing='zero' / 'interpolate'"),
+    "inf_target": RowCheck("infinite demand", SALES["target"].accepted),
+    "negative_target": RowCheck("negative demand", SALES["target"].accepted),
+    "duplicate": RowCheck("duplicate (series, time) pair", "one row per series and period"),
+    "gap": RowCheck("missing periods inside a series", "consecutive periods or fill_gaps='zero'"),
+}
+
+#: service measures an item may target, and their codes for the kernels
+SERVICE_METRICS: dict[str, int] = {"cycle": 0, "fill_rate": 1}
+
+# --- items: one row per item-location (units: days, money, per year, selling units) --------------
+ITEMS: dict[str, ColumnRule] = {
+    "lead_time": _num("a finite lead time >= 0 days", required=True, lo=0.0),
+    "lead_time_std": _num("a finite standard deviation >= 0 days", nullable=True, default=0.0, lo=0.0),
+    "review_period": _num("a finite review period >= 0 days", nullable=True, default=1.0, lo=0.0),
+    "unit_cost": _num("a finite unit cost > 0", nullable=True, default=1.0, lo=0.0, lo_open=True),
+    "holding_rate": _num("a finite holding rate > 0 per year", nullable=True, default=0.25, lo=0.0,
+                         lo_open=True),
+    "order_cost": _num("a finite order cost >= 0", nullable=True, default=0.0, lo=0.0),
+    "service_level": _num("a service level strictly between 0 and 1", nullable=True, default=0.95, lo=0.0,
+                          lo_open=True, hi=1.0, hi_open=True),
+    "moq": _num("a finite minimum order quantity >= 0", nullable=True, default=0.0, lo=0.0),
+    "pack_size": _num("a finite pack size > 0", nullable=True, default=1.0, lo=0.0, lo_open=True),
+    "shelf_life_days": _num("a shelf life > 0 days (inf = not perishable)", nullable=True, default=_INF,
+                            lo=0.0, lo_open=True, allow_inf=True),
+    "demand_std": _num("a finite demand standard deviation >= 0 per day", lo=0.0),
+    "stockout_cost": _num("a finite backorder cost > 0 per unit per day", lo=0.0, lo_open=True),
+    "service_metric": ColumnRule("text", "'cycle' or 'fill_rate'", nullable=True, default="cycle",
+                                 choices=tuple(SERVICE_METRICS)),
+}
+
+#: optional item columns and their defaults
+ITEM_DEFAULTS: dict[str, float] = {name: r.default for name, r in ITEMS.items()
+                                   if r.kind == "number" and r.nullable}
+
+# --- demand summary: one row per item, stationary daily demand ---------------------------------
+DEMAND: dict[str, ColumnRule] = {
+    "demand_mean": _num("a finite mean demand >= 0 per day", required=True, lo=0.0),
+    "demand_std": ITEMS["demand_std"],
+}
+
+#: the forecast column of a forecast table and the value of a sample-path table (units per period)
+FORECAST_VALUE = _num("finite forecasts >= 0", required=True, lo=0.0)
+SAMPLE_VALUE = _num("finite demand >= 0", required=True, lo=0.0)
+FORECAST_BOUND = _num("a finite number", required=True)
+
+# --- policy: the output of inventory_policy, read back by simulate_inventory ---------------------
+POLICY: dict[str, ColumnRule] = {
+    "reorder_point": _num("a finite reorder point >= 0", required=True, lo=0.0),
+    "order_up_to": _num("a finite order-up-to level >= 0", required=True, lo=0.0),
+    "order_quantity": _num("a finite order quantity >= 0", required=True, lo=0.0),
+    "lead_time": ITEMS["lead_time"],
+    "lead_time_std": ColumnRule(**{**ITEMS["lead_time_std"].__dict__, "required": True, "nullable": False}),
+    "review_period": ColumnRule(**{**ITEMS["review_period"].__dict__, "required": True, "nullable": False}),
+    "unit_cost": ColumnRule(**{**ITEMS["unit_cost"].__dict__, "required": True, "nullable": False}),
+    "holding_rate": ColumnRule(**{**ITEMS["holding_rate"].__dict__, "required": True, "nullable": False}),
+    "shelf_life_days": ITEMS["shelf_life_days"],
+}
+
+
+def is_numeric_type(typ: pa.DataType) -> bool:
+    """Integer, floating, decimal or all-null columns hold numbers."""
+    return (pa.types.is_integer(typ) or pa.types.is_floating(typ) or pa.types.is_decimal(typ)
+            or pa.types.is_null(typ))
+
+
+def is_text_type(typ: pa.DataType) -> bool:
+    """String, large string, string view, dictionary or all-null columns hold text."""
+    return (pa.types.is_string(typ) or pa.types.is_large_string(typ) or pa.types.is_string_view(typ)
+            or pa.types.is_dictionary(typ) or pa.types.is_null(typ))
+
+
+def is_id_type(typ: pa.DataType) -> bool:
+    """Ids are strings, string views or integers, possibly dictionary-encoded."""
+    value_type = typ.value_type if pa.types.is_dictionary(typ) else typ
+    return (pa.types.is_string(value_type) or pa.types.is_large_string(value_type)
+            or pa.types.is_string_view(value_type) or pa.types.is_integer(value_type))
+
+
+def numeric_values(tbl: pa.Table, name: str, rule: ColumnRule, *,
+                   table: str) -> tuple[np.ndarray, np.ndarray]:
+    """Column ``name`` as float64 (absent optional column: ``rule.default``) and its null mask.
+
+    Nulls of a nullable column are replaced by the default; otherwise they stay NaN and are
+    reported by :func:`problems`.  A non-numeric column raises :class:`ColumnTypeError`.
+    """
+    n = tbl.num_rows
+    if name not in tbl.column_names:
+        if rule.required or rule.default is None:
+            require_columns(tbl, {name: name}, table=table)
+        return np.full(n, float(rule.default), dtype=np.float64), np.zeros(n, dtype=bool)
+    col = tbl.column(name)
+    if not is_numeric_type(col.type):
+        raise_error(ColumnTypeError, "non-numeric column", table=table, column=name, expected=rule.accepted,
+                    got=str(col.type))
+    if n == 0:
+        return np.empty(0), np.zeros(0, dtype=bool)
+    null = _to_numpy(pc.is_null(col), np.bool_) if col.null_count else np.zeros(n, dtype=bool)
+    vals = _to_numpy(pc.fill_null(col.cast(pa.float64()), np.nan), np.float64).astype(np.float64, copy=True)
+    if rule.nullable and null.any():
+        vals[null] = rule.default
+    return vals, null
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Rows breaking one rule of one column: the mask, the error class and what is wrong."""
+
+    mask: np.ndarray
+    cls: type[StockoptError]
+    what: str
+
+
+def problems(vals: np.ndarray, null: np.ndarray, rule: ColumnRule, name: str) -> list[Problem]:
+    """Every kind of violation of ``rule`` by a numeric column, in the order the API reports them.
+
+    ``vals`` and ``null`` come from :func:`numeric_values`.
+    """
+    out = []
+    if not rule.nullable and null.any():
+        out.append(Problem(null, NullValueError, f"null {name}"))
+    bad = rule.non_finite(vals)
+    if not rule.nullable:
+        bad &= ~null  # a null left as NaN is reported as a null, not as NaN
+    if bad.any():
+        out.append(Problem(bad, NonFiniteValueError, f"non-finite {name}"))
+    rng = rule.out_of_range(vals) & ~bad  # NaN (and so a null left as NaN) is in no range
+    if rng.any():
+        neg = rng & (vals < 0) & (rule.lo == 0.0)
+        if neg.any() and neg[int(np.argmax(rng))]:
+            out.append(Problem(rng, NegativeValueError, f"{name} out of range"))
+        else:
+            out.append(Problem(rng, ParameterError, f"{name} out of range"))
+    return out
+
+
+def text_problems(tbl: pa.Table, name: str, rule: ColumnRule, *,
+                  table: str) -> tuple[np.ndarray, list[Problem]]:
+    """Codes (index in ``rule.choices``; the default's for nulls) and violations of a text column."""
+    n = tbl.num_rows
+    default_code = rule.choices.index(rule.default) if rule.default in rule.choices else 0
+    if name not in tbl.column_names:
+        return np.full(n, default_code, dtype=np.int8), []
+    col = tbl.column(name)
+    if not is_text_type(col.type):
+        raise_error(ColumnTypeError, f"{name} must be text", table=table, column=name, expected=rule.accepted,
+                    got=str(col.type))
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    if pa.types.is_dictionary(col.type):
+        col = col.dictionary_decode()
+    col = col.cast(pa.large_string())
+    codes = np.full(n, -1, dtype=np.int8)
+    for k, choice in enumerate(rule.choices):  # a loop over the few choices, not over rows
+        codes[_to_numpy(pc.fill_null(pc.equal(col, choice), False), np.bool_)] = k
+    null = _to_numpy(pc.is_null(col), np.bool_) if n else np.zeros(0, dtype=bool)
+    out = []
+    if rule.nullable:
+        codes[null] = default_code
+    elif null.any():
+        out.append(Problem(null, NullValueError, f"null {name}"))
+    bad = (codes < 0) & ~null
+    if bad.any():
+        out.append(Problem(bad, ParameterError, f"unknown {name}"))
+    return codes, out
+
+
+def raise_first(found: list[Problem], rule: ColumnRule, *, table: str, column: str,
+                series_of: Callable[[int], Any], got_of: Callable[[int], Any]) -> None:
+    """Raise the first problem of ``found`` (if any) at its first row, naming the series there and
+    the value found (``got_of(row)``; not for a null)."""
+    for p in found:
+        row = int(np.argmax(p.mask))
+        raise_error(p.cls, p.what, table=table, column=column, series=series_of(row), row=row,
+                    expected=rule.accepted, got=None if p.cls is NullValueError else got_of(row))
