@@ -48,8 +48,9 @@ def check_block(
     if isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1:
         raise_error(
             ParameterError,
-            f"bad forecast horizon for {model}",
-            column="h",
+            "bad argument",
+            table=model,
+            parameter="h",
             expected="an integer h >= 1",
             got=h,
         )
@@ -67,8 +68,9 @@ def check_block(
         if indptr[0] < 0 or indptr[-1] > values.shape[0] or (steps < 0).any():
             raise_error(
                 ParameterError,
-                f"bad indptr for {model}",
-                column="indptr",
+                "bad argument",
+                table=model,
+                parameter="indptr",
                 expected=f"non-decreasing offsets within [0, {values.shape[0]}]",
                 got=(int(indptr[0]), int(indptr[-1])),
             )
@@ -79,8 +81,9 @@ def _check_int(value: int, name: str, model: str, minimum: int = 1) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
         raise_error(
             ParameterError,
-            f"bad {name} for {model}",
-            column=name,
+            "bad argument",
+            table=model,
+            parameter=name,
             expected=f"an integer >= {minimum}",
             got=value,
         )
@@ -94,7 +97,8 @@ def _check_alpha(value: float, name: str, model: str) -> float:
         v = float("nan")
     if not (0.0 <= v <= 1.0):
         raise_error(
-            ParameterError, f"bad {name} for {model}", column=name, expected="a number in [0, 1]", got=value,
+            ParameterError, "bad argument", table=model, parameter=name, expected="a number in [0, 1]",
+            got=value,
         )
     return v
 

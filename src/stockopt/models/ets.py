@@ -61,24 +61,24 @@ def candidate_mask(model: str, damped: bool | None, season_length: int, who: str
     ['ANN', 'AAN', 'AAdN']
     """
     if not isinstance(model, str) or len(model) != 3:
-        raise_error(ParameterError, f"bad model spec for {who}", column="model",
+        raise_error(ParameterError, "bad model spec", table=who, parameter="model",
                     expected="three letters error/trend/season, e.g. 'ZZZ', 'AAN', 'MAM'", got=model)
     e, t, s = model.upper()
     if e not in "AMZ" or t not in "NAMZ" or s not in "NAMZ":
-        raise_error(ParameterError, f"bad model spec for {who}", column="model",
+        raise_error(ParameterError, "bad model spec", table=who, parameter="model",
                     expected="error in A/M/Z, trend in N/A/Z, season in N/A/M/Z", got=model)
     if t == "M":
-        raise_error(ParameterError, f"multiplicative trend is not supported by {who}", column="model",
+        raise_error(ParameterError, "multiplicative trend is not supported", table=who, parameter="model",
                     expected="trend N, A or Z (use damped=True for a damped trend)", got=model)
     if damped not in (None, True, False):
-        raise_error(ParameterError, f"bad damped for {who}", column="damped", expected="None, True or False",
-                    got=damped)
+        raise_error(ParameterError, "bad argument", table=who, parameter="damped",
+                    expected="None, True or False", got=damped)
     if damped and t == "N":
-        raise_error(ParameterError, f"damped trend without a trend for {who}", column="damped",
+        raise_error(ParameterError, "damped trend without a trend", table=who, parameter="damped",
                     expected="damped=None/False with trend N, or trend A/Z", got=(model, damped))
     if season_length <= 1 and s in "AM":
-        raise_error(ParameterError, f"seasonal model {model!r} with season_length={season_length} for {who}",
-                    column="model", expected="season N or Z when season_length is 1", got=model)
+        raise_error(ParameterError, f"seasonal model {model!r} with season_length={season_length}",
+                    table=who, parameter="model", expected="season N or Z when season_length is 1", got=model)
     errs = [0, 1] if e == "Z" else [0 if e == "A" else 1]
     trends = {"N": [0], "A": [1, 2], "Z": [0, 1, 2]}[t]
     if damped is True:
@@ -94,7 +94,7 @@ def candidate_mask(model: str, damped: bool | None, season_length: int, who: str
                     continue
                 mask[9 * ee + 3 * tt + ss] = 1
     if not mask.any():
-        raise_error(ParameterError, f"no admissible ETS model in spec for {who}", column="model",
+        raise_error(ParameterError, "no admissible ETS model in spec", table=who, parameter="model",
                     expected="a spec other than additive error with multiplicative season", got=model)
     return mask
 
@@ -183,16 +183,16 @@ class AutoETS(Model):
     def _check(self) -> tuple[int, np.ndarray]:
         m = self.season_length
         if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
-            raise_error(ParameterError, f"bad season_length for {self._name}", column="season_length",
+            raise_error(ParameterError, "bad argument", table=self._name, parameter="season_length",
                         expected="an integer >= 1", got=m)
         if isinstance(self.max_eval, bool) or not isinstance(self.max_eval, (int, np.integer)) or self.max_eval < 10:
-            raise_error(ParameterError, f"bad max_eval for {self._name}", column="max_eval",
+            raise_error(ParameterError, "bad argument", table=self._name, parameter="max_eval",
                         expected="an integer >= 10", got=self.max_eval)
         if not np.isfinite(self.margin) or self.margin < 0:
-            raise_error(ParameterError, f"bad margin for {self._name}", column="margin",
+            raise_error(ParameterError, "bad argument", table=self._name, parameter="margin",
                         expected="a finite number >= 0", got=self.margin)
         if not isinstance(self.region, str) or self.region not in _REGIONS:
-            raise_error(ParameterError, f"bad region for {self._name}", column="region",
+            raise_error(ParameterError, "bad argument", table=self._name, parameter="region",
                         expected="'statsforecast' or 'usual'", got=self.region)
         model, damped = self._spec()
         return int(m), candidate_mask(model, damped, int(m), who=self._name)
@@ -373,8 +373,8 @@ class Holt(AutoETS):
     def __init__(self, season_length: int = 1, error_type: str = "A", alias: str | None = None, *,
                  nonnegative: bool = False, fitted: bool = True, region: str = "statsforecast") -> None:
         if error_type not in ("A", "M"):
-            raise_error(ParameterError, "bad error_type for Holt", column="error_type", expected="'A' or 'M'",
-                        got=error_type)
+            raise_error(ParameterError, "bad argument", table="Holt", parameter="error_type",
+                        expected="'A' or 'M'", got=error_type)
         super().__init__(season_length, error_type + "AN", None, alias, nonnegative=nonnegative, fitted=fitted,
                          region=region)
         self.error_type = error_type
@@ -397,7 +397,7 @@ class HoltWinters(AutoETS):
     def __init__(self, season_length: int = 1, error_type: str = "A", alias: str | None = None, *,
                  nonnegative: bool = False, fitted: bool = True, region: str = "statsforecast") -> None:
         if error_type not in ("A", "M"):
-            raise_error(ParameterError, "bad error_type for HoltWinters", column="error_type",
+            raise_error(ParameterError, "bad argument", table="HoltWinters", parameter="error_type",
                         expected="'A' or 'M'", got=error_type)
         super().__init__(season_length, error_type + "A" + error_type, None, alias, nonnegative=nonnegative,
                          fitted=fitted, region=region)

@@ -135,10 +135,10 @@ class AutoTheta(Model):
     def _check(self) -> tuple[int, int, int]:
         m = self.season_length
         if isinstance(m, bool) or not isinstance(m, (int, np.integer)) or m < 1:
-            raise_error(ParameterError, f"bad season_length for {self._name}", column="season_length",
+            raise_error(ParameterError, "bad argument", table=self._name, parameter="season_length",
                         expected="an integer >= 1", got=m)
         if self.decomposition_type not in _DECOMPOSITIONS:
-            raise_error(ParameterError, f"bad decomposition_type for {self._name}", column="decomposition_type",
+            raise_error(ParameterError, "bad argument", table=self._name, parameter="decomposition_type",
                         expected="'multiplicative' or 'additive'", got=self.decomposition_type)
         model = self._fixed_model if self._fixed_model is not None else self.model
         if model is None:
@@ -146,7 +146,7 @@ class AutoTheta(Model):
         elif model in THETA_MODELS:
             mask = 1 << THETA_MODELS.index(model)
         else:
-            raise_error(ParameterError, f"bad model for {self._name}", column="model",
+            raise_error(ParameterError, "bad argument", table=self._name, parameter="model",
                         expected="None, 'STM', 'OTM', 'DSTM' or 'DOTM'", got=model)
         return int(m), _DECOMPOSITIONS[self.decomposition_type], mask
 
