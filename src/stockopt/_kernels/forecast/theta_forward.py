@@ -12,7 +12,8 @@ from numba import njit
 
 from stockopt._config import NUMBA_OPTS
 from stockopt._kernels.codes import STATUS_FAILED
-from stockopt._kernels.forecast.theta import _N_BURN, DECOMP_NONE, _run_fixed, deseasonalise
+from stockopt._kernels.forecast.theta import _N_BURN, _run_fixed
+from stockopt._kernels.forecast.theta_season import DECOMP_NONE, deseasonalise
 
 __all__ = ["theta_forward_kernel"]
 
