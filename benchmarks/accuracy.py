@@ -45,12 +45,7 @@ def _split(g: so.GroupedSeries, h: int):
     keep = np.flatnonzero(g.lengths > 2 * h)
     g = g.take(keep)
     tl = g.lengths - h
-    from stockopt.data import _ranges
-
-    src = _ranges(g.indptr[:-1], tl)
-    ptr = np.concatenate(([0], np.cumsum(tl))).astype(np.int64)
-    train = so.GroupedSeries(values=np.ascontiguousarray(g.values[src]), indptr=ptr, ids=g.ids, start=g.start,
-                             freq=g.freq, time_type=g.time_type)
+    train = g.take(np.arange(g.n_series), lengths=tl)
     test = g.values[g.indptr[:-1][:, None] + tl[:, None] + np.arange(h)[None, :]]
     return train, test
 

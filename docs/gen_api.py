@@ -15,7 +15,7 @@ SECTIONS = {
     "Forecasting": ["forecast", "cross_validation", "evaluate", "simulate"],
     "Data": ["group_series", "GroupedSeries", "GroupReport", "parse_freq", "infer_freq", "Frequency"],
     "Inventory": ["inventory_policy", "simulate_inventory"],
-    "Nightly run": ["run_nightly", "quarantine", "quarantine_items"],
+    "Nightly run": ["run_nightly", "PlanResult", "quarantine", "quarantine_items"],
     "Data sets": ["datasets.synthetic_retail", "datasets.load_dataset", "datasets.shared_data_dir"],
     "Models": ["models.make_model", "models.resolve_models", "models.MODEL_NAMES"],
 }
@@ -28,8 +28,35 @@ def _obj(path: str):
     return obj
 
 
+def short_signature(obj) -> str:
+    """``name(a, b, *, c=1)``: parameters and defaults without annotations (the table's style)."""
+    parts = []
+    star = False
+    for p in inspect.signature(obj).parameters.values():
+        if p.kind is inspect.Parameter.KEYWORD_ONLY and not star:
+            parts.append("*")
+            star = True
+        parts.append(p.name if p.default is inspect.Parameter.empty else f"{p.name}={p.default!r}")
+    return f"{obj.__name__}({', '.join(parts)})"
+
+
+def table() -> list[str]:
+    """One row per public function: data first, then ``h`` where there is one, then keyword-only options."""
+    out = ["| function | signature |", "|---|---|"]
+    for names in SECTIONS.values():
+        for name in names:
+            obj = _obj(name)
+            if inspect.isfunction(obj):
+                out.append(f"| `so.{name}` | `{short_signature(obj)}` |")
+    return out
+
+
 def render() -> str:
-    out = ["# API reference", "", "Generated from the docstrings by `python docs/gen_api.py`; do not edit by hand.", ""]
+    out = ["# API reference", "",
+           "Generated from the docstrings by `python docs/gen_api.py`; do not edit by hand.", "",
+           "Every function takes its data first, then the horizon `h` where there is one, then keyword-only",
+           "options (after `*`); the same option has the same name everywhere (see `CHANGELOG.md`).", ""]
+    out += table() + [""]
     for title, names in SECTIONS.items():
         out += [f"## {title}", ""]
         for name in names:

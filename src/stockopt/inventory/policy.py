@@ -90,12 +90,25 @@ def eoq(order_cost: np.ndarray, daily_demand: np.ndarray, unit_cost: np.ndarray,
 
     ``K`` order cost per order, ``D = 365 * daily_demand`` units per year, ``i`` holding rate per
     year, ``c`` unit cost.  Returns units.
+
+    Examples
+    --------
+    >>> q = eoq(np.array([50.0]), np.array([10.0]), np.array([4.0]), np.array([0.25]))
+    >>> float(q[0])  # sqrt(2 * 50 * 3650 / (0.25 * 4))
+    604.1522986797286
     """
     return np.sqrt(2.0 * order_cost * _DAYS_PER_YEAR * daily_demand / (holding_rate * unit_cost))
 
 
 def round_order_quantity(q: np.ndarray, moq: np.ndarray, pack: np.ndarray) -> np.ndarray:
-    """Raise ``q`` to the minimum order quantity and round it up to whole packs (at least one pack)."""
+    """Raise ``q`` to the minimum order quantity and round it up to whole packs (at least one pack).
+
+    Examples
+    --------
+    >>> q, moq, pack = np.array([7.0, 30.0, 0.0]), np.array([10.0, 0.0, 0.0]), np.array([6.0, 12.0, 5.0])
+    >>> round_order_quantity(q, moq, pack)
+    array([12., 36.,  5.])
+    """
     q = np.maximum(np.maximum(q, moq), pack)
     return np.ceil(q / pack - 1e-9) * pack
 
