@@ -21,9 +21,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from stockopt._arrow import _to_numpy, require_columns, time_to_days, to_table
+from stockopt._kernels import _grouping
 from stockopt._params import Boolean, Instance, Options, PathLike, validate_params
 from stockopt._rules import ITEMS, SALES, SALES_CHECKS, is_id_type, is_numeric_type
-from stockopt.data import SALES_PARAMS
+from stockopt.data import SALES_PARAMS, _encode_ids
 from stockopt.errors import ColumnTypeError, EmptyInputError, FallbackWarning, raise_error
 from stockopt.forecasting import FORECAST_PARAMS
 from stockopt.frequency import infer_freq, parse_freq
@@ -152,13 +153,12 @@ def quarantine(
         reasons.append((off, _C["time_of_day"].what))
         reasons.append((~on_grid, f"{_C['off_frequency'].what} {f.alias}"))
         reasons.append(((periods < -(2**31)) | (periods >= 2**31), _C["time_range"].what))
-        # duplicates: a (id, period) pair seen before
-        key = pa.table({"i": ids, "p": periods})
-        dup = _duplicated(key)
-        reasons.append((dup & ~null_time, _C["duplicate"].what))
-        if fill_gaps == "error":
-            reasons.append((_first_row_of_gapped(key, ~null_time), _C["gap"].what))
     null_id = _to_numpy(pc.is_null(ids), np.bool_)
+    if not null_time.all():
+        dup, gapped = _pair_checks(ids, periods, ~null_time & ~null_id, fill_gaps == "error")
+        reasons.append((dup, _C["duplicate"].what))
+        if fill_gaps == "error":
+            reasons.append((gapped, _C["gap"].what))
     rows: dict[str, list[Any]] = {id_col: [], "reason": [], "first_row": []}
     bad_ids: set[Any] = set()
     for mask, why in reasons:
@@ -194,28 +194,47 @@ def quarantine(
     return clean, report
 
 
-def _first_row_of_gapped(key: pa.Table, valid: np.ndarray) -> np.ndarray:
-    """True at the first row of each series (``i``) whose periods (``p``) leave a gap."""
-    n = key.num_rows
-    rows = pa.array(np.arange(n, dtype=np.int64))
-    sub = key.append_column("row", rows).filter(pa.array(valid))
-    agg = sub.group_by(["i"], use_threads=False).aggregate(
-        [("p", "min"), ("p", "max"), ("p", "count_distinct"), ("row", "min")])
-    span = _to_numpy(agg.column("p_max"), np.int64) - _to_numpy(agg.column("p_min"), np.int64) + 1
-    gapped = span > _to_numpy(agg.column("p_count_distinct"), np.int64)
-    out = np.zeros(n, dtype=bool)
-    out[_to_numpy(agg.column("row_min"), np.int64)[gapped]] = True
-    return out
+def _pair_checks(ids: pa.ChunkedArray, periods: np.ndarray, rows: np.ndarray,
+                 gaps: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Duplicate (id, period) pairs and series with missing periods, among the rows ``rows``.
 
-
-def _duplicated(key: pa.Table) -> np.ndarray:
-    """True for each row whose (i, p) pair appeared in an earlier row."""
-    n = key.num_rows
-    idx = pa.array(np.arange(n, dtype=np.int64))
-    first = key.append_column("row", idx).group_by(["i", "p"], use_threads=False).aggregate([("row", "min")])
-    is_first = np.zeros(n, dtype=bool)
-    is_first[_to_numpy(first.column("row_min"), np.int64)] = True
-    return ~is_first
+    Returns two masks over all rows: rows whose pair appeared in an earlier row, and (with
+    ``gaps``) the first row of each series whose periods leave a gap.  The rows are ordered by
+    (series, period) with group_series' own stable counting sort, and not at all when they already
+    are (one pass), so this costs about what grouping costs.
+    """
+    n = len(ids)
+    dup = np.zeros(n, dtype=bool)
+    gapped = np.zeros(n, dtype=bool)
+    sel = np.flatnonzero(rows)
+    if sel.size == 0:
+        return dup, gapped
+    sub_ids = ids if sel.size == n else ids.take(pa.array(sel))
+    t = np.clip(periods if sel.size == n else periods[sel], -(2**31), 2**31 - 1).astype(np.int32)
+    codes, uniq, _, run_starts = _encode_ids(sub_ids, table="sales", column="id")
+    if run_starts is not None:
+        indptr = np.append(run_starts, sel.size).astype(np.int64)
+        ordered = _grouping.first_unsorted_runs(indptr, t) < 0
+        if not ordered:
+            codes = np.repeat(np.arange(len(uniq), dtype=np.int32), np.diff(indptr))
+    else:
+        indptr = np.zeros(len(uniq) + 1, dtype=np.int64)
+        np.cumsum(_grouping.count_codes(codes, len(uniq)), out=indptr[1:])
+        ordered = _grouping.first_unsorted(codes, t) < 0
+    perm = None if ordered else _grouping.sort_permutation(codes, t, indptr)  # stable: earlier rows first
+    ts = t if perm is None else t[perm]
+    if perm is not None:  # strictly increasing periods within each series have no duplicate
+        same = np.zeros(sel.size, dtype=bool)
+        same[1:] = ts[1:] == ts[:-1]
+        same[indptr[:-1]] = False  # the first row of a series never repeats the previous series
+        dup[sel[perm[same]]] = True
+    if gaps:
+        lengths = np.diff(indptr)
+        distinct = lengths - (np.add.reduceat(same, indptr[:-1]) if perm is not None else 0)
+        span = ts[indptr[1:] - 1].astype(np.int64) - ts[indptr[:-1]] + 1
+        first = np.minimum.reduceat(perm if perm is not None else np.arange(sel.size), indptr[:-1])
+        gapped[sel[first[span > distinct]]] = True
+    return dup, gapped
 
 
 _NIGHTLY_PARAMS = {k: v for k, v in FORECAST_PARAMS.items()
