@@ -174,3 +174,32 @@ def test_inventory_tables_keyed_by_another_id_column():
     assert kpi["item"].to_pylist() == ["a", "b"]
     with pytest.raises(so.errors.MissingColumnError, match="id_col"):
         so.inventory_policy(demand, items)  # keyed by "item", asked for "unique_id"
+
+
+def test_duplicate_pairs_and_gaps_against_an_arrow_group_by():
+    """The quarantine's sort-based pair checks flag the rows an Arrow hash group-by flags."""
+    from stockopt.pipeline import _pair_checks
+
+    rng = np.random.default_rng(1)
+    for trial in range(120):
+        n = int(rng.integers(1, 50))
+        raw = rng.integers(0, 5, n)
+        ids = pa.chunked_array([pa.array([f"s{k}" for k in raw] if trial % 2 else np.sort(raw))])
+        p = rng.integers(0, 8, n).astype(np.int64)
+        if trial % 3 == 0:
+            p = np.sort(p)
+        rows = np.ones(n, dtype=bool) if trial % 4 else rng.random(n) < 0.7
+        dup, gap = _pair_checks(ids, p, rows, True)
+        idx = np.flatnonzero(rows)
+        key = pa.table({"i": ids.take(pa.array(idx)), "p": p[idx], "row": np.arange(idx.size)})
+        agg = key.group_by(["i", "p"], use_threads=False).aggregate([("row", "min")])
+        want = np.zeros(n, dtype=bool)
+        want[idx] = True
+        want[idx[agg["row_min"].to_numpy()]] = False  # the first row of each pair is not a duplicate
+        np.testing.assert_array_equal(dup, want)
+        per = key.group_by("i", use_threads=False).aggregate(
+            [("p", "min"), ("p", "max"), ("p", "count_distinct"), ("row", "min")])
+        gapped = (per["p_max"].to_numpy() - per["p_min"].to_numpy() + 1) > per["p_count_distinct"].to_numpy()
+        want_gap = np.zeros(n, dtype=bool)
+        want_gap[idx[per["row_min"].to_numpy()[gapped]]] = True
+        np.testing.assert_array_equal(gap, want_gap)

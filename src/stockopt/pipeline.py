@@ -161,11 +161,11 @@ def quarantine(
             reasons.append((gapped, _C["gap"].what))
     rows: dict[str, list[Any]] = {id_col: [], "reason": [], "first_row": []}
     bad_ids: set[Any] = set()
+    any_null_id = bool(null_id.any())
     for mask, why in reasons:
-        mask = mask & ~null_id
         if not mask.any():
             continue
-        hit = np.flatnonzero(mask)
+        hit = np.flatnonzero(mask & ~null_id if any_null_id else mask)
         first_by_id: dict[Any, int] = {}
         for r, sid in zip(hit.tolist(), ids.take(pa.array(hit)).to_pylist()):
             first_by_id.setdefault(sid, r)
@@ -206,14 +206,19 @@ def _pair_checks(ids: pa.ChunkedArray, periods: np.ndarray, rows: np.ndarray,
     n = len(ids)
     dup = np.zeros(n, dtype=bool)
     gapped = np.zeros(n, dtype=bool)
-    sel = np.flatnonzero(rows)
-    if sel.size == 0:
+    sel = None if rows.all() else np.flatnonzero(rows)  # None: every row
+    m = n if sel is None else sel.size
+    if m == 0:
         return dup, gapped
-    sub_ids = ids if sel.size == n else ids.take(pa.array(sel))
-    t = np.clip(periods if sel.size == n else periods[sel], -(2**31), 2**31 - 1).astype(np.int32)
+    sub_ids = ids if sel is None else ids.take(pa.array(sel))
+    t = periods if sel is None else periods[sel]
+    if t.dtype != np.int32:  # out-of-range periods are reported on their own; keep them distinct here
+        lo, hi = (int(t.min()), int(t.max())) if t.size else (0, 0)
+        t = t.astype(np.int32) if lo >= -(2**31) and hi < 2**31 else \
+            np.clip(t, -(2**31), 2**31 - 1).astype(np.int32)
     codes, uniq, _, run_starts = _encode_ids(sub_ids, table="sales", column="id")
     if run_starts is not None:
-        indptr = np.append(run_starts, sel.size).astype(np.int64)
+        indptr = np.append(run_starts, m).astype(np.int64)
         ordered = _grouping.first_unsorted_runs(indptr, t) < 0
         if not ordered:
             codes = np.repeat(np.arange(len(uniq), dtype=np.int32), np.diff(indptr))
@@ -224,16 +229,18 @@ def _pair_checks(ids: pa.ChunkedArray, periods: np.ndarray, rows: np.ndarray,
     perm = None if ordered else _grouping.sort_permutation(codes, t, indptr)  # stable: earlier rows first
     ts = t if perm is None else t[perm]
     if perm is not None:  # strictly increasing periods within each series have no duplicate
-        same = np.zeros(sel.size, dtype=bool)
+        same = np.zeros(m, dtype=bool)
         same[1:] = ts[1:] == ts[:-1]
         same[indptr[:-1]] = False  # the first row of a series never repeats the previous series
-        dup[sel[perm[same]]] = True
+        hit = perm[same]
+        dup[hit if sel is None else sel[hit]] = True
     if gaps:
         lengths = np.diff(indptr)
         distinct = lengths - (np.add.reduceat(same, indptr[:-1]) if perm is not None else 0)
         span = ts[indptr[1:] - 1].astype(np.int64) - ts[indptr[:-1]] + 1
-        first = np.minimum.reduceat(perm if perm is not None else np.arange(sel.size), indptr[:-1])
-        gapped[sel[first[span > distinct]]] = True
+        first = indptr[:-1] if perm is None else np.minimum.reduceat(perm, indptr[:-1])
+        hit = first[span > distinct]
+        gapped[hit if sel is None else sel[hit]] = True
     return dup, gapped
 
 
