@@ -432,28 +432,13 @@ def group_series(
 
     # --- order by (series, period) -------------------------------------------------------------
     n_series = len(ids)
-    perm = None
-    if run_starts is not None:  # rows grouped by id in id order: the runs are the series
-        indptr = np.empty(n_series + 1, dtype=np.int64)
-        indptr[:-1] = run_starts
-        indptr[-1] = n
-        counts = np.diff(indptr)
-        unsorted = _grouping.first_unsorted_runs(indptr, t) >= 0
-        if unsorted:  # periods out of order inside some series: codes for the sort below
-            codes = np.repeat(np.arange(n_series, dtype=np.int32), counts)
-    else:
-        counts = _grouping.count_codes(codes, n_series)
-        indptr = np.zeros(n_series + 1, dtype=np.int64)
-        np.cumsum(counts, out=indptr[1:])
-        unsorted = _grouping.first_unsorted(codes, t) >= 0
-    if unsorted:
-        perm = _grouping.sort_permutation(codes, t, indptr)
-        del codes
+    indptr, perm = row_order(codes, run_starts, n, n_series, t)
+    del codes
+    counts = np.diff(indptr)
+    if perm is not None:
         t = t[perm]
         y = y[perm]
         zero_copy = False
-    else:
-        del codes
     # sorted input passed first_unsorted, which also refuses a repeated period
     dup = _grouping.first_duplicate(indptr, t) if perm is not None else -1
     if dup >= 0:
@@ -501,6 +486,30 @@ def group_series(
     return GroupedSeries(values=y, indptr=indptr, ids=ids, start=start, freq=f, time_type=time_type,
                          id_col=id_col, time_col=time_col, target_col=target_col, extra=extra,
                          id_dictionary=id_is_dict, report=report)
+
+
+def row_order(codes: np.ndarray | None, run_starts: np.ndarray | None, n_rows: int, n_series: int,
+              t: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """Offsets of each series and the stable permutation ordering rows by (series, period).
+
+    ``codes``/``run_starts`` come from :func:`_encode_ids` (one of them is None) and ``t`` holds the
+    int32 periods.  The permutation is None when the rows already are in order (one pass; periods
+    strictly increasing inside each series, so no period repeats); otherwise rows of the same
+    series and period keep their input order (a stable counting sort).
+    """
+    if run_starts is not None:  # rows grouped by id in id order: the runs are the series
+        indptr = np.empty(n_series + 1, dtype=np.int64)
+        indptr[:-1] = run_starts
+        indptr[-1] = n_rows
+        if _grouping.first_unsorted_runs(indptr, t) < 0:
+            return indptr, None
+        codes = np.repeat(np.arange(n_series, dtype=np.int32), np.diff(indptr))  # for the sort below
+    else:
+        indptr = np.zeros(n_series + 1, dtype=np.int64)
+        np.cumsum(_grouping.count_codes(codes, n_series), out=indptr[1:])
+        if _grouping.first_unsorted(codes, t) < 0:
+            return indptr, None
+    return indptr, _grouping.sort_permutation(codes, t, indptr)
 
 
 def _first_null(arr: pa.ChunkedArray | pa.Array) -> int:

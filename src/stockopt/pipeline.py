@@ -21,10 +21,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from stockopt._arrow import _to_numpy, require_columns, time_to_days, to_table
-from stockopt._kernels import _grouping
 from stockopt._params import Boolean, Instance, Options, PathLike, validate_params
 from stockopt._rules import ITEMS, SALES, SALES_CHECKS, is_id_type, is_numeric_type
-from stockopt.data import SALES_PARAMS, _encode_ids
+from stockopt.data import SALES_PARAMS, _encode_ids, row_order
 from stockopt.errors import ColumnTypeError, EmptyInputError, FallbackWarning, raise_error
 from stockopt.forecasting import FORECAST_PARAMS
 from stockopt.frequency import infer_freq, parse_freq
@@ -217,16 +216,7 @@ def _pair_checks(ids: pa.ChunkedArray, periods: np.ndarray, rows: np.ndarray,
         t = t.astype(np.int32) if lo >= -(2**31) and hi < 2**31 else \
             np.clip(t, -(2**31), 2**31 - 1).astype(np.int32)
     codes, uniq, _, run_starts = _encode_ids(sub_ids, table="sales", column="id")
-    if run_starts is not None:
-        indptr = np.append(run_starts, m).astype(np.int64)
-        ordered = _grouping.first_unsorted_runs(indptr, t) < 0
-        if not ordered:
-            codes = np.repeat(np.arange(len(uniq), dtype=np.int32), np.diff(indptr))
-    else:
-        indptr = np.zeros(len(uniq) + 1, dtype=np.int64)
-        np.cumsum(_grouping.count_codes(codes, len(uniq)), out=indptr[1:])
-        ordered = _grouping.first_unsorted(codes, t) < 0
-    perm = None if ordered else _grouping.sort_permutation(codes, t, indptr)  # stable: earlier rows first
+    indptr, perm = row_order(codes, run_starts, m, len(uniq), t)  # stable: earlier rows first
     ts = t if perm is None else t[perm]
     if perm is not None:  # strictly increasing periods within each series have no duplicate
         same = np.zeros(m, dtype=bool)
