@@ -312,6 +312,9 @@ def inventory_policy(
         point off target; integer demand as ``"compound"``.  Fixed lead times are not affected.
     n_jobs : int
         Threads to split the items over (results do not depend on it).
+    id_col, time_col : str
+        Name of the id column of the demand and items tables (the output's id column takes it too)
+        and of the time column of a forecast or sample-path table.
 
     Returns
     -------
