@@ -254,6 +254,8 @@ def test_models_declaring_extra_columns_receive_them(sales):
         assert got == pytest.approx(_promo_share(train), abs=1e-15)
     with pytest.raises(errors.MissingColumnError, match="on_promotion"):
         so.forecast(sales.drop_columns(["on_promotion"]), 3, models=[_PromoShare()])
+    with pytest.raises(errors.MissingColumnError, match="on_promotion"):  # grouped without the column
+        so.forecast(so.group_series(sales, freq="D"), 3, models=[_PromoShare()])
 
 
 def test_forecast_level_nonnegative_false_clips_no_model():

@@ -16,7 +16,7 @@ import numpy as np
 
 from stockopt._exec import SeriesBlock, map_series
 from stockopt.data import GroupedSeries, take_series
-from stockopt.errors import warn_fallback
+from stockopt.errors import MissingColumnError, raise_error, warn_fallback
 from stockopt.models._base import (
     ForecastResult,
     Model,
@@ -52,6 +52,16 @@ def prepare(model: Model, *, nonnegative: bool = True) -> Model:
     return model
 
 
+def _check_extra(model: Model, extra: Mapping[str, np.ndarray] | None) -> None:
+    """Refuse to run a model without the extra columns it declares."""
+    missing = [c for c in model.uses_extra if c not in (extra or {})]
+    if missing:
+        raise_error(MissingColumnError, f"{model.name} reads extra columns the series do not carry",
+                    table="sales", column=missing[0],
+                    expected=f"the columns {list(model.uses_extra)} (group_series extra_cols=...)",
+                    got=sorted(extra or {}))
+
+
 def _extra_kw(model: Model, block: SeriesBlock) -> dict[str, Any]:
     """``{"extra": ...}`` with the block's columns a model declares it uses; empty for the others."""
     if not model.uses_extra:
@@ -67,6 +77,7 @@ def run_model(model: Model, values: np.ndarray, indptr: np.ndarray, h: int, n_jo
     concatenated in series order.  ``extra`` holds the columns aligned with ``values``
     (:attr:`GroupedSeries.extra`) that models declaring ``uses_extra`` receive.
     """
+    _check_extra(model, extra)
     blocks, parts = map_series(lambda b: model.forecast_arrays(b.values, b.indptr, h, **_extra_kw(model, b)),
                                values, indptr, n_jobs, extra=extra)
     return parts[0] if len(parts) == 1 else concat_results(parts, blocks)
@@ -78,6 +89,7 @@ def run_fit(model: Model, values: np.ndarray, indptr: np.ndarray, h: int, n_jobs
 
     The forecasts are :func:`run_model`'s; the parameter record has one row per series.
     """
+    _check_extra(model, extra)
     blocks, parts = map_series(lambda b: model.fit_arrays(b.values, b.indptr, h, **_extra_kw(model, b)),
                                values, indptr, n_jobs, extra=extra)
     if len(parts) == 1:
@@ -88,6 +100,8 @@ def run_fit(model: Model, values: np.ndarray, indptr: np.ndarray, h: int, n_jobs
 def run_forward(model: Model, values: np.ndarray, indptr: np.ndarray, h: int, params: Params, n_jobs: int = 1,
                 *, extra: Mapping[str, np.ndarray] | None = None) -> ForecastResult:
     """:meth:`Model.forward_arrays` over all series (``params``: one row per series), in blocks."""
+    _check_extra(model, extra)
+
     def call(b: SeriesBlock) -> ForecastResult:
         block_params = params if (b.start, b.stop) == (0, indptr.shape[0] - 1) else \
             take_params(params, slice(b.start, b.stop))
