@@ -1,14 +1,16 @@
 """The nightly quarantine against its floor: grouping the same table with ``so.group_series``.
 
 The quarantine applies the rules ``group_series`` raises on, row by row, to set bad series aside;
-it should cost about one grouping.  Run: ``python benchmarks/side_by_side_quarantine.py 20000 730``
-(prints best-of-3 times for rows already ordered by series and date, for shuffled rows, and for
-ordered rows with a negative demand in some series, with the ratio to ``group_series``, and the
-process's peak RSS).
+it should cost about one grouping.  ``cases`` (for ``benchmarks/run.py``) times the quarantine as
+"ours" and the grouping of the same rows as the "peer" (the floor): a ratio near 1 means the
+quarantine costs one grouping.  Run alone, ``python benchmarks/side_by_side_quarantine.py 20000 730``
+prints best-of-3 times for rows ordered by series and date, for shuffled rows, and for ordered rows
+with a negative demand in some series, and the process's peak RSS.
 """
 
 from __future__ import annotations
 
+import logging
 import resource
 import sys
 import time
@@ -18,6 +20,26 @@ import numpy as np
 import pyarrow as pa
 
 import stockopt as so
+
+
+def _tables(n_series: int, length: int) -> list[tuple[str, pa.Table]]:
+    sales = so.datasets.synthetic_retail(n_series, length, seed=0).select(["unique_id", "ds", "y"])
+    shuffled = sales.take(pa.array(np.random.default_rng(0).permutation(sales.num_rows)))
+    y = sales["y"].to_numpy().copy()
+    y[:: max(sales.num_rows // 150, 1)] = -1.0
+    spoilt = sales.set_column(2, "y", pa.array(y))
+    return [("ordered", sales), ("shuffled", shuffled), ("ordered, bad series", spoilt)]
+
+
+def cases(n_series: int, length: int):
+    """``(label, quarantine, group_series of the same rows)`` for ``benchmarks/run.py``."""
+    logging.getLogger("stockopt").setLevel(logging.ERROR)
+    out = []
+    for name, table in _tables(n_series, length):
+        clean, _ = so.quarantine(table, freq="D")
+        out.append((f"{name} vs grouping (floor / ours)", lambda t=table: so.quarantine(t, freq="D"),
+                    lambda c=clean: so.group_series(c, freq="D")))
+    return out
 
 
 def _best(fn, repeats: int = 3) -> float:
@@ -31,13 +53,10 @@ def _best(fn, repeats: int = 3) -> float:
 
 def main(n_series: int, length: int) -> None:
     warnings.simplefilter("ignore")
-    sales = so.datasets.synthetic_retail(n_series, length, seed=0).select(["unique_id", "ds", "y"])
-    shuffled = sales.take(pa.array(np.random.default_rng(0).permutation(sales.num_rows)))
-    y = sales["y"].to_numpy().copy()
-    y[:: max(sales.num_rows // 150, 1)] = -1.0
-    spoilt = sales.set_column(2, "y", pa.array(y))
-    print(f"{n_series} x {length} = {sales.num_rows / 1e6:.1f} M rows, daily")
-    for name, table in (("ordered", sales), ("shuffled", shuffled), ("ordered, some bad series", spoilt)):
+    logging.getLogger("stockopt").setLevel(logging.ERROR)
+    tables = _tables(n_series, length)
+    print(f"{n_series} x {length} = {tables[0][1].num_rows / 1e6:.1f} M rows, daily")
+    for name, table in tables:
         q = _best(lambda: so.quarantine(table, freq="D"))
         clean, report = so.quarantine(table, freq="D")
         g = _best(lambda: so.group_series(clean, freq="D"))
