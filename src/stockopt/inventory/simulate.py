@@ -11,6 +11,7 @@ import pyarrow as pa
 from stockopt._kernels.codes import DIST_NEGBIN
 from stockopt._kernels.inventory.sim import simulate_items_shelf
 from stockopt.errors import MissingColumnError, ParameterError, StockoptWarning, raise_error
+from stockopt.inventory._sizing import _blocks, _run
 from stockopt.inventory._validate import (
     ID,
     align,
@@ -21,7 +22,7 @@ from stockopt.inventory._validate import (
     ranged,
     require_nonempty,
 )
-from stockopt.inventory.policy import DIST_NAMES, POLICY_NAMES, _blocks, _run
+from stockopt.inventory.policy import DIST_NAMES, POLICY_NAMES
 
 __all__ = ["simulate_inventory"]
 
