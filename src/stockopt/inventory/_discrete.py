@@ -3,8 +3,9 @@
 Poisson, negative binomial and empirical demand, and every cost-optimal policy, are sized on integer
 pmfs of demand over the lead time ``L``, the review period ``R`` and ``T = L + R`` held in CSR form
 (:mod:`stockopt._kernels.inventory.discrete`).  Parametric pmfs are built by the kernels; empirical
-ones from sample paths here.  Items are processed in chunks of at most :data:`PMF_BUDGET` pmf
-entries so memory stays bounded whatever the number of items.
+ones from sample paths here, compound ones (an item's own history) in
+:mod:`stockopt.inventory._compound`.  Items are processed in chunks of at most :data:`PMF_BUDGET`
+pmf entries so memory stays bounded whatever the number of items.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from stockopt._kernels.inventory.discrete import (
     ready_rate_discrete,
 )
 from stockopt._kernels.inventory.policy import READY_MAX_POINTS
+from stockopt.inventory._compound import compound_ready_pmfs, compound_sizing_pmfs
 from stockopt.inventory._sizing import ItemArrays, _blocks, _run, discrete_policy_codes
 from stockopt.inventory.demand import DemandProfile
 
@@ -121,45 +123,76 @@ def _ready_npts(r_days: np.ndarray) -> np.ndarray:
     return np.minimum(np.maximum(np.floor(r_days + 0.5), 1), READY_MAX_POINTS).astype(np.int64)
 
 
-def size_discrete(a: ItemArrays, sub: np.ndarray, is_emp: bool, out: dict[str, np.ndarray]) -> None:
+def size_discrete(a: ItemArrays, sub: np.ndarray, kind: str, out: dict[str, np.ndarray]) -> None:
     """Run the exact discrete methods on the items ``sub``, in chunks that bound pmf memory.
 
-    ``is_emp``: the items are empirical (pmfs from the sample paths of ``a.prof``, one chunk).
+    ``kind``: ``"parametric"`` (Poisson, negative binomial, or normal / gamma put on the integer
+    grid), ``"empirical"`` (pmfs from the sample paths of ``a.prof``, one chunk) or ``"compound"``
+    (pmfs from the items' own history, ``a.compound``).
     """
-    if is_emp:
-        _size_discrete_chunk(a, sub, True, out)
-        return
+    for chunk in discrete_chunks(a, sub, kind):
+        _size_discrete_chunk(a, chunk, kind, out)
+
+
+def discrete_chunks(a: ItemArrays, sub: np.ndarray, kind: str, per_item: int = 0) -> list[np.ndarray]:
+    """Split ``sub`` into chunks holding at most :data:`PMF_BUDGET` pmf entries (empirical: one chunk).
+
+    ``per_item``: further entries per unit of the protection-interval pmf (0 unless the caller
+    keeps more, e.g. one pmf per ready-rate day).
+    """
+    if kind == "empirical":
+        return [sub]
     m = sub.size
     sizes = [np.empty(m, np.int64) for _ in range(3)]
-    vd = np.where(a.dist[sub] == DIST_POISSON, a.d_day[sub], a.vd_day[sub])
-    pmf_sizes(a.dist[sub], a.d_day[sub], vd, a.l_eff[sub], a.lsd_eff[sub], np.maximum(a.r_eff[sub], 1.0),
-              *sizes)
+    if kind == "compound":  # a demand of the largest size in every period of L + R: an upper bound
+        per = a.compound.period[sub]
+        smax = (a.compound.g_ip[sub + 1] - a.compound.g_ip[sub] - 1).astype(np.float64)
+        lmax = a.l_eff[sub] + 4 * a.lsd_eff[sub]
+        rd = np.maximum(a.r_eff[sub], 1.0)
+        for x, days in zip(sizes, (lmax, rd, lmax + rd)):
+            x[:] = (np.floor(days / per + 1e-9) + 2) * smax + 1
+    else:
+        vd = np.where(a.dist[sub] == DIST_POISSON, a.d_day[sub], a.vd_day[sub])
+        pmf_sizes(a.dist[sub], a.d_day[sub], vd, a.l_eff[sub], a.lsd_eff[sub], np.maximum(a.r_eff[sub], 1.0),
+                  *sizes)
     n_ready = _ready_npts(a.r_eff[sub]) if a.ready_rate else 0  # one pmf of D_{L+j} per ready day
-    cum = np.cumsum(sizes[0] + sizes[1] + sizes[2] * (1 + n_ready))
+    cum = np.cumsum(sizes[0] + sizes[1] + sizes[2] * (1 + n_ready + per_item))
     edges = np.searchsorted(cum, np.arange(PMF_BUDGET, int(cum[-1]) + PMF_BUDGET, PMF_BUDGET), side="right")
     starts = np.unique(np.concatenate(([0], np.maximum(edges, 1)[:-1] if edges.size > 1 else [])))
     bounds = np.append(starts[starts < m], m).astype(np.int64)
-    for lo, hi in zip(bounds[:-1], bounds[1:]):  # a few chunks of many items each
-        _size_discrete_chunk(a, sub[lo:hi], False, out)
+    return [sub[lo:hi] for lo, hi in zip(bounds[:-1], bounds[1:])]  # a few chunks of many items each
 
 
-def _size_discrete_chunk(a: ItemArrays, sub: np.ndarray, is_emp: bool, out: dict[str, np.ndarray]) -> None:
+def integer_order_quantity(q: np.ndarray) -> np.ndarray:
+    """The order quantity of the integer methods (whole units, 1 when undefined)."""
+    return np.where(np.isfinite(q), np.ceil(q - 1e-9), 1).astype(np.int64)
+
+
+def item_pmfs(a: ItemArrays, sub: np.ndarray, kind: str):
+    """Integer pmfs of demand over ``L``, ``R`` and ``L + R`` for the items ``sub`` (CSR triples)."""
+    rd = np.maximum(a.r_eff[sub], 1.0)
+    if kind == "empirical":
+        return _empirical_pmfs(a.prof, sub, a.l_eff[sub], a.lsd_eff[sub], rd)
+    if kind == "compound":
+        return compound_sizing_pmfs(a.compound, sub, a.l_eff[sub], a.lsd_eff[sub], rd)
+    dist = a.dist[sub]
+    vd = np.where(dist == DIST_POISSON, a.d_day[sub], a.vd_day[sub])
+    return _parametric_pmfs(dist, a.d_day[sub], vd, a.l_eff[sub], a.lsd_eff[sub], rd)
+
+
+def _size_discrete_chunk(a: ItemArrays, sub: np.ndarray, kind: str, out: dict[str, np.ndarray]) -> None:
     """Build integer pmfs for the items ``sub`` and run the exact discrete kernel on them."""
     rd = np.maximum(a.r_eff[sub], 1.0)
-    dist = a.dist[sub]
-    if is_emp:
-        pmfs = _empirical_pmfs(a.prof, sub, a.l_eff[sub], a.lsd_eff[sub], rd)
-    else:
-        vd = np.where(dist == DIST_POISSON, a.d_day[sub], a.vd_day[sub])
-        pmfs = _parametric_pmfs(dist, a.d_day[sub], vd, a.l_eff[sub], a.lsd_eff[sub], rd)
-    vl, il, vr, ir, vt, itp = pmfs
+    vl, il, vr, ir, vt, itp = item_pmfs(a, sub, kind)
     q = a.q
-    qint = np.where(np.isfinite(q[sub]), np.ceil(q[sub] - 1e-9), 1).astype(np.int64)
+    qint = integer_order_quantity(q[sub])
     names = ("s", "S", "ss", "cycle", "fill", "bo", "oh", "freq", "status")
     outs = [out[k][sub].copy() for k in names]
     pol_s, met_s, tg_s = discrete_policy_codes(a)[sub], a.metric[sub], a.target[sub]
     blocks = _blocks(sub.size, a.n_jobs)
     fixed = np.empty(0, np.int64)
+    if a.fixed_s is not None:  # evaluate given levels (optimize_service) instead of searching
+        fixed = np.ascontiguousarray(a.fixed_s[sub], dtype=np.int64)
     floored = None
     if a.costs is not None:  # cost-optimal (s, S) / (s, Q), then evaluate it with the service kernel
         h, p, k = (c[sub] * (rd if j < 2 else 1.0) for j, c in enumerate(a.costs[:3]))  # per review period
@@ -194,14 +227,16 @@ def _size_discrete_chunk(a: ItemArrays, sub: np.ndarray, is_emp: bool, out: dict
     for name, o in zip(names, outs):
         out[name][sub] = o
     if a.ready_rate:  # share of days ending without backorders, from the same stationary position
-        _discrete_ready(a, sub, is_emp, rd, pol_s, qint, outs[1], vr, ir, blocks, out)
+        _discrete_ready(a, sub, kind, rd, pol_s, qint, outs[1], vr, ir, blocks, out)
 
 
-def _discrete_ready(a: ItemArrays, sub, is_emp, rd, pol_s, qint, big_s_out, vr, ir, blocks, out) -> None:
+def _discrete_ready(a: ItemArrays, sub, kind, rd, pol_s, qint, big_s_out, vr, ir, blocks, out) -> None:
     """Ready rate of integer-demand items from their stationary position (pmfs of ``D_{L+j}``)."""
     jp = np.concatenate(([0], np.cumsum(_ready_npts(rd)))).astype(np.int64)
-    if is_emp:
+    if kind == "empirical":
         vj, ij = _empirical_pmfs(a.prof, sub, a.l_eff[sub], a.lsd_eff[sub], rd, ready_jp=jp)
+    elif kind == "compound":
+        vj, ij = compound_ready_pmfs(a.compound, sub, a.l_eff[sub], a.lsd_eff[sub], rd, jp, READY_MAX_POINTS)
     else:
         dist = a.dist[sub]
         vd = np.where(dist == DIST_POISSON, a.d_day[sub], a.vd_day[sub])
@@ -221,4 +256,4 @@ def _discrete_ready(a: ItemArrays, sub, is_emp, rd, pol_s, qint, big_s_out, vr, 
     out["ready"][sub] = ready_out
 
 
-__all__ = ["PMF_BUDGET", "size_discrete"]
+__all__ = ["PMF_BUDGET", "size_discrete", "discrete_chunks", "item_pmfs", "integer_order_quantity"]

@@ -26,11 +26,12 @@ from typing import Callable
 
 import numpy as np
 
-from stockopt._kernels.codes import DIST_EMPIRICAL, DIST_POISSON, POL_NEWS, POL_RS, POL_SS
+from stockopt._kernels.codes import DIST_COMPOUND, DIST_EMPIRICAL, DIST_POISSON, POL_NEWS, POL_RS, POL_SS
 from stockopt._kernels.inventory.crossing import policy_crossing, policy_crossing_pmfs
 from stockopt._kernels.inventory.mixture import policy_mixture
 from stockopt._kernels.inventory.policy import empty_outputs, policy_continuous, ready_rate_continuous
 from stockopt._kernels.inventory.ss import GRID_K, policy_ss_continuous
+from stockopt.inventory._compound import CompoundParams, compound_crossing_pmfs
 from stockopt.inventory.demand import DemandProfile, crossing_sample_pmfs
 
 #: names of the per-item results every family writes (``out[name][items]``)
@@ -65,6 +66,9 @@ class ItemArrays:
     newsvendor items.  ``q`` is the rounded order quantity (``inf`` when undefined; overwritten by
     the cost optimisation), ``q_cont`` the same with ``inf`` as 0.  ``costs`` (``objective="cost"``):
     holding cost per unit and day, stockout cost per unit and day, order cost, continuous review.
+    ``compound``: the compound laws of the items whose distribution is ``DIST_COMPOUND``.
+    ``integer``: every item on the exact integer methods; ``fixed_s`` (integer methods only): the
+    kernel's reorder level per item, evaluated instead of searched (RS: ``S - 1``).
     """
 
     pol: np.ndarray
@@ -90,6 +94,9 @@ class ItemArrays:
     lead_time_model: str
     n_jobs: int
     costs: tuple | None = None
+    compound: CompoundParams | None = None
+    integer: bool = False
+    fixed_s: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -103,7 +110,7 @@ def size_items(a: ItemArrays) -> dict[str, np.ndarray]:
     out["freq"] = np.full(n, np.nan)
     out["ready"] = np.full(n, np.nan)  # filled by each method when ready_rate=True
     # exact integer methods: Poisson, negative binomial, empirical, and every cost-optimal policy
-    discrete = (a.dist >= DIST_POISSON) | (a.costs is not None)
+    discrete = (a.dist >= DIST_POISSON) | (a.costs is not None) | a.integer
     ss_cont = (a.pol == POL_SS) & ~discrete  # (s, S), normal / gamma: renewal method
     mixed = ~discrete & ~ss_cont & (a.lsd_eff > 0) & ~a.news
     if a.lead_time_model == "normal":
@@ -131,10 +138,11 @@ def size_items(a: ItemArrays) -> dict[str, np.ndarray]:
     if disc.size:
         from stockopt.inventory._discrete import size_discrete
 
-        emp = a.dist[disc] == DIST_EMPIRICAL
-        for sub, is_emp in ((disc[~emp], False), (disc[emp], True)):
+        dd = a.dist[disc]
+        for kind, sub in (("parametric", disc[dd < DIST_EMPIRICAL]),
+                          ("empirical", disc[dd == DIST_EMPIRICAL]), ("compound", disc[dd == DIST_COMPOUND])):
             if sub.size:
-                size_discrete(a, sub, is_emp, out)
+                size_discrete(a, sub, kind, out)
     return out
 
 
@@ -224,10 +232,15 @@ def size_crossing(a: ItemArrays, crs: np.ndarray, out: dict[str, np.ndarray]) ->
         policy_crossing(*[x[lo:hi] for x in cargs], bool(a.lost_sales), True, cres[lo:hi])
 
     _run(_blocks(crs.size, a.n_jobs, min_items=2_000), run_x)
-    e = np.flatnonzero(dist == DIST_EMPIRICAL)
-    if e.size:  # sample paths: integer pmfs of the day mixtures built from the paths
-        ce = crs[e]
-        pm = crossing_sample_pmfs(a.prof, ce, r_x[e], a.l_eff[ce], a.lsd_eff[ce])
+    for code in (DIST_EMPIRICAL, DIST_COMPOUND):
+        e = np.flatnonzero(dist == code)
+        if not e.size:
+            continue
+        ce = crs[e]  # integer pmfs of the day mixtures, from the sample paths or the history
+        if code == DIST_EMPIRICAL:
+            pm = crossing_sample_pmfs(a.prof, ce, r_x[e], a.l_eff[ce], a.lsd_eff[ce])
+        else:
+            pm = compound_crossing_pmfs(a.compound, ce, r_x[e], a.l_eff[ce], a.lsd_eff[ce])
         eres = np.empty((e.size, 8))
         policy_crossing_pmfs(a.metric[ce], a.target[ce], r_x[e], a.m_l[ce] + a.m_r[ce], bool(a.lost_sales),
                              True, *pm, eres)

@@ -17,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from stockopt._kernels.codes import (
+    DIST_COMPOUND,
     DIST_EMPIRICAL,
     DIST_GAMMA,
     DIST_NEGBIN,
@@ -28,10 +29,12 @@ from stockopt._kernels.codes import (
     POL_SQ,
     POL_SS,
 )
-from stockopt.errors import MissingColumnError, ParameterError, raise_error
+from stockopt.errors import MissingColumnError, ParameterError, ValidationError, raise_error
+from stockopt.inventory._compound import CompoundParams
 from stockopt.inventory._sizing import ItemArrays, size_items
 from stockopt.inventory._validate import items_arrays
 from stockopt.inventory.demand import DemandProfile, demand_profile, zero_demand_probability
+from stockopt.inventory.history import INTERMITTENT_ADI, HistoryProfile, compound_moments, history_profile
 
 __all__ = ["inventory_policy", "POLICY_NAMES", "DIST_NAMES", "SLOW_MOVER_MEAN"]
 
@@ -39,9 +42,9 @@ log = logging.getLogger(__name__)
 
 POLICY_NAMES = {"RS": POL_RS, "sQ": POL_SQ, "sS": POL_SS, "base_stock": POL_BASE, "newsvendor": POL_NEWS}
 DIST_NAMES = {"normal": DIST_NORMAL, "gamma": DIST_GAMMA, "poisson": DIST_POISSON,
-              "negbin": DIST_NEGBIN, "empirical": DIST_EMPIRICAL}
+              "negbin": DIST_NEGBIN, "empirical": DIST_EMPIRICAL, "compound": DIST_COMPOUND}
 _POL_STR = pa.array(["RS", "sQ", "sS", "base_stock", "newsvendor"], pa.string())
-_DIST_STR = pa.array(["normal", "gamma", "poisson", "negbin", "empirical"], pa.string())
+_DIST_STR = pa.array(["normal", "gamma", "poisson", "negbin", "empirical", "compound"], pa.string())
 _STATUS_STR = pa.array(["ok", "unreachable", "floored"], pa.string())
 
 
@@ -106,6 +109,7 @@ def inventory_policy(
     ready_rate: bool = False,
     lead_time_model: str = "compound",
     n_jobs: int = 1,
+    history: Any = None,
 ) -> pa.Table:
     """Size an inventory policy (safety stock, reorder point, order-up-to, order quantity) per item.
 
@@ -200,6 +204,23 @@ def inventory_policy(
     >>> round(pol["order_up_to"][0].as_py(), 2)  # 1100 + 1.645 * 30 * sqrt(11)
     1263.66
     """
+    prof, it, sel, arrays, short = prepare_items(
+        demand, items, policy, distribution, lost_sales=lost_sales, model=model, freq_days=freq_days,
+        objective=objective, ready_rate=ready_rate, lead_time_model=lead_time_model, n_jobs=n_jobs,
+        history=history)
+    out = size_items(arrays)
+    if short is not None:  # service over the whole cycle; the target is unreachable when R - P days are lost
+        _short_shelf_life_outputs(out, short, arrays.metric, it["service_level"])
+    return _policy_table(prof, it, sel, arrays, out)
+
+
+def prepare_items(demand: Any, items: Any, policy: str, distribution: str, *, lost_sales: bool,
+                  model: str | None, freq_days: float | None, objective: str, ready_rate: bool,
+                  lead_time_model: str, n_jobs: int, history: Any, integer: bool = False):
+    """Validation and selection shared by :func:`inventory_policy` and ``optimize_service``.
+
+    Returns ``(profile, item columns, selection, ItemArrays, short-shelf-life context or None)``.
+    """
     _check_options(policy, lost_sales, ready_rate, lead_time_model, objective)
     prof = demand_profile(demand, model=model, freq_days=freq_days)
     it = items_arrays(items, prof.ids_str, needed_by=prof.label)
@@ -212,12 +233,16 @@ def inventory_policy(
     if objective == "cost" and "stockout_cost" not in it:
         raise MissingColumnError("items: objective='cost' needs a 'stockout_cost' column (money per unit "
                                  "backordered per day)", table="items", column="stockout_cost")
-    sel = _select(prof, it, policy, distribution, objective)
-    arrays, short = _item_arrays(prof, it, sel, objective, lost_sales, ready_rate, lead_time_model, n_jobs)
-    out = size_items(arrays)
-    if short is not None:  # service over the whole cycle; the target is unreachable when R - P days are lost
-        _short_shelf_life_outputs(out, short, arrays.metric, it["service_level"])
-    return _policy_table(prof, it, sel, arrays, out)
+    hp = None
+    if history is not None:
+        hp = history_profile(history, prof.ids_str)  # its own periods, from its ds spacing
+    elif distribution == "compound":
+        raise_error(ParameterError, "the compound distribution needs the items' demand history",
+                    column="distribution", expected="history=<sales table unique_id, ds, y>", got=None)
+    sel = _select(prof, it, policy, distribution, objective, hp)
+    arrays, short = _item_arrays(prof, it, sel, objective, lost_sales, ready_rate, lead_time_model, n_jobs,
+                                 integer)
+    return prof, it, sel, arrays, short
 
 
 def _check_options(policy: str, lost_sales: bool, ready_rate: bool, lead_time_model: str,
@@ -252,10 +277,11 @@ class _Selection:
     d_rate: np.ndarray  # mean demand per day over L + R
     q_eoq: np.ndarray
     r1: np.ndarray  # review period, continuous review counted as 1 day
+    compound: CompoundParams | None = None  # laws of the DIST_COMPOUND items
 
 
 def _select(prof: DemandProfile, it: dict[str, np.ndarray], policy: str, distribution: str,
-            objective: str) -> _Selection:
+            objective: str, hp: HistoryProfile | None = None) -> _Selection:
     """Selection pass: demand rate, EOQ, policy and distribution per item."""
     n = len(prof.ids)
     lt = it["lead_time"]
@@ -271,13 +297,69 @@ def _select(prof: DemandProfile, it: dict[str, np.ndarray], policy: str, distrib
                        np.where(rv == 0, POL_SQ, np.where(q_eoq <= m_r1, POL_RS, POL_SQ))).astype(np.int8)
     else:
         pol = np.full(n, POLICY_NAMES[policy], dtype=np.int8)
-    dist = _pick_distribution(distribution, prof, m_lt + m_r1, v_lt0 + v_r1, n)
-    return _Selection(pol, dist, m_lt, v_lt0, m_r1, d_rate, q_eoq, r1)
+    m_t, v_t = m_lt + m_r1, v_lt0 + v_r1
+    dist = _pick_distribution("auto" if distribution == "compound" else distribution, prof, m_t, v_t, n)
+    degenerate = (m_t > 0) & (v_t <= 0) & (dist < DIST_EMPIRICAL)
+    comp = None
+    if hp is not None and distribution in ("auto", "compound"):
+        use, comp = _compound_items(hp, prof, d_rate, m_t, degenerate, distribution)
+        dist[use] = DIST_COMPOUND
+        degenerate &= ~use
+    if distribution == "auto" and degenerate.any():
+        # a point mass (no variance) never reaches a sizing: count data without a spread is Poisson
+        dist[degenerate] = DIST_POISSON
+        log.warning("%d item(s) have no demand variance over the protection interval (first: %r); sized "
+                    "as Poisson. Pass history= (the sales) to size them on their own demand history",
+                    int(degenerate.sum()), prof.ids_str[int(np.flatnonzero(degenerate)[0])].as_py())
+    return _Selection(pol, dist, m_lt, v_lt0, m_r1, d_rate, q_eoq, r1, comp)
+
+
+def _compound_items(hp: HistoryProfile, prof: DemandProfile, d_rate: np.ndarray, m_t: np.ndarray,
+                    degenerate: np.ndarray, distribution: str) -> tuple[np.ndarray, CompoundParams]:
+    """Items sized on the compound law of their own history, and those laws.
+
+    The occurrence probability per period is set so the compound mean equals the demand table's
+    (forecast or summary) mean rate: ``p = d_rate * period / E[size]``; the history gives the
+    sizes.  ``auto``: intermittent or lumpy items (ADI > 1.32, Syntetos, Boylan & Croston 2005) and
+    items whose demand table has no variance; ``compound``: every item.
+    """
+    per = np.where(np.isfinite(hp.period), hp.period, 0.0)
+    has = (hp.n_demands > 0) & (per > 0)
+    p = np.divide(d_rate * per, hp.size_mean, out=np.zeros_like(d_rate), where=has)
+    if distribution == "compound":
+        bad = (m_t > 0) & (~has | (p > 1.0 + 1e-12))
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            why = ("no demand > 0 in its history" if not has[row] else
+                   f"its mean demand per period ({d_rate[row] * per[row]:g}) exceeds the mean size of its "
+                   f"demands ({hp.size_mean[row]:g}): it is not intermittent")
+            raise_error(ValidationError, f"cannot build a compound law: {why}", table="history",
+                        series=prof.ids_str[row].as_py(), row=row,
+                        expected="a history with demands for every item, or distribution='auto'")
+        use = m_t >= 0
+    else:
+        use = has & (p <= 1.0) & ((hp.adi > INTERMITTENT_ADI) | degenerate)
+    p = np.where(use, np.minimum(p, 1.0), 0.0)
+    rows = np.flatnonzero(use)
+    gv, gip_sub = hp.size_pmfs(rows)
+    lens = np.ones(len(p), np.int64)  # items not compound: the size pmf [1.0] (never read)
+    lens[rows] = np.diff(gip_sub)
+    g_ip = np.concatenate(([0], np.cumsum(lens))).astype(np.int64)
+    g_vals = np.ones(int(g_ip[-1]))
+    if rows.size:
+        local = np.arange(int(gip_sub[-1])) - np.repeat(gip_sub[:-1], lens[rows])
+        g_vals[np.repeat(g_ip[rows], lens[rows]) + local] = gv
+    return use, CompoundParams(p, np.where(per > 0, per, 1.0), g_vals, g_ip, np.where(use, hp.size_mean, 0.0),
+                               np.where(use, hp.size_var, 0.0))
 
 
 def _item_arrays(prof: DemandProfile, it: dict[str, np.ndarray], sel: _Selection, objective: str,
-                 lost_sales: bool, ready_rate: bool, lead_time_model: str, n_jobs: int):
-    """Final intervals and moments per item; returns the sizing inputs and the short-shelf-life context."""
+                 lost_sales: bool, ready_rate: bool, lead_time_model: str, n_jobs: int,
+                 integer: bool = False):
+    """Final intervals and moments per item; returns the sizing inputs and the short-shelf-life context.
+
+    ``integer``: every item on the exact integer methods (normal and gamma put on the unit grid).
+    """
     n = len(prof.ids)
     pol, dist = sel.pol, sel.dist
     lt = it["lead_time"]
@@ -286,7 +368,7 @@ def _item_arrays(prof: DemandProfile, it: dict[str, np.ndarray], sel: _Selection
     r1 = sel.r1
     zeros = np.zeros(n)
     # (s, S) on integer demand, or cost-optimal (s, S) (Zheng & Federgruen, integer units)
-    discrete = (dist >= DIST_POISSON) | (objective == "cost")
+    discrete = (dist >= DIST_POISSON) | (objective == "cost") | integer
     r_eff = np.where(pol == POL_BASE, 1.0, np.where((pol == POL_SQ) & ~discrete, rv, r1))
     shelf = it["shelf_life_days"]
     news = pol == POL_NEWS
@@ -299,6 +381,14 @@ def _item_arrays(prof: DemandProfile, it: dict[str, np.ndarray], sel: _Selection
     span = l_eff + r_eff
     d_day = np.divide(m_l + m_r, span, out=np.zeros(n), where=span > 0)
     vd_day = np.divide(v_l0 + v_r, span, out=np.zeros(n), where=span > 0)
+    if sel.compound is not None and (dist == DIST_COMPOUND).any():  # the moments of the history's law
+        c, cu = sel.compound, dist == DIST_COMPOUND
+        (ml_c, vl_c), (mr_c, vr_c) = (compound_moments(c.p, c.period, c.size_mean, c.size_var, x)
+                                      for x in (l_eff, r_eff))
+        m_l, v_l0, m_r, v_r = (np.where(cu, xc, x) for xc, x in ((ml_c, m_l), (vl_c, v_l0), (mr_c, m_r),
+                                                                 (vr_c, v_r)))
+        d_day = np.divide(m_l + m_r, span, out=np.zeros(n), where=span > 0)
+        vd_day = np.divide(v_l0 + v_r, span, out=np.zeros(n), where=span > 0)
     v_l = v_l0 + d_day ** 2 * lsd_eff ** 2
 
     q = round_order_quantity(sel.q_eoq, it["moq"], it["pack_size"])
@@ -328,7 +418,7 @@ def _item_arrays(prof: DemandProfile, it: dict[str, np.ndarray], sel: _Selection
                         l_eff=l_eff, lsd_eff=lsd_eff, m_l=m_l, v_l=v_l, m_r=m_r, v_r=v_r, d_day=d_day,
                         vd_day=vd_day, q=q, q_cont=q_cont, prof=prof, lost_sales=bool(lost_sales),
                         ready_rate=bool(ready_rate), lead_time_model=lead_time_model, n_jobs=n_jobs,
-                        costs=costs)
+                        costs=costs, compound=sel.compound, integer=integer)
     return arrays, ctx
 
 
@@ -365,6 +455,13 @@ def _policy_table(prof: DemandProfile, it: dict[str, np.ndarray], sel: _Selectio
     shelf = it["shelf_life_days"]
     q_out = np.where((pol == POL_SQ) | (pol == POL_SS), a.q, np.where(news, out["S"], a.m_r))
     m_prot = a.m_l + a.m_r
+    # report the spread of the law actually used: Poisson (and a negative binomial with variance
+    # below its mean, sized as Poisson) has variance = mean, whatever the demand table said
+    pois = (a.dist == DIST_POISSON) | (a.dist == DIST_NEGBIN)
+    v_lt_news = sel.v_lt0 + sel.d_rate ** 2 * lsd ** 2
+    v_lt_news = np.where(pois, np.maximum(v_lt_news, sel.m_lt + sel.d_rate ** 2 * lsd ** 2), v_lt_news)
+    v_l_rep = np.where(pois, np.maximum(a.v_l, a.m_l + a.d_day ** 2 * a.lsd_eff ** 2), a.v_l)
+    v_r_rep = np.where(pois, np.maximum(a.v_r, a.m_r), a.v_r)
     cols = {
         "unique_id": prof.ids,
         "policy": _labels(pol, _POL_STR),
@@ -374,7 +471,7 @@ def _policy_table(prof: DemandProfile, it: dict[str, np.ndarray], sel: _Selectio
         "order_up_to": out["S"],
         "order_quantity": q_out,
         "lead_time_demand_mean": np.where(news, sel.m_lt, a.m_l),
-        "lead_time_demand_std": np.sqrt(np.where(news, sel.v_lt0 + sel.d_rate ** 2 * lsd ** 2, a.v_l)),
+        "lead_time_demand_std": np.sqrt(np.where(news, v_lt_news, v_l_rep)),
         "expected_cycle_service": out["cycle"],
         "expected_fill_rate": out["fill"],
         "expected_ready_rate": pa.array(out["ready"], from_pandas=True),  # NaN -> null (discrete demand)
@@ -382,7 +479,7 @@ def _policy_table(prof: DemandProfile, it: dict[str, np.ndarray], sel: _Selectio
         "expected_on_hand": out["oh"],
         "holding_cost": out["oh"] * it["unit_cost"] * it["holding_rate"],
         "protection_demand_mean": m_prot,
-        "protection_demand_std": np.sqrt(a.v_l + a.v_r),
+        "protection_demand_std": np.sqrt(v_l_rep + v_r_rep),
         "lead_time": it["lead_time"],
         "lead_time_std": lsd,
         "review_period": np.where(news, sel.r1, a.r_eff),  # newsvendor: orders every R days, sized over P

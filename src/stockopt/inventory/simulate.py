@@ -125,7 +125,8 @@ def simulate_inventory(
                 table="policy", column=name)
     pol = _codes(pt, "policy", POLICY_NAMES, ids)
     dist = _codes(pt, "distribution", DIST_NAMES, ids)
-    dist = np.where(dist == DIST_NAMES["empirical"], DIST_NEGBIN, dist).astype(np.int8)
+    # empirical and compound laws are drawn as negative binomials with their mean and variance
+    dist = np.where(dist >= DIST_NAMES["empirical"], DIST_NEGBIN, dist).astype(np.int8)
     s = numeric(pt, "reorder_point", "policy", ids, lo=0.0, expected="a finite reorder point >= 0")
     big_s = numeric(pt, "order_up_to", "policy", ids, lo=0.0, expected="a finite order-up-to level >= 0")
     q = numeric(pt, "order_quantity", "policy", ids, lo=0.0, expected="a finite order quantity >= 0")

@@ -227,6 +227,26 @@ def _mean(p):
 
 
 @numba.njit(**NUMBA_OPTS)
+def on_hand(eip, m_t, m_r, bo_t, bo_l, r_days):
+    """Average stock on hand at the end of a day, from the position after a review.
+
+    With ``y`` the position after a review, the net stock at the end of the ``j``-th day after the
+    order arrives is ``y - D_{L+j}`` (``j = 1..R``), so on hand averages
+    ``E[y] - E[D_{L+j}] + E[n_{L+j}(y)]`` over the cycle.  The demand term is exact
+    (``E[D_L] + E[D_R] (R + 1) / (2R)``); the loss term is interpolated linearly in ``j`` between
+    ``n_L`` and ``n_T`` (exact at zero stock, where ``n_x(0) = E[D_x]``, and when shortages are
+    negligible).  ``bo_t``, ``bo_l``: ``E[n_T(y)]``, ``E[n_L(y)]``; continuous review (``R < 1``):
+    ``E[y] - E[D_T] + E[n_T(y)]``.
+    """
+    if r_days < 1.0:
+        oh = eip - m_t + bo_t
+    else:
+        w = (r_days + 1.0) / (2.0 * r_days)
+        oh = eip - (m_t - m_r) - m_r * w + bo_l + (bo_t - bo_l) * w
+    return oh if oh > 0.0 else 0.0
+
+
+@numba.njit(**NUMBA_OPTS)
 def policy_discrete(pol, metric, target, r_days, qint, lost, floor_ss,
                     vals_l, ip_l, vals_r, ip_r, vals_t, ip_t,
                     out_s, out_big_s, out_ss, out_cycle, out_fill, out_bo, out_oh, out_freq,
@@ -319,14 +339,14 @@ def policy_discrete(pol, metric, target, r_days, qint, lost, floor_ss,
         out_fill[i] = _service_d(s, 1, lost, q, pi, u, u_tot, cdf_l, loss_l, m_l, loss_t, m_t, m_r,
                                  cdf_t, news)
         bo = 0.0
+        bo_l = 0.0
         eip = 0.0
         for k in range(q):
             y = s + q - k
             bo += pi[k] * _loss_at(loss_t, m_t, y)
+            bo_l += pi[k] * _loss_at(loss_l, m_l, y)
             eip += pi[k] * y
-        rd = r_days[i]
-        tail = m_r * (rd - 1.0) / (2.0 * rd) if rd >= 1.0 else 0.0
-        oh = eip - m_t + bo + tail
+        oh = on_hand(eip, m_t, m_r, bo, bo_l, r_days[i])
         out_bo[i] = bo if bo > 0.0 else 0.0
         out_oh[i] = oh if oh > 0.0 else 0.0
         out_freq[i] = u_tot

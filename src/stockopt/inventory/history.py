@@ -1,0 +1,262 @@
+"""Demand histories for the inventory layer: compound (occurrence x size) laws and demand summaries.
+
+A forecast says how much demand to expect; for intermittent and lumpy items it cannot say how
+that demand arrives (two orders of 700 in three years, or one unit a month), and its prediction
+intervals, when it has any, are symmetric bands that put mass on negative demand and none on the
+lumps.  Sizing such an item on a normal law with the forecast's variance (often zero) promises a
+service it never delivers.  The history itself carries the shape: :func:`history_profile` reads a
+sales table ``unique_id, ds, y`` and keeps, per item, the probability that a period has demand and
+the distribution of the non-zero demand sizes, from which
+:mod:`stockopt._kernels.inventory.compound` builds the exact integer law of demand over any
+interval (Croston 1972; Syntetos, Babai & Gardner 2015; Willemain, Smart & Schwarz 2004).
+
+Periods whose ``y`` is null, or whose ``in_stock`` column (optional) is false, are unobserved:
+they count neither as demand nor as a period without demand (a stockout caps sales).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from stockopt.errors import ValidationError, raise_error
+from stockopt.inventory._validate import ID, align, as_table, check_ids, require_nonempty
+from stockopt.inventory.demand import _grouped, _plain_ids
+
+__all__ = ["HistoryProfile", "history_profile", "demand_summary", "INTERMITTENT_ADI"]
+
+#: average inter-demand interval (periods) above which an item is intermittent or lumpy
+#: (Syntetos, Boylan & Croston 2005: ADI > 1.32)
+INTERMITTENT_ADI = 1.32
+
+
+@dataclass
+class HistoryProfile:
+    """Per-item statistics of a demand history (arrays aligned with ``ids``).
+
+    Attributes
+    ----------
+    ids : pyarrow.Array
+        Item ids as strings.
+    period : numpy.ndarray
+        Length of one history period in days (30 for a month, 7 for a week ...).
+    n_obs, n_demands : numpy.ndarray
+        Observed periods, and those with a demand > 0.
+    mean, var : numpy.ndarray
+        Mean and variance of demand per period (units; 0 without observations).
+    size_mean, size_var : numpy.ndarray
+        Mean and variance of the non-zero demand sizes (units, rounded to whole units >= 1).
+    """
+
+    ids: pa.Array
+    period: np.ndarray
+    n_obs: np.ndarray
+    n_demands: np.ndarray
+    mean: np.ndarray
+    var: np.ndarray
+    size_mean: np.ndarray
+    size_var: np.ndarray
+    size_item: np.ndarray  # one entry per non-zero demand: its item and its size in whole units
+    size_units: np.ndarray
+
+    @property
+    def occurrence(self) -> np.ndarray:
+        """Probability that a period has a demand (``n_demands / n_obs``)."""
+        return np.divide(self.n_demands, self.n_obs, out=np.zeros(len(self.n_obs)), where=self.n_obs > 0)
+
+    @property
+    def adi(self) -> np.ndarray:
+        """Average inter-demand interval in periods (``inf`` without demand)."""
+        return np.divide(self.n_obs, self.n_demands, out=np.full(len(self.n_obs), np.inf),
+                         where=self.n_demands > 0)
+
+    def take(self, rows: np.ndarray) -> HistoryProfile:
+        """The profile of items ``rows`` (in that order)."""
+        rows = np.asarray(rows, dtype=np.int64)
+        local = np.full(len(self.n_obs), -1, np.int64)
+        local[rows] = np.arange(rows.size)
+        keep = local[self.size_item] >= 0
+        item = local[self.size_item[keep]]
+        order = np.argsort(item, kind="stable")
+        return HistoryProfile(self.ids.take(pa.array(rows)), self.period[rows], self.n_obs[rows],
+                              self.n_demands[rows], self.mean[rows], self.var[rows], self.size_mean[rows],
+                              self.size_var[rows], item[order], self.size_units[keep][order])
+
+    def size_pmfs(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Size pmfs of items ``rows`` in CSR form: ``vals[ip[k]:ip[k+1]]`` is ``P(size = 0..max)``."""
+        rows = np.asarray(rows, dtype=np.int64)
+        local = np.full(len(self.n_obs), -1, np.int64)
+        local[rows] = np.arange(rows.size)
+        keep = local[self.size_item] >= 0
+        item = local[self.size_item[keep]]
+        units = self.size_units[keep]
+        smax = np.zeros(rows.size, np.int64)
+        np.maximum.at(smax, item, units)
+        ip = np.concatenate(([0], np.cumsum(smax + 1))).astype(np.int64)
+        counts = np.bincount(ip[item] + units, minlength=int(ip[-1])).astype(np.float64)
+        tot = np.bincount(item, minlength=rows.size).astype(np.float64)
+        per_entry = np.repeat(tot, smax + 1)
+        vals = np.divide(counts, per_entry, out=np.zeros_like(counts), where=per_entry > 0)
+        return vals, ip
+
+
+def _read_history(history: Any, label: str, freq_days: float | None):
+    tbl = as_table(history, label)
+    require_nonempty(tbl, label)
+    for name in (ID, "ds", "y"):
+        if name not in tbl.column_names:
+            from stockopt.errors import MissingColumnError
+
+            raise MissingColumnError(f"{label}: missing column {name!r}; expected a sales history "
+                                     f"(unique_id, ds, y[, in_stock]); got {tbl.column_names}",
+                                     table=label, column=name)
+    check_ids(tbl, label)
+    tbl, ip, period = _grouped(tbl, [ID], label, freq_days)
+    ids_all = check_ids(tbl, label)
+    ycol = tbl.column("y")
+    if not (pa.types.is_integer(ycol.type) or pa.types.is_floating(ycol.type)
+            or pa.types.is_decimal(ycol.type) or pa.types.is_null(ycol.type)):
+        from stockopt.errors import ColumnTypeError
+
+        raise_error(ColumnTypeError, "non-numeric column", table=label, column="y",
+                    expected="demand in units (numbers >= 0; null = not observed)", got=str(ycol.type))
+    y = np.asarray(pc.fill_null(ycol.cast(pa.float64()), np.nan)).astype(np.float64, copy=True) \
+        if tbl.num_rows else np.empty(0)
+    observed = ~np.isnan(y)
+    if "in_stock" in tbl.column_names:
+        observed &= np.asarray(pc.fill_null(tbl.column("in_stock").cast(pa.bool_()), True))
+    bad = observed & (~np.isfinite(y) | (y < 0))
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise_error(ValidationError, "demand must be finite and >= 0", table=label, column="y",
+                    series=ids_all[row].as_py(), row=row, got=float(y[row]),
+                    expected="demand in units >= 0 (null = not observed; clip returns before)")
+    first = ip[:-1]
+    ids = ids_all.take(pa.array(first))
+    return ids, ip, period, np.where(observed, y, 0.0), observed
+
+
+def history_profile(history: Any, ids: pa.Array | None = None, *, freq_days: float | None = None,
+                    label: str = "history") -> HistoryProfile:
+    """Per-item occurrence and size statistics of a sales history ``unique_id, ds, y``.
+
+    Parameters
+    ----------
+    history : Arrow-compatible table
+        One row per item and period (days, weeks, months ...; regular spacing per item): ``unique_id,
+        ds, y`` (units, >= 0; null = not observed), optional ``in_stock`` (false = not observed).
+    ids : pyarrow.Array, optional
+        Item ids (strings) to align the profile with; an id without history gets zero observations.
+    freq_days : float, optional
+        Length of a period in days when it cannot be inferred (one row per item).
+    label : str
+        The table's name in error messages.
+
+    Returns
+    -------
+    HistoryProfile
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from stockopt.inventory.history import history_profile
+    >>> h = pa.table({"unique_id": ["A"] * 6, "ds": pa.array([0, 7, 14, 21, 28, 35], pa.date32()),
+    ...               "y": [0.0, 5.0, 0.0, None, 0.0, 7.0]})
+    >>> hp = history_profile(h)
+    >>> float(hp.period[0]), int(hp.n_obs[0]), float(hp.occurrence[0]), float(hp.size_mean[0])
+    (7.0, 5, 0.4, 6.0)
+    """
+    from stockopt.inventory._validate import id_strings
+
+    got_ids, ip, period, y, observed = _read_history(history, label, freq_days)
+    got_ids = id_strings(got_ids)
+    lens = np.diff(ip)
+    item = np.repeat(np.arange(lens.size), lens)
+    n_items = lens.size
+    n_obs = np.bincount(item, weights=observed, minlength=n_items)
+    s1 = np.bincount(item, weights=y, minlength=n_items)
+    s2 = np.bincount(item, weights=y * y, minlength=n_items)
+    mean = np.divide(s1, n_obs, out=np.zeros(n_items), where=n_obs > 0)
+    var = np.divide(s2, n_obs, out=np.zeros(n_items), where=n_obs > 0) - mean ** 2
+    var = np.maximum(var * np.divide(n_obs, n_obs - 1, out=np.ones(n_items), where=n_obs > 1), 0.0)
+    dem = observed & (y > 0)
+    size_item = item[dem]
+    size_units = np.maximum(np.rint(y[dem]), 1).astype(np.int64)
+    n_dem = np.bincount(size_item, minlength=n_items).astype(np.float64)
+    z1 = np.bincount(size_item, weights=size_units, minlength=n_items)
+    z2 = np.bincount(size_item, weights=size_units.astype(np.float64) ** 2, minlength=n_items)
+    size_mean = np.divide(z1, n_dem, out=np.zeros(n_items), where=n_dem > 0)
+    size_var = np.maximum(np.divide(z2, n_dem, out=np.zeros(n_items), where=n_dem > 0) - size_mean ** 2, 0.0)
+    hp = HistoryProfile(got_ids, period, n_obs, n_dem, mean, var, size_mean, size_var, size_item, size_units)
+    if ids is None:
+        return hp
+    idx = pc.index_in(ids, value_set=got_ids)
+    valid = np.asarray(pc.is_valid(idx))
+    rows = np.asarray(idx.fill_null(0), dtype=np.int64)
+    out = hp.take(rows)
+    if not valid.all():  # items without a history: nothing observed
+        miss = ~valid
+        keep = ~miss[out.size_item]
+        out = HistoryProfile(ids, np.where(miss, np.nan, out.period), np.where(miss, 0.0, out.n_obs),
+                             np.where(miss, 0.0, out.n_demands), np.where(miss, 0.0, out.mean),
+                             np.where(miss, 0.0, out.var), np.where(miss, 0.0, out.size_mean),
+                             np.where(miss, 0.0, out.size_var), out.size_item[keep], out.size_units[keep])
+    else:
+        out.ids = ids
+    return out
+
+
+def demand_summary(history: Any, *, freq_days: float | None = None) -> pa.Table:
+    """Demand summary ``unique_id, demand_mean, demand_std`` (units per day) of a sales history.
+
+    The mean and the standard deviation of demand per period over the observed periods, per day:
+    ``mean / period`` and ``std / sqrt(period)`` (periods taken as independent), the stationary
+    demand summary :func:`~stockopt.inventory.inventory_policy` accepts.  Passed together with
+    ``history=`` the same sales, intermittent items are sized on their own compound law.
+
+    Parameters
+    ----------
+    history : Arrow-compatible table
+        ``unique_id, ds, y`` as for :func:`history_profile`.
+    freq_days : float, optional
+        Length of a period in days when it cannot be inferred.
+
+    Returns
+    -------
+    pyarrow.Table
+        One row per item, in the order of first appearance after sorting by id.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> from stockopt.inventory import demand_summary
+    >>> h = pa.table({"unique_id": ["A"] * 4, "ds": pa.array([0, 7, 14, 21], pa.date32()),
+    ...               "y": [0.0, 14.0, 0.0, 14.0]})
+    >>> s = demand_summary(h)
+    >>> s["demand_mean"][0].as_py(), round(s["demand_std"][0].as_py(), 4)  # 7/7 per day; 8.0829/sqrt(7)
+    (1.0, 3.055)
+    """
+    tbl = as_table(history, "history")
+    hp = history_profile(tbl, freq_days=freq_days)
+    sorted_tbl = tbl.take(pc.sort_indices(tbl, sort_keys=[(ID, "ascending")]))
+    ids_col = _plain_ids(sorted_tbl.column(ID))
+    from stockopt.inventory._validate import id_strings
+
+    rows = align(hp.ids, id_strings(ids_col), table="history", needed_by="history")
+    return pa.table({ID: ids_col.take(pa.array(rows)), "demand_mean": hp.mean / hp.period,
+                     "demand_std": np.sqrt(hp.var / hp.period)})
+
+
+def compound_moments(p: np.ndarray, period: np.ndarray, size_mean: np.ndarray, size_var: np.ndarray,
+                     days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and variance of compound demand over ``days`` (``N = Bin(k, p) + Bern(f p)`` demands)."""
+    z = np.divide(days, period, out=np.zeros_like(days, dtype=np.float64), where=period > 0)
+    k = np.floor(z + 1e-9)
+    f = np.where(z - k < 1e-9, 0.0, z - k)
+    en = z * p
+    vn = k * p * (1 - p) + f * p * (1 - f * p)
+    return en * size_mean, en * size_var + vn * size_mean ** 2
