@@ -282,3 +282,41 @@ def test_real_spare_parts_promise_against_replay() -> None:
           f"{kpi.fill_rate.mean():.4f}")
     assert abs(promised - replayed) < 0.03
     assert abs(p.expected_fill_rate.mean() - kpi.fill_rate.mean()) < 0.03
+
+
+def test_size_pooling_mixes_the_pooled_relative_sizes() -> None:
+    """``size_pooling = kappa``: an item with ``k`` demands keeps weight ``k / (k + kappa)`` on its own
+    sizes and puts ``kappa / (k + kappa)`` on its mean size times the pooled leave-one-out ratios."""
+    from stockopt.inventory import history as hmod
+
+    y = np.zeros((3, 12))
+    y[0, [1, 4, 8]] = [2, 4, 6]  # ratios 2/5, 4/4, 6/3
+    y[1, [0, 6]] = [10, 30]  # ratios 1/3, 3
+    y[2, [5]] = [7]  # one demand: no ratio of its own
+    hist = _history(y)
+    hp = history_profile(hist, size_pooling=2.0)
+    r = np.array([0.4, 1.0, 2.0, 1 / 3, 3.0])
+    w = np.array([1 / 3] * 3 + [1 / 2] * 2)
+    np.testing.assert_allclose(hp.pool_weights.sum(), 1.0)
+    # bins keep the weighted mean of the ratios (the largest, 3, is the cap here)
+    np.testing.assert_allclose(np.dot(hp.pool_ratios, hp.pool_weights), np.dot(r, w) / w.sum())
+    vals, ip, mean, var = hp.size_law(np.arange(3))
+    for i, (k, own) in enumerate(((3, [2, 4, 6]), (2, [10, 30]), (1, [7]))):
+        g = vals[ip[i]:ip[i + 1]]
+        assert g.sum() == pytest.approx(1.0) and g[0] == 0.0
+        wp = 2.0 / (k + 2.0)
+        m_own = np.mean(own)
+        pooled = np.maximum(np.rint(m_own * hp.pool_ratios), 1)
+        want_mean = (1 - wp) * m_own + wp * np.dot(pooled, hp.pool_weights)
+        assert mean[i] == pytest.approx(want_mean)
+        assert g[int(pooled.max())] > 0  # a size larger than any seen when the pool says so
+    assert hmod.POOL_BINS >= len(hp.pool_ratios)
+    # the profile goes straight into the sizing; without pooling the law is the item's own sizes
+    dem = demand_summary(hist)
+    items = pa.table({"unique_id": ["i0", "i1", "i2"], "lead_time": [14.0] * 3, "review_period": [7.0] * 3})
+    plain = inventory_policy(dem, items, history=history_profile(hist))
+    pooled_pol = inventory_policy(dem, items, history=hp)
+    assert pooled_pol["distribution"].to_pylist() == ["compound"] * 3
+    assert (pooled_pol["order_up_to"].to_numpy() >= plain["order_up_to"].to_numpy()).all()
+    np.testing.assert_allclose(pooled_pol["lead_time_demand_mean"].to_numpy(),
+                               plain["lead_time_demand_mean"].to_numpy(), rtol=1e-9)  # same mean

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from stockopt._kernels.inventory.compound import compound_fill, compound_sizes
+from stockopt._kernels.inventory.compound import compound_pmfs
 
 
 @dataclass
@@ -77,12 +77,7 @@ def _build(cp_: CompoundParams, sub: np.ndarray, n_out: np.ndarray, comp_out: np
     out_item = np.repeat(np.arange(sub.size), n_out)
     comp_x = np.ascontiguousarray(comp_days[order] / period[out_item[comp_out[order]]])
     comp_w = np.ascontiguousarray(comp_w[order], dtype=np.float64)
-    sizes = np.empty(total, np.int64)
-    compound_sizes(p, gip, oj, cp, comp_x, comp_w, sizes)
-    ip = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
-    vals = np.zeros(int(ip[-1]))
-    compound_fill(p, gv, gip, oj, cp, comp_x, comp_w, vals, ip)
-    return vals, ip
+    return compound_pmfs(p, gv, gip, oj, cp, comp_x, comp_w)
 
 
 def _split(vals: np.ndarray, ip: np.ndarray, n_kinds: int, kind: int) -> tuple[np.ndarray, np.ndarray]:

@@ -27,7 +27,12 @@ from stockopt.errors import ValidationError, raise_error
 from stockopt.inventory._validate import ID, align, as_table, check_ids, require_nonempty
 from stockopt.inventory.demand import _grouped, _plain_ids
 
-__all__ = ["HistoryProfile", "history_profile", "demand_summary", "INTERMITTENT_ADI"]
+__all__ = ["HistoryProfile", "history_profile", "demand_summary", "INTERMITTENT_ADI", "POOL_BINS"]
+
+#: geometric bins of the pooled relative-size law (history_profile(size_pooling=...))
+POOL_BINS = 24
+#: quantile at which the pooled relative-size law is capped (its heavier tail costs pmf length)
+POOL_CAP = 0.995
 
 #: average inter-demand interval (periods) above which an item is intermittent or lumpy
 #: (Syntetos, Boylan & Croston 2005: ADI > 1.32)
@@ -62,6 +67,9 @@ class HistoryProfile:
     size_var: np.ndarray
     size_item: np.ndarray  # one entry per non-zero demand: its item and its size in whole units
     size_units: np.ndarray
+    pooling: float = 0.0
+    pool_ratios: np.ndarray | None = None  # atoms of the pooled relative-size law (POOL_BINS at most)
+    pool_weights: np.ndarray | None = None  # their probabilities
 
     @property
     def occurrence(self) -> np.ndarray:
@@ -75,7 +83,7 @@ class HistoryProfile:
                          where=self.n_demands > 0)
 
     def take(self, rows: np.ndarray) -> HistoryProfile:
-        """The profile of items ``rows`` (in that order)."""
+        """The profile of items ``rows`` (distinct, in that order)."""
         rows = np.asarray(rows, dtype=np.int64)
         local = np.full(len(self.n_obs), -1, np.int64)
         local[rows] = np.arange(rows.size)
@@ -84,24 +92,46 @@ class HistoryProfile:
         order = np.argsort(item, kind="stable")
         return HistoryProfile(self.ids.take(pa.array(rows)), self.period[rows], self.n_obs[rows],
                               self.n_demands[rows], self.mean[rows], self.var[rows], self.size_mean[rows],
-                              self.size_var[rows], item[order], self.size_units[keep][order])
+                              self.size_var[rows], item[order], self.size_units[keep][order], self.pooling,
+                              self.pool_ratios, self.pool_weights)
 
-    def size_pmfs(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Size pmfs of items ``rows`` in CSR form: ``vals[ip[k]:ip[k+1]]`` is ``P(size = 0..max)``."""
+    def size_law(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Size pmfs of items ``rows`` (CSR: ``vals[ip[k]:ip[k+1]]`` = ``P(size = 0..max)``), their
+        means and variances (units).
+
+        Without pooling, the item's own sizes.  With ``pooling = kappa > 0``, the mixture
+        ``(1 - w) g_item + w g_pool`` with ``w = kappa / (k + kappa)`` (``k`` demands seen): ``g_pool``
+        is the law of ``mean size x R``, ``R`` the pooled relative size of a new demand
+        (:func:`history_profile`), rounded to whole units >= 1.
+        """
         rows = np.asarray(rows, dtype=np.int64)
         local = np.full(len(self.n_obs), -1, np.int64)
         local[rows] = np.arange(rows.size)
         keep = local[self.size_item] >= 0
         item = local[self.size_item[keep]]
         units = self.size_units[keep]
+        k = np.bincount(item, minlength=rows.size).astype(np.float64)
+        pool = self.pool_ratios if self.pooling > 0 and self.pool_ratios is not None else np.empty(0)
+        w_pool = np.where(k > 0, self.pooling / (k + self.pooling), 0.0) if pool.size else np.zeros(rows.size)
+        w_item = np.divide(1.0 - w_pool, k, out=np.zeros(rows.size), where=k > 0)
+        if pool.size:
+            p_item = np.repeat(np.flatnonzero(k > 0), pool.size)
+            p_units = np.maximum(np.rint(self.size_mean[rows][p_item] * np.tile(pool, int((k > 0).sum()))),
+                                 1).astype(np.int64)
+            item = np.concatenate((item, p_item))
+            units = np.concatenate((units, p_units))
+            wts = np.concatenate((w_item[item[: keep.sum()]],
+                                  w_pool[p_item] * np.tile(self.pool_weights, int((k > 0).sum()))))
+        else:
+            wts = w_item[item]
         smax = np.zeros(rows.size, np.int64)
         np.maximum.at(smax, item, units)
         ip = np.concatenate(([0], np.cumsum(smax + 1))).astype(np.int64)
-        counts = np.bincount(ip[item] + units, minlength=int(ip[-1])).astype(np.float64)
-        tot = np.bincount(item, minlength=rows.size).astype(np.float64)
-        per_entry = np.repeat(tot, smax + 1)
-        vals = np.divide(counts, per_entry, out=np.zeros_like(counts), where=per_entry > 0)
-        return vals, ip
+        vals = np.bincount(ip[item] + units, weights=wts, minlength=int(ip[-1]))
+        mean = np.bincount(item, weights=wts * units, minlength=rows.size)
+        var = np.maximum(np.bincount(item, weights=wts * units.astype(np.float64) ** 2, minlength=rows.size)
+                         - mean ** 2, 0.0)
+        return vals, ip, mean, var
 
 
 def _read_history(history: Any, label: str, freq_days: float | None):
@@ -141,7 +171,7 @@ def _read_history(history: Any, label: str, freq_days: float | None):
 
 
 def history_profile(history: Any, ids: pa.Array | None = None, *, freq_days: float | None = None,
-                    label: str = "history") -> HistoryProfile:
+                    size_pooling: float = 0.0, label: str = "history") -> HistoryProfile:
     """Per-item occurrence and size statistics of a sales history ``unique_id, ds, y``.
 
     Parameters
@@ -153,6 +183,15 @@ def history_profile(history: Any, ids: pa.Array | None = None, *, freq_days: flo
         Item ids (strings) to align the profile with; an id without history gets zero observations.
     freq_days : float, optional
         Length of a period in days when it cannot be inferred (one row per item).
+    size_pooling : float
+        ``kappa >= 0``: weight of the pooled size law in an item's size law,
+        ``kappa / (k + kappa)`` for an item with ``k`` demands (0: the item's own sizes only, so
+        no demand larger than the largest seen).  The pooled law is that of ``R = x_j /
+        mean(x_-j)``, a demand's size over the mean of the item's other sizes, over every item
+        with at least two demands (each item weighted equally; :data:`POOL_BINS` geometric bins):
+        how much larger than its past sizes a part's next demand can be (an empirical-Bayes
+        predictive law; cf. Willemain, Smart & Schwarz 2004, who jitter the sizes they resample).
+        ``inventory_policy(history=...)`` accepts the profile itself.
     label : str
         The table's name in error messages.
 
@@ -191,23 +230,62 @@ def history_profile(history: Any, ids: pa.Array | None = None, *, freq_days: flo
     z2 = np.bincount(size_item, weights=size_units.astype(np.float64) ** 2, minlength=n_items)
     size_mean = np.divide(z1, n_dem, out=np.zeros(n_items), where=n_dem > 0)
     size_var = np.maximum(np.divide(z2, n_dem, out=np.zeros(n_items), where=n_dem > 0) - size_mean ** 2, 0.0)
-    hp = HistoryProfile(got_ids, period, n_obs, n_dem, mean, var, size_mean, size_var, size_item, size_units)
+    if not (np.isfinite(size_pooling) and size_pooling >= 0):
+        raise_error(ValidationError, "size_pooling must be a finite weight >= 0", column="size_pooling",
+                    got=size_pooling)
+    pool, pool_w = _pooled_ratios(size_item, size_units, n_dem, z1) if size_pooling > 0 else (None, None)
+    hp = HistoryProfile(got_ids, period, n_obs, n_dem, mean, var, size_mean, size_var, size_item, size_units,
+                        float(size_pooling), pool, pool_w)
     if ids is None:
         return hp
     idx = pc.index_in(ids, value_set=got_ids)
     valid = np.asarray(pc.is_valid(idx))
-    rows = np.asarray(idx.fill_null(0), dtype=np.int64)
-    out = hp.take(rows)
-    if not valid.all():  # items without a history: nothing observed
-        miss = ~valid
-        keep = ~miss[out.size_item]
-        out = HistoryProfile(ids, np.where(miss, np.nan, out.period), np.where(miss, 0.0, out.n_obs),
-                             np.where(miss, 0.0, out.n_demands), np.where(miss, 0.0, out.mean),
-                             np.where(miss, 0.0, out.var), np.where(miss, 0.0, out.size_mean),
-                             np.where(miss, 0.0, out.size_var), out.size_item[keep], out.size_units[keep])
-    else:
+    if valid.all():
+        out = hp.take(np.asarray(idx, dtype=np.int64))
         out.ids = ids
-    return out
+        return out
+    # items without a history: nothing observed (period unknown)
+    pos = np.flatnonzero(valid)
+    sub = hp.take(np.asarray(idx.filter(pa.array(valid)), dtype=np.int64))
+    n = len(ids)
+
+    def spread(x: np.ndarray, fill: float) -> np.ndarray:
+        full = np.full(n, fill)
+        full[pos] = x
+        return full
+
+    return HistoryProfile(ids, spread(sub.period, np.nan), spread(sub.n_obs, 0.0), spread(sub.n_demands, 0.0),
+                          spread(sub.mean, 0.0), spread(sub.var, 0.0), spread(sub.size_mean, 0.0),
+                          spread(sub.size_var, 0.0), pos[sub.size_item], sub.size_units, sub.pooling,
+                          sub.pool_ratios, sub.pool_weights)
+
+
+def _pooled_ratios(size_item: np.ndarray, size_units: np.ndarray, n_dem: np.ndarray,
+                   total: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The leave-one-out relative sizes (items weighted equally), capped at their :data:`POOL_CAP`
+    quantile, in :data:`POOL_BINS` geometric bins: ``(atoms, probabilities)``, each atom the mean
+    ratio of its bin."""
+    k = n_dem[size_item]
+    two = k >= 2
+    if not two.any():
+        return np.ones(1), np.ones(1)
+    x = size_units[two].astype(np.float64)
+    r = x * (k[two] - 1) / (total[size_item[two]] - x)
+    w = 1.0 / k[two]
+    order = np.argsort(r, kind="stable")
+    cw = np.cumsum(w[order])
+    cap = float(r[order][min(int(np.searchsorted(cw, POOL_CAP * cw[-1])), r.size - 1)])
+    r = np.minimum(r, cap)  # the last 1 % of the law sits at its 99th percentile
+    lo, hi = float(r.min()), float(r.max())
+    if hi <= lo * (1 + 1e-12):
+        return np.array([lo]), np.ones(1)
+    edges = np.geomspace(lo, hi, POOL_BINS + 1)
+    b = np.clip(np.searchsorted(edges, r, side="right") - 1, 0, POOL_BINS - 1)
+    mass = np.bincount(b, weights=w, minlength=POOL_BINS)
+    atom = np.divide(np.bincount(b, weights=w * r, minlength=POOL_BINS), mass, out=np.zeros(POOL_BINS),
+                     where=mass > 0)
+    keep = mass > 0
+    return atom[keep], mass[keep] / mass.sum()
 
 
 def demand_summary(history: Any, *, freq_days: float | None = None) -> pa.Table:
@@ -238,7 +316,7 @@ def demand_summary(history: Any, *, freq_days: float | None = None) -> pa.Table:
     ...               "y": [0.0, 14.0, 0.0, 14.0]})
     >>> s = demand_summary(h)
     >>> s["demand_mean"][0].as_py(), round(s["demand_std"][0].as_py(), 4)  # 7/7 per day; 8.0829/sqrt(7)
-    (1.0, 3.055)
+    (1.0, 3.0551)
     """
     tbl = as_table(history, "history")
     hp = history_profile(tbl, freq_days=freq_days)

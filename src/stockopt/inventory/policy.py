@@ -132,10 +132,11 @@ def inventory_policy(
         order-up-to reviewed daily; ``newsvendor`` single-period critical-ratio order for perishables.
         ``auto``: newsvendor if the item has a finite shelf life, sQ under continuous review, RS when
         the EOQ does not exceed the mean demand of one review period, sQ otherwise.
-    distribution : {"auto", "normal", "gamma", "poisson", "negbin", "empirical"}
+    distribution : {"auto", "normal", "gamma", "poisson", "negbin", "empirical", "compound"}
         Demand distribution.  ``auto``: empirical for sample paths; for a mean demand over the
         protection interval below :data:`SLOW_MOVER_MEAN` units Poisson (variance/mean <= 1.1) or
-        negative binomial, otherwise gamma when the coefficient of variation exceeds 0.5, else normal.
+        negative binomial, otherwise gamma when the coefficient of variation exceeds 0.5, else normal;
+        with ``history``, compound for intermittent items (below).  ``compound`` needs ``history``.
     lost_sales : bool
         Size for lost sales instead of backorders (fill rate ``1 - B / (E[D_R] + B)``, see
         ``docs/inventory.md``).
@@ -172,6 +173,17 @@ def inventory_policy(
         point off target; integer demand as ``"compound"``.  Fixed lead times are not affected.
     n_jobs : int
         Threads to split the items over (results do not depend on it).
+    history : Arrow-compatible table or HistoryProfile, optional
+        The items' own demand history ``unique_id, ds, y`` (units per period, any regular
+        period; null ``y`` or ``in_stock`` false = not observed), or a profile built from it by
+        :func:`stockopt.inventory.history.history_profile` (e.g. with ``size_pooling``).  With
+        ``distribution="auto"``, intermittent and lumpy items (average inter-demand interval above
+        1.32 periods) and items whose demand table carries no variance are sized on the exact
+        compound law of their history: a demand occurs in a period with probability ``p``, set
+        so the mean matches the demand table's, its size drawn from the item's own demand sizes
+        (distribution ``"compound"``; see ``docs/service.md``).  ``distribution="compound"``
+        sizes every item so.  Without a history, ``auto`` never sizes on a point mass: an item
+        whose demand table has no variance is sized as Poisson (with a warning).
 
     Returns
     -------
@@ -235,7 +247,10 @@ def prepare_items(demand: Any, items: Any, policy: str, distribution: str, *, lo
                                  "backordered per day)", table="items", column="stockout_cost")
     hp = None
     if history is not None:
-        hp = history_profile(history, prof.ids_str)  # its own periods, from its ds spacing
+        if isinstance(history, HistoryProfile):  # built by history_profile(sales, size_pooling=...)
+            hp = history.take(_rows_of(history, prof))
+        else:
+            hp = history_profile(history, prof.ids_str)  # its own periods, from its ds spacing
     elif distribution == "compound":
         raise_error(ParameterError, "the compound distribution needs the items' demand history",
                     column="distribution", expected="history=<sales table unique_id, ds, y>", got=None)
@@ -325,14 +340,19 @@ def _compound_items(hp: HistoryProfile, prof: DemandProfile, d_rate: np.ndarray,
     """
     per = np.where(np.isfinite(hp.period), hp.period, 0.0)
     has = (hp.n_demands > 0) & (per > 0)
-    p = np.divide(d_rate * per, hp.size_mean, out=np.zeros_like(d_rate), where=has)
+    cand = np.flatnonzero(has)
+    gv, gip_sub, sm_c, sv_c = hp.size_law(cand)
+    size_mean = np.zeros_like(d_rate)
+    size_var = np.zeros_like(d_rate)
+    size_mean[cand], size_var[cand] = sm_c, sv_c
+    p = np.divide(d_rate * per, size_mean, out=np.zeros_like(d_rate), where=has)
     if distribution == "compound":
         bad = (m_t > 0) & (~has | (p > 1.0 + 1e-12))
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             why = ("no demand > 0 in its history" if not has[row] else
                    f"its mean demand per period ({d_rate[row] * per[row]:g}) exceeds the mean size of its "
-                   f"demands ({hp.size_mean[row]:g}): it is not intermittent")
+                   f"demands ({size_mean[row]:g}): it is not intermittent")
             raise_error(ValidationError, f"cannot build a compound law: {why}", table="history",
                         series=prof.ids_str[row].as_py(), row=row,
                         expected="a history with demands for every item, or distribution='auto'")
@@ -340,17 +360,33 @@ def _compound_items(hp: HistoryProfile, prof: DemandProfile, d_rate: np.ndarray,
     else:
         use = has & (p <= 1.0) & ((hp.adi > INTERMITTENT_ADI) | degenerate)
     p = np.where(use, np.minimum(p, 1.0), 0.0)
-    rows = np.flatnonzero(use)
-    gv, gip_sub = hp.size_pmfs(rows)
     lens = np.ones(len(p), np.int64)  # items not compound: the size pmf [1.0] (never read)
-    lens[rows] = np.diff(gip_sub)
+    lens[cand] = np.diff(gip_sub)
+    lens[~use] = 1
     g_ip = np.concatenate(([0], np.cumsum(lens))).astype(np.int64)
     g_vals = np.ones(int(g_ip[-1]))
-    if rows.size:
-        local = np.arange(int(gip_sub[-1])) - np.repeat(gip_sub[:-1], lens[rows])
-        g_vals[np.repeat(g_ip[rows], lens[rows]) + local] = gv
-    return use, CompoundParams(p, np.where(per > 0, per, 1.0), g_vals, g_ip, np.where(use, hp.size_mean, 0.0),
-                               np.where(use, hp.size_var, 0.0))
+    sel = use[cand]
+    if sel.any():
+        rows = cand[sel]
+        start, ln = gip_sub[:-1][sel], np.diff(gip_sub)[sel]
+        off = np.arange(int(ln.sum())) - np.repeat(np.cumsum(ln) - ln, ln)
+        g_vals[np.repeat(g_ip[rows], ln) + off] = gv[np.repeat(start, ln) + off]
+    return use, CompoundParams(p, np.where(per > 0, per, 1.0), g_vals, g_ip, np.where(use, size_mean, 0.0),
+                               np.where(use, size_var, 0.0))
+
+
+def _rows_of(hp: HistoryProfile, prof: DemandProfile) -> np.ndarray:
+    """Rows of a history profile for the demand table's items (an item without history: none seen)."""
+    import pyarrow.compute as pc
+
+    from stockopt.inventory._validate import id_strings
+
+    idx = pc.index_in(prof.ids_str, value_set=id_strings(hp.ids))
+    if idx.null_count:
+        row = int(np.flatnonzero(~np.asarray(pc.is_valid(idx)))[0])
+        raise_error(ValidationError, "no history for an item of the demand table", table="history",
+                    series=prof.ids_str[row].as_py(), expected="a history profile covering every item")
+    return np.asarray(idx, dtype=np.int64)
 
 
 def _item_arrays(prof: DemandProfile, it: dict[str, np.ndarray], sel: _Selection, objective: str,

@@ -14,10 +14,9 @@ makes ``x`` random; the law of ``N`` is then the mixture over the discretised le
 protection-interval pmfs come out of one pass.
 
 Layout: an item ``i`` owns the outputs ``oj[i]..oj[i+1]-1``; output ``j`` is the mixture of the
-components ``cp[j]..cp[j+1]-1`` with lengths ``comp_x`` (periods) and weights ``comp_w``.  The
-caller sizes the outputs with :func:`compound_sizes`, allocates zeroed CSR arrays and fills them
-with :func:`compound_fill`.  Count laws are cut where their tail falls below ``COUNT_TAIL``, so a
-pmf of ``n_max`` demands has ``n_max * max(size) + 1`` entries.
+components ``cp[j]..cp[j+1]-1`` with lengths ``comp_x`` (periods) and weights ``comp_w``.
+:func:`compound_pmfs` returns them in CSR form, each cut where its tail falls below
+``COUNT_TAIL`` (count laws are cut there too).
 """
 
 from __future__ import annotations
@@ -91,25 +90,33 @@ def count_pmf(p, comp_x, comp_w, a, b):
 
 
 @numba.njit(**NUMBA_OPTS)
-def compound_sizes(p, g_ip, oj, cp, comp_x, comp_w, out_size):
-    """Length of every output pmf: ``n_max * max(size) + 1`` (``out_size`` has one entry per output)."""
-    for i in range(p.shape[0]):
-        smax = g_ip[i + 1] - g_ip[i] - 1  # g holds P(size = 0..smax)
-        if smax < 0:
-            smax = 0
-        for j in range(oj[i], oj[i + 1]):
-            cnt = count_pmf(p[i], comp_x, comp_w, cp[j], cp[j + 1])
-            out_size[j] = (cnt.shape[0] - 1) * smax + 1
+def _append(buf, pos, src, n):
+    """Copy ``src[:n]`` to ``buf[pos:]``, doubling ``buf`` when it is full; returns the buffer."""
+    if pos + n > buf.shape[0]:
+        cap = buf.shape[0] * 2
+        while cap < pos + n:
+            cap *= 2
+        big = np.empty(cap)
+        big[:pos] = buf[:pos]
+        buf = big
+    buf[pos:pos + n] = src[:n]
+    return buf
 
 
 @numba.njit(**NUMBA_OPTS)
-def compound_fill(p, g_vals, g_ip, oj, cp, comp_x, comp_w, vals, ip):
-    """Fill the output pmfs sized by :func:`compound_sizes` (``vals`` zeroed by the caller).
+def compound_pmfs(p, g_vals, g_ip, oj, cp, comp_x, comp_w):
+    """The output pmfs of every item (module docstring), as CSR ``(vals, ip)``.
 
     ``g_vals[g_ip[i]:g_ip[i+1]]`` is item ``i``'s size pmf on ``0..smax`` (``P(size = 0) = 0``).
-    The convolution powers ``g^{*n}`` are built once per item (sparse in ``g``: only the sizes
-    seen in the history carry mass) and added to each output with its count probability.
+    The convolution powers ``g^{*n}`` are built once per item (sparse in ``g``: only sizes that
+    carry mass) and added to each output with its count probability; entries of ``g^{*n}`` below
+    ``1e-20`` at its top are dropped as they appear (they can only shrink further), and each
+    output is cut where its tail falls below ``COUNT_TAIL`` and renormalised.
     """
+    n_out = oj[oj.shape[0] - 1]
+    ip = np.zeros(n_out + 1, np.int64)
+    buf = np.empty(1 << 16)
+    pos = 0
     for i in range(p.shape[0]):
         g = g_vals[g_ip[i]:g_ip[i + 1]]
         smax = g.shape[0] - 1
@@ -136,35 +143,56 @@ def compound_fill(p, g_vals, g_ip, oj, cp, comp_x, comp_w, vals, ip):
                 nmax = cnt.shape[0] - 1
         if nnz == 0:
             nmax = 0  # no size seen: no demand at all
-        conv = np.zeros(1)
+        width = nmax * smax + 1
+        acc = np.zeros((j1 - j0, width))
+        used = np.ones(j1 - j0, np.int64)
+        conv = np.zeros(width)
         conv[0] = 1.0
+        clen = 1
+        nxt = np.zeros(width)
         for n in range(nmax + 1):
             if n > 0:
-                nxt = np.zeros(conv.shape[0] + smax)
-                for y in range(conv.shape[0]):
+                top = clen + smax
+                for y in range(top):
+                    nxt[y] = 0.0
+                for y in range(clen):
                     cy = conv[y]
                     if cy != 0.0:
-                        for c in range(nnz):
-                            nxt[y + sz[c]] += cy * sp[c]
-                conv = nxt
+                        for k in range(nnz):
+                            nxt[y + sz[k]] += cy * sp[k]
+                while top > 1 and nxt[top - 1] < 1e-20:
+                    top -= 1
+                for y in range(top):
+                    conv[y] = nxt[y]
+                clen = top
             for jj in range(j1 - j0):
                 cnt = counts[jj]
                 if n < cnt.shape[0] and cnt[n] > 0.0:
-                    out = vals[ip[j0 + jj]:ip[j0 + jj + 1]]
-                    top = conv.shape[0] if conv.shape[0] < out.shape[0] else out.shape[0]
                     w = cnt[n]
-                    for y in range(top):
-                        out[y] += w * conv[y]
-        for j in range(j0, j1):
-            out = vals[ip[j]:ip[j + 1]]
+                    for y in range(clen):
+                        acc[jj, y] += w * conv[y]
+                    if clen > used[jj]:
+                        used[jj] = clen
+        for jj in range(j1 - j0):
+            out = acc[jj]
+            top = used[jj]
             tot = 0.0
-            for y in range(out.shape[0]):
+            for y in range(top):
                 tot += out[y]
+            tail = 0.0
+            while top > 1 and tail + out[top - 1] < COUNT_TAIL * tot:
+                tail += out[top - 1]
+                top -= 1
             if tot > 0.0:
-                for y in range(out.shape[0]):
-                    out[y] /= tot
+                for y in range(top):
+                    out[y] /= tot - tail
             else:
                 out[0] = 1.0
+                top = 1
+            buf = _append(buf, pos, out, top)
+            pos += top
+            ip[j0 + jj + 1] = pos
+    return buf[:pos].copy(), ip
 
 
-__all__ = ["COUNT_TAIL", "count_pmf", "compound_sizes", "compound_fill"]
+__all__ = ["COUNT_TAIL", "count_pmf", "compound_pmfs"]

@@ -22,7 +22,7 @@ import numba
 import numpy as np
 
 from stockopt._config import NUMBA_OPTS
-from stockopt._kernels.codes import POL_NEWS, POL_RS
+from stockopt._kernels.codes import POL_NEWS, POL_RS, POL_SS
 from stockopt._kernels.inventory.discrete import (
     _cdf_and_loss,
     _loss_at,
@@ -31,6 +31,7 @@ from stockopt._kernels.inventory.discrete import (
     on_hand,
     stationary_position,
 )
+from stockopt._kernels.inventory.policy import _fill_from_shortage
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -68,7 +69,27 @@ def level_curves(pol, qint, lost, r_days, vals_l, ip_l, vals_r, ip_r, vals_t, ip
         for k in range(q):
             mean_pos += pi[k] * (q - k)
         shift = 1 if pc == POL_RS else 0
-        for j in range(lv_ip[i + 1] - lv_ip[i]):
+        n_lv = lv_ip[i + 1] - lv_ip[i]
+        if pc != POL_SS:
+            # uniform position on s+1..s+q (RS: q = 1): running sums of the loss functions over the
+            # positions give every level in O(1)
+            s0 = -shift
+            top = s0 + n_lv + q  # positions s0+1 .. top
+            cum_t = np.zeros(top - s0 + 1)
+            cum_l = np.zeros(top - s0 + 1)
+            for y in range(s0 + 1, top + 1):
+                cum_t[y - s0] = cum_t[y - s0 - 1] + _loss_at(loss_t, m_t, y)
+                cum_l[y - s0] = cum_l[y - s0 - 1] + _loss_at(loss_l, m_l, y)
+            for j in range(n_lv):
+                s = j - shift
+                o = lv_ip[i] + j
+                bo = (cum_t[s + q - s0] - cum_t[s - s0]) / q
+                bo_l = (cum_l[s + q - s0] - cum_l[s - s0]) / q
+                out_fill[o] = _fill_from_shortage(max(bo - bo_l, 0.0), m_r, lost and not news)
+                out_bo[o] = bo if bo > 0.0 else 0.0
+                out_oh[o] = on_hand(s + mean_pos, m_t, m_r, bo, bo_l, r_days[i])
+            continue
+        for j in range(n_lv):
             s = j - shift
             o = lv_ip[i] + j
             out_fill[o] = _service_d(s, 1, lost, q, pi, u, 0.0, cdf_l, loss_l, m_l, loss_t, m_t, m_r, cdf_t,
