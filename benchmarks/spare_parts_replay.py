@@ -343,7 +343,7 @@ def manufacturing_data():
     ids = t.unique_id.unique()
     y = t.y.to_numpy().reshape(len(ids), -1)
     st = t.groupby("unique_id", sort=True).first()
-    weeks = np.sort(t.ds.unique())
+    weeks = np.sort(t.ds.unique()).astype("datetime64[D]")
     return ids, y, st, weeks
 
 
@@ -517,7 +517,8 @@ def agreement():
     dem = so.demand_summary(hist)
     items = _weekly_items(ids, st, 0.95)
     print(f"manufacturing, {len(ids)} SKUs, 150 weeks, 95 % fill per item, (R, s, nQ) / RS as 'auto' picks")
-    _agreement_rows(dem, items, hist, twice, 150, 7.0)
+    fc = so.forecast(hist, h=20, freq="W-MON", models=["auto"], level=[80])
+    _agreement_rows(dem, fc, items, hist, twice, 150, 7.0)
     o_ids, oy, blank, ost, months = oil_data()
     keep = oy[:, :56].sum(axis=1) > 0
     o_ids, oy, ost = o_ids[keep], oy[keep], ost[keep]
@@ -547,14 +548,17 @@ def agreement():
         }
     )
     print(f"oil, {len(o_ids)} materials, 56 months, 95 % fill per item, monthly RS")
-    _agreement_rows(so.demand_summary(ohist), oitems, ohist, otwice, 56, MONTH)
+    ofc = so.forecast(ohist, h=18, freq="MS", models=["auto"], level=[80])
+    _agreement_rows(so.demand_summary(ohist), ofc, oitems, ohist, otwice, 56, MONTH)
 
 
-def _agreement_rows(dem, items, hist, twice, n_periods, period_days):
+def _agreement_rows(dem, fc, items, hist, twice, n_periods, period_days):
     import stockopt as so
 
-    for label, h in (("without history", None), ("history=", hist)):
-        pol = so.inventory_policy(dem, items, history=h)
+    cases = (("forecast, no history", fc, None), ("forecast, history=", fc, hist),
+             ("summary, no history", dem, None), ("summary, history=", dem, hist))
+    for label, table, h in cases:
+        pol = so.inventory_policy(table, items, history=h)
         kpi = so.simulate_inventory(pol, twice, period_days=period_days, warmup=n_periods).to_pandas()
         p = pol.to_pandas()
         d = kpi.demand.to_numpy()
@@ -566,15 +570,51 @@ def _agreement_rows(dem, items, hist, twice, n_periods, period_days):
             pw = float(np.dot(p.expected_fill_rate[m], d[m]) / d[m].sum())
             rw = float(np.dot(kpi.fill_rate[m], d[m]) / d[m].sum())
             print(
-                f"  {label:16s} {dist or 'all':10s} items {m.sum():5d}: demand-weighted promised {pw:.4f} "
+                f"  {label:21s} {dist or 'all':10s} items {m.sum():5d}: demand-weighted promised {pw:.4f} "
                 f"replayed {rw:.4f} | item average promised {p.expected_fill_rate[m].mean():.4f} "
                 f"replayed {kpi.fill_rate[m].mean():.4f}"
             )
 
 
+# ---------------------------------------------------------------------------------------- speed
+
+
+def speed(n: int = 20_000, repeat: int = 3):
+    """``optimize_service`` and ``service_frontier`` on ``n`` synthetic slow movers against the floor
+    of sizing the same items one by one for a per-item target on the same integer pmfs
+    (``inventory_policy(distribution="negbin")``), best of ``repeat``, warm, one thread."""
+    import resource
+
+    import stockopt as so
+
+    rng = np.random.default_rng(0)
+    ids = [f"i{k}" for k in range(n)]
+    m = rng.lognormal(-1, 1.2, n)
+    dem = pa.table({"unique_id": ids, "demand_mean": m, "demand_std": np.sqrt(m) * rng.uniform(1, 2, n)})
+    items = pa.table({"unique_id": ids, "lead_time": rng.integers(1, 60, n).astype(float),
+                      "review_period": np.full(n, 7.0), "unit_cost": rng.lognormal(3, 1.5, n),
+                      "order_cost": rng.uniform(0, 30, n), "service_metric": ["fill_rate"] * n})
+
+    def best(fn):
+        fn()
+        t = []
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            fn()
+            t.append(time.perf_counter() - t0)
+        return min(t)
+
+    floor = best(lambda: so.inventory_policy(dem, items, distribution="negbin"))
+    opt = best(lambda: so.optimize_service(dem, items, target_fill=0.95, distribution="negbin"))
+    fr = best(lambda: so.service_frontier(dem, items, distribution="negbin"))
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6
+    print(f"{n} items: inventory_policy {floor:.2f} s, optimize_service {opt:.2f} s ({opt / floor:.1f}x), "
+          f"service_frontier {fr:.2f} s ({fr / floor:.1f}x); peak RSS {rss:.2f} GB")
+
+
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["oil", "manufacturing", "agreement"])
+    ap.add_argument("what", choices=["oil", "manufacturing", "agreement", "speed"])
     ap.add_argument("--rule", default="A", choices=["A", "B"])
     ap.add_argument("--how", nargs="*", default=["all", "recent", "eb", "sba"])
     ap.add_argument("--kappa", type=float, nargs="*", default=[0.0, 1.0, 2.0, 4.0, 8.0])
@@ -583,5 +623,7 @@ if __name__ == "__main__":
         oil(args.rule, tuple(args.how), tuple(args.kappa))
     elif args.what == "manufacturing":
         manufacturing()
+    elif args.what == "speed":
+        speed()
     else:
         agreement()

@@ -5,7 +5,8 @@ The stable top-level namespace (``import stockopt as so``):
 - :func:`forecast`, :func:`cross_validation`, :func:`evaluate`, :func:`simulate` and :mod:`stockopt.models`;
 - :func:`group_series` / :class:`GroupedSeries` - validate and group long ``unique_id, ds, y`` tables;
 - :func:`inventory_policy` / :func:`simulate_inventory` - safety stock, reorder points, order-up-to
-  levels, and their Monte-Carlo check; :func:`demand_summary` - a demand summary from sales;
+  levels, and their Monte-Carlo check; :func:`demand_summary` / :func:`history_profile` - a demand
+  summary and the per-item demand laws from sales;
 - :func:`optimize_service` / :func:`service_frontier` - levels across all items for an aggregate
   fill rate or a stock budget, and the efficient frontier between them;
 - :func:`run_nightly` / :func:`quarantine` / :func:`quarantine_items` - the nightly job and its
@@ -25,6 +26,7 @@ from stockopt.forecasting import cross_validation, forecast
 from stockopt.frequency import Frequency, infer_freq, parse_freq
 from stockopt.inventory import (
     demand_summary,
+    history_profile,
     inventory_policy,
     optimize_service,
     service_frontier,
@@ -53,6 +55,7 @@ __all__ = [
     "inventory_policy",
     "simulate_inventory",
     "demand_summary",
+    "history_profile",
     "optimize_service",
     "service_frontier",
     "run_nightly",

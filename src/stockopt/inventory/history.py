@@ -188,10 +188,11 @@ def history_profile(history: Any, ids: pa.Array | None = None, *, freq_days: flo
         ``kappa / (k + kappa)`` for an item with ``k`` demands (0: the item's own sizes only, so
         no demand larger than the largest seen).  The pooled law is that of ``R = x_j /
         mean(x_-j)``, a demand's size over the mean of the item's other sizes, over every item
-        with at least two demands (each item weighted equally; :data:`POOL_BINS` geometric bins):
-        how much larger than its past sizes a part's next demand can be (an empirical-Bayes
-        predictive law; cf. Willemain, Smart & Schwarz 2004, who jitter the sizes they resample).
-        ``inventory_policy(history=...)`` accepts the profile itself.
+        with at least two demands (each item weighted equally; capped at its :data:`POOL_CAP`
+        quantile, in :data:`POOL_BINS` geometric bins): how much larger than its past sizes a
+        part's next demand can be (an empirical-Bayes predictive law; cf. Willemain, Smart &
+        Schwarz 2004, who jitter the sizes they resample).  ``inventory_policy(history=...)`` and
+        ``optimize_service(history=...)`` accept the profile itself.
     label : str
         The table's name in error messages.
 

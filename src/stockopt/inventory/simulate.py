@@ -125,7 +125,7 @@ def simulate_inventory(
                 table="policy", column=name)
     pol = _codes(pt, "policy", POLICY_NAMES, ids)
     dist = _codes(pt, "distribution", DIST_NAMES, ids)
-    # empirical and compound laws are drawn as negative binomials with their mean and variance
+    # empirical and compound items draw negative-binomial demand from the demand table
     dist = np.where(dist >= DIST_NAMES["empirical"], DIST_NEGBIN, dist).astype(np.int8)
     s = numeric(pt, "reorder_point", "policy", ids, lo=0.0, expected="a finite reorder point >= 0")
     big_s = numeric(pt, "order_up_to", "policy", ids, lo=0.0, expected="a finite order-up-to level >= 0")
