@@ -22,15 +22,8 @@ import numba
 import numpy as np
 
 from stockopt._config import NUMBA_OPTS
-from stockopt._kernels.codes import POL_NEWS, POL_RS, POL_SS
-from stockopt._kernels.inventory.discrete import (
-    _cdf_and_loss,
-    _loss_at,
-    _mean,
-    _service_d,
-    on_hand,
-    stationary_position,
-)
+from stockopt._kernels.codes import POL_RS, POL_SS
+from stockopt._kernels.inventory.discrete import _loss_at, _service_d, item_position, on_hand
 from stockopt._kernels.inventory.policy import _fill_from_shortage
 
 
@@ -45,25 +38,8 @@ def level_curves(pol, qint, lost, r_days, vals_l, ip_l, vals_r, ip_r, vals_t, ip
     :func:`~stockopt._kernels.inventory.discrete.policy_discrete`.
     """
     for i in range(pol.shape[0]):
-        p_l = vals_l[ip_l[i]:ip_l[i + 1]]
-        p_r = vals_r[ip_r[i]:ip_r[i + 1]]
-        p_t = vals_t[ip_t[i]:ip_t[i + 1]]
-        cdf_l = np.empty(p_l.shape[0])
-        loss_l = np.empty(p_l.shape[0])
-        cdf_t = np.empty(p_t.shape[0])
-        loss_t = np.empty(p_t.shape[0])
-        _cdf_and_loss(p_l, cdf_l, loss_l)
-        _cdf_and_loss(p_t, cdf_t, loss_t)
-        m_l = _mean(p_l)
-        m_t = _mean(p_t)
-        m_r = _mean(p_r)
-        pc = pol[i]
-        news = pc == POL_NEWS
-        if news:
-            pc = POL_RS
-        q = 1 if pc == POL_RS else (qint[i] if qint[i] > 1 else 1)
-        pi = np.empty(q)
-        stationary_position(pc, q, p_r, pi)
+        (_, cdf_l, loss_l, cdf_t, loss_t, m_l, m_t, m_r, pc, news, q,
+         pi) = item_position(i, pol, qint, vals_l, ip_l, vals_r, ip_r, vals_t, ip_t)
         u = np.zeros(1)
         mean_pos = 0.0
         for k in range(q):

@@ -247,6 +247,33 @@ def on_hand(eip, m_t, m_r, bo_t, bo_l, r_days):
 
 
 @numba.njit(**NUMBA_OPTS)
+def item_position(i, pol, qint, vals_l, ip_l, vals_r, ip_r, vals_t, ip_t):
+    """Item ``i``'s review-period pmf, cdf and loss tables of ``D_L`` and ``D_T``, the three means,
+    its kernel policy (newsvendor as RS, flagged), integer order quantity and stationary position
+    ``pi`` (shared by :func:`policy_discrete` and the service curves)."""
+    p_l = vals_l[ip_l[i]:ip_l[i + 1]]
+    p_r = vals_r[ip_r[i]:ip_r[i + 1]]
+    p_t = vals_t[ip_t[i]:ip_t[i + 1]]
+    cdf_l = np.empty(p_l.shape[0])
+    loss_l = np.empty(p_l.shape[0])
+    cdf_t = np.empty(p_t.shape[0])
+    loss_t = np.empty(p_t.shape[0])
+    _cdf_and_loss(p_l, cdf_l, loss_l)
+    _cdf_and_loss(p_t, cdf_t, loss_t)
+    m_l = _mean(p_l)
+    m_t = _mean(p_t)
+    m_r = _mean(p_r)
+    pc = pol[i]
+    news = pc == POL_NEWS
+    if news:
+        pc = POL_RS
+    q = 1 if pc == POL_RS else (qint[i] if qint[i] > 1 else 1)
+    pi = np.empty(q)
+    stationary_position(pc, q, p_r, pi)
+    return p_r, cdf_l, loss_l, cdf_t, loss_t, m_l, m_t, m_r, pc, news, q, pi
+
+
+@numba.njit(**NUMBA_OPTS)
 def policy_discrete(pol, metric, target, r_days, qint, lost, floor_ss,
                     vals_l, ip_l, vals_r, ip_r, vals_t, ip_t,
                     out_s, out_big_s, out_ss, out_cycle, out_fill, out_bo, out_oh, out_freq,
@@ -263,25 +290,9 @@ def policy_discrete(pol, metric, target, r_days, qint, lost, floor_ss,
     use_fixed = fixed_s.shape[0] == pol.shape[0]
     n = pol.shape[0]
     for i in range(n):
-        p_l = vals_l[ip_l[i]:ip_l[i + 1]]
-        p_r = vals_r[ip_r[i]:ip_r[i + 1]]
+        (p_r, cdf_l, loss_l, cdf_t, loss_t, m_l, m_t, m_r, pc, news, q,
+         pi) = item_position(i, pol, qint, vals_l, ip_l, vals_r, ip_r, vals_t, ip_t)
         p_t = vals_t[ip_t[i]:ip_t[i + 1]]
-        cdf_l = np.empty(p_l.shape[0])
-        loss_l = np.empty(p_l.shape[0])
-        cdf_t = np.empty(p_t.shape[0])
-        loss_t = np.empty(p_t.shape[0])
-        _cdf_and_loss(p_l, cdf_l, loss_l)
-        _cdf_and_loss(p_t, cdf_t, loss_t)
-        m_l = _mean(p_l)
-        m_t = _mean(p_t)
-        m_r = _mean(p_r)
-        pc = pol[i]
-        news = pc == POL_NEWS
-        if news:
-            pc = POL_RS
-        q = 1 if pc == POL_RS else (qint[i] if qint[i] > 1 else 1)
-        pi = np.empty(q)
-        stationary_position(pc, q, p_r, pi)
         nr = p_r.shape[0]
         u = np.zeros(nr)
         u_tot = 0.0
