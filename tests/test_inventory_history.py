@@ -223,7 +223,7 @@ def test_history_profile_unobserved_periods_and_summary() -> None:
     np.testing.assert_allclose(s["demand_mean"].to_numpy(), [6.6 / 4 / 30, 1 / 30])
     sd = np.std([0, 4, 2.6, 0], ddof=1)
     np.testing.assert_allclose(s["demand_std"].to_numpy(), [sd / np.sqrt(30), 0.0])
-    with pytest.raises(ValidationError, match="returns"):
+    with pytest.raises(ValidationError, match="'a', row 1:.*returns"):  # the caller's row
         history_profile(h.set_column(2, "y", pa.array([0.0, -1.0, 1, 1, 1, 1, 1, 1, 1])))
 
 

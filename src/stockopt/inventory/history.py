@@ -134,19 +134,8 @@ class HistoryProfile:
         return vals, ip, mean, var
 
 
-def _read_history(history: Any, label: str, freq_days: float | None):
-    tbl = as_table(history, label)
-    require_nonempty(tbl, label)
-    for name in (ID, "ds", "y"):
-        if name not in tbl.column_names:
-            from stockopt.errors import MissingColumnError
-
-            raise MissingColumnError(f"{label}: missing column {name!r}; expected a sales history "
-                                     f"(unique_id, ds, y[, in_stock]); got {tbl.column_names}",
-                                     table=label, column=name)
-    check_ids(tbl, label)
-    tbl, ip, period = _grouped(tbl, [ID], label, freq_days)
-    ids_all = check_ids(tbl, label)
+def _observed_demand(tbl: pa.Table, label: str) -> tuple[np.ndarray, np.ndarray]:
+    """``y`` as float64 (NaN where null) and the mask of observed periods (``in_stock`` not false)."""
     ycol = tbl.column("y")
     if not (pa.types.is_integer(ycol.type) or pa.types.is_floating(ycol.type)
             or pa.types.is_decimal(ycol.type) or pa.types.is_null(ycol.type)):
@@ -159,12 +148,30 @@ def _read_history(history: Any, label: str, freq_days: float | None):
     observed = ~np.isnan(y)
     if "in_stock" in tbl.column_names:
         observed &= np.asarray(pc.fill_null(tbl.column("in_stock").cast(pa.bool_()), True))
-    bad = observed & (~np.isfinite(y) | (y < 0))
-    if bad.any():
+    return y, observed
+
+
+def _read_history(history: Any, label: str, freq_days: float | None):
+    tbl = as_table(history, label)
+    require_nonempty(tbl, label)
+    for name in (ID, "ds", "y"):
+        if name not in tbl.column_names:
+            from stockopt.errors import MissingColumnError
+
+            raise MissingColumnError(f"{label}: missing column {name!r}; expected a sales history "
+                                     f"(unique_id, ds, y[, in_stock]); got {tbl.column_names}",
+                                     table=label, column=name)
+    ids_in = check_ids(tbl, label)
+    y_in, observed_in = _observed_demand(tbl, label)
+    bad = observed_in & (~np.isfinite(y_in) | (y_in < 0))
+    if bad.any():  # checked in the caller's row order, so the row named is the caller's
         row = int(np.flatnonzero(bad)[0])
         raise_error(ValidationError, "demand must be finite and >= 0", table=label, column="y",
-                    series=ids_all[row].as_py(), row=row, got=float(y[row]),
+                    series=ids_in[row].as_py(), row=row, got=float(y_in[row]),
                     expected="demand in units >= 0 (null = not observed; clip returns before)")
+    tbl, ip, period = _grouped(tbl, [ID], label, freq_days)
+    ids_all = check_ids(tbl, label)
+    y, observed = _observed_demand(tbl, label)
     first = ip[:-1]
     ids = ids_all.take(pa.array(first))
     return ids, ip, period, np.where(observed, y, 0.0), observed
