@@ -18,16 +18,17 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/stockopt demo --out demo_out
 
+# the whole suite and the doctests of src/; `$(PY) -m pytest -m "not slow"` is the quick part
 test: $(STAMP)
 	$(PY) -m pytest -q
 
-# side-by-side ratios against the peers at a small size (what CI prints), and at full size by hand
+# pytest-benchmark suites (benchmarks/test_bench_*.py): ours and the peers side by side at a small
+# size (what CI runs; results in .benchmarks/smoke.json, then the ratio tables), and at full size by hand
 bench-smoke: $(STAMP)
-	$(PY) benchmarks/run.py --profile smoke
-	$(PY) benchmarks/floor.py 3000 1000 2
+	$(PY) benchmarks/run.py --profile smoke --json .benchmarks/smoke.json
 
 bench: $(STAMP)
-	$(PY) benchmarks/run.py --profile full
+	$(PY) benchmarks/run.py --profile full --json .benchmarks/full.json
 
 cold-start: $(STAMP)
 	$(PY) benchmarks/cold_start.py
