@@ -1,16 +1,17 @@
 """Fixtures shared by every test module: the real data sets, small synthetic sales tables, the models.
 
-* ``real_data(*parts)`` -> path of a file of the shared real data folder (``../shared/data``, or
-  ``STOCKOPT_DATA_DIR``, as :func:`stockopt.datasets.shared_data_dir` finds it); the test is
-  skipped, with the path in the reason, when the folder or the file is absent.
+* ``data_dir`` and ``real_data(*parts)`` -> the shared real data folder (``../shared/data``, or
+  ``STOCKOPT_DATA_DIR``, as :func:`stockopt.datasets.shared_data_dir` finds it) and the path of a
+  file in it; the test is skipped, with the path in the reason, when the folder or the file is
+  absent.
 * ``sales_small`` (40 series x 120 days) and ``sales_mixed`` (series of unequal lengths, an
   all-zero and a constant series): synthetic daily sales, built once per session (Arrow tables
   are immutable, so tests can share them).
 * ``registered_models``: every distinct model of :data:`stockopt.models.MODEL_NAMES`, built by
   name with a weekly season, keyed by name (aliases naming the same model appear once).
 
-Plain helpers (``grouped_arrays``, ``mixed_sales``, ``registry``) are in ``tests/helpers.py``, for
-use in ``parametrize``.
+The same as plain functions (``real_data``, ``grouped_arrays``, ``mixed_sales``, ``registry``) are in
+``tests/helpers.py``, for helpers and ``parametrize``.
 
 The ``slow`` marker (``pyproject.toml``) flags tests that take seconds even with a warm numba cache:
 ``python -m pytest -m "not slow"`` skips them; ``make test`` runs everything.
@@ -25,31 +26,19 @@ import pyarrow as pa
 import pytest
 
 import stockopt as so
-from stockopt.datasets import shared_data_dir
-from tests.helpers import mixed_sales, registry
+from tests.helpers import mixed_sales, real_data, registry
 
 
 @pytest.fixture(scope="session")
 def data_dir() -> Path:
     """The shared real data folder; skips the test when it is absent."""
-    root = shared_data_dir()
-    if root is None:
-        pytest.skip("real data folder absent: no ../shared/data beside the checkout or the current "
-                    "directory, and STOCKOPT_DATA_DIR is not set")
-    return root
+    return real_data()
 
 
-@pytest.fixture(scope="session")
-def real_data(data_dir: Path) -> Callable[..., Path]:
+@pytest.fixture(name="real_data", scope="session")
+def _real_data() -> Callable[..., Path]:
     """``real_data("m5", "file.parquet")``: that file's path; skips the test when it is absent."""
-
-    def path(*parts: str) -> Path:
-        p = data_dir.joinpath(*parts)
-        if not p.exists():
-            pytest.skip(f"real data file absent: {p}")
-        return p
-
-    return path
+    return real_data
 
 
 @pytest.fixture(scope="session")

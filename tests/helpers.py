@@ -4,13 +4,33 @@ fixtures built on them are in ``conftest.py``."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pytest
 
 import stockopt as so
+from stockopt.datasets import shared_data_dir
 
 SEASON = 7
+
+
+def real_data(*parts: str) -> Path:
+    """Path of a file (or folder) of the shared real data sets, ``real_data("m5", "x.parquet")``.
+
+    The folder is the one :func:`stockopt.datasets.shared_data_dir` finds (``STOCKOPT_DATA_DIR``,
+    or ``../shared/data`` beside the current directory or the checkout); the calling test is
+    skipped, with the reason, when it or the file is absent.
+    """
+    root = shared_data_dir()
+    if root is None:
+        pytest.skip("real data folder absent: no ../shared/data beside the checkout or the current "
+                    "directory, and STOCKOPT_DATA_DIR is not set")
+    path = root.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"real data file absent: {path}")
+    return path
 
 
 def grouped_arrays(series: Sequence[np.ndarray], offset: int = 0) -> tuple[np.ndarray, np.ndarray]:

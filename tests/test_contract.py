@@ -35,6 +35,7 @@ import pytest
 
 import stockopt as so
 from stockopt import errors
+from stockopt._kernels.codes import STATUS_OK
 from stockopt.models import (
     ADIDA,
     ETS,
@@ -48,7 +49,7 @@ from stockopt.models import (
     SeasonalNaive,
     SimpleExponentialSmoothing,
 )
-from tests.helpers import SEASON, grouped_arrays, mixed_sales, registry
+from tests.helpers import SEASON, grouped_arrays, registry
 
 H = 10
 LEVEL = [95, 80]
@@ -78,8 +79,9 @@ IDS = list(MODELS)
 
 
 @pytest.fixture(scope="module")
-def sales() -> pa.Table:
-    return mixed_sales()
+def sales(sales_mixed: pa.Table) -> pa.Table:
+    """Daily series of 1 to 150 days, an all-zero and a constant one (``conftest.sales_mixed``)."""
+    return sales_mixed
 
 
 @pytest.fixture(scope="module")
@@ -219,15 +221,23 @@ def test_forecast_arrays_block_contract(key: str, sales: pa.Table) -> None:
     bit-identical results, inputs are not written, an empty block gives empty arrays."""
     model = MODELS[key]
     g = so.group_series(sales, freq="D")
-    pad = 5
-    values, indptr = grouped_arrays([g.series(i) for i in range(g.n_series)], offset=pad)
+    edge = [np.empty(0), np.array([3.0]), np.zeros(2), np.full(4, 3.0), np.r_[np.zeros(20), 5.0],
+            np.r_[7.0, np.zeros(20)]]  # kernels also get series the API would not send (length 0)
+    series = [g.series(i) for i in range(g.n_series)]
+    values, indptr = grouped_arrays(series[:8] + edge + series[8:], offset=5)
     v0, i0 = values.copy(), indptr.copy()
     whole = model.forecast_arrays(values, indptr, H)
     again = model.forecast_arrays(values, indptr, H)
     np.testing.assert_array_equal(values, v0)
     np.testing.assert_array_equal(indptr, i0)
-    n = g.n_series
+    n = indptr.shape[0] - 1
     assert whole.mean.shape == (n, H) and whole.status.shape == (n,)
+    ok = whole.status == STATUS_OK
+    assert np.isfinite(whole.mean[ok]).all()
+    if getattr(model, "nonnegative", False):
+        assert (whole.mean[ok] >= 0).all()
+    if whole.var is not None:  # NaN: no variance for that series (the API then goes conformal)
+        assert not (whole.var[ok] < 0).any()
     cuts = [(0, 1), (1, 11), (11, n - 1), (n - 1, n)]
     parts = [model.forecast_arrays(values, indptr[a : b + 1], H) for a, b in cuts]
     def dists(res, k: int) -> np.ndarray:  # the predictive family of each series
@@ -268,6 +278,7 @@ INVENTORY_CASES = {
        for p in ("sS", "sQ") for d in ("normal", "poisson")},
     "auto-auto-lost-sales-ready-rate": ("summary", {"lost_sales": True, "ready_rate": True}),
     "RS-negbin-ready-rate": ("summary", {"policy": "RS", "distribution": "negbin", "ready_rate": True}),
+    "sS-gamma-ready-rate": ("summary", {"policy": "sS", "distribution": "gamma", "ready_rate": True}),
     **{f"auto-auto-lead-time-{m}": ("summary", {"lead_time_model": m}) for m in ("single", "normal")},
 }
 
@@ -338,6 +349,8 @@ def test_inventory_policy_contract(case: str, inventory_inputs: dict[str, pa.Tab
     want = _policy(demand, items, **kw)
     ids = items["unique_id"].to_pylist()
     assert want.num_rows == len(ids) and want["unique_id"].to_pylist() == ids
+    if kw.get("ready_rate"):
+        assert want["expected_ready_rate"].null_count == 0
     for name in want.column_names:  # nulls only where a value does not apply; never NaN
         if pa.types.is_floating(want.schema.field(name).type):
             v = want[name].drop_null().to_numpy()
@@ -358,7 +371,10 @@ def test_inventory_policy_contract(case: str, inventory_inputs: dict[str, pa.Tab
     shuffled = _policy(demand.take(pa.array(rng.permutation(demand.num_rows))),
                        items.take(pa.array(rng.permutation(items.num_rows))), **kw)
     assert shuffled.sort_by("unique_id").equals(want.sort_by("unique_id"))
+    # no item: a named error; one item: its row of the whole
+    with pytest.raises(errors.EmptyInputError):
+        _policy(demand.slice(0, 0), items.slice(0, 0), **kw)
     # partitions: a subset of the items gets exactly its rows of the whole
-    for part in (ids[::5], ids[7:13]):
+    for part in (ids[::5], ids[7:13], ids[20:21]):
         sub = _policy(_items_subset(demand, part), _items_subset(items, part), **kw)
         assert sub.sort_by("unique_id").equals(_items_subset(want, part).sort_by("unique_id")), part

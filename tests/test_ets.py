@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,9 +14,9 @@ from stockopt._kernels.forecast import ets_core as kc
 from stockopt._kernels.forecast import ets_states as kst
 from stockopt.errors import ParameterError
 from stockopt.models.ets import ETS, ETS_MODELS, AutoETS, Holt, HoltWinters, candidate_mask
+from tests.helpers import real_data
 from tests.reference import ets as ref
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 MODELS15 = [c for c in ETS_MODELS if not (c[0] == "A" and c[-1] == "M")]
 LINEAR = [c for c in MODELS15 if c[0] == "A"]
 
@@ -335,22 +334,13 @@ def test_edge_lengths_statuses_and_fallbacks():
     assert r3.status[0] == STATUS_FALLBACK and r3.info["model_name"][0] == "ANN"
 
 
-def test_block_split_invariance_no_mutation_determinism():
+def test_fitted_values_reproduce_the_likelihood():
+    """In-sample fitted values give back the log-likelihood the fit reports (block splits, no
+    mutation and determinism: tests/test_contract.py)."""
     rng = np.random.default_rng(9)
     ys = [np.abs(_series(rng, int(n), 7)) + 1 for n in rng.integers(20, 120, 7)]
     values, indptr = _grouped(ys)
-    keep = values.copy()
-    model = AutoETS(season_length=7)
-    full = model.forecast_arrays(values, indptr, 6)
-    part = model.forecast_arrays(values, indptr[2:5], 6)
-    np.testing.assert_array_equal(values, keep)
-    np.testing.assert_array_equal(full.mean[2:4], part.mean)
-    np.testing.assert_array_equal(full.var[2:4], part.var)
-    sl = slice(indptr[2], indptr[4])
-    np.testing.assert_array_equal(full.fitted[sl], part.fitted[sl])
-    again = model.forecast_arrays(values, indptr, 6)
-    np.testing.assert_array_equal(full.mean, again.mean)
-    # in-sample fitted values reproduce the reported likelihood
+    full = AutoETS(season_length=7).forecast_arrays(values, indptr, 6)
     code = ETS_MODELS[full.info["model"][0]]
     y = ys[0]
     f = full.fitted[: len(y)]
@@ -508,9 +498,7 @@ def test_autoets_vs_statsforecast_synthetic_daily():
 
 def test_autoets_vs_statsforecast_m5():
     sf = pytest.importorskip("statsforecast.models")
-    path = DATA / "m5" / "m5_foods1_8items_full_history.parquet"
-    if not path.exists():
-        pytest.skip(f"real data folder absent: {path}")
+    path = real_data("m5", "m5_foods1_8items_full_history.parquet")
     import pyarrow.parquet as pq
 
     tab = pq.read_table(path, columns=["unique_id", "ds", "y"]).to_pandas().sort_values(["unique_id", "ds"])
@@ -520,9 +508,7 @@ def test_autoets_vs_statsforecast_m5():
 
 
 def _stallion(step: int = 14, n: int = 25):
-    path = DATA / "stallion_beverages" / "stallion_monthly.parquet"
-    if not path.exists():
-        pytest.skip(f"real data folder absent: {path}")
+    path = real_data("stallion_beverages", "stallion_monthly.parquet")
     import pyarrow.parquet as pq
 
     tab = pq.read_table(path, columns=["unique_id", "ds", "y"]).to_pandas().sort_values(["unique_id", "ds"])

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 import stockopt as so
-from stockopt.datasets import DATASETS, load_dataset, shared_data_dir
+from stockopt.datasets import DATASETS, load_dataset
 from stockopt.frequency import parse_freq
+from tests.helpers import real_data
 
 
 @pytest.mark.parametrize("alias", ["D", "W", "W-MON", "W-WED", "MS", "ME", "QS", "YS"])
@@ -57,8 +58,7 @@ def test_generator_is_deterministic_and_shaped():
 
 
 def test_real_data_loader():
-    if shared_data_dir() is None:
-        pytest.skip("the shared data folder (../shared/data) is absent on this machine")
+    real_data()  # skips when the shared data folder is absent
     for name, info in DATASETS.items():
         t = load_dataset(name, columns=["unique_id", "ds", "y"])
         g = so.group_series(t, freq=info.freq, missing="zero", allow_negative=True)  # oil books returns

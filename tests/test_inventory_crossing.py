@@ -322,25 +322,6 @@ def test_simulated_service_within_half_a_point(simulated, case) -> None:
     assert bo == pytest.approx(pol["expected_backorders"][0].as_py(), rel=0.05, abs=0.01)
 
 
-def test_threads_do_not_change_results() -> None:
-    """The API splits crossing items over threads (blocks of >= 2,000): identical tables."""
-    rng = np.random.default_rng(2)
-    n = 4100
-    ids = [f"x{i}" for i in range(n)]
-    mean = rng.uniform(0.5, 30, n)
-    std = np.sqrt(mean * rng.uniform(1, 3, n))
-    dem = pa.table({"unique_id": ids, "demand_mean": mean, "demand_std": std})
-    lead = rng.uniform(1, 12, n)
-    items = pa.table({"unique_id": ids, "lead_time": lead, "lead_time_std": lead * rng.uniform(0, 0.4, n),
-                      "review_period": rng.choice([1.0, 2.0, 7.0], n),
-                      "service_level": rng.uniform(0.8, 0.99, n),
-                      "service_metric": rng.choice(["cycle", "fill_rate"], n).tolist()})
-    one = inventory_policy(dem, items, policy="RS", ready_rate=True)
-    two = inventory_policy(dem, items, policy="RS", ready_rate=True, n_jobs=2)
-    assert one.equals(two)
-    assert set(one["distribution"].to_pylist()) >= {"poisson", "negbin", "normal"}
-
-
 def test_lead_time_models() -> None:
     """``compound`` (default): crossing model for base stock / RS; ``single``: the previous mixture
     over one random lead time (overstates the risk when orders cross); ``normal`` only changes

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -14,9 +12,9 @@ from stockopt._kernels.codes import POL_NEWS
 from stockopt._kernels.inventory.sim import simulate_items_shelf
 from stockopt.errors import MissingColumnError, ParameterError, ValidationError
 from stockopt.inventory import inventory_policy, simulate_inventory
+from tests.helpers import real_data
 from tests.reference import inventory_crossing as ref_x
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 DISTS = {"normal": (20.0, 5.0), "gamma": (10.0, 8.0), "poisson": (3.0, 3.0 ** 0.5), "negbin": (2.0, 3.0)}
 
 
@@ -281,9 +279,7 @@ def test_real_spare_parts_held_out() -> None:
     moreover not stationary between 2012-13 and 2014.  The held-out result must also not fall more
     than 6 points below the model's own 50-week simulation (i.e. the model is not badly miscalibrated
     for this data)."""
-    path = DATA / "manufacturing_spare_parts" / "manufacturing_weekly.parquet"
-    if not path.exists():
-        pytest.skip(f"real data folder absent: {path}")
+    path = real_data("manufacturing_spare_parts", "manufacturing_weekly.parquet")
     tbl = pq.read_table(path)
     ids_all = pc.unique(tbl["unique_id"])
     all_ids = ids_all.to_numpy(zero_copy_only=False)

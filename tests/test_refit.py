@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -46,9 +45,9 @@ from stockopt.models import (
 from stockopt.models._base import take_params
 from stockopt.models.ets import ETS_MODELS
 from stockopt.models.theta import THETA_MODELS
+from tests.helpers import real_data
 from tests.reference import refit as ref
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 H = 7
 
 
@@ -405,9 +404,7 @@ def _sf_ets_params(sf_model, m):
 
 
 def _stallion(n):
-    path = DATA / "stallion_beverages" / "stallion_monthly.parquet"
-    if not path.exists():
-        pytest.skip(f"real data folder {DATA} is absent")
+    path = real_data("stallion_beverages", "stallion_monthly.parquet")
     df = pd.read_parquet(path, columns=["unique_id", "ds", "y"])
     ids = sorted(df.unique_id.unique())[:n]
     df = df[df.unique_id.isin(ids)].copy()
@@ -416,9 +413,7 @@ def _stallion(n):
 
 
 def _m5():
-    path = DATA / "m5" / "m5_foods1_8items_full_history.parquet"
-    if not path.exists():
-        pytest.skip(f"real data folder {DATA} is absent")
+    path = real_data("m5", "m5_foods1_8items_full_history.parquet")
     df = pd.read_parquet(path, columns=["unique_id", "ds", "y"])
     df["ds"] = pd.to_datetime(df["ds"])
     return df.sort_values(["unique_id", "ds"]).groupby("unique_id").tail(300).reset_index(drop=True)
