@@ -16,6 +16,11 @@ from stockopt.datasets import shared_data_dir
 SEASON = 7
 
 
+def slow(*values: object) -> object:
+    """A ``parametrize`` case marked ``slow``: ``[0, 1, slow(40)]``."""
+    return pytest.param(*values, marks=pytest.mark.slow)
+
+
 def real_data(*parts: str) -> Path:
     """Path of a file (or folder) of the shared real data sets, ``real_data("m5", "x.parquet")``.
 

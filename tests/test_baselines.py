@@ -159,6 +159,7 @@ def test_sesopt_sse_no_worse_than_statsforecast():
         assert _sesopt_check([s for s in real if s.size > 1]) >= 0.95, label
 
 
+@pytest.mark.slow
 def test_ses_optimize_finds_grid_minimum():
     rng = np.random.default_rng(11)
     for _ in range(20):
@@ -420,6 +421,7 @@ def test_non_finite_data_marks_series_failed(model):
     assert np.isnan(res.mean[1]).any() and res.status[1] == STATUS_FAILED
 
 
+@pytest.mark.slow
 def test_long_series_get_fewer_lanes_same_bits():
     """A series too long for a full group of lanes is searched with fewer lanes; the results are
     those of the one-series searches all the same."""

@@ -49,7 +49,7 @@ from stockopt.models import (
     SeasonalNaive,
     SimpleExponentialSmoothing,
 )
-from tests.helpers import SEASON, grouped_arrays, registry
+from tests.helpers import SEASON, grouped_arrays, registry, slow
 
 H = 10
 LEVEL = [95, 80]
@@ -301,7 +301,7 @@ def _inventory_inputs(n: int = 48, seed: int = 0) -> dict[str, pa.Table]:
         "stockout_cost": rng.uniform(0.5, 5, n), "moq": rng.choice([0.0, 10.0], n),
         "pack_size": rng.choice([1.0, 6.0], n)})
     summary = pa.table({"unique_id": ids, "demand_mean": mean, "demand_std": mean * rng.uniform(0.3, 1.5, n)})
-    n_paths, days = 16, 60
+    n_paths, days = 8, 60
     day0 = np.datetime64("2024-01-01")
     paths = pa.table({"unique_id": np.repeat(ids, n_paths * days),
                       "ds": np.tile(day0 + np.arange(days), n * n_paths),
@@ -340,7 +340,7 @@ def _items_subset(table: pa.Table, ids: list[str]) -> pa.Table:
     return table.filter(pc.is_in(table["unique_id"], value_set=pa.array(ids)))
 
 
-@pytest.mark.parametrize("case", list(INVENTORY_CASES))
+@pytest.mark.parametrize("case", [slow(c) if c.startswith("sS-gamma") else c for c in INVENTORY_CASES])
 def test_inventory_policy_contract(case: str, inventory_inputs: dict[str, pa.Table],
                                    split_everything: None) -> None:
     pd = pytest.importorskip("pandas")

@@ -14,7 +14,7 @@ from stockopt._kernels.forecast import ets_core as kc
 from stockopt._kernels.forecast import ets_states as kst
 from stockopt.errors import ParameterError
 from stockopt.models.ets import ETS, ETS_MODELS, AutoETS, Holt, HoltWinters, candidate_mask
-from tests.helpers import real_data
+from tests.helpers import real_data, slow
 from tests.reference import ets as ref
 
 MODELS15 = [c for c in ETS_MODELS if not (c[0] == "A" and c[-1] == "M")]
@@ -77,7 +77,7 @@ def test_recursion_matches_reference(code, n):
 
 
 @pytest.mark.parametrize("code", LINEAR)
-@pytest.mark.parametrize(("n", "m"), [(12, 4), (40, 4), (200, 4), (156, 52), (260, 52), (300, 12)])
+@pytest.mark.parametrize(("n", "m"), [(12, 4), (40, 4), (200, 4), (156, 52), slow(260, 52), (300, 12)])
 def test_least_squares_states_match_reference(code, n, m):
     """Concentrated initial states against the plain least-squares twin; m = 52 checks the
     prefix-sum end corrections of the shifted-lane Gram matrix (weekly data, yearly season)."""
@@ -110,6 +110,7 @@ def test_least_squares_states_match_reference(code, n, m):
     assert sse1 == pytest.approx(sse, rel=tol)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("code", ["MNN", "MAdN", "MAA", "MNM", "MAdM", "AAdA"])
 def test_gauss_newton_states_reach_the_optimum(code):
     """Gauss-Newton state refinement vs scipy's BFGS on the same likelihood (an independent optimiser)."""
@@ -482,6 +483,7 @@ def _assert_no_worse(d_aicc, mase_o, mase_s):
     assert mase_o <= 1.01 * mase_s, (mase_o, mase_s)
 
 
+@pytest.mark.slow
 def test_autoets_vs_statsforecast_synthetic_daily():
     sf = pytest.importorskip("statsforecast.models")
     from stockopt.datasets import synthetic_retail
@@ -496,6 +498,7 @@ def test_autoets_vs_statsforecast_synthetic_daily():
     _assert_no_worse(d, mo, ms)
 
 
+@pytest.mark.slow
 def test_autoets_vs_statsforecast_m5():
     sf = pytest.importorskip("statsforecast.models")
     path = real_data("m5", "m5_foods1_8items_full_history.parquet")
@@ -516,6 +519,7 @@ def _stallion(step: int = 14, n: int = 25):
     return [tab.loc[tab["unique_id"] == u, "y"].to_numpy(dtype=float) for u in ids]
 
 
+@pytest.mark.slow
 def test_autoets_vs_statsforecast_stallion_monthly_fit():
     """In-sample: our AICc no worse than statsforecast's on >= 95% of a slice of real monthly series."""
     sf = pytest.importorskip("statsforecast.models")
@@ -529,6 +533,7 @@ def test_autoets_vs_statsforecast_stallion_monthly_fit():
     assert np.mean(d <= 0.5) >= 0.95, d
 
 
+@pytest.mark.slow
 def test_autoets_vs_statsforecast_stallion_monthly_holdout_mase():
     """All 350 Stallion series, 48 months to fit, 12 held out: mean MASE within 1% of statsforecast's
     (2.673 vs 2.660).  With ``region="usual"`` (no statsforecast bounds on beta) it was 3.19: the

@@ -57,6 +57,7 @@ def test_generator_is_deterministic_and_shaped():
     assert g.n_series == 300 and np.isfinite(price).all()
 
 
+@pytest.mark.slow
 def test_real_data_loader():
     real_data()  # skips when the shared data folder is absent
     for name, info in DATASETS.items():

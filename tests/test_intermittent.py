@@ -192,6 +192,7 @@ def test_croston_optimized_twin():
         assert _sse(sizes, ad) <= ref.ses_opt_sse(list(sizes), 0.1, 0.3) * (1 + 1e-9) + 1e-12
 
 
+@pytest.mark.slow
 def test_narrow_bracket_search_never_worse_than_golden_section():
     """The [0.1, 0.3] search (6-point grid, slopes at the ends, Newton) against statsforecast's golden
     section on every IMAPA level of 2,000 synthetic retail series (~8,700 aggregated series): the

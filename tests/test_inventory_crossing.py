@@ -80,6 +80,7 @@ def test_integer_pmfs_match_literal_convolution(dist, l_mean, l_sd, r) -> None:
         assert w[g.size:].sum() < 1e-10  # the kernel's support holds all the mass
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dist", [DIST_NORMAL, DIST_GAMMA])
 @pytest.mark.parametrize(("r", "l_mean", "l_sd"), [(1, 2.0, 0.6), (2, 2.0, 0.6), (3, 0.3, 0.2),
                                                    (1, 6.0, 1.5), (7, 6.0, 1.5), (2, 5.0, 0.0)])
@@ -137,6 +138,7 @@ def test_integer_levels_match_linear_scan(dist, metric, target, r, lm, ls) -> No
     assert out[3] == pytest.approx(fill, abs=1e-8)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dist", [DIST_NORMAL, DIST_GAMMA])
 @pytest.mark.parametrize(("metric", "target", "lost"), [(0, 0.9, False), (1, 0.97, False), (1, 0.97, True)])
 @pytest.mark.parametrize(("r", "lm", "ls"), [(1, 2.0, 0.6), (3, 2.0, 0.6), (7, 3.0, 1.0)])
@@ -295,6 +297,7 @@ def simulated():
     return policies, kpis
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", SIM_CASES, ids=lambda c: "-".join(map(str, c)))
 def test_simulated_service_within_half_a_point(simulated, case) -> None:
     policies, kpis = simulated

@@ -362,6 +362,7 @@ def test_other_input_errors() -> None:
         inventory_policy(dem, _items(["a", "b"], lead_time=1.0), distribution="empirical")
 
 
+@pytest.mark.slow
 def test_cost_objective_ss_matches_stockpyl_and_reports_its_service() -> None:
     from stockpyl import ss as sp_ss
 
@@ -385,6 +386,7 @@ def test_cost_objective_ss_matches_stockpyl_and_reports_its_service() -> None:
         inventory_policy(_summary(ids, mean, mean), items, policy="RS", objective="cost")
 
 
+@pytest.mark.slow
 def test_cost_objective_sq_matches_stockpyl_r_q_poisson_exact() -> None:
     """Continuous review (review_period 0): the exact (r, Q) of Federgruen & Zheng (1992), as
     stockpyl's r_q_poisson_exact; the order quantity is the optimal Q (no EOQ)."""

@@ -56,6 +56,7 @@ CASES = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("dist", "policy", "metric", "target", "review", "cost"), CASES)
 def test_simulated_service_within_half_a_point(dist, policy, metric, target, review, cost) -> None:
     k = 50 if policy != "RS" else 20
@@ -79,6 +80,7 @@ def test_simulated_service_within_half_a_point(dist, policy, metric, target, rev
         assert abs(achieved - target) < 0.005
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dist", list(DISTS))
 @pytest.mark.parametrize(("policy", "metric", "target", "review", "cost"), [
     ("sQ", "cycle", 0.9, 0.0, 30.0),  # continuous review (simulated daily)
@@ -100,6 +102,7 @@ def test_expected_ready_rate_within_half_a_point(dist, policy, metric, target, r
     assert abs(ready - pol["expected_ready_rate"][0].as_py()) < 0.005
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dist", list(DISTS))
 def test_random_lead_times(dist: str) -> None:
     """L ~ N(6, 1.5) days, rounded, crossing orders: exact compounding over the discretised lead
@@ -113,6 +116,7 @@ def test_random_lead_times(dist: str) -> None:
         assert abs((cyc if metric == "cycle" else fill) - expected) < tol
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dist", ["normal", "poisson"])
 def test_lost_sales(dist: str) -> None:
     """The lost-sales fill-rate adjustment is conservative for RS (lost demand does not lower the
@@ -141,6 +145,7 @@ def test_newsvendor_perishable_simulation() -> None:
     assert kpi["expired"].to_numpy().min() > 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dist", list(DISTS) + ["lumpy"])
 def test_newsvendor_lost_sales_fill_and_ready_rate(dist: str) -> None:
     """A newsvendor's periods are independent (leftovers perish, unmet demand is lost within the
@@ -203,6 +208,7 @@ SHORT_SHELF = [  # dist, mean, std, R, shelf, metric, target, reachable
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("dist", "mean", "std", "r", "shelf", "metric", "target", "reachable"), SHORT_SHELF)
 def test_newsvendor_shelf_life_shorter_than_review(dist, mean, std, r, shelf, metric, target,
                                                    reachable) -> None:
@@ -267,6 +273,7 @@ def test_simulator_errors() -> None:
         simulate_inventory(bad, dem)
 
 
+@pytest.mark.slow
 def test_real_spare_parts_held_out() -> None:
     """Manufacturing spare parts (de Haan 2021): real unit costs, order costs, lead times (7-16
     weeks), MOQs and pack sizes.  Policies are fitted on weeks 1-100 of 400 random SKUs (those with

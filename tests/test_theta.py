@@ -25,7 +25,7 @@ from stockopt.models.theta import (
     OptimizedTheta,
     Theta,
 )
-from tests.helpers import real_data
+from tests.helpers import real_data, slow
 from tests.reference import theta as R
 
 
@@ -209,7 +209,8 @@ def test_seasonal_decomposition_vs_statsforecast_helpers(m):
 # ---------------------------------------------------------------------------------------------
 # the fit
 # ---------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("cls,code", [(Theta, 0), (OptimizedTheta, 1), (DynamicTheta, 2), (DynamicOptimizedTheta, 3)])
+@pytest.mark.parametrize("cls,code", [slow(Theta, 0), slow(OptimizedTheta, 1), (DynamicTheta, 2),
+                                      slow(DynamicOptimizedTheta, 3)])
 def test_fit_at_least_as_good_as_scipy(cls, code):
     """The closed-form/Brent fit reaches the SSE of a multi-start L-BFGS-B on the slow twin."""
     pytest.importorskip("scipy")
@@ -274,6 +275,7 @@ def _check(out):
         assert ours <= 1.01 * peer, (model, ours, peer)
 
 
+@pytest.mark.slow
 def test_vs_statsforecast_synthetic_daily():
     try:
         from stockopt.datasets import synthetic_retail
@@ -305,12 +307,14 @@ def _read(path: Path, no_gaps: bool = False):
     return out
 
 
+@pytest.mark.slow
 def test_vs_statsforecast_m5_daily():
     series = _read(real_data("m5", "m5_foods1_8items_full_history.parquet"))
     series = [s[-500:] for s in series]
     _check(_compare_with_statsforecast(series, 7, 28))
 
 
+@pytest.mark.slow
 def test_vs_statsforecast_stallion_monthly_all_variants():
     series = _read(real_data("stallion_beverages", "stallion_monthly.parquet"))
     rng = np.random.default_rng(0)
@@ -318,6 +322,7 @@ def test_vs_statsforecast_stallion_monthly_all_variants():
     _check(_compare_with_statsforecast(series, 12, 12, models=(None, "STM", "OTM", "DSTM", "DOTM")))
 
 
+@pytest.mark.slow
 def test_vs_statsforecast_orange_juice_weekly():
     series = _read(real_data("dominicks_orange_juice", "oj_store_brand_weekly.parquet"), no_gaps=True)
     assert len(series) >= 30
