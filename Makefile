@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY      = $(VENV)/bin/python
 STAMP   = $(VENV)/.stockopt-installed
 
-.PHONY: install demo test bench-smoke bench cold-start clean
+.PHONY: install demo test coverage bench-smoke bench cold-start clean
 
 $(STAMP): pyproject.toml setup.py $(wildcard src/stockopt/_kernels/*.pyx src/stockopt/_kernels/*/*.pyx)
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,13 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+# line coverage of the quick suite with numba's JIT off, so kernel code is measured too; by hand,
+# not in CI (kernels run as Python: tens of minutes); the second report is the kernels alone
+coverage: $(STAMP)
+	NUMBA_DISABLE_JIT=1 $(PY) -m coverage run -m pytest -q -m "not slow" -p no:cacheprovider
+	$(PY) -m coverage report
+	$(PY) -m coverage report --include='*/stockopt/_kernels/*'
+
 # pytest-benchmark suites (benchmarks/test_bench_*.py): ours and the peers side by side at a small
 # size (what CI runs; results in .benchmarks/smoke.json, then the ratio tables), and at full size by hand
 bench-smoke: $(STAMP)
@@ -34,4 +41,4 @@ cold-start: $(STAMP)
 	$(PY) benchmarks/cold_start.py
 
 clean:
-	rm -rf $(VENV) build demo_out .pytest_cache .benchmarks
+	rm -rf $(VENV) build demo_out .pytest_cache .benchmarks .coverage
