@@ -8,7 +8,6 @@ import pytest
 import stockopt as so
 from stockopt.datasets import DATASETS, load_dataset
 from stockopt.frequency import parse_freq
-from tests.helpers import real_data
 
 
 @pytest.mark.parametrize("alias", ["D", "W", "W-MON", "W-WED", "MS", "ME", "QS", "YS"])
@@ -58,8 +57,7 @@ def test_generator_is_deterministic_and_shaped():
 
 
 @pytest.mark.slow
-def test_real_data_loader():
-    real_data()  # skips when the shared data folder is absent
+def test_real_data_loader(data_dir):
     for name, info in DATASETS.items():
         t = load_dataset(name, columns=["unique_id", "ds", "y"])
         g = so.group_series(t, freq=info.freq, missing="zero", allow_negative=True)  # oil books returns
