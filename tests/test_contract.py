@@ -322,11 +322,22 @@ def inventory_inputs() -> dict[str, pa.Table]:
 
 @pytest.fixture
 def split_everything(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Let ``n_jobs`` split any number of items over threads (the API splits only large tables)."""
-    from stockopt.inventory import policy as mod
+    """Let ``n_jobs`` split any number of items over threads (the API splits only large tables):
+    every stockopt module's binding of ``stockopt._exec.item_blocks`` is replaced."""
+    import sys
 
-    blocks = mod._blocks
-    monkeypatch.setattr(mod, "_blocks", lambda n, n_jobs, min_items=0: blocks(n, n_jobs, min_items=1))
+    from stockopt import _exec
+
+    blocks = _exec.item_blocks
+    forced = lambda n, n_jobs, min_items=0: blocks(n, n_jobs, min_items=1)  # noqa: E731
+    patched = 0
+    for name, mod in list(sys.modules.items()):
+        if name.startswith("stockopt.") and mod is not None:
+            for attr, value in list(vars(mod).items()):
+                if value is blocks:
+                    monkeypatch.setattr(mod, attr, forced)
+                    patched += 1
+    assert patched >= 2  # the inventory families and _exec itself
 
 
 def _policy(demand, items, **kw) -> pa.Table:
