@@ -6,6 +6,8 @@ The stable top-level namespace (``import stockopt as so``):
 - :func:`group_series` / :class:`GroupedSeries` - validate and group long ``unique_id, ds, y`` tables;
 - :func:`inventory_policy` / :func:`simulate_inventory` - safety stock, reorder points, order-up-to
   levels, and their Monte-Carlo check;
+- :func:`replenish` / :func:`replenish_plan` - purchase orders under supplier constraints (packs, MOQ,
+  order days, minimum order values, trucks, budgets), :func:`alerts` and :func:`project_kpis`;
 - :func:`run_nightly` / :func:`quarantine` / :func:`quarantine_items` - the nightly job and its
   quarantine of bad series and bad item rows;
 - :mod:`stockopt.datasets` - the synthetic retail generator and the real-data loaders;
@@ -23,6 +25,7 @@ from stockopt.forecasting import cross_validation, forecast
 from stockopt.frequency import Frequency, infer_freq, parse_freq
 from stockopt.inventory import inventory_policy, simulate_inventory
 from stockopt.pipeline import quarantine, quarantine_items, run_nightly
+from stockopt.replenish import ReplenishmentPlan, replenish, replenish_plan
 from stockopt.simulation import simulate
 
 __all__ = [
@@ -44,5 +47,8 @@ __all__ = [
     "quarantine_items",
     "inventory_policy",
     "simulate_inventory",
+    "replenish",
+    "replenish_plan",
+    "ReplenishmentPlan",
     "run_nightly",
 ]

@@ -69,6 +69,7 @@ class Sizing:
     triggered: np.ndarray
     qt: np.ndarray
     g: np.ndarray
+    kap: np.ndarray
     pk: np.ndarray
     kmin: np.ndarray
     kmax: np.ndarray
@@ -229,12 +230,15 @@ def size_orders(
     slope = np.empty(n)
     cover_slopes(level, ip, pm, pv, pw, dist, h, b, slope)
     g = np.where(triggered, np.maximum(slope, 0.0), 0.0)
+    # a lot policy's lot smaller by s costs about K s^2 / (2 q^2) of extra ordering (EOQ cost curve)
+    kap = np.divide(it["order_cost"], 2.0 * qt**2, out=np.zeros(n), where=triggered & lot & (qt > 1e-9))
 
     pk = it["pack_size"]
     kmin = np.ceil(it["moq"] / pk - 1e-9).astype(np.int64)
     cap_ms = it["max_stock"] - y
     sell_days = (a1 - day0) + it["shelf_life_days"]
-    cap_sl = np.where(np.isfinite(it["shelf_life_days"]), rate * sell_days - y, np.inf)
+    with np.errstate(invalid="ignore"):
+        cap_sl = np.where(np.isfinite(it["shelf_life_days"]), rate * sell_days - y, np.inf)
     cap_cov = qt + max_cover_cycles * rate * cover + pk
     cap = np.minimum(np.minimum(cap_ms, cap_sl), cap_cov)
     kmax = np.floor(np.maximum(cap, 0.0) / pk + 1e-9).astype(np.int64)
@@ -247,7 +251,7 @@ def size_orders(
     kmax = np.where(short, lo, kmax)
     k_star = np.zeros(n, np.int64)
     zero = np.zeros(n)
-    argmin_packs(y, pk, kmin, kmax, qt, g, zero, ip, pm, pv, pw, dist, h, b, k_star)
+    argmin_packs(y, pk, kmin, kmax, qt, g, kap, zero, ip, pm, pv, pw, dist, h, b, k_star)
     # which cap bound the optimum: re-solve those at the cover cap alone
     at_cap = np.flatnonzero((k_star == kmax) & (kmax > 0) & (relax == RELAX_NONE) & (cap < cap_cov))
     cap_kind = np.zeros(n, np.int8)
@@ -262,6 +266,7 @@ def size_orders(
             kc,
             qt[at_cap],
             g[at_cap],
+            kap[at_cap],
             zero[at_cap],
             gip,
             pm[gi],
@@ -303,6 +308,7 @@ def size_orders(
         triggered=triggered,
         qt=qt,
         g=g,
+        kap=kap,
         pk=pk,
         kmin=kmin,
         kmax=kmax,

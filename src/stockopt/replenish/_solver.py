@@ -323,23 +323,37 @@ def refine(blk: Block, k_rel: np.ndarray) -> Block | None:
     return replace(blk, gp=gp, gk=all_k[order], gobj=np.concatenate((blk.gobj, new_obj))[order])
 
 
-def bound_and_relaxed(blk: Block):
-    """``(refined block, lower bound, relaxed packs)``; packs None when the minimum cannot be reached."""
+#: rounds of relaxation and grid refinement
+REFINE_ROUNDS = 4
+#: suppliers with at most this many grid points get a last round over every point of every item
+FULL_MODEL_POINTS = 600
+
+
+def bound_and_relaxed(blk: Block, rounds: int = REFINE_ROUNDS):
+    """``(refined block, lower bound, relaxed packs)``; packs None when the minimum cannot be reached.
+
+    Each round solves the relaxations (with trucks: at ``floor(n*)`` and ``ceil(n*)``), then adds grid
+    points where the relaxed packs fall inside a wide segment; the bound of the last round is the
+    larger of each relaxation's value and its Lagrangian on the refined grid.
+    """
     n = blk.gp.shape[0] - 1
     mov = blk.min_order_value > 0
     rows = supplier_rows(blk)
-    seg = segments(blk)
-    lp, k_rel, mu = solve_relaxation(relaxation(blk, seg, rows, order_on=mov, trucks=None), seg, rows, n)
-    if k_rel is None:
-        return blk, np.inf, None
-    runs = [(lp, k_rel, mu, None)]
-    if _trucks_on(blk):
+    trucks = [None]
+    if _trucks_on(blk):  # n* from the relaxation with n free (its n carries its load exactly)
+        seg = segments(blk)
+        lp, k_rel, _ = solve_relaxation(relaxation(blk, seg, rows, order_on=mov, trucks=None), seg, rows, n)
+        if k_rel is None:
+            return blk, np.inf, None
         load = [float(np.sum(rows.coef[r] * k_rel)) / -rows.n_coef[r] for r in np.flatnonzero(rows.n_coef)]
         x_n = max(load, default=0.0)
+        trucks = [
+            t for t in sorted({float(np.floor(x_n + 1e-9)), float(np.ceil(x_n - 1e-9))}) if t <= _n_max(blk)
+        ]
+    for _ in range(rounds):
+        seg = segments(blk)
         runs = []
-        for t in sorted({float(np.floor(x_n + 1e-9)), float(np.ceil(x_n - 1e-9))}):
-            if t > _n_max(blk):
-                continue
+        for t in trucks:
             lp_t, k_t, mu_t = solve_relaxation(
                 relaxation(blk, seg, rows, order_on=mov, trucks=t), seg, rows, n
             )
@@ -347,9 +361,10 @@ def bound_and_relaxed(blk: Block):
                 runs.append((lp_t, k_t, mu_t, t))
         if not runs:
             return blk, np.inf, None
-    best = min(runs, key=lambda r: r[0])
-    finer = refine(blk, best[1])
-    if finer is not None:
+        best = min(runs, key=lambda r: r[0])
+        finer = refine(blk, best[1])
+        if finer is None:
+            break
         blk = finer
     bound = min(max(v, lagrangian(blk, rows, m, order_on=mov, trucks=t)) for v, _, m, t in runs)
     return blk, bound, best[1]
@@ -481,42 +496,55 @@ def solve_block(blk: Block, gap_limit: float, work_limit: float) -> Solution:
     on_grid = np.zeros(n, dtype=bool)
     on_grid[item[np.abs(blk.gk - k_rel[item]) <= 1e-6]] = True
     fixed = np.where(on_grid, np.rint(k_rel), 0).astype(np.int64)
-    best_k, best_obj, status = zero, zero_obj, "solved"
-    target = bound + gap_limit * abs(bound) / 2
-    for free, near, side in ((np.flatnonzero(~on_grid), k_rel, 1), (np.arange(n), None, 2)):
-        if near is None:  # second round: every item, around the best so far
-            near = (best_k if best_k.any() else np.floor(k_rel + 1e-9)).astype(np.float64)
+    best_k, best_obj = zero, zero_obj
+    target = bound + 0.9 * gap_limit * abs(bound)
+    if zero_obj <= target:  # ordering nothing is within the gap
+        return Solution(k=zero, trucks=0, status="no_order", objective=zero_obj, bound=bound)
+    # rounds: the fractional items next to their relaxed packs; every item next to the best so far;
+    # every item at every grid point (exact when every pack count is a grid point)
+    small = blk.gk.size <= FULL_MODEL_POINTS
+    rounds = [(np.flatnonzero(~on_grid), k_rel, 1, work_limit / 100)]
+    if not small:
+        rounds.append((np.arange(n), None, 3, work_limit / 20))
+    rounds.append((np.arange(n), None, 1 << 30, work_limit / (1 if small else 2)))
+    dense = bool(np.all(np.diff(blk.gp) == np.maximum(blk.kmax - np.maximum(blk.kmin, 1) + 2, 1)))
+    for free, near, side, work in rounds:
+        if near is None:  # later rounds: every item, around its relaxed packs
+            near = k_rel
             fixed = zero
         if free.size == 0:
             k, name = fixed, "OPTIMAL"
         else:
-            # first any solution within half the gap (CP-SAT stops at the first one), else the best
-            # CP-SAT finds within the work limit
-            for tgt, params in (
-                (target, f"stop_after_first_solution:true,max_deterministic_time:{work_limit / 10!r}"),
-                (np.inf, f"relative_gap_limit:{gap_limit / 2!r},max_deterministic_time:{work_limit!r}"),
-            ):
+            # first any solution within half the gap of the bound (CP-SAT stops at the first one),
+            # else the best one CP-SAT finds within the work limit
+            phases = [(target, f"stop_after_first_solution:true,max_deterministic_time:{work!r}")]
+            if side > 1:  # the fractional items alone: no second try (the next round frees every item)
+                phases.append(
+                    (np.inf, f"relative_gap_limit:{gap_limit / 2!r},max_deterministic_time:{4 * work!r}")
+                )
+            for tgt, params in phases:
                 helper, o_item, o_k = choice_model(blk, rows, free, near, fixed, side, bound, tgt)
                 s = mbh.ModelSolverHelper("sat")
                 s.set_solver_specific_parameters(f"{_SAT},{params}")
                 s.solve(helper)
                 name = str(s.status()).rsplit(".", 1)[-1]
                 if name in ("OPTIMAL", "FEASIBLE"):
-                    if np.isfinite(tgt):
-                        name = "OPTIMAL"  # within the gap of the bound
                     break
             k = fixed.copy()
             if name in ("OPTIMAL", "FEASIBLE"):
                 u = np.rint(np.asarray(s.variable_values(), dtype=np.float64))[: o_item.size]
                 k[free] = 0
                 k += np.rint(np.bincount(o_item, weights=u * o_k, minlength=n)).astype(np.int64)
+                if side > n and dense and not np.isfinite(tgt):  # the exact problem: CP-SAT's bound is valid
+                    bound = max(bound, min(float(s.best_objective_bound()), exact_objective(blk, k)))
         if name in ("OPTIMAL", "FEASIBLE"):
             obj = exact_objective(blk, k)
             if obj < best_obj - 1e-12:
                 best_k, best_obj = k, obj
-                status = "solved" if name == "OPTIMAL" else "feasible"
         if best_obj - bound <= gap_limit * max(abs(best_obj), 1e-9):
             break
+    within = best_obj - bound <= gap_limit * max(abs(best_obj), 1e-9)
+    status = "solved" if within else "feasible"
     return Solution(
         k=best_k,
         trucks=trucks_for(blk, best_k),

@@ -53,6 +53,7 @@ RULES: dict[str, dict[str, Rule]] = {
     "items": {
         "unit_cost": _from_inventory("unit_cost", 1.0),
         "holding_rate": _from_inventory("holding_rate", 0.25),
+        "order_cost": _from_inventory("order_cost", 0.0),
         "service_level": _from_inventory("service_level", 0.95),
         "moq": _from_inventory("moq", 0.0),
         "pack_size": _from_inventory("pack_size", 1.0),

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from stockopt.errors import ParameterError, raise_error
 from stockopt.replenish._plan import PlanArrays, plan
@@ -270,34 +271,46 @@ def _days(x: np.ndarray) -> pa.Array:
     return pa.array(np.asarray(x, dtype=np.int32), pa.int32()).cast(pa.date32())
 
 
-def _assemble(tb: Tables, sz: Sizing, pl: PlanArrays, budget: float) -> ReplenishmentPlan:
-    n_sup = len(tb.sup_ids)
-    sup = tb.item_sup
-    s = tb.sup
-    cand = pl.extra["cand"]
-    lines = cand[pl.k[cand] > 0]  # canonical order: supplier, then item id
-    k = pl.k[lines]
-    qty = k * sz.pk[lines]
-    sj = sup[lines]
-    # the constraint that changed each supplier's packs, for the sentences
-    binding = np.array(pl.sup_binding, dtype=object)
+def _const(n: int, text: str) -> pa.Array:
+    return pa.array(np.full(n, text, dtype=object), pa.string())
+
+
+def _text(*parts) -> pa.Array:
+    """Element-wise concatenation of string arrays and constants."""
+    n = max(len(x) for x in parts if not isinstance(x, str))
+    arrs = [_const(n, x) if isinstance(x, str) else x.cast(pa.string()) for x in parts]
+    return pc.binary_join_element_wise(*arrs, "")
+
+
+def _change_labels(pl: PlanArrays, s: dict, n_sup: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per supplier: the constraint named in the sentences of its changed lines, and its amount."""
     kind = np.full(n_sup, "", dtype=object)
     amount = np.zeros(n_sup)
-    for code, name, amt in (
+    names = [set(b.split(",")) for b in pl.sup_binding]  # a loop over suppliers
+    order = (
         ("tru", "trucks", None),
         ("tru", "max_trucks", None),
         ("glo", "global_budget", None),
         ("bud", "budget", s["budget"]),
         ("min", "min_order_value", s["min_order_value"]),
-    ):
-        hit = (
-            np.array([name in b.split(",") for b in binding.tolist()], dtype=bool)
-            if n_sup
-            else np.zeros(0, bool)
-        )
-        kind[hit] = code  # later entries win: the minimum, then the budget, are the clearest to a buyer
+    )
+    for code, name, amt in order:  # later entries win: the minimum, then the budget, read best
+        hit = np.array([name in x for x in names], dtype=bool) if n_sup else np.zeros(0, bool)
+        kind[hit] = code
         if amt is not None:
             amount[hit] = amt[hit]
+    return kind, amount
+
+
+def _assemble(tb: Tables, sz: Sizing, pl: PlanArrays, budget: float) -> ReplenishmentPlan:
+    n_sup = len(tb.sup_ids)
+    sup = tb.item_sup
+    s = tb.sup
+    cand = pl.cand
+    lines = cand[pl.k[cand] > 0]  # canonical order: supplier, then item id
+    k = pl.k[lines]
+    sj = sup[lines]
+    kind, amount = _change_labels(pl, s, n_sup)
     why = reasons(
         y=sz.y[lines],
         on_hand=sz.on_hand[lines],
@@ -326,7 +339,7 @@ def _assemble(tb: Tables, sz: Sizing, pl: PlanArrays, budget: float) -> Replenis
             "supplier_id": tb.sup_ids.take(pa.array(sj)).cast(pa.string()),
             "order_date": _days(sz.order_day[lines]),
             "arrival_date": _days(sz.arrival[lines]),
-            "quantity": qty.astype(np.float64),
+            "quantity": (k * sz.pk[lines]).astype(np.float64),
             "packs": k.astype(np.int64),
             "value": k * sz.value_per_pack[lines],
             "volume": k * sz.volume_per_pack[lines],
@@ -336,60 +349,43 @@ def _assemble(tb: Tables, sz: Sizing, pl: PlanArrays, budget: float) -> Replenis
         schema=ORDER_SCHEMA,
     )
 
-    val_sup = np.bincount(sj, weights=k * sz.value_per_pack[lines], minlength=n_sup)
-    n_lines = np.bincount(sj, minlength=n_sup)
-    vol = np.bincount(sj, weights=k * sz.volume_per_pack[lines], minlength=n_sup)
-    wt = np.bincount(sj, weights=k * sz.weight_per_pack[lines], minlength=n_sup)
-    trucks_on = np.isfinite(s["truck_volume"]) | np.isfinite(s["truck_weight"])
-    trucks = np.where(
-        trucks_on & (val_sup > 0),
-        np.ceil(np.maximum(vol / s["truck_volume"], wt / s["truck_weight"]) - 1e-9),
-        0,
-    ).astype(np.int64)
     c_sup = sup[cand]
-    exp_cost = np.bincount(c_sup, weights=pl.cost[cand], minlength=n_sup) if cand.size else np.zeros(n_sup)
-    obj = (
-        np.bincount(c_sup, weights=pl.obj[cand] - pl.freight[cand] * pl.k[cand], minlength=n_sup)
-        if cand.size
-        else np.zeros(n_sup)
-    ) + s["truck_cost"] * trucks
-    order_day = np.full(n_sup, np.iinfo(np.int32).min, dtype=np.int64)
-    has_items = np.bincount(np.maximum(sup, 0)[sup >= 0], minlength=n_sup) > 0
+    val_sup = np.bincount(sj, weights=k * sz.value_per_pack[lines], minlength=n_sup)
+    exp_cost = np.bincount(c_sup, weights=pl.cost[cand], minlength=n_sup)
     first = np.full(n_sup, -1, np.int64)
-    ok = np.flatnonzero(sup >= 0)
-    first[sup[ok[::-1]]] = ok[::-1]
-    order_day[has_items] = sz.order_day[first[has_items]]
+    ok = np.flatnonzero(sup >= 0)[::-1]
+    first[sup[ok]] = ok  # an item of each supplier (they share the order day)
+    has_items = first >= 0
+    order_day = np.where(has_items, sz.order_day[np.maximum(first, 0)], 0)
+    alloc = pl.extra["alloc"]
     sup_tbl = pa.table(
         {
             "supplier_id": tb.sup_ids.cast(pa.string()),
-            "order_date": pa.array(
-                np.where(has_items, order_day, 0).astype(np.int32), pa.int32(), mask=~has_items
-            ).cast(pa.date32()),
+            "order_date": pa.array(order_day.astype(np.int32), pa.int32(), mask=~has_items).cast(pa.date32()),
             "status": pa.array(pl.sup_status.astype(str).tolist(), pa.string()),
             "gap": pl.sup_gap,
-            "objective": obj,
+            "objective": pl.sup_objective,
             "expected_cost": exp_cost,
             "order_value": val_sup,
-            "lines": n_lines.astype(np.int64),
-            "trucks": trucks,
+            "budget_allocated": pa.array(alloc, mask=~np.isfinite(alloc)),
+            "lines": np.bincount(sj, minlength=n_sup).astype(np.int64),
+            "trucks": pl.sup_trucks.astype(np.int64),
             "binding": pa.array(pl.sup_binding, pa.string()),
             "relaxations": pa.array(pl.sup_relax, pa.string()),
         }
     )
-    warn = _warnings(tb, sz, pl)
-    total_obj = float(obj.sum())
     summary = {
         "lines": int(len(lines)),
         "value": float(val_sup.sum()),
         "global_gap": float(pl.global_gap),
         "budget_price": float(pl.lam),
-        "solver_suppliers": int(pl.extra["solved"].sum()),
-        "objective": total_obj,
+        "solver_suppliers": int(pl.solved.sum()),
+        "objective": float(pl.sup_objective.sum()),
         "bound": float(pl.global_bound),
         "max_gap": float(pl.sup_gap.max(initial=0.0)),
     }
     return ReplenishmentPlan(
-        orders=orders, suppliers=sup_tbl, warnings=warn, summary=summary, _state=(tb, sz, pl)
+        orders=orders, suppliers=sup_tbl, warnings=_warnings(tb, sz, pl), summary=summary, _state=(tb, sz, pl)
     )
 
 
@@ -399,16 +395,27 @@ def _warnings(tb: Tables, sz: Sizing, pl: PlanArrays) -> pa.Table:
     s = tb.sup
     parts: list[pa.Table] = []
 
-    def item_rows(rows: np.ndarray, kind: str, severity: str, value: np.ndarray, message: pa.Array) -> None:
-        if rows.size == 0:
+    def rows_of(item_rows, sup_rows, kind, severity, value, message) -> None:
+        m = len(message)
+        if m == 0:
             return
+        ids = (
+            tb.ids.take(pa.array(item_rows)).cast(pa.string())
+            if item_rows is not None
+            else pa.nulls(m, pa.string())
+        )
+        sids = (
+            tb.item_sup_ids.take(pa.array(item_rows))
+            if item_rows is not None
+            else tb.sup_ids.take(pa.array(sup_rows))
+        )
         parts.append(
             pa.table(
                 {
-                    "unique_id": tb.ids.take(pa.array(rows)).cast(pa.string()),
-                    "supplier_id": tb.item_sup_ids.take(pa.array(rows)).cast(pa.string()),
-                    "kind": pa.array(np.full(rows.size, kind, dtype=object), pa.string()),
-                    "severity": pa.array(np.full(rows.size, severity, dtype=object), pa.string()),
+                    "unique_id": ids,
+                    "supplier_id": sids.cast(pa.string()),
+                    "kind": _const(m, kind),
+                    "severity": _const(m, severity),
                     "value": np.asarray(value, dtype=np.float64),
                     "message": message,
                 },
@@ -416,145 +423,109 @@ def _warnings(tb: Tables, sz: Sizing, pl: PlanArrays) -> pa.Table:
             )
         )
 
-    import pyarrow.compute as pc
-
-    def text(*p):
-        n = max(len(x) for x in p if not isinstance(x, str))
-        return pc.binary_join_element_wise(
-            *[
-                pa.array(np.full(n, x, dtype=object), pa.string())
-                if isinstance(x, str)
-                else x.cast(pa.string())
-                for x in p
-            ],
-            "",
-        )
-
     ordered = pl.k > 0
+    units = pl.k * sz.pk
     r = np.flatnonzero((sz.relax == RELAX_MAX_STOCK) & ordered)
-    over = sz.y[r] + pl.k[r] * sz.pk[r] - tb.item["max_stock"][r]
-    item_rows(
+    over = sz.y[r] + units[r] - tb.item["max_stock"][r]
+    rows_of(
         r,
+        None,
         "max_stock",
         "warning",
         over,
-        text(
+        _text(
             "the smallest order (",
-            num(pl.k[r] * sz.pk[r]),
-            " units: MOQ or one pack) exceeds the maximum stock ",
+            num(units[r]),
+            " units: the MOQ or one pack) exceeds the maximum stock ",
             num(tb.item["max_stock"][r]),
             " by ",
             num(over),
-            " units; ordered anyway so the item does not run out",
+            " units; ordered so the item does not run out",
         ),
     )
     r = np.flatnonzero((sz.relax == RELAX_SHELF) & ordered)
-    waste = np.maximum(
-        sz.y[r] + pl.k[r] * sz.pk[r] - np.maximum(sz.extra["cap_sellable"][r] + sz.y[r], 0.0), 0.0
-    )
-    item_rows(
+    waste = np.maximum(units[r] - np.maximum(sz.extra["cap_sellable"][r], 0.0), 0.0)
+    rows_of(
         r,
+        None,
         "shelf_life",
         "warning",
         waste,
-        text(
+        _text(
             "the smallest order (",
-            num(pl.k[r] * sz.pk[r]),
+            num(units[r]),
             " units) is more than sells within the shelf life; about ",
             num(waste),
-            " units may expire; ordered anyway so the item does not run out",
+            " units may expire; ordered so the item does not run out",
         ),
     )
-    r = np.flatnonzero((pl.k_unc > 0) & ~ordered & (sup >= 0))
+    # items whose position stays below the cover-period newsvendor level and that get nothing
+    need = sz.level_nv - sz.y
+    r = np.flatnonzero((pl.k_unc > 0) & ~ordered & (sup >= 0) & (need >= 0.5 * sz.pk))
     if r.size:
-        reason = np.where(
+        why = np.where(
             pl.infeasible[sup[r]],
             "the supplier budget is below its minimum order value",
             np.where(
-                pl.dropped[sup[r]],
-                "the supplier was dropped to meet the global budget",
-                "the supplier's constraints (minimum order value, budget, trucks) left it out",
+                pl.extra["alloc"][sup[r]] < pl.extra["v_unc"][sup[r]] - 1e-9,
+                "the budget went to other lines",
+                "the supplier's minimum order value or trucks left it out",
             ),
         )
-        need = pl.k_unc[r] * sz.pk[r]
-        item_rows(
+        rows_of(
             r,
+            None,
             "not_ordered",
             "warning",
-            need,
-            text("needs ", num(need), " units but nothing is ordered: ", pa.array(reason, pa.string())),
+            need[r],
+            _text(
+                "position ",
+                num(sz.y[r]),
+                " is ",
+                num(need[r]),
+                " units below the cover level but nothing is ordered: ",
+                pa.array(why, pa.string()),
+            ),
         )
     r = np.flatnonzero(tb.missing_supplier)
-    item_rows(
+    rows_of(
         r,
+        None,
         "missing_supplier",
         "error",
         np.zeros(r.size),
-        text(
+        _text(
             "no suppliers row for supplier_id ",
             pc.fill_null(tb.item_sup_ids.take(pa.array(r)), "(null)"),
             ": item skipped",
         ),
     )
     js = np.flatnonzero(pl.infeasible)
-    if js.size:
-        parts.append(
-            pa.table(
-                {
-                    "unique_id": pa.nulls(js.size, pa.string()),
-                    "supplier_id": tb.sup_ids.take(pa.array(js)).cast(pa.string()),
-                    "kind": pa.array(np.full(js.size, "budget_below_minimum", dtype=object), pa.string()),
-                    "severity": pa.array(np.full(js.size, "error", dtype=object), pa.string()),
-                    "value": s["budget"][js],
-                    "message": text(
-                        "budget ",
-                        num(s["budget"][js], 2),
-                        " is below the minimum order value ",
-                        num(s["min_order_value"][js], 2),
-                        ": no order placed",
-                    ),
-                },
-                schema=WARNING_SCHEMA,
-            )
-        )
-    js = np.flatnonzero(pl.dropped)
-    if js.size:
-        parts.append(
-            pa.table(
-                {
-                    "unique_id": pa.nulls(js.size, pa.string()),
-                    "supplier_id": tb.sup_ids.take(pa.array(js)).cast(pa.string()),
-                    "kind": pa.array(np.full(js.size, "global_budget", dtype=object), pa.string()),
-                    "severity": pa.array(np.full(js.size, "warning", dtype=object), pa.string()),
-                    "value": pl.extra["v_lam"][js],
-                    "message": text(
-                        "the order (value ",
-                        num(pl.extra["v_lam"][js], 2),
-                        ") was dropped to meet the global budget without breaking the supplier minimum",
-                    ),
-                },
-                schema=WARNING_SCHEMA,
-            )
-        )
-    js = np.flatnonzero(np.isin(pl.sup_status, ["feasible", "no_solution"]))
-    if js.size:
-        parts.append(
-            pa.table(
-                {
-                    "unique_id": pa.nulls(js.size, pa.string()),
-                    "supplier_id": tb.sup_ids.take(pa.array(js)).cast(pa.string()),
-                    "kind": pa.array(np.full(js.size, "solver_limit", dtype=object), pa.string()),
-                    "severity": pa.array(np.full(js.size, "info", dtype=object), pa.string()),
-                    "value": pl.sup_gap[js],
-                    "message": text(
-                        "the solver stopped at its work limit with a relative gap of ",
-                        num(pl.sup_gap[js] * 100, 2),
-                        " %",
-                    ),
-                },
-                schema=WARNING_SCHEMA,
-            )
-        )
+    rows_of(
+        None,
+        js,
+        "budget_below_minimum",
+        "error",
+        s["budget"][js],
+        _text(
+            "budget ",
+            num(s["budget"][js], 2),
+            " is below the minimum order value ",
+            num(s["min_order_value"][js], 2),
+            ": no order placed",
+        ),
+    )
+    js = np.flatnonzero(pl.sup_status == "feasible")
+    rows_of(
+        None,
+        js,
+        "solver_limit",
+        "info",
+        pl.sup_gap[js],
+        _text(
+            "the solver stopped at its work limit with a relative gap of ", num(pl.sup_gap[js] * 100, 2), " %"
+        ),
+    )
     if not parts:
         return WARNING_SCHEMA.empty_table()
     return pa.concat_tables(parts)

@@ -15,9 +15,11 @@ policy is the newsvendor cost of the demand up to that period).  ``C`` is convex
 minimiser solves ``sum_p w_p F_p(x) = b / (h + b) sum_p w_p`` (a newsvendor over the cover).
 
 The replenishment objective adds two terms (``docs/replenishment.md``): a shortfall penalty
-``g max(q_t - q, 0)`` below the target quantity ``q_t`` (with ``g = C'(y + q_t) >= 0`` it makes the
-target the optimum when the target lies above the newsvendor level, e.g. a policy's lot) and a
-price ``lam`` per pack (freight credit, Lagrange multiplier of a budget); both keep it convex.
+``g s + kap s^2`` with ``s = max(q_t - q, 0)`` below the target quantity ``q_t`` (with
+``g = C'(y + q_t) >= 0`` it makes the target the optimum when the target lies above the newsvendor
+level, e.g. a policy's lot; ``kap = K / (2 q_t^2)`` is the extra ordering cost of a lot smaller than
+the policy's, Hadley & Whitin 1963's EOQ cost curve) and a price ``lam`` per pack (freight credit,
+Lagrange multiplier of a budget); both keep it convex.
 The order is a whole number ``k`` of packs of ``pk`` units, ``k`` in ``{0} U [kmin, kmax]``.
 
 Item ``i`` owns the day points ``ip[i]:ip[i+1]`` of ``pm`` (mean), ``pv`` (variance) and ``pw``
@@ -58,11 +60,12 @@ def cover_cost(x, a, b, pm, pv, pw, dist, h, bb):
 
 
 @numba.njit(**NUMBA_OPTS)
-def _pack_cost(k, y, pk, qt, g, lam, a, b, pm, pv, pw, dist, h, bb):
-    """Objective of ``k`` packs: ``C(y + k pk) + g max(qt - k pk, 0) + lam k``."""
+def _pack_cost(k, y, pk, qt, g, kap, lam, a, b, pm, pv, pw, dist, h, bb):
+    """Objective of ``k`` packs: ``C(y + k pk) + g s + kap s^2 + lam k`` with ``s = max(qt - k pk, 0)``."""
     q = k * pk
     c = cover_cost(y + q, a, b, pm, pv, pw, dist, h, bb)[0]
-    return c + g * max(qt - q, 0.0) + lam * k
+    s = max(qt - q, 0.0)
+    return c + g * s + kap * s * s + lam * k
 
 
 @numba.njit(**NUMBA_OPTS)
@@ -114,7 +117,7 @@ def cover_slopes(x, ip, pm, pv, pw, dist, h, bb, out):
 
 
 @numba.njit(**NUMBA_OPTS)
-def argmin_packs(y, pk, kmin, kmax, qt, g, lam, ip, pm, pv, pw, dist, h, bb, out):
+def argmin_packs(y, pk, kmin, kmax, qt, g, kap, lam, ip, pm, pv, pw, dist, h, bb, out):
     """Integer minimiser of the pack objective over ``{0} U [max(kmin, 1), kmax]`` per item.
 
     The objective is convex in ``k``, so the best count in the interval is the first ``k`` whose
@@ -130,7 +133,7 @@ def argmin_packs(y, pk, kmin, kmax, qt, g, lam, ip, pm, pv, pw, dist, h, bb, out
             continue
         a = ip[i]
         b = ip[i + 1]
-        args = (y[i], pk[i], qt[i], g[i], lam[i], a, b, pm, pv, pw, dist[i], h[i], bb[i])
+        args = (y[i], pk[i], qt[i], g[i], kap[i], lam[i], a, b, pm, pv, pw, dist[i], h[i], bb[i])
         left = lo
         right = hi
         while left < right:  # first k in [lo, hi] with f(k + 1) - f(k) >= 0
@@ -147,7 +150,7 @@ def argmin_packs(y, pk, kmin, kmax, qt, g, lam, ip, pm, pv, pw, dist, h, bb, out
 
 
 @numba.njit(**NUMBA_OPTS)
-def pack_costs(k, y, pk, qt, g, item, ip, pm, pv, pw, dist, h, bb, out_obj, out_cost):
+def pack_costs(k, y, pk, qt, g, kap, item, ip, pm, pv, pw, dist, h, bb, out_obj, out_cost):
     """Objective (shortfall penalty included, ``lam`` not) and expected cost ``C`` of ``k[j]`` packs of
     item ``item[j]``."""
     for j in range(k.shape[0]):
@@ -155,7 +158,8 @@ def pack_costs(k, y, pk, qt, g, item, ip, pm, pv, pw, dist, h, bb, out_obj, out_
         q = k[j] * pk[i]
         c = cover_cost(y[i] + q, ip[i], ip[i + 1], pm, pv, pw, dist[i], h[i], bb[i])[0]
         out_cost[j] = c
-        out_obj[j] = c + g[i] * max(qt[i] - q, 0.0)
+        s = max(qt[i] - q, 0.0)
+        out_obj[j] = c + g[i] * s + kap[i] * s * s
 
 
 @numba.njit(**NUMBA_OPTS)
