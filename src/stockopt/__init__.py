@@ -25,7 +25,14 @@ from stockopt.forecasting import cross_validation, forecast
 from stockopt.frequency import Frequency, infer_freq, parse_freq
 from stockopt.inventory import inventory_policy, simulate_inventory
 from stockopt.pipeline import quarantine, quarantine_items, run_nightly
-from stockopt.replenish import ReplenishmentPlan, replenish, replenish_plan
+from stockopt.replenish import (
+    ProjectedKPIs,
+    ReplenishmentPlan,
+    alerts,
+    project_kpis,
+    replenish,
+    replenish_plan,
+)
 from stockopt.simulation import simulate
 
 __all__ = [
@@ -50,5 +57,8 @@ __all__ = [
     "replenish",
     "replenish_plan",
     "ReplenishmentPlan",
+    "alerts",
+    "project_kpis",
+    "ProjectedKPIs",
     "run_nightly",
 ]

@@ -10,6 +10,8 @@
 Method and cost model: ``docs/replenishment.md``.
 """
 
+from stockopt.replenish.alerts import alerts
+from stockopt.replenish.kpis import ProjectedKPIs, project_kpis
 from stockopt.replenish.orders import ReplenishmentPlan, replenish, replenish_plan
 
-__all__ = ["replenish", "replenish_plan", "ReplenishmentPlan"]
+__all__ = ["replenish", "replenish_plan", "ReplenishmentPlan", "alerts", "project_kpis", "ProjectedKPIs"]

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from stockopt._kernels.inventory.cover import argmin_packs, grid_fill, grid_sizes, pack_costs
-from stockopt.replenish._sizing import Sizing, gather_points
+from stockopt.replenish._sizing import Sizing, gather_points, per_item
 from stockopt.replenish._solver import Block, solve_block
 from stockopt.replenish._tables import Tables
 
@@ -57,15 +57,18 @@ def _evaluate(sz: Sizing, rows: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, 
     """Objective (without prices) and expected cost of ``k`` packs of the items ``rows``."""
     o = np.empty(rows.size)
     c = np.empty(rows.size)
-    if rows.size:
+    kk = np.ascontiguousarray(k, dtype=np.int64)
+    rr = np.ascontiguousarray(rows, dtype=np.int64)
+
+    def run(a: int, b: int) -> None:
         pack_costs(
-            k.astype(np.int64),
+            kk[a:b],
             sz.y,
             sz.pk,
             sz.qt,
             sz.g,
             sz.kap,
-            rows.astype(np.int64),
+            rr[a:b],
             sz.ip,
             sz.pm,
             sz.pv,
@@ -73,9 +76,11 @@ def _evaluate(sz: Sizing, rows: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, 
             sz.dist,
             sz.h,
             sz.b,
-            o,
-            c,
+            o[a:b],
+            c[a:b],
         )
+
+    per_item(rows.size, sz.extra.get("n_jobs", 1), run)
     return o, c
 
 
@@ -84,23 +89,32 @@ def _argmin(sz: Sizing, rows: np.ndarray, lam: np.ndarray) -> np.ndarray:
     out = np.zeros(rows.size, np.int64)
     if rows.size:
         ip, pm, pv, pw = gather_points(sz, rows)
-        argmin_packs(
-            sz.y[rows],
-            sz.pk[rows],
-            sz.kmin[rows],
-            sz.kmax[rows],
-            sz.qt[rows],
-            sz.g[rows],
-            sz.kap[rows],
-            np.ascontiguousarray(lam, dtype=np.float64),
-            ip,
-            pm,
-            pv,
-            pw,
-            sz.dist[rows],
-            sz.h[rows],
-            sz.b[rows],
-            out,
+        lam = np.ascontiguousarray(lam, dtype=np.float64)
+        y, pk, kmin, kmax, qt, g, kap = (
+            x[rows] for x in (sz.y, sz.pk, sz.kmin, sz.kmax, sz.qt, sz.g, sz.kap)
+        )
+        dist, h, b = sz.dist[rows], sz.h[rows], sz.b[rows]
+        per_item(
+            rows.size,
+            sz.extra.get("n_jobs", 1),
+            lambda a, c: argmin_packs(
+                y[a:c],
+                pk[a:c],
+                kmin[a:c],
+                kmax[a:c],
+                qt[a:c],
+                g[a:c],
+                kap[a:c],
+                lam[a:c],
+                ip[a : c + 1],
+                pm,
+                pv,
+                pw,
+                dist[a:c],
+                h[a:c],
+                b[a:c],
+                out[a:c],
+            ),
         )
     return out
 
@@ -251,6 +265,7 @@ def plan(
                 truck_cost=float(s["truck_cost"][j]),
                 max_trucks=float(s["max_trucks"][j]),
                 cost_fn=lambda li, kk, rows=rows: _evaluate(sz, rows[li], kk)[0],
+                price=lam,
             )
         )
 

@@ -28,7 +28,7 @@ import pyarrow.compute as pc
 
 from stockopt._kernels.codes import DIST_GAMMA, DIST_NORMAL, POL_SQ, POL_SS
 from stockopt._kernels.inventory.cover import argmin_packs, cover_slopes, newsvendor_levels
-from stockopt.errors import ValidationError, raise_error
+from stockopt.errors import MissingColumnError, ValidationError, raise_error
 from stockopt.replenish._tables import Tables, next_order_days
 
 #: cover days evaluated exactly up to this many; longer covers use this many midpoints
@@ -60,6 +60,7 @@ class Sizing:
     dist: np.ndarray  # DIST_NORMAL or DIST_GAMMA
     rate: np.ndarray  # mean demand per day over the protection interval
     m_arrival: np.ndarray  # mean demand from as_of to the arrival (days before a1)
+    v_arrival: np.ndarray  # its variance
     h: np.ndarray
     b: np.ndarray
     level: np.ndarray
@@ -109,6 +110,21 @@ def _forecast_moments(
             expected="a forecast per policy item",
         )
     n_prof = len(prof.ids)
+    if prof.kind == "forecast" and prof.var is None:  # no interval columns: the items' demand_std per day
+        std = tb.item["demand_std"]
+        if np.isnan(std).any():
+            row = int(np.flatnonzero(np.isnan(std))[0])
+            raise_error(
+                MissingColumnError,
+                "the forecast has no interval columns and an item no demand_std",
+                table="items",
+                column="demand_std",
+                series=tb.ids[row].as_py(),
+                expected="<Model>-lo-<L>/-hi-<L> columns in the forecast, or demand_std (per day) per item",
+            )
+        full = np.zeros(n_prof)
+        full[pos] = std
+        prof.set_daily_std(full)
     start = np.zeros(n_prof)
     if prof.kind != "summary":
         first = ft.group_by("unique_id").aggregate([("ds", "min")])
@@ -141,7 +157,18 @@ def _forecast_moments(
         full[pos] = length
         m, v = prof.moments(start, full)
         out.append((m[pos], v[pos]))
-    return out
+    days_left = np.full(n_prof, np.inf)
+    if prof.kind != "summary":  # days of forecast from as_of (the shortest sample path for sample paths)
+        np.minimum.at(days_left, prof.path_item, np.diff(prof.ip) * prof.period)
+        days_left -= start
+
+    def daily(d: int) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and variance of day ``d`` from as_of (the forecast's last day beyond its end)."""
+        day = np.minimum(float(d), np.maximum(days_left - 1.0, 0.0))
+        m, v = prof.moments(start + day, np.where(np.isfinite(days_left), np.minimum(1.0, days_left), 1.0))
+        return m[pos], v[pos]
+
+    return out, daily
 
 
 def size_orders(
@@ -152,6 +179,7 @@ def size_orders(
     model: str | None = None,
     freq_days: float | None = None,
     max_cover_cycles: float = 2.0,
+    n_jobs: int = 1,
 ) -> Sizing:
     """Everything per item up to the unconstrained pack count (see the module docstring)."""
     n = len(tb.ids)
@@ -188,7 +216,7 @@ def size_orders(
         for k in range(MAX_POINTS):
             sel = np.flatnonzero(npts > k)
             lengths[k][sel] = days_pt[ip[:-1][sel] + k]
-        res = _forecast_moments(forecast, tb, day0, lengths + [t_prot, t_arr], model, freq_days)
+        res, daily = _forecast_moments(forecast, tb, day0, lengths + [t_prot, t_arr], model, freq_days)
         pm = np.empty(int(ip[-1]))
         pv = np.empty(int(ip[-1]))
         for k in range(MAX_POINTS):
@@ -196,14 +224,19 @@ def size_orders(
             pm[ip[:-1][sel] + k] = res[k][0][sel]
             pv[ip[:-1][sel] + k] = res[k][1][sel]
         m_t = res[MAX_POINTS][0]
-        m_arr = res[MAX_POINTS + 1][0]
+        m_arr, v_arr = res[MAX_POINTS + 1]
     else:
         rate_m = np.divide(pol["protection_demand_mean"], span, out=np.zeros(n), where=span > 0)
         rate_v = np.divide(pol["protection_demand_std"] ** 2, span, out=np.zeros(n), where=span > 0)
+
+        def daily(d: int) -> tuple[np.ndarray, np.ndarray]:
+            return rate_m, rate_v
+
         pm = rate_m[item] * days_pt
         pv = rate_v[item] * days_pt
         m_t = rate_m * t_prot
         m_arr = rate_m * t_arr
+        v_arr = rate_v * t_arr
     rate = np.divide(m_t, t_prot, out=np.zeros(n), where=t_prot > 0)
     dist = np.where(pol["distribution"] == DIST_NORMAL, DIST_NORMAL, DIST_GAMMA).astype(np.int64)
 
@@ -211,7 +244,11 @@ def size_orders(
     alpha = it["service_level"]
     b = np.where(np.isnan(it["stockout_cost"]), h * alpha / (1.0 - alpha), it["stockout_cost"])
     level_nv = np.empty(n)
-    newsvendor_levels(ip, pm, pv, pw, dist, h, b, level_nv)
+    per_item(
+        n,
+        n_jobs,
+        lambda a, c: newsvendor_levels(ip[a : c + 1], pm, pv, pw, dist[a:c], h[a:c], b[a:c], level_nv[a:c]),
+    )
 
     shift = m_t - pol["protection_demand_mean"]
     code = pol["policy"]
@@ -228,7 +265,13 @@ def size_orders(
     triggered = np.where(lot, y <= reorder, y < level) & (level > y) & ~tb.missing_supplier
     qt = np.maximum(level - y, 0.0)
     slope = np.empty(n)
-    cover_slopes(level, ip, pm, pv, pw, dist, h, b, slope)
+    per_item(
+        n,
+        n_jobs,
+        lambda a, c: cover_slopes(
+            level[a:c], ip[a : c + 1], pm, pv, pw, dist[a:c], h[a:c], b[a:c], slope[a:c]
+        ),
+    )
     g = np.where(triggered, np.maximum(slope, 0.0), 0.0)
     # a lot policy's lot smaller by s costs about K s^2 / (2 q^2) of extra ordering (EOQ cost curve)
     kap = np.divide(it["order_cost"], 2.0 * qt**2, out=np.zeros(n), where=triggered & lot & (qt > 1e-9))
@@ -251,7 +294,28 @@ def size_orders(
     kmax = np.where(short, lo, kmax)
     k_star = np.zeros(n, np.int64)
     zero = np.zeros(n)
-    argmin_packs(y, pk, kmin, kmax, qt, g, kap, zero, ip, pm, pv, pw, dist, h, b, k_star)
+    per_item(
+        n,
+        n_jobs,
+        lambda a, c: argmin_packs(
+            y[a:c],
+            pk[a:c],
+            kmin[a:c],
+            kmax[a:c],
+            qt[a:c],
+            g[a:c],
+            kap[a:c],
+            zero[a:c],
+            ip[a : c + 1],
+            pm,
+            pv,
+            pw,
+            dist[a:c],
+            h[a:c],
+            b[a:c],
+            k_star[a:c],
+        ),
+    )
     # which cap bound the optimum: re-solve those at the cover cap alone
     at_cap = np.flatnonzero((k_star == kmax) & (kmax > 0) & (relax == RELAX_NONE) & (cap < cap_cov))
     cap_kind = np.zeros(n, np.int8)
@@ -299,6 +363,7 @@ def size_orders(
         dist=dist,
         rate=rate,
         m_arrival=m_arr,
+        v_arrival=v_arr,
         h=h,
         b=b,
         level=level,
@@ -319,8 +384,23 @@ def size_orders(
         value_per_pack=it["unit_cost"] * pk,
         volume_per_pack=it["volume"] * pk,
         weight_per_pack=it["weight"] * pk,
-        extra={"cap_sellable": cap_sl, "cover_days": cover, "m_protection": m_t},
+        extra={
+            "n_jobs": n_jobs,
+            "cap_sellable": cap_sl,
+            "cover_days": cover,
+            "m_protection": m_t,
+            "daily": daily,
+            "day0": day0,
+            "next_order_day": o2,
+        },
     )
+
+
+def per_item(n: int, n_jobs: int, fn) -> None:
+    """Run ``fn(a, b)`` over contiguous item ranges, one per thread (the kernels release the GIL)."""
+    from stockopt.inventory.policy import _blocks, _run
+
+    _run(_blocks(n, n_jobs, min_items=5_000), fn)
 
 
 def _gather_csr(ip: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -66,6 +66,7 @@ class Block:
     truck_cost: float
     max_trucks: float
     cost_fn: object = None  # (local items, packs) -> objective at those packs; refines the grid when given
+    price: float = 0.0  # the global budget's price per unit of money included in ``lam`` (gaps exclude it)
 
 
 @dataclass
@@ -497,7 +498,9 @@ def solve_block(blk: Block, gap_limit: float, work_limit: float) -> Solution:
     on_grid[item[np.abs(blk.gk - k_rel[item]) <= 1e-6]] = True
     fixed = np.where(on_grid, np.rint(k_rel), 0).astype(np.int64)
     best_k, best_obj = zero, zero_obj
-    target = bound + 0.9 * gap_limit * abs(bound)
+    # gaps are measured against the objective without the budget's price (the smaller, stricter base)
+    scale = max(abs(bound - blk.price * float(np.sum(blk.value * k_rel))), 1e-9)
+    target = bound + 0.9 * gap_limit * scale
     if zero_obj <= target:  # ordering nothing is within the gap
         return Solution(k=zero, trucks=0, status="no_order", objective=zero_obj, bound=bound)
     # rounds: the fractional items next to their relaxed packs; every item next to the best so far;
@@ -541,9 +544,9 @@ def solve_block(blk: Block, gap_limit: float, work_limit: float) -> Solution:
             obj = exact_objective(blk, k)
             if obj < best_obj - 1e-12:
                 best_k, best_obj = k, obj
-        if best_obj - bound <= gap_limit * max(abs(best_obj), 1e-9):
+        if best_obj - bound <= gap_limit * scale:
             break
-    within = best_obj - bound <= gap_limit * max(abs(best_obj), 1e-9)
+    within = best_obj - bound <= gap_limit * scale
     status = "solved" if within else "feasible"
     return Solution(
         k=best_k,

@@ -70,6 +70,15 @@ RULES: dict[str, dict[str, Rule]] = {
         "max_stock": (np.inf, 0.0, True, np.inf, True, True, "a maximum stock >= 0 units (inf = none)"),
         "volume": (0.0, 0.0, True, np.inf, False, False, "a finite volume >= 0 per unit"),
         "weight": (0.0, 0.0, True, np.inf, False, False, "a finite weight >= 0 per unit"),
+        "demand_std": (
+            np.nan,
+            0.0,
+            True,
+            np.inf,
+            False,
+            False,
+            "a finite demand standard deviation >= 0 per day (for a forecast without intervals)",
+        ),
         "stockout_cost": (
             np.nan,
             0.0,
@@ -242,7 +251,7 @@ def order_day_masks(tbl: pa.Table, sup_ids: pa.Array) -> np.ndarray:
         pa.types.is_list(col.type)
         or pa.types.is_large_list(col.type)
         or pa.types.is_fixed_size_list(col.type)
-    ) or not pa.types.is_integer(col.type.value_type):
+    ) or not (pa.types.is_integer(col.type.value_type) or pa.types.is_null(col.type.value_type)):
         raise_error(
             ColumnTypeError,
             "order_days must be a list of weekdays",

@@ -206,6 +206,7 @@ def replenish_plan(
         model=model,
         freq_days=freq_days,
         max_cover_cycles=float(max_cover_cycles),
+        n_jobs=int(n_jobs),
     )
     pa_ = plan(
         tb,
