@@ -181,7 +181,9 @@ def plan(
     # canonical order: supplier row, then item id (the input's row order does not matter)
     rank = np.empty(n, np.int64)
     rank[np.asarray(pc.sort_indices(tb.ids), dtype=np.int64)] = np.arange(n)
-    cand = cand[np.lexsort((rank[cand], sup[cand]))]
+    sup_rank = np.empty(n_sup, np.int64)
+    sup_rank[np.asarray(pc.sort_indices(tb.sup_ids), dtype=np.int64)] = np.arange(n_sup)
+    cand = cand[np.lexsort((rank[cand], sup_rank[sup[cand]]))]
     c_sup = sup[cand]
     has = np.bincount(c_sup, minlength=n_sup) > 0
     value_c = sz.value_per_pack[cand]
@@ -236,14 +238,18 @@ def plan(
     solve = has & ~infeasible & (min_hit | budget_hit | truck_hit | (not structure))
 
     k_fin = k_alloc.copy()
-    starts = np.searchsorted(c_sup, np.arange(n_sup + 1))
+    dropped = np.zeros(n_sup, dtype=bool)
+    c_rank = sup_rank[c_sup]  # sorted ascending: each supplier's items are one range
+    first_of = np.searchsorted(c_rank, sup_rank)
+    last_of = np.searchsorted(c_rank, sup_rank, side="right")
     status = np.where(has, "unconstrained", "no_need").astype(object)
     status[infeasible] = "infeasible"
     sup_bound = np.zeros(n_sup)
     todo = np.flatnonzero(solve)
+    todo = todo[np.argsort(sup_rank[todo])]
     blocks = []
     for j in todo.tolist():  # one model per supplier (a loop over suppliers, not items)
-        a, b = int(starts[j]), int(starts[j + 1])
+        a, b = int(first_of[j]), int(last_of[j])
         rows = cand[a:b]
         ga, gb = int(gp[a]), int(gp[b])
         blocks.append(
@@ -278,7 +284,7 @@ def plan(
     else:
         sols = [run(blk) for blk in blocks]
     for j, sol in zip(todo.tolist(), sols):
-        a, b = int(starts[j]), int(starts[j + 1])
+        a, b = int(first_of[j]), int(last_of[j])
         k_fin[a:b] = sol.k
         status[j] = sol.status
         sup_bound[j] = sol.bound  # of the priced problem (the supplier's Lagrangian subproblem)
@@ -286,7 +292,13 @@ def plan(
     if global_binds:  # the closed-form suppliers absorb what the solved ones spent more or less
         free_items = ~solve[c_sup] & ~infeasible[c_sup]
         k_fin = _repair(sz, cand, c_sup, k_fin, free_items, budget, s["min_order_value"], n_sup)
-        k_fin = _fill(gp, gk, gobj, c_sup, value_c, k_fin, free_items, own_cap, budget)
+        if float(np.sum(value_c * k_fin)) > budget * (1 + 1e-12):  # the solved suppliers too, then whole ones
+            k_fin = _repair(
+                sz, cand, c_sup, k_fin, np.ones(cand.size, bool), budget, s["min_order_value"], n_sup
+            )
+            k_fin, dropped = _drop(sz, cand, c_sup, k_fin, budget, n_sup)
+        k_fin = _fill(gp, gk, gobj, c_sup, value_c, k_fin, free_items, own_cap, s["min_order_value"], budget)
+    status[dropped] = "dropped"
     # exact objectives (trucks: the fewest that carry the load)
     obj_c, cost_c = _evaluate(sz, cand, k_fin)
     obj0 = _group_sum(c_sup, _evaluate(sz, cand, np.zeros(cand.size, np.int64))[0], n_sup)
@@ -327,7 +339,13 @@ def plan(
             if global_binds and v_unc[j] > alloc[j] + 1e-9:
                 names.append("global_budget")
         binding.append(",".join(names))
-        relax.append("budget below the minimum order value: no order" if infeasible[j] else "")
+        relax.append(
+            "budget below the minimum order value: no order"
+            if infeasible[j]
+            else "dropped to meet the global budget"
+            if dropped[j]
+            else ""
+        )
     full = np.zeros(n, np.int64)
     k, k_unc, k_al = full.copy(), full.copy(), full.copy()
     k[cand], k_unc[cand], k_al[cand] = k_fin, kst_c, k_alloc
@@ -352,11 +370,11 @@ def plan(
         freight=freight,
         cand=cand,
         solved=solve,
-        extra={"v_unc": v_unc, "alloc": alloc},
+        extra={"v_unc": v_unc, "alloc": alloc, "dropped": dropped},
     )
 
 
-def _fill(gp, gk, gobj, c_sup, value, k, movable, cap, budget, rounds: int = 100):
+def _fill(gp, gk, gobj, c_sup, value, k, movable, cap, mov, budget, rounds: int = 100):
     """Add whole grid segments to the ``movable`` items while the global budget (and each supplier's own)
     has room, the largest saving per unit of money first (at most one segment per supplier and round)."""
     k = k.copy()
@@ -373,7 +391,13 @@ def _fill(gp, gk, gobj, c_sup, value, k, movable, cap, budget, rounds: int = 100
             break
         d_obj = gobj[at[ok]] - gobj[at[ok] - 1]
         d_val = value[ok] * (gk[at[ok]] - k[ok])
-        fits = (d_obj < 0) & (d_val <= room + 1e-9) & (spent[c_sup[ok]] + d_val <= cap[c_sup[ok]] + 1e-9)
+        started = (spent[c_sup[ok]] > 0) & (spent[c_sup[ok]] >= mov[c_sup[ok]] - 1e-9) | (mov[c_sup[ok]] <= 0)
+        fits = (
+            (d_obj < 0)
+            & (d_val <= room + 1e-9)
+            & (spent[c_sup[ok]] + d_val <= cap[c_sup[ok]] + 1e-9)
+            & started
+        )
         ok, d_obj, d_val = ok[fits], d_obj[fits], d_val[fits]
         if ok.size == 0:
             break
@@ -419,3 +443,23 @@ def _repair(sz, cand, c_sup, k, movable, budget: float, mov: np.ndarray, n_sup: 
         m = int(np.searchsorted(np.cumsum(val[pick] * step[pick]), excess - 1e-12)) + 1
         k[pick[:m]] -= step[pick[:m]]
     return k
+
+
+def _drop(sz, cand, c_sup, k, budget: float, n_sup: int):
+    """Drop whole suppliers' orders (the least objective lost per unit of money first) until within budget."""
+    val = sz.value_per_pack[cand]
+    v_sup = _group_sum(c_sup, val * k, n_sup)
+    loss = _group_sum(
+        c_sup, _evaluate(sz, cand, np.zeros(cand.size, np.int64))[0] - _evaluate(sz, cand, k)[0], n_sup
+    )
+    live = np.flatnonzero(v_sup > 0)
+    live = live[np.argsort(loss[live] / v_sup[live], kind="stable")]
+    excess = float(v_sup.sum()) - budget
+    dropped = np.zeros(n_sup, dtype=bool)
+    for j in live.tolist():  # a loop over suppliers
+        if excess <= 1e-9 * max(budget, 1.0):
+            break
+        k = np.where(c_sup == j, 0, k)
+        dropped[j] = True
+        excess -= v_sup[j]
+    return k, dropped

@@ -305,7 +305,10 @@ def refine(blk: Block, k_rel: np.ndarray) -> Block | None:
     j = np.full(n, -1)
     np.maximum.at(j, item, np.where(blk.gk <= k_rel[item] + 1e-9, np.arange(blk.gk.size), -1))
     nxt = np.minimum(j + 1, blk.gk.size - 1)
-    inside = (j >= 0) & (nxt < blk.gp[1:]) & (blk.gk[j] < k_rel - 1e-6) & (blk.gk[nxt] - blk.gk[j] > 1)
+    jump = (blk.gk[np.maximum(j, 0)] == 0) & (blk.kmin >= 2)  # nothing between 0 and an MOQ
+    inside = (
+        (j >= 0) & (nxt < blk.gp[1:]) & (blk.gk[j] < k_rel - 1e-6) & (blk.gk[nxt] - blk.gk[j] > 1) & ~jump
+    )
     rows = np.flatnonzero(inside)
     if rows.size == 0:
         return None

@@ -420,6 +420,8 @@ def read_tables(
         )
     item["lead_time"] = np.where(np.isnan(lt_item), lt_sup, lt_item)
 
+    if open_orders is not None and as_table(open_orders, "open_orders").num_rows == 0:
+        open_orders = None
     if open_orders is None:
         oo_item = np.empty(0, np.int64)
         oo_day = np.empty(0, np.int64)

@@ -61,7 +61,8 @@ def project_kpis(
     >>> import pyarrow as pa
     >>> import stockopt as so
     >>> demand = pa.table({"unique_id": ["A"], "demand_mean": [10.0], "demand_std": [3.0]})
-    >>> items = pa.table({"unique_id": ["A"], "supplier_id": ["S"], "lead_time": [2.0], "review_period": [7.0]})
+    >>> items = pa.table({"unique_id": ["A"], "supplier_id": ["S"], "lead_time": [2.0],
+    ...                   "review_period": [7.0]})
     >>> pol = so.inventory_policy(demand, items, policy="RS", distribution="normal")
     >>> res = so.replenish_plan(pa.table({"unique_id": ["A"], "on_hand": [40.0]}), pol, items,
     ...                         pa.table({"supplier_id": ["S"], "order_days": [[0]]}), as_of="2026-11-23")

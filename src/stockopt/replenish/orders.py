@@ -175,13 +175,18 @@ def replenish_plan(
     ...                   "review_period": [7.0, 7.0], "unit_cost": [5.0, 20.0], "pack_size": [12.0, 6.0]})
     >>> pol = so.inventory_policy(demand, items, policy="RS", distribution="normal")
     >>> stock = pa.table({"unique_id": ["A", "B"], "on_hand": [20.0, 30.0]})
-    >>> sup = pa.table({"supplier_id": ["S"], "order_days": [[0]], "min_order_value": [500.0]})
-    >>> res = so.replenish_plan(stock, pol, items, sup, as_of="2026-11-23")
-    >>> res.orders.select(["unique_id", "order_date", "arrival_date", "packs", "quantity"]).to_pylist()[0]
-    {'unique_id': 'A', 'order_date': datetime.date(2026, 11, 23), 'arrival_date': datetime.date(2026, 11, 25), \
-'packs': 7, 'quantity': 84.0}
-    >>> res.suppliers["status"][0].as_py()
-    'optimal'
+    >>> sup = pa.table({"supplier_id": ["S"], "order_days": [[0]], "min_order_value": [800.0]})
+    >>> res = so.replenish_plan(stock, pol, items, sup, as_of="2026-11-23")  # a Monday, an order day
+    >>> res.orders.select(["unique_id", "order_date", "arrival_date", "packs", "value"]).to_pylist()
+    [{'unique_id': 'A', 'order_date': datetime.date(2026, 11, 23),
+      'arrival_date': datetime.date(2026, 11, 25), 'packs': 8, 'value': 480.0},
+     {'unique_id': 'B', 'order_date': datetime.date(2026, 11, 23),
+      'arrival_date': datetime.date(2026, 11, 25), 'packs': 3, 'value': 360.0}]
+    >>> res.orders["reason"][1].as_py()
+    'position 30 (on hand 30) < order-up-to 45.9 -> 15.9; 2 packs of 6 = 12;
+     +1 pack to reach the supplier minimum of 800'
+    >>> res.suppliers.select(["status", "order_value", "binding"]).to_pylist()
+    [{'status': 'solved', 'order_value': 840.0, 'binding': 'min_order_value'}]
     """
     if objective != "cost":
         raise_error(ParameterError, "unknown objective", column="objective", expected="'cost'", got=objective)
@@ -246,13 +251,13 @@ def replenish(
     >>> import pyarrow as pa
     >>> import stockopt as so
     >>> demand = pa.table({"unique_id": ["A"], "demand_mean": [10.0], "demand_std": [3.0]})
-    >>> items = pa.table({"unique_id": ["A"], "supplier_id": ["S"], "lead_time": [2.0], "review_period": [7.0],
-    ...                   "pack_size": [12.0]})
+    >>> items = pa.table({"unique_id": ["A"], "supplier_id": ["S"], "lead_time": [2.0],
+    ...                   "review_period": [7.0], "pack_size": [12.0]})
     >>> pol = so.inventory_policy(demand, items, policy="RS", distribution="normal")
     >>> orders = so.replenish(pa.table({"unique_id": ["A"], "on_hand": [20.0]}), pol, items,
     ...                       pa.table({"supplier_id": ["S"], "order_days": [[0]]}), as_of="2026-11-23")
     >>> orders["reason"][0].as_py()
-    'position 20 (on hand 20) < order-up-to 113.8 -> 93.8; 8 packs of 12 = 96'
+    'position 20 (on hand 20) < order-up-to 104.8 -> 84.8; 7 packs of 12 = 84'
     """
     return replenish_plan(
         stock,
@@ -514,6 +519,19 @@ def _warnings(tb: Tables, sz: Sizing, pl: PlanArrays) -> pa.Table:
             " is below the minimum order value ",
             num(s["min_order_value"][js], 2),
             ": no order placed",
+        ),
+    )
+    js = np.flatnonzero(pl.extra["dropped"])
+    rows_of(
+        None,
+        js,
+        "global_budget",
+        "warning",
+        pl.extra["v_unc"][js],
+        _text(
+            "the order was dropped to meet the global budget (its need was worth ",
+            num(pl.extra["v_unc"][js], 2),
+            ")",
         ),
     )
     js = np.flatnonzero(pl.sup_status == "feasible")
