@@ -170,6 +170,7 @@ def plan(
     work_limit: float,
     n_jobs: int,
     structure: bool,
+    method: str = "core",
 ) -> PlanArrays:
     import pyarrow.compute as pc
 
@@ -276,7 +277,7 @@ def plan(
         )
 
     def run(blk: Block):
-        return solve_block(blk, gap_limit, work_limit)
+        return solve_block(blk, gap_limit, work_limit, method)
 
     if n_jobs > 1 and len(blocks) > 1:
         with ThreadPoolExecutor(max_workers=n_jobs) as ex:

@@ -482,7 +482,7 @@ def choice_model(
     return helper, o_item, o_k
 
 
-def solve_block(blk: Block, gap_limit: float, work_limit: float) -> Solution:
+def solve_block(blk: Block, gap_limit: float, work_limit: float, method: str = "core") -> Solution:
     """Bound from the relaxations, order from CP-SAT on the core (see the module docstring)."""
     from ortools.linear_solver.python import model_builder_helper as mbh
 
@@ -508,8 +508,8 @@ def solve_block(blk: Block, gap_limit: float, work_limit: float) -> Solution:
         return Solution(k=zero, trucks=0, status="no_order", objective=zero_obj, bound=bound)
     # rounds: the fractional items next to their relaxed packs; every item next to the best so far;
     # every item at every grid point (exact when every pack count is a grid point)
-    small = blk.gk.size <= FULL_MODEL_POINTS
-    rounds = [(np.flatnonzero(~on_grid), k_rel, 1, work_limit / 100)]
+    small = blk.gk.size <= FULL_MODEL_POINTS or method == "full"
+    rounds = [] if method == "full" else [(np.flatnonzero(~on_grid), k_rel, 1, work_limit / 100)]
     if not small:
         rounds.append((np.arange(n), None, 3, work_limit / 20))
     rounds.append((np.arange(n), None, 1 << 30, work_limit / (1 if small else 2)))

@@ -101,6 +101,7 @@ def replenish_plan(
     work_limit: float = 10.0,
     n_jobs: int = 1,
     structure: bool = True,
+    method: str = "core",
 ) -> ReplenishmentPlan:
     """Purchase orders for the next order day of every supplier, with the solver's report and warnings.
 
@@ -152,7 +153,11 @@ def replenish_plan(
         Threads solving suppliers in parallel (the result does not depend on it).
     structure : bool
         Solve suppliers without a binding constraint in closed form (default).  ``False`` sends
-        every supplier through CP-SAT (for benchmarks and tests).
+        every supplier through the solver (for benchmarks and tests).
+    method : {"core", "full"}
+        ``"core"``: CP-SAT on the items the relaxation leaves fractional first, then on every item
+        near its relaxed packs, then on every grid point when the gap is not reached.  ``"full"``:
+        CP-SAT on every grid point of every item at once (slower; for checking and benchmarks).
 
     Returns
     -------
@@ -197,6 +202,8 @@ def replenish_plan(
     ):
         if not isinstance(val, (int, float)) or not np.isfinite(val) or val < lo:
             raise_error(ParameterError, f"{name} must be a finite number >= {lo:g}", column=name, got=val)
+    if method not in ("core", "full"):
+        raise_error(ParameterError, "unknown method", column="method", expected="'core' or 'full'", got=method)
     if not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1:
         raise_error(ParameterError, "n_jobs must be an integer >= 1", column="n_jobs", got=n_jobs)
     glob = np.inf if budget is None else budget
@@ -221,6 +228,7 @@ def replenish_plan(
         work_limit=float(work_limit),
         n_jobs=int(n_jobs),
         structure=bool(structure),
+        method=method,
     )
     return _assemble(tb, sz, pa_, float(glob))
 
