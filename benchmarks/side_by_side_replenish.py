@@ -1,5 +1,6 @@
-"""Side-by-side timing of ``replenish_plan`` against the plain approach: every supplier's whole model handed to
-CP-SAT (one model per supplier, every grid point of every item; what a direct implementation pays).
+"""Side-by-side timing of ``replenish_plan`` against the plain approach: every supplier's whole model
+handed to CP-SAT (one model per supplier, every grid point of every item; what a direct implementation
+pays).
 
 ``cases(n_series, length)`` returns ``(label, ours, peer)`` closures; here ``n_series`` is the number of items
 (one supplier per 200; ``length`` is unused).  Data: ``synthetic_retail`` sales of 120 days,
@@ -32,9 +33,17 @@ def cases(n_series: int, length: int) -> list[tuple[str, Callable[[], object], C
 
     def run(structure: bool, budget: float | None = None) -> Callable[[], object]:
         method = "core" if structure else "full"
-        return lambda: so.replenish_plan(sup.stock, pol, sup.items, sup.suppliers, as_of=sup.as_of,
-                                         open_orders=sup.open_orders, budget=budget, structure=structure,
-                                         method=method)
+        return lambda: so.replenish_plan(
+            sup.stock,
+            pol,
+            sup.items,
+            sup.suppliers,
+            as_of=sup.as_of,
+            open_orders=sup.open_orders,
+            budget=budget,
+            structure=structure,
+            method=method,
+        )
 
     free = run(True)()
     budget = 0.9 * free.summary["value"]

@@ -328,7 +328,7 @@ def refine(blk: Block, k_rel: np.ndarray) -> Block | None:
 
 
 #: rounds of relaxation and grid refinement
-REFINE_ROUNDS = 4
+REFINE_ROUNDS = 2
 #: suppliers with at most this many grid points get a last round over every point of every item
 FULL_MODEL_POINTS = 600
 

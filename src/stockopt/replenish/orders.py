@@ -59,14 +59,15 @@ class ReplenishmentPlan:
         (units), ``packs``, ``value`` (money), ``volume``, ``weight``, ``reason``; sorted by
         supplier then item.
     suppliers : pyarrow.Table
-        One row per supplier: ``supplier_id, order_date, status`` (``unconstrained``: closed form,
-        no binding constraint; ``optimal`` / ``feasible``: CP-SAT; ``infeasible``: budget below the
+        One row per supplier (suppliers table order): ``supplier_id, order_date, status``
+        (``unconstrained``: no binding constraint, closed form; ``solved``: within ``gap_limit``;
+        ``feasible``: stopped at the work limit; ``no_order``; ``infeasible``: budget below the
         minimum order value; ``dropped``: removed for the global budget; ``no_need``), ``gap``
-        (relative optimality gap of its subproblem), ``objective`` (money: expected holding +
-        shortage cost over the cover, plus the shortfall penalty below the target and the trucks,
-        minus the freight credit),
-        ``expected_cost``, ``order_value``, ``lines``, ``trucks``, ``binding`` (comma-separated
-        constraints that changed the order), ``relaxations``.
+        (relative optimality gap, certified), ``objective`` (money: expected holding + shortage
+        cost over the cover, plus the shortfall penalty below the target and the trucks, minus the
+        freight credit), ``expected_cost``, ``order_value``, ``budget_allocated`` (the supplier's
+        budget, or its share of a binding global budget; null when none), ``lines``, ``trucks``,
+        ``binding`` (comma-separated constraints that changed the order), ``relaxations``.
     warnings : pyarrow.Table
         ``unique_id, supplier_id, kind, severity, value, message`` (see ``docs/replenishment.md``).
     summary : dict
@@ -203,7 +204,9 @@ def replenish_plan(
         if not isinstance(val, (int, float)) or not np.isfinite(val) or val < lo:
             raise_error(ParameterError, f"{name} must be a finite number >= {lo:g}", column=name, got=val)
     if method not in ("core", "full"):
-        raise_error(ParameterError, "unknown method", column="method", expected="'core' or 'full'", got=method)
+        raise_error(
+            ParameterError, "unknown method", column="method", expected="'core' or 'full'", got=method
+        )
     if not isinstance(n_jobs, (int, np.integer)) or n_jobs < 1:
         raise_error(ParameterError, "n_jobs must be an integer >= 1", column="n_jobs", got=n_jobs)
     glob = np.inf if budget is None else budget
