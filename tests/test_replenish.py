@@ -258,3 +258,23 @@ def test_supplier_lead_time_is_the_default_and_forecast_sizing():
     assert "position 12" in a.orders["reason"][0].as_py()
     with pytest.raises(ValidationError, match="starts after as_of"):
         so.replenish_plan(stock, pol, items2, sup, as_of="2026-11-20", open_orders=oo, forecast=fc)
+
+
+def test_synthetic_supply_is_deterministic_and_consistent_with_the_sales():
+    sales = so.datasets.synthetic_retail(60, 100, seed=4)
+    a = so.datasets.synthetic_supply(sales, seed=7)
+    b = so.datasets.synthetic_supply(sales, seed=7)
+    c = so.datasets.synthetic_supply(sales, seed=8)
+    for name in ("items", "stock", "open_orders", "suppliers", "demand"):
+        assert getattr(a, name).equals(getattr(b, name))
+    assert not a.items.equals(c.items)
+    ids = sorted(set(sales["unique_id"].to_pylist()))
+    assert a.items["unique_id"].to_pylist() == ids == a.stock["unique_id"].to_pylist()
+    assert set(a.items["supplier_id"].to_pylist()) <= set(a.suppliers["supplier_id"].to_pylist())
+    assert a.as_of == "2023-04-12"  # the day after the last sales day
+    # demand: the last 91 days of each item's sales
+    y = sales.filter(pa.compute.equal(sales["unique_id"], "item_000000"))["y"].to_numpy()[-91:]
+    assert a.demand["demand_mean"][0].as_py() == pytest.approx(y.mean())
+    res = so.replenish_plan(a.stock, so.inventory_policy(a.demand, a.items), a.items, a.suppliers, as_of=a.as_of,
+                            open_orders=a.open_orders)
+    assert res.orders.num_rows > 0
