@@ -90,14 +90,14 @@ def _forecast_moments(
     day0: int,
     starts_len: list[np.ndarray],
     model: str | None,
-    freq_days: float | None,
+    period_days: float | None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
     """Mean and variance of demand over days ``[as_of, as_of + length)`` for each length array."""
     from stockopt.inventory._validate import as_table
     from stockopt.inventory.demand import demand_profile
 
     ft = as_table(forecast, "forecast")
-    prof = demand_profile(ft, model=model, freq_days=freq_days)
+    prof = demand_profile(ft, model=model, freq_days=period_days)  # renamed period_days on main (issue 9)
     pos = np.asarray(pc.index_in(tb.ids, value_set=prof.ids_str).fill_null(-1), dtype=np.int64)
     if (pos < 0).any():
         row = int(np.flatnonzero(pos < 0)[0])
@@ -177,7 +177,7 @@ def size_orders(
     *,
     forecast: Any = None,
     model: str | None = None,
-    freq_days: float | None = None,
+    period_days: float | None = None,
     max_cover_cycles: float = 2.0,
     n_jobs: int = 1,
 ) -> Sizing:
@@ -216,7 +216,7 @@ def size_orders(
         for k in range(MAX_POINTS):
             sel = np.flatnonzero(npts > k)
             lengths[k][sel] = days_pt[ip[:-1][sel] + k]
-        res, daily = _forecast_moments(forecast, tb, day0, lengths + [t_prot, t_arr], model, freq_days)
+        res, daily = _forecast_moments(forecast, tb, day0, lengths + [t_prot, t_arr], model, period_days)
         pm = np.empty(int(ip[-1]))
         pv = np.empty(int(ip[-1]))
         for k in range(MAX_POINTS):

@@ -102,13 +102,13 @@ def alerts(
     excess_days: float = 28.0,
     dormant_days: int = 90,
     model: str | None = None,
-    freq_days: float | None = None,
+    period_days: float | None = None,
 ) -> pa.Table:
     """Stockout risk, low cover, excess and dormant stock per item, each with its value in money.
 
     Parameters
     ----------
-    stock, policy, items, suppliers, open_orders, as_of, model, freq_days
+    stock, policy, items, suppliers, open_orders, as_of, model, period_days
         As in :func:`stockopt.replenish_plan`.  Without ``suppliers``, every item can be ordered
         today (the next possible arrival is today plus its own ``lead_time``, days).
     forecast : Arrow-compatible table or None
@@ -160,7 +160,7 @@ def alerts(
         suppliers = pa.table({SUP: pc.unique(pc.fill_null(sup_col, "-"))})
         it = it.set_column(it.column_names.index(SUP), SUP, pc.fill_null(sup_col, "-"))
     tb = read_tables(stock, policy, it, suppliers, open_orders, "raise")
-    sz = size_orders(tb, day0, forecast=forecast, model=model, freq_days=freq_days)
+    sz = size_orders(tb, day0, forecast=forecast, model=model, period_days=period_days)
     n = sz.n
     cost = tb.item["unit_cost"]
     soon = np.bincount(

@@ -95,7 +95,7 @@ def replenish_plan(
     objective: str = "cost",
     budget: float | None = None,
     model: str | None = None,
-    freq_days: float | None = None,
+    period_days: float | None = None,
     max_cover_cycles: float = 2.0,
     missing_supplier: str = "raise",
     gap_limit: float = 0.005,
@@ -139,7 +139,7 @@ def replenish_plan(
         Minimise expected holding + shortage cost over the cover period (plus trucks).
     budget : float, optional
         Global budget (money) over all suppliers' orders.
-    model, freq_days
+    model, period_days
         Passed to the forecast reader (which column; days per period when not inferable).
     max_cover_cycles : float
         Constraints may raise an item's order to at most this many extra cover periods of demand.
@@ -219,7 +219,7 @@ def replenish_plan(
         day0,
         forecast=forecast,
         model=model,
-        freq_days=freq_days,
+        period_days=period_days,
         max_cover_cycles=float(max_cover_cycles),
         n_jobs=int(n_jobs),
     )
