@@ -216,9 +216,10 @@ class SupplyData:
 _PACKS = np.array([1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 10.0, 12.0, 24.0, 48.0])
 
 
-@validate_params({"n_suppliers": [None, Integer(1)], "seed": Integer(0), "window": Integer(1)})
-def synthetic_supply(sales: pa.Table, *, n_suppliers: int | None = None, seed: int = 0,
-                     window: int = 91) -> SupplyData:
+@validate_params({"n_suppliers": [None, Integer(1)], "seed": Integer(0), "window": Integer(1),
+                  "max_lead_time": Integer(1)})
+def synthetic_supply(sales: pa.Table, *, n_suppliers: int | None = None, seed: int = 0, window: int = 91,
+                     max_lead_time: int = 14) -> SupplyData:
     """Items, stock, open orders and suppliers consistent with a :func:`synthetic_retail` sales table.
 
     Demand per item is the mean and standard deviation of its last ``window`` days of ``y``; costs
@@ -229,7 +230,7 @@ def synthetic_supply(sales: pa.Table, *, n_suppliers: int | None = None, seed: i
       items, ``volume`` (0.001-0.05 per unit) and ``weight`` (0.1-5 per unit), a shelf life of 5-30
       days on a tenth, a ``max_stock`` on a seventh, ``service_level`` 0.90-0.99, ``review_period``
       matching the supplier's order days, ``lead_time`` the supplier's (plus 0-3 days on a fifth);
-    * suppliers: ``lead_time`` 1-14 days, ``order_days`` (one to three weekdays, every day for a
+    * suppliers: ``lead_time`` 1-``max_lead_time`` days, ``order_days`` (one to three weekdays, every day for a
       tenth), a ``min_order_value`` on 60 % (0.3-1.5 times a typical order), trucks on 40 % (a
       typical order fills 0.7-3.5 trucks; a truck costs 1-3 % of the value it carries), a
       ``budget`` on a quarter (0.5-1.2 times a typical order);
@@ -246,6 +247,9 @@ def synthetic_supply(sales: pa.Table, *, n_suppliers: int | None = None, seed: i
         Seed; the same arguments give the same tables.
     window : int
         Days of history (at the end) that define each item's demand.
+    max_lead_time : int
+        Longest supplier lead time in days; an item's lead time plus review period is at most
+        ``max_lead_time + 10`` days, so a forecast of that many days covers every item.
 
     Returns
     -------
@@ -278,7 +282,7 @@ def synthetic_supply(sales: pa.Table, *, n_suppliers: int | None = None, seed: i
         price = np.exp(rng.normal(1.0, 0.7, n))
     m = max(1, n // 200) if n_suppliers is None else int(n_suppliers)
     sup_of = rng.integers(0, m, n)
-    s_lead = rng.integers(1, 15, m).astype(np.float64)
+    s_lead = rng.integers(1, max_lead_time + 1, m).astype(np.float64)
     n_days = np.where(rng.random(m) < 0.1, 7, rng.choice([1, 1, 1, 2, 2, 3], m))
     day_perm = np.argsort(rng.random((m, 7)), axis=1)
     order_days = [sorted(day_perm[j, :n_days[j]].tolist()) for j in range(m)]  # a loop over suppliers
