@@ -278,3 +278,23 @@ def test_synthetic_supply_is_deterministic_and_consistent_with_the_sales():
     res = so.replenish_plan(a.stock, so.inventory_policy(a.demand, a.items), a.items, a.suppliers,
                             as_of=a.as_of, open_orders=a.open_orders)
     assert res.orders.num_rows > 0
+
+
+def test_a_compound_policy_is_sized_on_its_own_protection_demand_not_the_forecast():
+    """Items sized on a compound law of their history (distribution "compound") keep the policy's
+    protection mean and spread: the forecast's intervals cannot carry that law."""
+    ids = ["A", "B"]
+    pol = hand_policy(ids).set_column(2, "distribution", pa.array(["compound", "normal"]))
+    items = pa.table({"unique_id": ids, "supplier_id": ["S", "S"], "pack_size": [1.0, 1.0],
+                      "lead_time": [2.0, 2.0], "demand_std": [3.0, 3.0]})
+    stock = pa.table({"unique_id": ids, "on_hand": [8.0, 8.0]})
+    sup = pa.table({"supplier_id": ["S"], "order_days": [[0]]})
+    days = [dt.date(2026, 11, 23) + dt.timedelta(days=d) for d in range(30)]
+    fc = pa.table({"unique_id": ["A"] * 30 + ["B"] * 30, "ds": days * 2, "m": np.full(60, 10.0)})
+    alone = so.replenish_plan(stock, pol, items, sup, as_of="2026-11-23").orders.to_pylist()
+    with_fc = so.replenish_plan(stock, pol, items, sup, as_of="2026-11-23", forecast=fc)
+    got = {r["unique_id"]: r for r in with_fc.orders.to_pylist()}
+    assert got["A"] == alone[0] and alone[0]["unique_id"] == "A"  # compound: as without a forecast
+    assert got["B"]["quantity"] > alone[1]["quantity"] + 50  # normal: 10 a day from the forecast, not 2
+    kpi = so.project_kpis(with_fc, n_paths=50, seed=3).items
+    assert all(0.0 <= f <= 1.0 for f in kpi["fill_rate"].to_pylist())
