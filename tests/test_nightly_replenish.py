@@ -156,3 +156,27 @@ def test_demo_and_plan_commands_write_orders_alerts_and_kpis(world, tmp_path):
     want = so.run_nightly(sales, sup.items, 28, freq="D", stock=sup.stock, suppliers=sup.suppliers,
                           open_orders=sup.open_orders, as_of=sup.as_of).orders
     assert got.equals(want) and f"orders: {got.num_rows} lines" in r.output
+
+
+def test_no_usable_supplier_leaves_empty_tables_and_names_every_item(world):
+    sales, sup = world
+    res = so.run_nightly(sales, sup.items, 28, models=["naive"], freq="D", stock=sup.stock,
+                         suppliers=sup.suppliers.slice(0, 0))
+    assert res.orders.num_rows == res.alerts.num_rows == res.kpis.num_rows == 0
+    assert res.orders.schema.names[0] == "unique_id" and "reason" in res.orders.schema.names
+    assert res.summary["order_lines"] == 0 and res.summary["items_quarantined_supply"] == sup.items.num_rows
+    assert set(res.quarantine["reason"].to_pylist()) == {"supplier_id not in the suppliers table"}
+
+
+def test_the_supply_stage_honours_id_col(world):
+    sales, sup = world
+
+    def ren(t: pa.Table) -> pa.Table:
+        return t.rename_columns(["sku" if c == "unique_id" else c for c in t.column_names])
+
+    opts = dict(models=["naive"], freq="D", suppliers=sup.suppliers)
+    res = so.run_nightly(ren(sales), ren(sup.items), 28, id_col="sku", stock=ren(sup.stock),
+                         open_orders=ren(sup.open_orders), **opts)
+    base = so.run_nightly(sales, sup.items, 28, stock=sup.stock, open_orders=sup.open_orders, **opts)
+    for name in ("orders", "alerts", "kpis"):
+        assert getattr(res, name).equals(ren(getattr(base, name))), name

@@ -154,13 +154,13 @@ def plan_supply(policy: pa.Table, forecast: pa.Table, items: Any, sales: pa.Tabl
     rep.add(ids, _to_numpy(pc.is_null(item_sup), np.bool_), "null supplier_id", "items", it_rows)
     rep.add(ids, sup_pos < 0, "supplier_id not in the suppliers table", "items", it_rows)
     known = sup_pos >= 0
-    bad_sup = known & ~sup_ok[np.maximum(sup_pos, 0)]
+    bad_sup = known & ~np.append(sup_ok, True)[sup_pos]  # -1 (unknown supplier) reads the appended value
     for j in np.unique(sup_pos[bad_sup]).tolist():
         rep.add(ids, sup_pos == j, f"supplier {sup_ids[j].as_py()}: {sup_why[j]}", "suppliers",
                 np.full(n, j, dtype=np.int64))
     sup_lt = rule_problems(sp, {"lead_time": SUPPLIERS["lead_time"]}, "suppliers")[0]["lead_time"]
     it_lt = rule_problems(it_sub, {"lead_time": ORDER_ITEMS["lead_time"]}, "items")[0]["lead_time"]
-    no_lt = known & np.isnan(it_lt) & np.isnan(sup_lt[np.maximum(sup_pos, 0)])
+    no_lt = known & np.isnan(it_lt) & np.isnan(np.append(sup_lt, np.nan)[sup_pos])
     rep.add(ids, no_lt, "lead_time: expected a lead time (days) in the items row or its supplier's row",
             "items", it_rows)
 
