@@ -62,18 +62,30 @@ def _echo_summary(summary: dict[str, Any], out: Path | None) -> None:
 @click.option("--horizon", default=28, show_default=True, help="Days to forecast.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the synthetic data.")
 def demo(out: Path, n_series: int, n_days: int, horizon: int, seed: int) -> None:
-    """Run the nightly job end to end on synthetic retail data and write Parquet outputs."""
+    """Run the nightly job end to end on synthetic retail and supply data and write Parquet outputs."""
     from stockopt import datasets
     from stockopt.pipeline import run_nightly
 
     t0 = time.perf_counter()
     sales = datasets.synthetic_retail(n_series, n_days, seed=seed)
+    sup = datasets.synthetic_supply(sales, seed=seed, max_lead_time=max(1, horizon - 10))  # h covers them
     out.mkdir(parents=True, exist_ok=True)
     _write(sales, out / "sales.parquet")
-    click.echo(f"stockopt {__version__} demo: {n_series} item-locations x {n_days} days -> {out}/")
-    summary = run_nightly(sales, h=horizon, out=out, freq="D").summary
+    click.echo(f"stockopt {__version__} demo: {n_series} item-locations x {n_days} days, "
+               f"{sup.suppliers.num_rows} suppliers -> {out}/")
+    summary = run_nightly(sales, sup.items, horizon, out=out, freq="D", stock=sup.stock,
+                          suppliers=sup.suppliers, open_orders=sup.open_orders, as_of=sup.as_of).summary
     summary["seconds"] = round(time.perf_counter() - t0, 2)
     _echo_summary(summary, out)
+    _echo_orders(summary)
+
+
+def _echo_orders(summary: dict[str, Any]) -> None:
+    """The replenishment stage in one line: order lines, money and projected fill rate."""
+    if "order_lines" in summary:
+        fill = summary["projected_fill_rate"]
+        click.echo(f"orders: {summary['order_lines']} lines, {summary['order_value']:,.2f} in money; "
+                   f"projected fill rate {'-' if fill is None else f'{100 * fill:.1f} %'}")
 
 
 @main.command()
@@ -114,15 +126,26 @@ def forecast(sales: Path, out: Path, horizon: int, freq: str | None, models: tup
 @click.option("--n-jobs", default=1, show_default=True, help="Threads.")
 @click.option("--continuous-review", type=click.Choice(["daily", "keep"]), default="daily", show_default=True,
               help="Size items with review_period 0 for the nightly (daily) review, or keep continuous review.")
+@click.option("--stock", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Parquet file of stock (on_hand ...); with --suppliers, adds orders, alerts and KPIs.")
+@click.option("--suppliers", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Parquet file of suppliers (supplier_id, lead_time, order_days ...).")
+@click.option("--open-orders", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Parquet file of open orders (arrival_date, quantity).")
+@click.option("--as-of", default=None,
+              help="Day orders are planned from (ISO date; default: the first forecast day).")
 def plan(sales: Path, items: Path | None, out: Path, horizon: int, freq: str | None, n_jobs: int,
-         continuous_review: str) -> None:
-    """Run the nightly plan on SALES (and ITEMS): forecasts, policies and a run summary."""
+         continuous_review: str, stock: Path | None, suppliers: Path | None, open_orders: Path | None,
+         as_of: str | None) -> None:
+    """Run the nightly plan on SALES (and ITEMS): forecasts, policies, orders and a run summary."""
     from stockopt.pipeline import run_nightly
 
     out.mkdir(parents=True, exist_ok=True)
     summary = run_nightly(sales, items, horizon, out=out, freq=freq, n_jobs=n_jobs,
-                          continuous_review=continuous_review).summary
+                          continuous_review=continuous_review, stock=stock, suppliers=suppliers,
+                          open_orders=open_orders, as_of=as_of).summary
     _echo_summary(summary, out)
+    _echo_orders(summary)
 
 
 @main.command()
