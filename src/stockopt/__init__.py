@@ -10,7 +10,8 @@ The stable top-level namespace (``import stockopt as so``):
 - :func:`optimize_service` / :func:`service_frontier` - levels across all items for an aggregate
   fill rate or a stock budget, and the efficient frontier between them;
 - :func:`run_nightly` (returning a :class:`PlanResult`) / :func:`quarantine` / :func:`quarantine_items` -
-  the nightly job and its quarantine of bad series and bad item rows;
+  the nightly job and its quarantine of bad series and bad item rows; :func:`report` - the run's
+  self-contained HTML report (charts need the ``plot`` extra, matplotlib);
 - :mod:`stockopt.datasets` - the synthetic retail generator and the real-data loaders;
 - :mod:`stockopt.errors` - the exception family.
 
@@ -34,6 +35,7 @@ from stockopt.inventory import (
     simulate_inventory,
 )
 from stockopt.pipeline import PlanResult, quarantine, quarantine_items, run_nightly
+from stockopt.reporting import report
 from stockopt.simulation import simulate
 
 __all__ = [
@@ -61,4 +63,5 @@ __all__ = [
     "service_frontier",
     "run_nightly",
     "PlanResult",
+    "report",
 ]
