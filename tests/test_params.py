@@ -62,11 +62,12 @@ PUBLIC = {
     "load_dataset": (so.datasets.load_dataset, lambda: ("m5",)),
     "make_model": (so.models.make_model, lambda: ("naive",)),
     "resolve_models": (so.models.resolve_models, lambda: (["naive"],)),
+    "report": (so.report, lambda: ("no_such_run_folder",)),
 }
 
 #: parameters that hold the data itself (checked by the rule table of columns, not by argument rules)
 DATA_ARGS = {"sales", "cv", "train", "demand", "items", "policy", "ids", "data", "name", "models",
-             "history"}
+             "history", "stock", "open_orders"}
 
 CASES = [(fname, pname) for fname, (fn, _) in PUBLIC.items() for pname in fn.param_rules]
 

@@ -110,7 +110,7 @@ def report(
     >>> import stockopt as so
     >>> folder = tempfile.mkdtemp()
     >>> sales = so.datasets.synthetic_retail(4, 60, seed=1)
-    >>> so.run_nightly(sales, h=7, models=["naive"]).write(folder)
+    >>> so.run_nightly(sales, h=14, models=["naive"]).write(folder)
     >>> path = so.report(folder, top=2, sales=sales)
     >>> path.name, "data:image/png;base64," in path.read_text()
     ('report.html', True)

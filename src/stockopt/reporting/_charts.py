@@ -82,7 +82,7 @@ def project_stock(daily_demand: np.ndarray, *, reorder_point: float, order_up_to
     ...                             order_quantity=0.0, lead_time=2, review_period=1, policy="sS",
     ...                             on_hand=50.0)
     >>> net.tolist(), orders.tolist()
-    ([40.0, 30.0, 20.0, 10.0, 40.0, 30.0], [0.0, 0.0, 0.0, 40.0, 0.0, 0.0])
+    ([40.0, 30.0, 20.0, 10.0, 0.0, 30.0], [0.0, 0.0, 0.0, 40.0, 0.0, 0.0])
     """
     d = np.asarray(daily_demand, dtype=np.float64)
     n = d.size
@@ -322,9 +322,10 @@ def _stock_chart(Figure: Any, start_day: int, start: float, net: np.ndarray, ord
         ax.plot(x[placed], y[placed], "v", color="#6a51a3", ms=5, label="policy orders")
     ax.axhline(0, color="#555555", lw=0.6)
     top = max(float(np.nanmax(y)), S, s) if y.size else S
-    for day, qty in markers:
+    for k, (day, qty) in enumerate(markers):
         if 0 <= day <= net.size:
-            ax.axvline(x[day], color="#6a51a3", lw=0.8, ls=":")
+            ax.axvline(x[day], color="#6a51a3", lw=0.8, ls=":",
+                       label=None if k else "tonight's order arrives")
             ax.annotate(f"+{qty:,.0f} due", (x[day], top), fontsize=7, color="#6a51a3", va="top",
                         ha="left")
     ax.set_ylabel("units", fontsize=8)
@@ -370,15 +371,15 @@ def _stock_section(run: _Run, Figure: Any, top_ids: list[str], per: dict[str, di
     kpi_rows = ({str(r[id_col]): r for r in _rows_for(kpis, id_col, top_ids).to_pylist()}
                 if kpis is not None and id_col in kpis.column_names else {})
     if stock_rows:
-        later = ("; tonight's orders from orders.parquet arrive on their arrival dates and the policy "
-                 "places the later ones" if orders is not None else
+        later = ("; tonight's orders from orders.parquet arrive on their arrival dates (dotted line) and "
+                 "the policy places the later ones" if orders is not None else
                  "; the policy places tonight's and later orders")
         how = ("Start: tonight's net stock (on hand - backorders - reserved, from the stock table); "
                "open orders arrive on their dates" + later)
     else:
         how = ("No stock table in this run: each item starts at its order-up-to level with nothing on order "
                "(the policy's own cycle), and the policy places every order" +
-               ("; tonight's orders from orders.parquet are marked by vertical lines (+units arriving), "
+               ("; tonight's orders from orders.parquet are marked where they arrive (dotted line, +units), "
                 "not added" if orders is not None else ""))
     parts = [_note("Projected net stock per day under the mean forecast (the textbook sawtooth of each "
                    "item's policy: reviews every review period, orders arriving a lead time later), drawn "
@@ -411,7 +412,7 @@ def _stock_section(run: _Run, Figure: Any, top_ids: list[str], per: dict[str, di
             for d, q in pipeline.get(sid, []) + tonight.get(sid, []):
                 arr[d - day0] = arr.get(d - day0, 0.0) + q
             if orders is not None:
-                first_review, markers = 1, []
+                first_review = 1
         net, placed = project_stock(demand, reorder_point=float(p["reorder_point"]),
                                     order_up_to=float(p["order_up_to"]),
                                     order_quantity=float(p.get("order_quantity") or 0.0),

@@ -133,7 +133,7 @@ def _alerts_section(run: _Run, max_rows: int) -> str:
         by = alerts.group_by(["kind", "severity"]).aggregate(agg)
         rank = {s: i for i, s in enumerate(_SEVERITY_ORDER)}
         recs = sorted(by.to_pylist(),
-                      key=lambda r: (str(r["kind"]), rank.get(r["severity"], 99), str(r["severity"])))
+                      key=lambda r: (rank.get(r["severity"], 99), str(r["severity"]), str(r["kind"])))
         heads = ["kind", "severity", "alerts"] + (["money at stake"] if "money" in cols else [])
         parts.append(_table(heads, [[r["kind"], r["severity"], r["kind_count"]] +
                                     ([r["money_sum"]] if "money" in cols else []) for r in recs]))
