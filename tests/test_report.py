@@ -16,7 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
@@ -117,8 +116,8 @@ def test_without_supply_tables_the_sections_say_so(page):
     assert "each item starts at its order-up-to level" in page  # no stock table: the policy alone
 
 
-@pytest.mark.parametrize("missing", ["forecast.parquet", "policy.parquet", "quarantine.parquet", "summary.json",
-                                     "sales.parquet", "everything"])
+@pytest.mark.parametrize("missing", ["forecast.parquet", "policy.parquet", "quarantine.parquet",
+                                     "summary.json", "sales.parquet", "everything"])
 def test_each_section_degrades_when_its_file_is_absent(run_dir, tmp_path, missing):
     folder = tmp_path / "run"
     if missing == "everything":
@@ -157,13 +156,16 @@ def _supply(run_dir: Path, top: list[str]) -> dict[str, pa.Table]:
     orders = pa.table({"unique_id": top[:2], "supplier_id": ["S1", "S2"], "order_date": [d0, d0],
                        "arrival_date": [d0 + dt.timedelta(days=3)] * 2, "quantity": [36.0, 12.0],
                        "packs": [3, 1], "value": [36.0 * 40, 12.0], "volume": [0.0, 0.0],
-                       "reason": ["position 2 <= reorder point 18; up to 40 -> 38; 3 packs of 12 = 36", "x < y"]})
-    alerts = pa.table({"unique_id": [top[0], top[1], top[1]], "kind": ["stockout_risk", "excess", "low_cover"],
+                       "reason": ["position 2 <= reorder point 18; up to 40 -> 38; 3 packs of 12 = 36",
+                                  "x < y"]})
+    alerts = pa.table({"unique_id": [top[0], top[1], top[1]],
+                       "kind": ["stockout_risk", "excess", "low_cover"],
                        "severity": ["critical", "warning", "high"], "value": [0.7, 12.0, 1.5],
                        "message": ["P(stockout) 70 % <b>", "excess 12", "1.5 days of cover"],
                        "money": [500.0, 80.0, 20.0]})
     kpis = pa.table({"unique_id": top[:3], "supplier_id": ["S1", "S2", "S1"], "days": [7, 7, 7],
-                     "demand": [100.0, 50.0, 10.0], "fill_rate": [0.9, 1.0, 0.5], "stockout_days": [1.5, 0.0, 3.0],
+                     "demand": [100.0, 50.0, 10.0], "fill_rate": [0.9, 1.0, 0.5],
+                     "stockout_days": [1.5, 0.0, 3.0],
                      "average_on_hand": [20.0, 30.0, 1.0], "average_stock_value": [800.0, 30.0, 2.0],
                      "turns": [12.0, 5.0, 3.0], "end_backorders": [2.0, 0.0, 4.0]})
     stock = pa.table({"unique_id": top, "on_hand": [2.0] * len(top), "backorders": [0.0] * len(top)})
