@@ -277,3 +277,13 @@ def test_report_renders_in_headless_chromium(run_dir, page, tmp_path):
     colours = np.unique(pixels.reshape(-1, pixels.shape[-1]), axis=0)
     assert len(colours) > 50  # text, tables and charts, not a blank page
     print(f"\nreport screenshot: {shot}")
+
+
+def test_a_run_keyed_by_another_id_column(tmp_path):
+    names = ["sku", "day", "qty", "in_stock", "price", "on_promotion"]
+    sales = so.datasets.synthetic_retail(3, 40, seed=5).rename_columns(names)
+    plan = so.run_nightly(sales, h=14, models=["naive"], id_col="sku", time_col="day", target_col="qty")
+    plan.write(tmp_path)
+    text = so.report(tmp_path, top=3, sales=sales, target_col="qty").read_text()
+    assert text.count("data:image/png") == 6 and "history from the sales given" in text
+    assert all(f"<td>{i}</td>" in text for i in set(sales["sku"].to_pylist()))
