@@ -178,6 +178,10 @@ def test_orders_kpis_alerts_and_stock_are_summarised(run_dir, tmp_path):
     top = _expected_top(run_dir, 3)
     for name, tbl in _supply(run_dir, top).items():
         pq.write_table(tbl, folder / f"{name}.parquet")
+    summary = json.loads((folder / "summary.json").read_text())
+    d0 = pq.read_table(run_dir / "forecast.parquet")["ds"][0].as_py()
+    summary["as_of"] = str(d0 + dt.timedelta(days=1))  # planned from a later day than the first forecast
+    (folder / "summary.json").write_text(json.dumps(summary))
     text = so.report(folder, top=3).read_text()
     # orders: lines, suppliers and value (36 x 40 + 12 = 1,452)
     assert "2 order lines from 2 suppliers; value 1,452" in text

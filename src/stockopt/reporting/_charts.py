@@ -401,6 +401,11 @@ def _stock_section(run: _Run, Figure: Any, top_ids: list[str], per: dict[str, di
             continue
         demand = _daily(f, model)
         day0 = as_of if as_of is not None else int(f["days"][0])
+        shift = day0 - int(f["days"][0])  # the run's as_of may differ from the first forecast day
+        if shift > 0:
+            demand = demand[shift:]
+        elif shift < 0 and demand.size:
+            demand = np.r_[np.full(-shift, demand[0]), demand]
         start = float(p["order_up_to"])
         arr: dict[int, float] = {}
         markers = [(d - day0, q) for d, q in tonight.get(sid, [])]
