@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 
 from stockopt._arrow import _to_numpy, to_table
 from stockopt._kernels.codes import POL_NEWS, POL_SQ, POL_SS
+from stockopt.data import _encode_ids
 from stockopt.inventory.policy import POLICY_NAMES
 from stockopt.reporting._html import (
     _absent,
@@ -141,25 +142,26 @@ def _top_items(run: _Run, top: int) -> tuple[list[str], list[list[Any]], str]:
     fc = run.tables["forecast"]
     id_col = fc.column_names[0]
     model, _ = _model_columns(fc)
-    ids = _str_ids(fc[id_col])
-    y = pc.cast(fc[model], pa.float64())
-    y = pc.if_else(pc.is_nan(pc.fill_null(y, float("nan"))), 0.0, y)
-    agg = pa.table({"id": ids, "y": y}).group_by("id").aggregate([("y", "sum")])
-    volume = _to_numpy(agg["y_sum"], np.float64)
-    cost = np.full(agg.num_rows, np.nan)
+    # group_series' own id encoding: one pass when the rows are grouped by id in id order (as written)
+    codes, uniq, _, starts = _encode_ids(fc[id_col], table="forecast", column=id_col)
+    y = np.nan_to_num(_num(fc, model), nan=0.0)
+    if codes is None:
+        volume = np.add.reduceat(y, starts) if y.size else np.zeros(0)
+    else:
+        volume = np.bincount(codes, weights=y, minlength=len(uniq))
+    uniq = _str_ids(uniq)  # sorted ids
+    cost = np.full(len(uniq), np.nan)
     pol = run.tables["policy"]
     has_cost = pol is not None and "unit_cost" in pol.column_names and pol.column_names[0] == id_col
     if has_cost:
-        idx = pc.index_in(agg["id"], value_set=_str_ids(pol[id_col]))
+        idx = pc.index_in(uniq, value_set=_str_ids(pol[id_col]))
         found = _to_numpy(pc.is_valid(idx), np.bool_)
         cost[found] = _num(pol, "unit_cost")[_to_numpy(pc.drop_null(idx), np.int64)]
     value = volume * np.where(np.isfinite(cost), cost, 0.0)
     key = value if has_cost else volume
-    nocost = ~np.isfinite(cost) if has_cost else np.zeros(agg.num_rows, bool)
-    order = pc.sort_indices(pa.table({"nocost": nocost, "key": key, "id": agg["id"]}),
-                            sort_keys=[("nocost", "ascending"), ("key", "descending"), ("id", "ascending")])
-    pick = _to_numpy(order, np.int64)[:top]
-    top_ids = agg["id"].take(pa.array(pick)).to_pylist()
+    nocost = ~np.isfinite(cost) if has_cost else np.zeros(len(uniq), bool)
+    pick = np.lexsort((np.arange(len(uniq)), -key, nocost))[:top]  # ties: by id
+    top_ids = uniq.take(pa.array(pick)).to_pylist()
     rows = [[sid, float(volume[i]), float(cost[i]) if np.isfinite(cost[i]) else None,
              float(value[i]) if np.isfinite(cost[i]) else None] for sid, i in zip(top_ids, pick)]
     how = (f"ranked by forecast value: the {model} forecast summed over the horizon (units) x the policy's "

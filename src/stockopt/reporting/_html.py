@@ -159,7 +159,14 @@ def _num(tbl: pa.Table, name: str) -> np.ndarray:
 
 
 def _rows_for(tbl: pa.Table, col: str, ids: list[str]) -> pa.Table:
-    mask = pc.is_in(_str_ids(tbl[col]), value_set=pa.array(ids, pa.large_string()))
+    """The rows of ``tbl`` whose ``col`` is one of ``ids`` (given as strings)."""
+    values, typ = tbl[col], tbl[col].type
+    if pa.types.is_string(typ) or pa.types.is_large_string(typ):
+        mask = pc.is_in(values, value_set=pa.array(ids, typ))
+    elif pa.types.is_integer(typ):
+        mask = pc.is_in(values, value_set=pa.array([int(i) for i in ids if i.lstrip("-").isdigit()], typ))
+    else:
+        mask = pc.is_in(_str_ids(values), value_set=pa.array(ids, pa.large_string()))
     return tbl.filter(mask)
 
 
