@@ -199,8 +199,8 @@ def test_orders_kpis_alerts_and_stock_are_summarised(run_dir, tmp_path):
 
 
 def test_the_same_folder_gives_the_same_bytes(run_dir, tmp_path):
-    a = so.report(run_dir, top=2, out=tmp_path / "a.html").read_bytes()
-    b = so.report(run_dir, top=2, out=tmp_path / "b.html").read_bytes()
+    a = so.report(run_dir, top=1, out=tmp_path / "a.html").read_bytes()
+    b = so.report(run_dir, top=1, out=tmp_path / "b.html").read_bytes()
     assert a == b
 
 
@@ -267,7 +267,7 @@ CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/ch
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install -y chromium)")
-def test_report_renders_in_headless_chromium(run_dir, page, tmp_path):
+def test_report_renders_in_headless_chromium(run_dir, page, tmp_path, capsys):
     from matplotlib.image import imread
 
     shot = tmp_path / "report.png"
@@ -280,7 +280,8 @@ def test_report_renders_in_headless_chromium(run_dir, page, tmp_path):
     pixels = imread(shot)
     colours = np.unique(pixels.reshape(-1, pixels.shape[-1]), axis=0)
     assert len(colours) > 50  # text, tables and charts, not a blank page
-    print(f"\nreport screenshot: {shot}")
+    with capsys.disabled():  # shown in CI's log even when the test passes
+        print(f"\nreport screenshot: {shot} ({len(colours)} colours)")
 
 
 def test_a_run_keyed_by_another_id_column(tmp_path):
