@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from stockopt._arrow import _to_numpy, to_table
-from stockopt._kernels.codes import POL_NEWS, POL_SQ, POL_SS
+from stockopt._kernels.codes import POL_SQ, POL_SS
 from stockopt.data import _encode_ids
 from stockopt.inventory.policy import POLICY_NAMES
 from stockopt.reporting._html import (
@@ -44,10 +44,11 @@ def project_stock(daily_demand: np.ndarray, *, reorder_point: float, order_up_to
 
     Each day ``t``: what arrives that day is received, then on a review day (every ``review_period``
     days from ``first_review``; 0 means daily) the policy orders on the inventory position (net
-    stock plus everything on order): order-up-to policies (``RS``, ``base_stock``) up to
-    ``order_up_to`` when the position is below it, ``sS`` up to ``order_up_to`` when the position
-    is at or below ``reorder_point``, ``sQ`` the smallest number of lots of ``order_quantity`` that
-    lifts the position above ``reorder_point``; ``newsvendor`` never reorders.  An order arrives
+    stock plus everything on order): order-up-to policies (``RS``, ``base_stock`` and
+    ``newsvendor``, re-decided at every review as the replenishment does) up to ``order_up_to``
+    when the position is below it, ``sS`` up to ``order_up_to`` when the position is at or below
+    ``reorder_point``, ``sQ`` the smallest number of lots of ``order_quantity`` that lifts the
+    position above ``reorder_point``.  An order arrives
     ``ceil(lead_time)`` days later.  Then the day's demand is taken out; net stock below zero is
     backordered demand.  This is the textbook sawtooth of the policy (Silver, Pyke & Thomas 2017,
     ch. 6-7) with the mean forecast as demand: what the plan intends, not a simulation of its risk.
@@ -98,7 +99,7 @@ def project_stock(daily_demand: np.ndarray, *, reorder_point: float, order_up_to
     stock = float(on_hand)
     for t in range(n):  # a sequential recursion over days (the position depends on earlier orders)
         stock += pipe[t]
-        if code != POL_NEWS and t >= first_review and (t - first_review) % every == 0:
+        if t >= first_review and (t - first_review) % every == 0:
             position = stock + pipe[t + 1:].sum()
             if code == POL_SQ:
                 q = 0.0
@@ -323,13 +324,12 @@ def _stock_chart(Figure: Any, start_day: int, start: float, net: np.ndarray, ord
     if placed.size:
         ax.plot(x[placed], y[placed], "v", color="#6a51a3", ms=5, label="policy orders")
     ax.axhline(0, color="#555555", lw=0.6)
-    top = max(float(np.nanmax(y)), S, s) if y.size else S
     for k, (day, qty) in enumerate(markers):
         if 0 <= day <= net.size:
             ax.axvline(x[day], color="#6a51a3", lw=0.8, ls=":",
                        label=None if k else "tonight's order arrives")
-            ax.annotate(f"+{qty:,.0f} due", (x[day], top), fontsize=7, color="#6a51a3", va="top",
-                        ha="left")
+            ax.annotate(f" +{qty:,.0f}", (x[day], 0.04), xycoords=("data", "axes fraction"), fontsize=7,
+                        color="#6a51a3", va="bottom", ha="left")
     ax.set_ylabel("units", fontsize=8)
     _legend(ax)
     return _png(fig)
