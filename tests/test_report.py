@@ -256,7 +256,7 @@ def test_projection_with_given_arrivals_and_min_max():
     # the newsvendor is re-decided at each review (every 2 days here); a zero lead time arrives the same day
     net, orders = project_stock(np.full(4, 3.0), reorder_point=5.0, order_up_to=9.0, order_quantity=0.0,
                                 lead_time=0, review_period=2, policy="newsvendor", on_hand=9.0)
-    assert net.tolist() == [6, 3, 6, 3] and orders.tolist() == [0, 0, 3, 0]
+    assert net.tolist() == [6, 3, 6, 3] and orders.tolist() == [0, 0, 6, 0]
     net, _ = project_stock(np.full(3, 3.0), reorder_point=9.0, order_up_to=9.0, order_quantity=0.0,
                            lead_time=0, review_period=1, policy="base_stock", on_hand=9.0)
     assert net.tolist() == [6, 6, 6]
