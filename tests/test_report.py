@@ -253,10 +253,15 @@ def test_projection_with_given_arrivals_and_min_max():
                                 arrivals={-2: 10.0, 3: 50.0}, first_review=1)
     assert net.tolist() == [5, -5, -15, 25, 15, 5, 60]
     assert orders.tolist() == [0, 0, 0, 0, 0, 65, 0]
-    # the newsvendor is re-decided at each review (every 2 days here); a zero lead time arrives the same day
+    # the newsvendor orders a fresh S at each review (every 2 days); a zero lead time arrives the same day
     net, orders = project_stock(np.full(4, 3.0), reorder_point=5.0, order_up_to=9.0, order_quantity=0.0,
                                 lead_time=0, review_period=2, policy="newsvendor", on_hand=9.0)
-    assert net.tolist() == [6, 3, 6, 3] and orders.tolist() == [0, 0, 6, 0]
+    assert net.tolist() == [6, 3, 6, 3] and orders.tolist() == [9, 0, 9, 0]
+    # a delivery replaces the leftovers (they perish) and unmet demand is lost, never backordered
+    net, orders = project_stock(np.array([3.0, 3.0, 7.0, 3.0]), reorder_point=5.0, order_up_to=5.0,
+                                order_quantity=0.0, lead_time=1, review_period=1, policy="newsvendor",
+                                on_hand=5.0)
+    assert net.tolist() == [2, 2, 0, 2] and orders.tolist() == [5, 5, 5, 5]
     net, _ = project_stock(np.full(3, 3.0), reorder_point=9.0, order_up_to=9.0, order_quantity=0.0,
                            lead_time=0, review_period=1, policy="base_stock", on_hand=9.0)
     assert net.tolist() == [6, 6, 6]

@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from stockopt._arrow import _to_numpy, to_table
-from stockopt._kernels.codes import POL_SQ, POL_SS
+from stockopt._kernels.codes import POL_NEWS, POL_SQ, POL_SS
 from stockopt.data import _encode_ids
 from stockopt.inventory.policy import POLICY_NAMES
 from stockopt.reporting._html import (
@@ -44,14 +44,16 @@ def project_stock(daily_demand: np.ndarray, *, reorder_point: float, order_up_to
 
     Each day ``t``: what arrives that day is received, then on a review day (every ``review_period``
     days from ``first_review``; 0 means daily) the policy orders on the inventory position (net
-    stock plus everything on order): order-up-to policies (``RS``, ``base_stock`` and
-    ``newsvendor``, re-decided at every review as the replenishment does) up to ``order_up_to``
-    when the position is below it, ``sS`` up to ``order_up_to`` when the position is at or below
-    ``reorder_point``, ``sQ`` the smallest number of lots of ``order_quantity`` that lifts the
-    position above ``reorder_point``.  An order arrives
-    ``ceil(lead_time)`` days later.  Then the day's demand is taken out; net stock below zero is
-    backordered demand.  This is the textbook sawtooth of the policy (Silver, Pyke & Thomas 2017,
-    ch. 6-7) with the mean forecast as demand: what the plan intends, not a simulation of its risk.
+    stock plus everything on order): order-up-to policies (``RS``, ``base_stock``) up to
+    ``order_up_to`` when the position is below it, ``sS`` up to ``order_up_to`` when the position
+    is at or below ``reorder_point``, ``sQ`` the smallest number of lots of ``order_quantity`` that
+    lifts the position above ``reorder_point``.  An order arrives ``ceil(lead_time)`` days later.
+    Then the day's demand is taken out; net stock below zero is backordered demand.  The
+    ``newsvendor`` (perishables, docs/inventory.md) orders a fresh ``order_up_to`` at every review;
+    a delivery replaces what is left (leftovers perish) and unmet demand is lost (stock stays >= 0).
+    This is the textbook sawtooth of the policy (Silver, Pyke & Thomas 2017, ch. 6-7; the timing of
+    docs/inventory.md) with the mean forecast as demand: what the plan intends, not a simulation of
+    its risk.
 
     Parameters
     ----------
@@ -97,11 +99,17 @@ def project_stock(daily_demand: np.ndarray, *, reorder_point: float, order_up_to
     net = np.empty(n)
     orders = np.zeros(n)
     stock = float(on_hand)
+    news = code == POL_NEWS
     for t in range(n):  # a sequential recursion over days (the position depends on earlier orders)
-        stock += pipe[t]
+        if news and pipe[t] > 0:
+            stock = pipe[t]  # a fresh delivery; what was left perishes
+        else:
+            stock += pipe[t]
         if t >= first_review and (t - first_review) % every == 0:
             position = stock + pipe[t + 1:].sum()
-            if code == POL_SQ:
+            if news:
+                q = order_up_to
+            elif code == POL_SQ:
                 q = 0.0
                 if position <= reorder_point:
                     lot = order_quantity if order_quantity > 0 else max(order_up_to - position, 0.0)
@@ -113,10 +121,10 @@ def project_stock(daily_demand: np.ndarray, *, reorder_point: float, order_up_to
             if q > 0:
                 orders[t] = q
                 if lag == 0:
-                    stock += q
+                    stock = q if news else stock + q
                 else:
                     pipe[t + lag] += q
-        stock -= d[t]
+        stock = max(stock - d[t], 0.0) if news else stock - d[t]
         net[t] = stock
     return net, orders
 
