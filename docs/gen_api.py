@@ -18,7 +18,7 @@ SECTIONS = {
                   "optimize_service", "service_frontier"],
     "Replenishment": ["replenish_plan", "replenish", "ReplenishmentPlan", "alerts", "project_kpis",
                       "ProjectedKPIs"],
-    "Nightly run": ["run_nightly", "PlanResult", "quarantine", "quarantine_items"],
+    "Nightly run": ["run_nightly", "PlanResult", "quarantine", "quarantine_items", "report"],
     "Data sets": ["datasets.synthetic_retail", "datasets.synthetic_supply", "datasets.load_dataset",
                   "datasets.shared_data_dir"],
     "Models": ["models.make_model", "models.resolve_models", "models.MODEL_NAMES"],

@@ -67,6 +67,7 @@ PUBLIC = {
     "load_dataset": (so.datasets.load_dataset, lambda: ("m5",)),
     "make_model": (so.models.make_model, lambda: ("naive",)),
     "resolve_models": (so.models.resolve_models, lambda: (["naive"],)),
+    "report": (so.report, lambda: ("no_such_run_folder",)),
 }
 
 def _supply() -> tuple[pa.Table, pa.Table, pa.Table, pa.Table]:

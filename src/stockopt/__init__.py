@@ -12,7 +12,8 @@ The stable top-level namespace (``import stockopt as so``):
 - :func:`replenish` / :func:`replenish_plan` - purchase orders under supplier constraints (packs, MOQ,
   order days, minimum order values, trucks, budgets), :func:`alerts` and :func:`project_kpis`;
 - :func:`run_nightly` (returning a :class:`PlanResult`) / :func:`quarantine` / :func:`quarantine_items` -
-  the nightly job and its quarantine of bad series and bad item rows;
+  the nightly job and its quarantine of bad series and bad item rows; :func:`report` - the run's
+  self-contained HTML report (charts need the ``plot`` extra, matplotlib);
 - :mod:`stockopt.datasets` - the synthetic retail generator and the real-data loaders;
 - :mod:`stockopt.errors` - the exception family.
 
@@ -44,6 +45,7 @@ from stockopt.replenishment import (
     replenish,
     replenish_plan,
 )
+from stockopt.reporting import report
 from stockopt.simulation import simulate
 
 __all__ = [
@@ -77,4 +79,5 @@ __all__ = [
     "ProjectedKPIs",
     "run_nightly",
     "PlanResult",
+    "report",
 ]

@@ -173,5 +173,19 @@ def warmup(models: tuple[str, ...]) -> None:
     click.echo(f"compiled and cached every model in {time.perf_counter() - t0:.1f} s")
 
 
+@main.command("report")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="HTML file to write [default: RUN_DIR/report.html].")
+@click.option("--top", default=12, show_default=True, type=click.IntRange(min=0), help="Items charted.")
+@click.option("--sales", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Sales Parquet, for the history before each forecast [default: RUN_DIR/sales.parquet].")
+def report_cmd(run_dir: Path, out: Path | None, top: int, sales: Path | None) -> None:
+    """Write a self-contained HTML report of the run folder RUN_DIR and print its path."""
+    from stockopt.reporting import report
+
+    click.echo(str(report(run_dir, out=out, top=top, sales=sales)))
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
