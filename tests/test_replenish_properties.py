@@ -121,6 +121,7 @@ def _shuffle(tbl: pa.Table, rng) -> pa.Table:
     return tbl.take(pa.array(rng.permutation(tbl.num_rows)))
 
 
+@pytest.mark.slow
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(instances())
 def test_rules_hold_and_row_order_does_not_matter(inst):
