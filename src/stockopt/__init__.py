@@ -10,7 +10,8 @@ The stable top-level namespace (``import stockopt as so``):
 - :func:`optimize_service` / :func:`service_frontier` - levels across all items for an aggregate
   fill rate or a stock budget, and the efficient frontier between them;
 - :func:`run_nightly` (returning a :class:`PlanResult`) / :func:`quarantine` / :func:`quarantine_items` -
-  the nightly job and its quarantine of bad series and bad item rows;
+  the nightly job and its quarantine of bad series and bad item rows; :func:`plan` - the same job
+  over partitions of series, streamed from files, parallel, atomic and resumable (:mod:`stockopt.nightly`);
 - :mod:`stockopt.datasets` - the synthetic retail generator and the real-data loaders;
 - :mod:`stockopt.errors` - the exception family.
 
@@ -33,6 +34,7 @@ from stockopt.inventory import (
     service_frontier,
     simulate_inventory,
 )
+from stockopt.nightly import plan
 from stockopt.pipeline import PlanResult, quarantine, quarantine_items, run_nightly
 from stockopt.simulation import simulate
 
@@ -61,4 +63,5 @@ __all__ = [
     "service_frontier",
     "run_nightly",
     "PlanResult",
+    "plan",
 ]
