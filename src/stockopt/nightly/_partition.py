@@ -28,7 +28,8 @@ import pyarrow.compute as pc
 from stockopt._arrow import _to_numpy, require_columns, time_to_days, to_table
 from stockopt.errors import ColumnTypeError, EmptyInputError, raise_error
 
-__all__ = ["fnv1a_64", "id_partitions", "iter_batches", "spill", "split_table", "SpillResult", "ROW_COL"]
+__all__ = ["fnv1a_64", "id_partitions", "iter_batches", "read_whole", "spill", "split_table", "SpillResult",
+           "ROW_COL"]
 
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 _FNV_PRIME = np.uint64(0x100000001B3)
@@ -163,6 +164,16 @@ def iter_batches(source: Any, *, table: str,
         return
     tbl = to_table(source, table=table)
     yield from tbl.to_batches(max_chunksize=batch_rows)
+
+
+def read_whole(source: Any, *, table: str) -> pa.Table:
+    """A small table (items, stock, suppliers ...) from any source :func:`iter_batches` reads."""
+    if not isinstance(source, (str, os.PathLike)):
+        return to_table(source, table=table)
+    batches = list(iter_batches(source, table=table))
+    if not batches:
+        return to_table(source, table=table)
+    return pa.Table.from_batches(batches)
 
 
 def _file_batches(path: Path, *, table: str, batch_rows: int) -> Iterator[pa.RecordBatch]:

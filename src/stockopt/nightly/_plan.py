@@ -30,7 +30,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from stockopt._arrow import _to_numpy, to_table
+from stockopt._arrow import _to_numpy
 from stockopt._params import validate_params
 from stockopt._version import __version__
 from stockopt.errors import EmptyInputError, raise_error
@@ -47,6 +47,7 @@ from stockopt.nightly._partition import (
     ROW_COL,
     KeyMap,
     read_partition,
+    read_whole,
     spill,
     split_table,
 )
@@ -364,7 +365,8 @@ def _plan(tables_in: dict[str, Any], plan_in: dict[str, Any], options: dict[str,
 
     # small per-id tables are read whole (one row per item); the key map may route ids through them
     t = time.perf_counter()
-    small = {name: to_table(tables[name], table=name) for name in TABLES[1:] if tables.get(name) is not None}
+    small = {name: read_whole(tables[name], table=name) for name in TABLES[1:]
+             if tables.get(name) is not None}
     n_parts = popts["n_partitions"] or _default_partitions(tables["sales"], n_jobs)
     key = KeyMap(n_parts, small.get("items"), id_col, popts["partition_by"])
     settings = {"run": run, "n_partitions": n_parts, "partition_by": popts["partition_by"],
