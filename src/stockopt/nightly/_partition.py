@@ -269,7 +269,7 @@ def spill(source: Any, work: Path, n_partitions: int, *, key: KeyMap, id_col: st
                 if tcol.null_count < m and (pa.types.is_temporal(tcol.type)):
                     tcol = tcol.drop_null() if tcol.null_count else tcol
                     days, _ = time_to_days(tcol, table=table, column=time_col)
-                    seen_days.append(np.unique(days.astype(np.int64)))
+                    seen_days.append(_distinct(days))
             part = key(batch.column(id_col))
             order = np.argsort(part, kind="stable")
             counts = np.bincount(part, minlength=n_partitions)
@@ -296,6 +296,16 @@ def spill(source: Any, work: Path, n_partitions: int, *, key: KeyMap, id_col: st
         paths[p] = final
     days = np.unique(np.concatenate(seen_days)) if seen_days else np.zeros(0, np.int64)
     return SpillResult(paths, rows, n_read, days, schema)
+
+
+def _distinct(days: np.ndarray) -> np.ndarray:
+    """The distinct values of ``days`` (int64), by a mask over their range when it is short."""
+    lo, hi = int(days.min()), int(days.max())
+    if hi - lo > 4 * days.size + 100_000:
+        return np.unique(days.astype(np.int64))
+    mask = np.zeros(hi - lo + 1, dtype=bool)
+    mask[days - lo] = True
+    return np.flatnonzero(mask).astype(np.int64) + lo
 
 
 def split_table(tbl: pa.Table, key: KeyMap, id_col: str, *, table: str) -> list[pa.Table]:
