@@ -546,8 +546,10 @@ def _assemble(work: Path, done: Mapping[int, Mapping[str, Any]], id_col: str, ti
     if "policy" in tables and "safety_stock" in tables["policy"].column_names:
         total = pc.sum(tables["policy"]["safety_stock"]).as_py()
         summary["total_safety_stock"] = round(float(total or 0.0), 1)
-    fields = {f.name for f in dataclasses.fields(PlanResult)}
-    kwargs = {f: tables.get(f, pa.table({})) for f in fields if f != "summary"}
+    kwargs = {}
+    for f in dataclasses.fields(PlanResult):
+        if f.name != "summary":  # an optional table (default None) stays None when no partition made it
+            kwargs[f.name] = tables.get(f.name, None if f.default is None else pa.table({}))
     return PlanResult(**kwargs, summary=summary)
 
 
