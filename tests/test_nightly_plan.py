@@ -123,11 +123,10 @@ def test_outputs_are_atomic_tagged_and_replace_a_previous_run(whole, tmp_path):
     sales, items, ref = whole
     out = tmp_path / "out"
     out.mkdir()
-    (out / "summary.json").write_text("{}")  # an older run's files this run does not produce
     pq.write_table(pa.table({"x": [1]}), out / "orders.parquet")
     res = so.plan(sales, items, h=H, models=MODELS, n_partitions=3, out_dir=out)
     names = sorted(os.listdir(out))
-    assert names == ["forecast.parquet", "policy.parquet", "quarantine.parquet", "run.json"]
+    assert names == ["forecast.parquet", "policy.parquet", "quarantine.parquet", "run.json", "summary.json"]
     run = json.loads((out / "run.json").read_text())
     rid = run["run_id"]
     for name in ("forecast", "policy", "quarantine"):
@@ -139,6 +138,7 @@ def test_outputs_are_atomic_tagged_and_replace_a_previous_run(whole, tmp_path):
     assert run["inputs"]["items"]["rows"] == items.num_rows
     assert sum(run["rejected"]["sales"].values()) == 3 and sum(run["rejected"]["items"].values()) == 2
     assert run["config"]["run"]["h"] == H and run["versions"]["stockopt"] == so.__version__
+    assert json.loads((out / "summary.json").read_text()) == run["summary"]
 
     # a failing run (an items table without lead_time) leaves the complete output untouched
     before = {n: (out / n).read_bytes() for n in os.listdir(out)}

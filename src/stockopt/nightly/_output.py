@@ -2,7 +2,7 @@
 
 Layout of ``out_dir``::
 
-    forecast.parquet policy.parquet quarantine.parquet [orders|alerts|kpis.parquet]  run.json
+    forecast.parquet policy.parquet quarantine.parquet [orders|alerts|kpis.parquet] summary.json  run.json
     .parts/<run-id>/input/<table>/part-00007.arrow     the spilled inputs (and input/_spilled.json)
     .parts/<run-id>/part-00007/<table>.parquet         one partition's outputs, then _done.json
 
@@ -33,8 +33,6 @@ __all__ = ["run_id", "atomic_write_parquet", "atomic_write_json", "OUTPUTS", "pu
 
 #: every final table a plan may write (``<name>.parquet``), in the order they are published
 OUTPUTS = ("forecast", "policy", "quarantine", "orders", "alerts", "kpis")
-#: files of older runs of the nightly job, removed when a plan publishes over them
-_LEGACY = ("summary.json",)
 #: Parquet row groups of the final files (fixed so that the bytes depend on the rows only)
 ROW_GROUP = 1 << 17
 
@@ -111,13 +109,19 @@ def _json_default(o: Any) -> Any:
 
 
 def publish(out_dir: Path, tables: Mapping[str, pa.Table], run: Mapping[str, Any], rid: str) -> None:
-    """Put a run's final tables into ``out_dir`` (see the module docstring for the order of steps)."""
+    """Put a run's final tables into ``out_dir`` (see the module docstring for the order of steps).
+
+    ``summary.json`` (the run's summary, as the nightly run has always written it) is published with
+    the tables.
+    """
     out_dir.mkdir(parents=True, exist_ok=True)
     staged = []
     for name, tbl in tables.items():  # write everything beside its final name first
         tmp = out_dir / f"{name}.parquet.staged"
         atomic_write_parquet(tbl, tmp, {"stockopt.run_id": rid})
         staged.append((tmp, out_dir / f"{name}.parquet"))
+    atomic_write_json(dict(run.get("summary", {})), out_dir / "summary.json.staged")
+    staged.append((out_dir / "summary.json.staged", out_dir / "summary.json"))
     done = out_dir / "run.json"
     if done.exists():
         done.unlink()  # from here until run.json is back, the folder says: no complete run
@@ -126,9 +130,6 @@ def publish(out_dir: Path, tables: Mapping[str, pa.Table], run: Mapping[str, Any
     for name in OUTPUTS:
         if name not in tables and (out_dir / f"{name}.parquet").exists():
             (out_dir / f"{name}.parquet").unlink()
-    for name in _LEGACY:
-        if (out_dir / name).exists():
-            (out_dir / name).unlink()
     atomic_write_json(dict(run), done)
 
 
