@@ -186,3 +186,21 @@ def test_a_run_killed_part_way_resumes_to_byte_identical_outputs(tmp_path):
     for name in ("forecast.parquet", "policy.parquet", "quarantine.parquet"):
         assert (killed / name).read_bytes() == (clean / name).read_bytes(), name
     assert not (killed / ".parts").exists()
+
+
+def test_partition_by_supplier_keeps_each_suppliers_items_together_and_the_same_numbers(whole, tmp_path):
+    sales, items, ref = whole
+    items = items.append_column("supplier_id", pa.array([f"sup{k % 3}" for k in range(items.num_rows)]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = so.run_nightly(sales, items, H, models=MODELS)
+    res = so.plan(sales, items, h=H, models=MODELS, n_partitions=5, partition_by="supplier_id",
+                  out_dir=tmp_path, keep_parts=True)
+    _check_same(res, ref)
+    # every partition's policy rows belong to one supplier's partition
+    sup = dict(zip(items["unique_id"].to_pylist(), items["supplier_id"].to_pylist()))
+    where: dict[str, set] = {}
+    for f in tmp_path.glob(".parts/*/part-*/policy.parquet"):
+        for i in pq.read_table(f)["unique_id"].to_pylist():
+            where.setdefault(sup[i], set()).add(f.parent.name)
+    assert where and all(len(parts) == 1 for parts in where.values())
