@@ -203,6 +203,8 @@ def _read_done(out: Path) -> dict[str, Any] | None:
 # ---------------------------------------------------------------------------------------------- summaries
 #: summary entries that are facts of the whole run (the same in every partition), never added up
 _FACTS = frozenset({"horizon", "frequency", "as_of", "h", "level", "models_requested"})
+#: summary entries that are a maximum over items (the worst partition's is the run's)
+_MAXIMA = frozenset({"solver_max_gap"})
 
 
 def merge_summaries(parts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
@@ -223,6 +225,8 @@ def merge_summaries(parts: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
             v = json.loads(json.dumps(v, default=str)) if isinstance(v, dict) else v
             if k not in out:
                 out[k] = v
+            elif k in _MAXIMA:
+                out[k] = max(x for x in (out[k], v) if x is not None) if (out[k], v) != (None, None) else None
             elif k in _FACTS:
                 out[k] = out[k] if out[k] == v or v is None else max(out[k], v) if out[k] is not None else v
             else:
@@ -305,7 +309,8 @@ def plan(
         core) or threads of this process.
     partition_by : str, optional
         A column of ``items`` (e.g. ``"supplier_id"``) whose value decides an item's partition, so
-        that items planned together (one supplier's order) stay together.
+        that items planned together (one supplier's order) stay together.  Default: ``"supplier_id"``
+        when ``suppliers`` is given and the items have that column, else the series id.
     batch_rows : int
         Rows read per batch while partitioning.
     keep_parts : bool
@@ -368,6 +373,9 @@ def _plan(tables_in: dict[str, Any], plan_in: dict[str, Any], options: dict[str,
     small = {name: read_whole(tables[name], table=name) for name in TABLES[1:]
              if tables.get(name) is not None}
     n_parts = popts["n_partitions"] or _default_partitions(tables["sales"], n_jobs)
+    if popts["partition_by"] is None and "suppliers" in small and "items" in small \
+            and "supplier_id" in small["items"].column_names:
+        popts["partition_by"] = "supplier_id"  # one supplier's order (minimums, trucks) needs all its items
     key = KeyMap(n_parts, small.get("items"), id_col, popts["partition_by"])
     settings = {"run": run, "n_partitions": n_parts, "partition_by": popts["partition_by"],
                 "version": __version__}
@@ -543,14 +551,29 @@ def _assemble(work: Path, done: Mapping[int, Mapping[str, Any]], id_col: str, ti
     for key in ("seconds_by_stage",):  # processor-seconds over all partitions
         if isinstance(summary.get(key), dict):
             summary[key] = {k: round(v, 3) for k, v in summary[key].items()}
-    if "policy" in tables and "safety_stock" in tables["policy"].column_names:
-        total = pc.sum(tables["policy"]["safety_stock"]).as_py()
-        summary["total_safety_stock"] = round(float(total or 0.0), 1)
+    _whole_run_figures(summary, tables)
     kwargs = {}
     for f in dataclasses.fields(PlanResult):
         if f.name != "summary":  # an optional table (default None) stays None when no partition made it
             kwargs[f.name] = tables.get(f.name, None if f.default is None else pa.table({}))
     return PlanResult(**kwargs, summary=summary)
+
+
+def _whole_run_figures(summary: dict[str, Any], tables: Mapping[str, pa.Table]) -> None:
+    """Summary figures that are not sums over partitions, recomputed from the assembled tables."""
+    pol, orders, kpis = tables.get("policy"), tables.get("orders"), tables.get("kpis")
+    if pol is not None and "safety_stock" in pol.column_names:
+        summary["total_safety_stock"] = round(float(pc.sum(pol["safety_stock"]).as_py() or 0.0), 1)
+    if orders is not None and "order_value" in summary and "value" in orders.column_names:
+        summary["order_value"] = round(float(pc.sum(orders["value"]).as_py() or 0.0), 2)
+    if orders is not None and "suppliers_ordering" in summary and "supplier_id" in orders.column_names:
+        summary["suppliers_ordering"] = len(pc.unique(orders["supplier_id"]))
+    if kpis is not None and "projected_fill_rate" in summary \
+            and {"demand", "fill_rate"} <= set(kpis.column_names):
+        demand = _to_numpy(pc.fill_null(kpis["demand"], 0.0), np.float64)
+        served = demand * _to_numpy(pc.fill_null(kpis["fill_rate"], 0.0), np.float64)
+        summary["projected_fill_rate"] = round(float(served.sum() / demand.sum()), 4) if demand.sum() > 0 \
+            else (1.0 if kpis.num_rows else None)
 
 
 def _run_json(rid: str, tables: Mapping[str, Any], spilled: Mapping[str, Any], summary: Mapping[str, Any],
