@@ -20,6 +20,7 @@ from stockopt.nightly._partition import (
     fnv1a_64,
     id_partitions,
     iter_batches,
+    parquet_pieces,
     read_partition,
     spill,
     split_table,
@@ -108,6 +109,21 @@ def test_spill_writes_the_same_partition_files_whatever_the_batch_size(tmp_path)
             continue
         assert tbl[ROW_COL].to_pylist() == rows.tolist()
         assert tbl.drop_columns([ROW_COL]).equals(sales.take(pa.array(rows)))
+
+
+def test_a_spill_in_pieces_gives_each_partition_the_rows_of_a_one_worker_spill(tmp_path):
+    sales = _sales(29, 40)
+    pq.write_table(sales, tmp_path / "s.parquet", row_group_size=97)
+    key = KeyMap(3)
+    opts = dict(key=key, id_col="unique_id", time_col="ds", table="sales", batch_rows=50)
+    one = spill(tmp_path / "s.parquet", tmp_path / "one", 3, **opts)
+    pieces = parquet_pieces(tmp_path / "s.parquet", 4)
+    assert len(pieces) == 4 and sum(len(p.row_groups) for p in pieces) == 12
+    many = [spill(p, tmp_path / "many", 3, piece=k, **opts) for k, p in enumerate(pieces)]
+    assert sum(r.n_rows for r in many) == sales.num_rows
+    for p in range(3):
+        files = [r.paths[p] for r in many if r.paths[p] is not None]
+        assert read_partition(files, None).equals(read_partition(one.paths[p], None))
 
 
 def test_every_input_format_streams_the_same_rows(tmp_path):

@@ -86,7 +86,7 @@ def test_plan_equals_run_nightly_on_the_whole_input(whole, n_partitions, batch_r
 @pytest.mark.parametrize("backend", ["threads", "processes"])
 def test_plan_in_parallel_equals_one_job(whole, tmp_path, backend):
     sales, items, ref = whole
-    pq.write_table(sales, tmp_path / "sales.parquet")
+    pq.write_table(sales, tmp_path / "sales.parquet", row_group_size=997)  # spilled by both workers
     pcsv.write_csv(items, tmp_path / "items.csv")
     res = so.plan(tmp_path / "sales.parquet", tmp_path / "items.csv", h=H, models=MODELS, n_partitions=4,
                   n_jobs=2, backend=backend, batch_rows=2048)

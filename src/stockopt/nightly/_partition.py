@@ -162,6 +162,13 @@ def iter_batches(source: Any, *, table: str,
     if isinstance(source, pa.RecordBatchReader):
         yield from source
         return
+    if isinstance(source, RowGroups):
+        import pyarrow.parquet as pq
+
+        pf = pq.ParquetFile(source.path)
+        yield from pf.iter_batches(batch_size=batch_rows, row_groups=list(source.row_groups),
+                                   use_threads=False)
+        return
     tbl = to_table(source, table=table)
     yield from tbl.to_batches(max_chunksize=batch_rows)
 
@@ -237,12 +244,44 @@ class SpillResult:
     schema: pa.Schema | None = None
 
 
+@dataclass(frozen=True)
+class RowGroups:
+    """Some row groups of one Parquet file (a piece of the input read by one worker)."""
+
+    path: str
+    row_groups: tuple[int, ...]
+    first_row: int
+
+
+def parquet_pieces(source: Any, n_pieces: int) -> list[RowGroups] | None:
+    """The row groups of a Parquet file cut into up to ``n_pieces`` contiguous pieces of about equal
+    rows, or None when the source is not a Parquet file with at least two row groups."""
+    import pyarrow.parquet as pq
+
+    if n_pieces <= 1 or not isinstance(source, (str, os.PathLike)) or not Path(source).is_file():
+        return None
+    with open(source, "rb") as fh:
+        if fh.read(4) != b"PAR1":
+            return None
+    meta = pq.ParquetFile(source).metadata
+    if meta.num_row_groups < 2:
+        return None
+    sizes = np.array([meta.row_group(i).num_rows for i in range(meta.num_row_groups)], dtype=np.int64)
+    starts = np.concatenate([[0], np.cumsum(sizes)])
+    cut = np.searchsorted(starts, np.linspace(0, starts[-1], n_pieces + 1)[1:-1])
+    edges = np.unique(np.concatenate([[0], cut, [sizes.size]]))
+    return [RowGroups(str(source), tuple(range(int(a), int(b))), int(starts[a]))
+            for a, b in zip(edges[:-1], edges[1:]) if b > a]
+
+
 def spill(source: Any, work: Path, n_partitions: int, *, key: KeyMap, id_col: str, time_col: str | None,
-          table: str, batch_rows: int = DEFAULT_BATCH_ROWS) -> SpillResult:
+          table: str, batch_rows: int = DEFAULT_BATCH_ROWS, piece: int | None = None) -> SpillResult:
     """Stream ``source`` and append each row to its partition's Arrow IPC file ``work/part-XXXXX.arrow``.
 
     Each file gets the input's columns plus ``ROW_COL`` (the row's position in the input).  Written
-    to ``.tmp`` names and renamed when the whole input has been read.
+    to ``.tmp`` names and renamed when the whole input has been read.  With ``piece`` (a
+    :class:`RowGroups` source read by one of several workers), the files are named
+    ``part-XXXXX.pNNNN.arrow`` and the pieces of a partition, read in piece order, are its rows.
     """
     work.mkdir(parents=True, exist_ok=True)
     writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
@@ -250,7 +289,9 @@ def spill(source: Any, work: Path, n_partitions: int, *, key: KeyMap, id_col: st
     schema: pa.Schema | None = None
     out_schema: pa.Schema | None = None
     seen_days: list[np.ndarray] = []
-    n_read = 0
+    n_read = source.first_row if isinstance(source, RowGroups) else 0
+    first = n_read
+    tag = "" if piece is None else f".p{piece:04d}"
     try:
         for batch in iter_batches(source, table=table, batch_rows=batch_rows):
             if schema is None:
@@ -280,7 +321,7 @@ def spill(source: Any, work: Path, n_partitions: int, *, key: KeyMap, id_col: st
             for p in np.flatnonzero(counts):
                 p = int(p)
                 if p not in writers:
-                    writers[p] = pa.ipc.new_file(str(work / f"part-{p:05d}.arrow.tmp"), out_schema)
+                    writers[p] = pa.ipc.new_file(str(work / f"part-{p:05d}{tag}.arrow.tmp"), out_schema)
                 writers[p].write_batch(sorted_batch.slice(int(bounds[p]), int(counts[p])))
             rows += counts
             n_read += m
@@ -291,11 +332,11 @@ def spill(source: Any, work: Path, n_partitions: int, *, key: KeyMap, id_col: st
             w.close()
     paths: list[Path | None] = [None] * n_partitions
     for p in writers:
-        final = work / f"part-{p:05d}.arrow"
-        os.replace(work / f"part-{p:05d}.arrow.tmp", final)
+        final = work / f"part-{p:05d}{tag}.arrow"
+        os.replace(work / f"part-{p:05d}{tag}.arrow.tmp", final)
         paths[p] = final
     days = np.unique(np.concatenate(seen_days)) if seen_days else np.zeros(0, np.int64)
-    return SpillResult(paths, rows, n_read, days, schema)
+    return SpillResult(paths, rows, n_read - first, days, schema)
 
 
 def _distinct(days: np.ndarray) -> np.ndarray:
@@ -320,10 +361,13 @@ def split_table(tbl: pa.Table, key: KeyMap, id_col: str, *, table: str) -> list[
     return [ordered.slice(int(bounds[p]), int(bounds[p + 1] - bounds[p])) for p in range(key.n)]
 
 
-def read_partition(path: Path | None, schema: pa.Schema | None) -> pa.Table | None:
-    """The rows of one spilled partition (None when the partition has no row)."""
-    if path is None:
+def read_partition(path: Path | str | list | None, schema: pa.Schema | None) -> pa.Table | None:
+    """The rows of one spilled partition: one file, or its pieces in order (None: no row)."""
+    if path is None or (isinstance(path, list) and not path):
         return None if schema is None else pa.Table.from_batches([], schema=schema.append(
             pa.field(ROW_COL, pa.int64())))
+    if isinstance(path, list):
+        parts = [read_partition(p, schema) for p in path]
+        return parts[0] if len(parts) == 1 else pa.concat_tables(parts)
     with pa.OSFile(str(path)) as src:
         return pa.ipc.open_file(src).read_all()

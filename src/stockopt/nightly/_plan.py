@@ -46,6 +46,8 @@ from stockopt.nightly._partition import (
     DEFAULT_BATCH_ROWS,
     ROW_COL,
     KeyMap,
+    RowGroups,
+    parquet_pieces,
     read_partition,
     read_whole,
     spill,
@@ -160,7 +162,7 @@ class PartTask:
     """
 
     index: int
-    inputs: Mapping[str, str]
+    inputs: Mapping[str, Sequence[str]]
     out: str
     config: Mapping[str, Any]
 
@@ -172,7 +174,7 @@ def run_part(task: PartTask) -> dict[str, Any]:
     """
     out = Path(task.out)
     out.mkdir(parents=True, exist_ok=True)
-    tables = {name: read_partition(Path(p), None) for name, p in task.inputs.items()}
+    tables = {name: read_partition(list(paths), None) for name, paths in task.inputs.items()}
     t = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -391,8 +393,9 @@ def _plan(tables_in: dict[str, Any], plan_in: dict[str, Any], options: dict[str,
         work = out_dir / ".parts" / rid
         clear_parts(out_dir, keep=rid)  # parts of other (older) runs can never be resumed
     try:
+        ex = executor if executor is not None else _executor(popts["backend"], n_jobs, n_jobs)
         spilled = _spill_inputs(tables["sales"], small, work / "input", key, id_col, time_col, n_parts,
-                                popts["batch_rows"])
+                                popts["batch_rows"], ex)
         timings["partition"] = time.perf_counter() - t
         if run.get("freq") is None and spilled["days"]:
             from stockopt.frequency import infer_freq
@@ -410,13 +413,16 @@ def _plan(tables_in: dict[str, Any], plan_in: dict[str, Any], options: dict[str,
             if marker is not None:
                 done[p] = marker
                 continue
-            inputs = {name: str(work / "input" / name / f"part-{p:05d}.arrow") for name in spilled["tables"]}
-            inputs.update({name: str(work / "input" / f"{name}.arrow") for name in spilled["whole"]})
+            inputs = {name: [str(work / "input" / name / f"part-{p:05d}.arrow")]
+                      for name in spilled["tables"]}
+            inputs["sales"] = [str(work / "input" / "sales" / f) for f in spilled["sales_files"][p]]
+            inputs.update({name: [str(work / "input" / f"{name}.arrow")] for name in spilled["whole"]})
             tasks.append(PartTask(p, inputs, str(out), part_cfg))
         logger.info("plan %s: %d partitions, %d to plan (%d already done)", rid, len(tasks) + len(done),
                     len(tasks), len(done))
         t = time.perf_counter()
-        ex = executor if executor is not None else _executor(popts["backend"], n_jobs, len(tasks))
+        if executor is None:
+            ex = _executor(popts["backend"], n_jobs, len(tasks))
         for marker in ex.map(run_part, tasks):
             done[marker["index"]] = marker
             if progress is not None:
@@ -483,16 +489,41 @@ def _check_out_dir(out_dir: Path) -> None:
                     expected="a writable folder", got=str(out_dir))
 
 
+def _spill_piece(args: tuple) -> Any:
+    """One worker's share of the spill: some row groups of a Parquet file (picklable, importable)."""
+    piece, k, work, n_parts, key, id_col, time_col, batch_rows = args
+    return spill(piece, Path(work), n_parts, key=key, id_col=id_col, time_col=time_col, table="sales",
+                 batch_rows=batch_rows, piece=k)
+
+
 def _spill_inputs(sales: Any, small: Mapping[str, pa.Table], work: Path, key: KeyMap, id_col: str,
-                  time_col: str, n_parts: int, batch_rows: int) -> dict[str, Any]:
-    """Spill the sales and cut the small tables into partition files, once per run (resumable)."""
+                  time_col: str, n_parts: int, batch_rows: int, ex: Any) -> dict[str, Any]:
+    """Spill the sales and cut the small tables into partition files, once per run (resumable).
+
+    A Parquet file of several row groups is spilled by all of ``ex``'s workers at once, each over
+    contiguous row groups into its own piece files; a partition's pieces, read in order, hold the
+    same rows as a one-worker spill.
+    """
     marker = work / "_spilled.json"
     if marker.exists():
         return json.loads(marker.read_text())
     if work.exists():
         shutil.rmtree(work)
-    res = spill(sales, work / "sales", n_parts, key=key, id_col=id_col, time_col=time_col, table="sales",
-                batch_rows=batch_rows)
+    pieces: list[RowGroups] | None = parquet_pieces(sales, ex.n_workers)
+    if pieces and len(pieces) > 1:
+        (work / "sales").mkdir(parents=True, exist_ok=True)
+        args = [(pc_, k, str(work / "sales"), n_parts, key, id_col, time_col, batch_rows)
+                for k, pc_ in enumerate(pieces)]
+        parts = ex.map(_spill_piece, args)
+        res = parts[0]
+        res.paths = [[q for q in (r.paths[p] for r in parts) if q is not None] for p in range(n_parts)]
+        res.rows = np.sum([r.rows for r in parts], axis=0)
+        res.n_rows = sum(r.n_rows for r in parts)
+        res.days = np.unique(np.concatenate([r.days for r in parts]))
+    else:
+        res = spill(sales, work / "sales", n_parts, key=key, id_col=id_col, time_col=time_col, table="sales",
+                    batch_rows=batch_rows)
+        res.paths = [[q] if q is not None else [] for q in res.paths]
     if res.n_rows == 0:
         raise_error(EmptyInputError, "no rows", table="sales", expected="at least one sales row")
     per_id, whole = ["sales"], []
@@ -508,8 +539,8 @@ def _spill_inputs(sales: Any, small: Mapping[str, pa.Table], work: Path, key: Ke
         else:
             _write_ipc(tbl, work / f"{name}.arrow")
             whole.append(name)
-    info = {"rows": [int(r) for r in res.rows], "days": [int(d) for d in res.days], "tables": per_id,
-            "whole": whole, "input_rows": counts}
+    info = {"rows": [int(r) for r in res.rows], "days": [int(d) for d in res.days], "tables": per_id[1:],
+            "sales_files": [[q.name for q in qs] for qs in res.paths], "whole": whole, "input_rows": counts}
     atomic_write_json(info, marker)
     return info
 
