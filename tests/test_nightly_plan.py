@@ -204,3 +204,14 @@ def test_partition_by_supplier_keeps_each_suppliers_items_together_and_the_same_
         for i in pq.read_table(f)["unique_id"].to_pylist():
             where.setdefault(sup[i], set()).add(f.parent.name)
     assert where and all(len(parts) == 1 for parts in where.values())
+
+
+def test_progress_counts_the_done_partitions(whole):
+    from stockopt.nightly._plan import _plan
+
+    sales, items, ref = whole
+    seen = []
+    _plan(dict(sales=sales), dict(config=None, n_partitions=4), dict(h=H, models=MODELS), executor=None,
+          progress=lambda n, total: seen.append((n, total)))
+    assert seen and seen[-1] == (4, 4) and all(t == 4 for _, t in seen)
+    assert [n for n, _ in seen] == sorted(n for n, _ in seen)

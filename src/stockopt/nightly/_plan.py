@@ -423,10 +423,14 @@ def _plan(tables_in: dict[str, Any], plan_in: dict[str, Any], options: dict[str,
         t = time.perf_counter()
         if executor is None:
             ex = _executor(popts["backend"], n_jobs, len(tasks))
-        for marker in ex.map(run_part, tasks):
-            done[marker["index"]] = marker
-            if progress is not None:
-                progress(len(done), len(done) + len(tasks) - len(done))
+        total = len(tasks) + len(done)
+        watch = _Watch(work, total, progress) if progress is not None and tasks else None
+        try:
+            for marker in ex.map(run_part, tasks):
+                done[marker["index"]] = marker
+        finally:
+            if watch is not None:
+                watch.stop()
         timings["plan_partitions"] = time.perf_counter() - t
 
         t = time.perf_counter()
@@ -455,6 +459,35 @@ def _plan(tables_in: dict[str, Any], plan_in: dict[str, Any], options: dict[str,
     finally:
         if tmp_root is not None:
             shutil.rmtree(tmp_root, ignore_errors=True)
+
+
+class _Watch:
+    """Reports ``progress(done, total)`` from a thread that counts the partitions' done markers (so it
+    works whatever the executor: threads, processes or a cluster writing to a shared folder)."""
+
+    def __init__(self, work: Path, total: int, progress: Callable[[int, int], None]) -> None:
+        import threading
+
+        self.work, self.total, self.progress = work, total, progress
+        self.halt = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _count(self) -> int:
+        return sum(1 for _ in self.work.glob("part-*/_done.json"))
+
+    def _run(self) -> None:
+        last = -1
+        while not self.halt.wait(0.5):
+            n = self._count()
+            if n != last:
+                self.progress(n, self.total)
+                last = n
+
+    def stop(self) -> None:
+        self.halt.set()
+        self.thread.join()
+        self.progress(self._count(), self.total)
 
 
 def _default_partitions(sales: Any, n_jobs: int) -> int:
