@@ -12,6 +12,7 @@ import stockopt as so
 distributed = pytest.importorskip("distributed")
 
 
+@pytest.mark.slow
 def test_plan_dask_on_two_worker_processes_equals_the_local_run(tmp_path):
     from stockopt.dask import plan_dask
 

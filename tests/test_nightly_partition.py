@@ -60,6 +60,7 @@ def test_partitions_depend_on_the_id_text_only():
                           id_partitions(pa.array([str(i) for i in range(300)]), 5))
 
 
+@pytest.mark.slow
 def test_partitions_are_the_same_in_another_process_with_another_hash_seed():
     code = ("import pyarrow as pa; from stockopt.nightly._partition import id_partitions; "
             "print(id_partitions(pa.array([f'item_{i}' for i in range(200)]), 11).tolist())")

@@ -83,6 +83,7 @@ def test_plan_equals_run_nightly_on_the_whole_input(whole, n_partitions, batch_r
     assert res.summary["partitions"] == n_partitions
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["threads", "processes"])
 def test_plan_in_parallel_equals_one_job(whole, tmp_path, backend):
     sales, items, ref = whole
@@ -155,6 +156,7 @@ so.plan(sys.argv[1], sys.argv[2], h={h}, models=["auto"], n_partitions=8, n_jobs
 """
 
 
+@pytest.mark.slow
 def test_a_run_killed_part_way_resumes_to_byte_identical_outputs(tmp_path):
     sales = so.datasets.synthetic_retail(96, 120, seed=5).select(["unique_id", "ds", "y"])
     items = _items(sales)
