@@ -16,7 +16,7 @@ SECTIONS = {
     "Data": ["group_series", "GroupedSeries", "GroupReport", "parse_freq", "infer_freq", "Frequency"],
     "Inventory": ["inventory_policy", "simulate_inventory", "demand_summary", "history_profile",
                   "optimize_service", "service_frontier"],
-    "Nightly run": ["run_nightly", "PlanResult", "quarantine", "quarantine_items"],
+    "Nightly run": ["run_nightly", "PlanResult", "quarantine", "quarantine_items", "plan"],
     "Data sets": ["datasets.synthetic_retail", "datasets.load_dataset", "datasets.shared_data_dir"],
     "Models": ["models.make_model", "models.resolve_models", "models.MODEL_NAMES"],
 }
@@ -34,6 +34,9 @@ def short_signature(obj) -> str:
     parts = []
     star = False
     for p in inspect.signature(obj).parameters.values():
+        if p.kind is inspect.Parameter.VAR_KEYWORD:
+            parts.append(f"**{p.name}")
+            continue
         if p.kind is inspect.Parameter.KEYWORD_ONLY and not star:
             parts.append("*")
             star = True
