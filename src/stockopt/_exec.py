@@ -94,9 +94,10 @@ class ProcessExecutor(Executor):
 
     For work that holds the GIL between kernels (Arrow and NumPy glue, many small calls): whole
     partitions of a nightly plan.  Workers are forked where the platform allows it (they start in
-    milliseconds with the parent's compiled kernels; stockopt runs no thread across calls: its pools
-    end with each call and numba's parallel threading layer is not used), else spawned (then the
-    caller's script needs the ``if __name__ == "__main__":`` guard).  ``fn`` and the tasks must be
+    milliseconds with the parent's compiled kernels; stockopt's thread pools end with each call,
+    numba's parallel threading layer is not used, and the plan's progress watcher sleeps while the
+    pool forks all its workers at the start of ``map``), else spawned (then the caller's script
+    needs the ``if __name__ == "__main__":`` guard).  ``fn`` and the tasks must be
     picklable and ``fn`` importable by name.
     """
 
