@@ -18,7 +18,8 @@ SECTIONS = {
                   "optimize_service", "service_frontier"],
     "Replenishment": ["replenish_plan", "replenish", "ReplenishmentPlan", "alerts", "project_kpis",
                       "ProjectedKPIs"],
-    "Nightly run": ["run_nightly", "PlanResult", "quarantine", "quarantine_items", "report"],
+    "Nightly run": ["run_nightly", "PlanResult", "quarantine", "quarantine_items", "report",
+                    "plan"],
     "Data sets": ["datasets.synthetic_retail", "datasets.synthetic_supply", "datasets.load_dataset",
                   "datasets.shared_data_dir"],
     "Models": ["models.make_model", "models.resolve_models", "models.MODEL_NAMES"],
@@ -37,6 +38,9 @@ def short_signature(obj) -> str:
     parts = []
     star = False
     for p in inspect.signature(obj).parameters.values():
+        if p.kind is inspect.Parameter.VAR_KEYWORD:
+            parts.append(f"**{p.name}")
+            continue
         if p.kind is inspect.Parameter.KEYWORD_ONLY and not star:
             parts.append("*")
             star = True

@@ -51,6 +51,7 @@ PUBLIC = {
     "quarantine": (so.quarantine, lambda: (_sales(),)),
     "quarantine_items": (so.quarantine_items, lambda: (_items(), pa.array(["a", "b"]))),
     "run_nightly": (so.run_nightly, lambda: (_sales(),)),
+    "plan": (so.plan, lambda: (_sales(),)),
     "inventory_policy": (so.inventory_policy, lambda: (_demand(), _items())),
     "simulate_inventory": (so.simulate_inventory,
                            lambda: (so.inventory_policy(_demand(), _items()), _demand())),
@@ -85,7 +86,8 @@ def _bind(fn, args: tuple) -> dict:
 
 #: parameters that hold the data itself (checked by the rule table of columns, not by argument rules)
 DATA_ARGS = {"sales", "cv", "train", "demand", "items", "policy", "ids", "data", "name", "models",
-             "history", "stock", "suppliers", "open_orders", "forecast", "plan"}
+             "history", "stock", "suppliers", "open_orders", "forecast", "plan",
+             "options"}  # so.plan(**options): run_nightly's options, checked by run_nightly's rules
 
 CASES = [(fname, pname) for fname, (fn, _) in PUBLIC.items() for pname in fn.param_rules]
 

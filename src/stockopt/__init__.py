@@ -13,7 +13,8 @@ The stable top-level namespace (``import stockopt as so``):
   order days, minimum order values, trucks, budgets), :func:`alerts` and :func:`project_kpis`;
 - :func:`run_nightly` (returning a :class:`PlanResult`) / :func:`quarantine` / :func:`quarantine_items` -
   the nightly job and its quarantine of bad series and bad item rows; :func:`report` - the run's
-  self-contained HTML report (charts need the ``plot`` extra, matplotlib);
+  self-contained HTML report (charts need the ``plot`` extra, matplotlib); :func:`plan` - the same job
+  over partitions of series, streamed from files, parallel, atomic and resumable (:mod:`stockopt.nightly`);
 - :mod:`stockopt.datasets` - the synthetic retail generator and the real-data loaders;
 - :mod:`stockopt.errors` - the exception family.
 
@@ -36,6 +37,7 @@ from stockopt.inventory import (
     service_frontier,
     simulate_inventory,
 )
+from stockopt.nightly import plan
 from stockopt.pipeline import PlanResult, quarantine, quarantine_items, run_nightly
 from stockopt.replenishment import (
     ProjectedKPIs,
@@ -80,4 +82,5 @@ __all__ = [
     "run_nightly",
     "PlanResult",
     "report",
+    "plan",
 ]

@@ -36,6 +36,7 @@ __all__ = [
     "Executor",
     "SerialExecutor",
     "ThreadExecutor",
+    "ProcessExecutor",
     "get_executor",
     "SeriesBlock",
     "series_blocks",
@@ -85,6 +86,31 @@ class ThreadExecutor(Executor):
         if len(tasks) <= 1 or self.n_workers == 1:
             return [fn(t) for t in tasks]
         with ThreadPoolExecutor(max_workers=min(self.n_workers, len(tasks))) as pool:
+            return list(pool.map(fn, tasks))
+
+
+class ProcessExecutor(Executor):
+    """One worker process per block (at most ``n_workers`` at a time), for pure functions only.
+
+    For work that holds the GIL between kernels (Arrow and NumPy glue, many small calls): whole
+    partitions of a nightly plan.  Workers are forked where the platform allows it (they start in
+    milliseconds with the parent's compiled kernels; stockopt's thread pools end with each call,
+    numba's parallel threading layer is not used, and the plan's progress watcher sleeps while the
+    pool forks all its workers at the start of ``map``), else spawned (then the caller's script
+    needs the ``if __name__ == "__main__":`` guard).  ``fn`` and the tasks must be
+    picklable and ``fn`` importable by name.
+    """
+
+    shares_memory = False
+
+    def map(self, fn: Callable[[T], R], tasks: Sequence[T]) -> list[R]:
+        if len(tasks) <= 1 or self.n_workers == 1:
+            return [fn(t) for t in tasks]
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+        with ProcessPoolExecutor(max_workers=min(self.n_workers, len(tasks)), mp_context=ctx) as pool:
             return list(pool.map(fn, tasks))
 
 

@@ -116,36 +116,57 @@ def forecast(sales: Path, out: Path, horizon: int, freq: str | None, models: tup
 
 
 @main.command()
-@click.argument("sales", type=click.Path(exists=True, path_type=Path))
+@click.argument("sales", required=False, type=click.Path(exists=True, path_type=Path))
+@click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="TOML file of plan options and input paths (docs/scale.md); flags given here win.")
 @click.option("--items", type=click.Path(exists=True, path_type=Path), default=None,
-              help="Parquet file of item parameters (lead_time, service_level ...); defaults apply if omitted.")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder for forecast, policy and summary outputs.")
-@click.option("-h", "--horizon", "horizon", type=int, default=28, show_default=True, help="Periods to forecast.")
+              help="File of item parameters (lead_time, service_level ...); defaults apply if omitted.")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the outputs and run.json (or out_dir in the config).")
+@click.option("-h", "--horizon", "horizon", type=int, default=None, help="Periods to forecast [default: 28].")
 @click.option("--freq", default=None, help="Frequency alias; inferred if omitted.")
-@click.option("--n-jobs", default=1, show_default=True, help="Threads.")
-@click.option("--continuous-review", type=click.Choice(["daily", "keep"]), default="daily", show_default=True,
-              help="Size items with review_period 0 for the nightly (daily) review, or keep continuous review.")
+@click.option("--model", "models", multiple=True, help="Model name (repeatable) [default: auto].")
+@click.option("--id-col", default=None, help="Series id column [default: unique_id].")
+@click.option("--n-jobs", default=None, type=int, help="Partitions planned at once [default: 1].")
+@click.option("--partitions", "n_partitions", default=None, type=int,
+              help="Partitions of series [default: one per 2 million input rows].")
+@click.option("--continuous-review", type=click.Choice(["daily", "keep"]), default=None,
+              help="Size items with review_period 0 for a daily review, or keep continuous review.")
 @click.option("--stock", type=click.Path(exists=True, path_type=Path), default=None,
-              help="Parquet file of stock (on_hand ...); with --suppliers, adds orders, alerts and KPIs.")
+              help="File of stock (on_hand ...); with --suppliers, adds orders, alerts and KPIs.")
 @click.option("--suppliers", type=click.Path(exists=True, path_type=Path), default=None,
-              help="Parquet file of suppliers (supplier_id, lead_time, order_days ...).")
+              help="File of suppliers (supplier_id, lead_time, order_days ...).")
 @click.option("--open-orders", type=click.Path(exists=True, path_type=Path), default=None,
-              help="Parquet file of open orders (arrival_date, quantity).")
+              help="File of open orders (arrival_date, quantity).")
 @click.option("--as-of", default=None,
               help="Day orders are planned from (ISO date; default: the first forecast day).")
-def plan(sales: Path, items: Path | None, out: Path, horizon: int, freq: str | None, n_jobs: int,
-         continuous_review: str, stock: Path | None, suppliers: Path | None, open_orders: Path | None,
-         as_of: str | None) -> None:
-    """Run the nightly plan on SALES (and ITEMS): forecasts, policies, orders and a run summary."""
-    from stockopt.pipeline import run_nightly
+@click.option("--quiet", is_flag=True, help="No progress bar and no summary (for schedulers).")
+@click.option("--debug", is_flag=True, help="Print the traceback of an error.")
+def plan(sales: Path | None, config: Path | None, items: Path | None, out: Path | None, horizon: int | None,
+         freq: str | None, models: tuple[str, ...], id_col: str | None, n_jobs: int | None,
+         n_partitions: int | None, continuous_review: str | None, stock: Path | None,
+         suppliers: Path | None, open_orders: Path | None, as_of: str | None, quiet: bool,
+         debug: bool) -> None:
+    """Run the nightly plan on SALES (and ITEMS): forecasts, policies, orders, quarantine and run.json.
 
-    out.mkdir(parents=True, exist_ok=True)
-    summary = run_nightly(sales, items, horizon, out=out, freq=freq, n_jobs=n_jobs,
-                          continuous_review=continuous_review, stock=stock, suppliers=suppliers,
-                          open_orders=open_orders, as_of=as_of).summary
-    _echo_summary(summary, out)
-    _echo_orders(summary)
+    Streams the input in partitions of whole series, writes every output atomically and resumes a
+    run that was stopped.  Exit codes: 0 all planned, 3 some series or items quarantined, 4 nothing
+    planned, 1 error (one line; --debug for the traceback), 2 bad command line.
+    """
+    from stockopt.nightly._cli import run_plan_command
+
+    tables = {"sales": sales, "items": items, "stock": stock, "suppliers": suppliers,
+              "open_orders": open_orders}
+    plan_opts = {"config": config, "out_dir": out, "n_jobs": n_jobs, "n_partitions": n_partitions}
+    options = {"h": horizon, "freq": freq, "models": list(models) or None, "id_col": id_col,
+               "continuous_review": continuous_review, "as_of": as_of}
+    given = {k: v for k, v in plan_opts.items() if v is not None or k == "config"}
+    code, summary = run_plan_command(tables, given, {k: v for k, v in options.items() if v is not None},
+                                     quiet=quiet, debug=debug, echo=click.echo)
+    if summary is not None and not quiet:
+        _echo_summary(summary, None)
+        _echo_orders(summary)
+    sys.exit(code)
 
 
 @main.command()

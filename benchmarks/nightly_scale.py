@@ -1,0 +1,144 @@
+"""The nightly plan at scale: peak memory and series/s per stage of ``so.plan`` on synthetic data.
+
+Not a test (the machine is shared and noisy).  Each measured run is its own child process, so that
+its peak RSS (``getrusage``: the driver itself, and the largest worker process) is its own::
+
+    python benchmarks/nightly_scale.py --series 10000 --days 730 --jobs 1 2 --backend processes threads
+    python benchmarks/nightly_scale.py --series 137000 --days 730 --jobs 2       # 100 M rows
+
+The sales are generated once into ``--data-dir`` (default ``/tmp/stockopt-bench``) as a Parquet file,
+5,000 series at a time (``stockopt.datasets.synthetic_retail`` with one seed per chunk, ids renumbered
+so that they are unique), so the generator's own memory never counts.  Printed per run: wall seconds
+per step (partition / plan the partitions / assemble), processor seconds per stage summed over
+partitions (validate+group, forecast, inventory) with series/s, and peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+CHUNK = 5_000
+
+
+def make_data(n_series: int, n_days: int, data_dir: Path) -> Path:
+    """Synthetic sales ``unique_id, ds, y`` (plus the generator's other columns) in one Parquet file."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    import stockopt as so
+
+    path = data_dir / f"sales_{n_series}x{n_days}.parquet"
+    if path.exists():
+        return path
+    data_dir.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    writer = None
+    for k, start in enumerate(range(0, n_series, CHUNK)):
+        n = min(CHUNK, n_series - start)
+        tbl = so.datasets.synthetic_retail(n, n_days, seed=k)
+        ids = pa.array([f"item_{start + i:07d}" for i in range(n)])
+        code = pa.array(np.repeat(np.arange(n), n_days))
+        tbl = tbl.set_column(0, "unique_id", ids.take(code))
+        if writer is None:
+            writer = pq.ParquetWriter(tmp, tbl.schema)
+        writer.write_table(tbl, row_group_size=1 << 20)
+    writer.close()
+    os.replace(tmp, path)
+    return path
+
+
+def child(args: argparse.Namespace) -> None:
+    """One measured run, in this (fresh) process; prints one JSON line."""
+    import warnings
+
+    import stockopt as so
+
+    warnings.simplefilter("ignore")
+    t0 = time.perf_counter()
+    if args.whole:  # the reference: run_nightly on the whole input, in memory
+        res = so.run_nightly(args.sales, h=args.h, models=args.models, freq="D", n_jobs=args.jobs)
+        s = res.summary
+        me = resource.getrusage(resource.RUSAGE_SELF)
+        print(json.dumps({"wall": time.perf_counter() - t0, "cpu": me.ru_utime + me.ru_stime, "steps": {},
+                          "stages": s["seconds_by_stage"],
+                          "series": s["series"], "partitions": 0,
+                          "rss_self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                          "rss_worker_mb": 0.0}))
+        return
+    res = so.plan(args.sales, h=args.h, models=args.models, freq="D", n_jobs=args.jobs, backend=args.backend,
+                  out_dir=args.out, n_partitions=args.partitions)
+    wall = time.perf_counter() - t0
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    self_kb, kids_kb = me.ru_maxrss, kids.ru_maxrss
+    cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+    s = res.summary
+    print(json.dumps({"wall": wall, "cpu": cpu, "steps": s["seconds_by_step"],
+                      "stages": s.get("seconds_by_stage", {}),
+                      "series": s["series"], "partitions": s["partitions"], "rss_self_mb": self_kb / 1024,
+                      "rss_worker_mb": kids_kb / 1024, "selected": s["models"]}))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--series", type=int, nargs="+", default=[10_000])
+    ap.add_argument("--days", type=int, default=730)
+    ap.add_argument("--h", type=int, default=28)
+    ap.add_argument("--models", nargs="+", default=["auto"])
+    ap.add_argument("--jobs", type=int, nargs="+", default=[1, 2])
+    ap.add_argument("--backend", nargs="+", default=["processes"])
+    ap.add_argument("--partitions", type=int, default=None)
+    ap.add_argument("--data-dir", type=Path, default=Path("/tmp/stockopt-bench"))
+    ap.add_argument("--whole", action="store_true", help="also run run_nightly on the whole input (threads)")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--sales", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        args.jobs = args.jobs[0]
+        args.backend = args.backend[0]
+        child(args)
+        return
+    for n in args.series:
+        t = time.perf_counter()
+        sales = make_data(n, args.days, args.data_dir)
+        print(f"data {n} x {args.days}: {sales} ({time.perf_counter() - t:.0f} s)", flush=True)
+        base = None
+        runs = [(b, j) for b in args.backend for j in args.jobs if j > 1 or b == args.backend[0]]
+        if args.whole:
+            runs = [("whole", j) for j in args.jobs] + runs
+        for backend, jobs in runs:
+            out = args.data_dir / f"out_{n}_{backend}_{jobs}"
+            cmd = [sys.executable, __file__, "--child", "--sales", str(sales), "--out", str(out),
+                   "--h", str(args.h), "--jobs", str(jobs), "--models", *args.models]
+            cmd += ["--whole"] if backend == "whole" else ["--backend", backend]
+            if args.partitions:
+                cmd += ["--partitions", str(args.partitions)]
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            if proc.returncode:
+                print(proc.stderr[-3000:])
+                continue
+            r = json.loads(proc.stdout.strip().splitlines()[-1])
+            base = r["wall"] if jobs == 1 and backend != "whole" and base is None else base
+            st = r["stages"]
+            rate = {k: f"{n / v:,.0f}" for k, v in st.items() if v}
+            speedup = f"  speed-up vs plan n_jobs=1: {base / r['wall']:.2f}x" if base and jobs > 1 else ""
+            print(f"{n:>8} series  {backend:<9} n_jobs={jobs}  {r['partitions']} partitions  "
+                  f"wall {r['wall']:.1f} s ({n / r['wall']:,.0f} series/s){speedup}, "
+                  f"processor time {r['cpu']:.1f} s\n"
+                  f"    steps (wall s) {r['steps']}\n"
+                  f"    stages (processor s, summed over partitions) {st}  series/s per core {rate}\n"
+                  f"    peak RSS: driver {r['rss_self_mb']:.0f} MB, "
+                  f"largest worker {r['rss_worker_mb']:.0f} MB",
+                  flush=True)
+
+
+if __name__ == "__main__":
+    main()
