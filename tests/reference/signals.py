@@ -35,3 +35,71 @@ def life_cycle(y, out, new_periods, dead_periods):
     since = sum(1 for t in range(sold[-1] + 1, len(y)) if not out[t])
     new = age < new_periods
     return new, (since >= dead_periods) and not new, since
+
+
+# ---------------------------------------------------------------- quantiles and zero runs
+def quantile(sorted_vals, p):
+    """NumPy's default ("linear") quantile of already sorted values."""
+    n = len(sorted_vals)
+    pos = p * (n - 1)
+    lo = math.floor(pos)
+    hi = min(lo + 1, n - 1)
+    return sorted_vals[lo] + (pos - lo) * (sorted_vals[hi] - sorted_vals[lo])
+
+
+def zero_runs(y, phase, n_phases, known, log_alpha, window, kappa, n_iter, irregular=None):
+    """Flagged improbable zero runs of one series: list of (start, length, logp, expected)."""
+    L = len(y)
+    known = known or [False] * L
+    irregular = irregular or [False] * L
+    first = next((t for t in range(L) if y[t] > 0 and not known[t]), L)
+    active = [t >= first and not known[t] for t in range(L)]
+    runs = []
+    t = 0
+    while t < L:
+        if active[t] and y[t] == 0:
+            a = t
+            while t + 1 < L and active[t + 1] and y[t + 1] == 0:
+                t += 1
+            runs.append((a, t))
+        t += 1
+    m = sum(active)
+    threshold = log_alpha - math.log(max(m, 1))
+    flags = [False] * len(runs)
+    results = [(0.0, 0.0)] * len(runs)
+    in_run = [False] * L
+    for _ in range(max(n_iter, 1)):
+        use = [active[t] and not in_run[t] and not irregular[t] for t in range(L)]
+        g_p, g_m = [], []
+        for k in range(n_phases):
+            ts = [t for t in range(L) if use[t] and phase[t] == k]
+            z = sum(1 for t in ts if y[t] == 0)
+            g_p.append((z + 0.5) / (len(ts) + 1))
+            g_m.append(sum(y[t] for t in ts) / len(ts) if ts else 0.0)
+        new_flags = []
+        for r, (a, b) in enumerate(runs):
+            window_ts = [t for t in range(max(0, a - window), min(L, b + 1 + window))
+                         if not a <= t <= b and use[t]]
+            lp, lg, ex = 0.0, 0.0, 0.0
+            for t in range(a, b + 1):
+                k = phase[t]
+                ts = [u for u in window_ts if phase[u] == k]
+                z = sum(1 for u in ts if y[u] == 0)
+                lp += math.log((z + kappa * g_p[k]) / (len(ts) + kappa))
+                own = sum(1 for u in range(a, b + 1) if phase[u] == k) if flags[r] else 0
+                ts_all = [u for u in range(L) if use[u] and phase[u] == k]
+                z_all = sum(1 for u in ts_all if y[u] == 0)
+                lg += math.log((z_all + own + 0.5) / (len(ts_all) + own + 1))
+                ex += sum(y[u] for u in ts) / len(ts) if ts else g_m[k]
+            lp = max(lp, lg)
+            results[r] = (lp, ex)
+            new_flags.append(lp < threshold)
+        changed = new_flags != flags
+        flags = new_flags
+        if not changed:
+            break
+        in_run = [False] * L
+        for (a, b), fl in zip(runs, flags):
+            for t in range(a, b + 1):
+                in_run[t] = fl
+    return [(a, b - a + 1, results[r][0], results[r][1]) for r, (a, b) in enumerate(runs) if flags[r]]

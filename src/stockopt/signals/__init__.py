@@ -1,10 +1,15 @@
 """Retail demand signals: demand classes, data quality, stockout-censored demand and demand drivers.
 
 - :func:`classify_demand` - ADI, CV^2 and the demand class of each series, with new and dead items;
+- :func:`check_data` - a data-quality report (one row per series and problem) and a cleaning step;
+- :func:`detect_stockouts` / :func:`mark_stockouts` - likely unrecorded stockouts, and feeding the
+  reviewed ones back as an in-stock flag;
 """
 
 from __future__ import annotations
 
 from stockopt.signals.classify import classify_demand
+from stockopt.signals.quality import CHECKS, DataCheck, check_data
+from stockopt.signals.stockouts import detect_stockouts, mark_stockouts
 
-__all__ = ["classify_demand"]
+__all__ = ["classify_demand", "check_data", "DataCheck", "CHECKS", "detect_stockouts", "mark_stockouts"]
