@@ -150,5 +150,44 @@ def warmup(models: tuple[str, ...]) -> None:
     click.echo(f"compiled and cached every model in {time.perf_counter() - t0:.1f} s")
 
 
+@main.command()
+@click.argument("sales", type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Parquet file for the findings (one row per series and problem); the summary goes beside "
+                   "it as <out>.summary.parquet.")
+@click.option("--items", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Items Parquet file.")
+@click.option("--stock", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Stock Parquet file.")
+@click.option("--freq", default=None, help="Frequency alias; inferred if omitted.")
+@click.option("--outlier-z", default=10.0, show_default=True, help="Robust z-score above which a quantity is "
+              "an outlier.")
+@click.option("--clean", "clean", multiple=True, type=click.Choice(["outliers", "gaps"]),
+              help="Also write a cleaned sales table (repeatable); needs --cleaned-out.")
+@click.option("--cleaned-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Parquet file for the cleaned sales; the list of changes goes beside it as "
+                   "<cleaned-out>.changes.parquet.")
+@click.option("--fail-on-error", is_flag=True, help="Exit with status 2 when a finding has severity 'error'.")
+def check(sales: Path, out: Path, items: Path | None, stock: Path | None, freq: str | None, outlier_z: float,
+          clean: tuple[str, ...], cleaned_out: Path | None, fail_on_error: bool) -> None:
+    """Check the SALES Parquet file (and items, stock) and write a data-quality report."""
+    from stockopt.signals import check_data
+
+    if clean and cleaned_out is None:
+        raise click.UsageError("--clean needs --cleaned-out")
+    rep = check_data(sales, items=items, stock=stock, freq=freq, outlier_z=outlier_z,
+                     clean=list(clean) or None)
+    _write(rep.findings, out)
+    _write(rep.summary, out.with_name(out.stem + ".summary.parquet"))
+    click.echo(repr(rep))
+    if clean:
+        _write(rep.cleaned, cleaned_out)
+        _write(rep.changes, cleaned_out.with_name(cleaned_out.stem + ".changes.parquet"))
+        click.echo(f"wrote {rep.cleaned.num_rows} cleaned rows ({rep.changes.num_rows} changes) to "
+                   f"{cleaned_out}")
+    if fail_on_error and not rep.ok:
+        sys.exit(2)
+
+
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
