@@ -290,6 +290,8 @@ def forecast(
     target_col: str = "y",
     missing: str = "error",
     fill_gaps: str = "zero",
+    censored: str | None = None,
+    X_future: Any = None,
 ) -> pa.Table:
     """Forecast every series ``h`` periods ahead with one or more models.
 
@@ -318,6 +320,12 @@ def forecast(
         Backtest windows used for conformal intervals of models without a model-based variance.
     id_col, time_col, target_col, missing, fill_gaps
         Passed to :func:`stockopt.group_series`.
+    censored : str, optional
+        Name of an in-stock flag of ``sales`` (False = sales capped by a stockout) or of an
+        ``on_hand`` column (out of stock at or below zero): every model then forecasts demand, not
+        sales (see :mod:`stockopt.signals.censored`).
+    X_future : table, optional
+        Demand drivers over the horizon (see :mod:`stockopt.signals`).
 
     Returns
     -------
@@ -326,6 +334,13 @@ def forecast(
         columns; ``h`` rows per series, series in id order.  Series a model cannot fit get their
         historic mean, with a :class:`stockopt.errors.FallbackWarning`.
     """
+    if censored is not None or X_future is not None:  # demand signals: censored sales, drivers
+        from stockopt.signals.forecast import forecast_signals
+
+        return forecast_signals(sales, h, freq, models, level, quantiles, n_jobs, season_length=season_length,
+                                nonnegative=nonnegative, conformal_windows=conformal_windows,
+                                censored=censored, X_future=X_future, id_col=id_col, time_col=time_col,
+                                target_col=target_col, missing=missing, fill_gaps=fill_gaps)
     if isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1:
         raise_error(ParameterError, "bad forecast horizon", column="h", expected="an integer >= 1", got=h)
     if n_jobs < 1:

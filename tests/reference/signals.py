@@ -103,3 +103,78 @@ def zero_runs(y, phase, n_phases, known, log_alpha, window, kappa, n_iter, irreg
             for t in range(a, b + 1):
                 in_run[t] = fl
     return [(a, b - a + 1, results[r][0], results[r][1]) for r, (a, b) in enumerate(runs) if flags[r]]
+
+
+# ---------------------------------------------------------------- censored demand
+def tail_mean(mu, size, s):
+    """E[D | D >= s] for D negative binomial (mean mu, size; inf = Poisson): the tail's own weighted
+    mean from scipy's log-pmf over the next 20,000 counts (no cancellation)."""
+    import numpy as np
+    from scipy import stats
+
+    if s <= 0 or mu <= 0:
+        return max(mu, s)
+    k0 = math.ceil(s)
+    dist = stats.poisson(mu) if size == math.inf else stats.nbinom(size, size / (size + mu))
+    ks = np.arange(k0, k0 + 20000)
+    lp = dist.logpmf(ks)
+    w = np.exp(lp - lp.max())
+    return max(s, float((ks * w).sum() / w.sum()))
+
+
+def impute(y, out, phase, n_phases, alpha, n_em):
+    """Demand estimates of one series (see stockopt._kernels.forecast.censored.impute_block)."""
+    n = len(y)
+    used = [t for t in range(n) if not out[t]]
+    if not used or len(used) == n:
+        return list(y)
+    demand = list(y)
+    size = math.inf
+    for it in range(n_em + 1):
+        idx = list(range(n)) if it > 0 else used
+        mean_all = sum(demand[t] for t in idx) / len(idx)
+        prof = []
+        for k in range(n_phases):
+            ts = [t for t in idx if phase[t] == k]
+            p = ((sum(demand[t] for t in ts) + 2 * mean_all) / (len(ts) + 2) / mean_all
+                 if mean_all > 0 and ts else 1.0)
+            prof.append(max(p, 0.05))
+        warm = max(round(2 / alpha), 1)
+        des = {t: demand[t] / prof[phase[t]] for t in idx}
+        lev = sum(des[t] for t in idx[:warm]) / len(idx[:warm])
+        fwd, sse, smu = [], 0.0, 0.0
+        for t in range(n):
+            fwd.append(lev)
+            if t in des:
+                f = lev * prof[phase[t]]
+                sse += (demand[t] - f) ** 2
+                smu += f
+                lev += alpha * (des[t] - lev)
+        back = idx[::-1][:warm]
+        lev = sum(des[t] for t in back) / len(back)
+        bwd = [0.0] * n
+        for t in range(n - 1, -1, -1):
+            bwd[t] = lev
+            if t in des:
+                lev += alpha * (des[t] - lev)
+        mbar, v = smu / len(idx), sse / len(idx)
+        if it == 0:
+            size = mbar * mbar / (v - mbar) if mbar > 0 and v > mbar * 1.0001 else math.inf
+        t = 0
+        while t < n:
+            if not out[t]:
+                t += 1
+                continue
+            s = t
+            while t < n and out[t]:
+                t += 1
+            for u in range(s, t):
+                if s > 0 and t < n:
+                    w = (u - s + 1) / (t - s + 1)
+                    lv = (1 - w) * fwd[s] + w * bwd[t - 1]
+                elif s > 0:
+                    lv = fwd[s]
+                else:
+                    lv = bwd[t - 1]
+                demand[u] = tail_mean(max(lv, 0.0) * prof[phase[u]], size, max(y[u], 0.0))
+    return demand

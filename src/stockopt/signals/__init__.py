@@ -4,12 +4,16 @@
 - :func:`check_data` - a data-quality report (one row per series and problem) and a cleaning step;
 - :func:`detect_stockouts` / :func:`mark_stockouts` - likely unrecorded stockouts, and feeding the
   reviewed ones back as an in-stock flag;
+- :func:`estimate_demand` - the demand behind stockout-censored sales; ``forecast(..., censored=)``
+  forecasts it with any model (:mod:`stockopt.signals.censored`).
 """
 
 from __future__ import annotations
 
+from stockopt.signals.censored import estimate_demand
 from stockopt.signals.classify import classify_demand
 from stockopt.signals.quality import CHECKS, DataCheck, check_data
 from stockopt.signals.stockouts import detect_stockouts, mark_stockouts
 
-__all__ = ["classify_demand", "check_data", "DataCheck", "CHECKS", "detect_stockouts", "mark_stockouts"]
+__all__ = ["classify_demand", "check_data", "DataCheck", "CHECKS", "detect_stockouts", "mark_stockouts",
+           "estimate_demand"]
