@@ -130,7 +130,8 @@ def impute(y, out, phase, n_phases, alpha, n_em):
         return list(y)
     demand = list(y)
     size = math.inf
-    for it in range(n_em + 1):
+    partial = any(out[t] and y[t] > 0 for t in range(n))
+    for it in range(n_em + 1 if partial else 1):
         idx = list(range(n)) if it > 0 else used
         mean_all = sum(demand[t] for t in idx) / len(idx)
         prof = []

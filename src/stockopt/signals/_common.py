@@ -85,7 +85,9 @@ def compress(values: np.ndarray, indptr: np.ndarray, keep: np.ndarray) -> tuple[
 
 def segment_sum(x: np.ndarray, indptr: np.ndarray) -> np.ndarray:
     """Per-series sums of ``x`` (booleans and integers exactly; 0 for empty series)."""
-    dtype = np.int64 if x.dtype.kind in "biu" else np.float64
+    if x.dtype == np.bool_:  # counts: positions of the True values against the offsets (no cumsum pass)
+        return np.diff(np.searchsorted(np.flatnonzero(x), indptr)).astype(np.int64)
+    dtype = np.int64 if x.dtype.kind in "iu" else np.float64
     cs = np.zeros(x.size + 1, dtype=dtype)
     np.cumsum(x, out=cs[1:], dtype=dtype)
     return cs[indptr[1:]] - cs[indptr[:-1]]

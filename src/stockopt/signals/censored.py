@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from stockopt._kernels.forecast.censored import impute_block
+from stockopt._kernels.forecast.censored import adjust_block, impute_block, phase_block
 from stockopt.data import GroupedSeries
 from stockopt.errors import ParameterError, raise_error
 from stockopt.models.auto import demand_classes
@@ -88,18 +88,21 @@ class CensoredHistory:
                 "series_uncorrectable": int(self.uncorrectable.sum())}
 
 
-def _phase(grouped: GroupedSeries) -> tuple[np.ndarray, int]:
-    if grouped.freq.kind == "D":
-        return np.ascontiguousarray((grouped.periods() + 3) % 7), 7
-    return np.zeros(grouped.values.shape[0], dtype=np.int64), 1
+def phase(grouped: GroupedSeries) -> tuple[np.ndarray, int]:
+    """Weekday of every period (0 = Monday) of daily data, else 0; and the number of phases."""
+    out = np.zeros(grouped.values.shape[0], dtype=np.int64)
+    if grouped.freq.kind != "D":
+        return out, 1
+    phase_block(grouped.indptr, np.ascontiguousarray(grouped.start, dtype=np.int64), 3, 7, out)
+    return out, 7
 
 
 def impute(grouped: GroupedSeries, out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Demand estimates for every value (sales where in stock) and in-stock periods per series."""
-    phase, n_phases = _phase(grouped)
+    ph, n_phases = phase(grouped)
     demand = np.empty_like(grouped.values)
     n_used = np.empty(grouped.n_series, dtype=np.int64)
-    impute_block(grouped.values, grouped.indptr, np.ascontiguousarray(out, dtype=np.bool_), phase, n_phases,
+    impute_block(grouped.values, grouped.indptr, np.ascontiguousarray(out, dtype=np.bool_), ph, n_phases,
                  LEVEL_ALPHA, EM_ROUNDS, demand, n_used)
     return demand, n_used
 
@@ -107,32 +110,22 @@ def impute(grouped: GroupedSeries, out: np.ndarray) -> tuple[np.ndarray, np.ndar
 def censored_history(grouped: GroupedSeries, out: np.ndarray) -> CensoredHistory:
     """Adjust every series of ``grouped`` for the censored periods ``out`` (see the module notes)."""
     n = grouped.n_series
-    values, indptr = grouped.values, grouped.indptr
-    lengths = grouped.lengths
+    out = np.ascontiguousarray(out, dtype=np.bool_)
     demand, n_used = impute(grouped, out)
-    uncorrectable = (n_used == 0) & (lengths > 0)
-    out = out & ~np.repeat(uncorrectable, lengths)
-    # trailing spell per series: censored periods after the last period in stock
-    pos_in = np.arange(values.shape[0], dtype=np.int64) - np.repeat(indptr[:-1], lengths)
-    last_in = np.full(n, -1, dtype=np.int64)
-    np.maximum.at(last_in, np.repeat(np.arange(n), lengths)[~out], pos_in[~out])
-    trailing = np.where(lengths > 0, lengths - 1 - last_in, 0)
-    trailing[uncorrectable] = 0
-    in_trail = pos_in > np.repeat(last_in, lengths)
-    # interior spells: intermittent series drop the censored zero periods, the others are imputed
-    cls, _, _ = demand_classes(*compress(values, indptr, ~out))
-    sparse = np.repeat(cls >= 2, lengths)
-    drop = in_trail | (out & sparse & (values <= 0))
-    fill = out & ~drop
-    new_vals = np.where(fill, demand, values)
-    vals, ptr = compress(new_vals, indptr, ~drop)
-    owner = np.repeat(np.arange(n), lengths)
-    imputed = np.bincount(owner[fill], minlength=n).astype(np.int64)
-    removed = np.bincount(owner[drop & ~in_trail], minlength=n).astype(np.int64)
-    adjusted = GroupedSeries(values=vals, indptr=ptr, ids=grouped.ids, start=grouped.start, freq=grouped.freq,
-                             time_type=grouped.time_type, id_col=grouped.id_col, time_col=grouped.time_col,
-                             target_col=grouped.target_col, id_dictionary=grouped.id_dictionary)
-    return CensoredHistory(adjusted, trailing, imputed, removed, uncorrectable)
+    # intermittent or lumpy on the periods in stock (AutoModel's classes): censored zeros are left out
+    cls, _, _ = demand_classes(*compress(grouped.values, grouped.indptr, ~out))
+    new_values = np.empty_like(grouped.values)
+    new_indptr = np.empty(n + 1, dtype=np.int64)
+    trailing = np.empty(n, dtype=np.int64)
+    imputed = np.empty(n, dtype=np.int64)
+    removed = np.empty(n, dtype=np.int64)
+    total = adjust_block(grouped.values, demand, grouped.indptr, out, cls >= 2, new_values, new_indptr,
+                         trailing, imputed, removed)
+    adjusted = GroupedSeries(values=new_values[:total], indptr=new_indptr, ids=grouped.ids,
+                             start=grouped.start, freq=grouped.freq, time_type=grouped.time_type,
+                             id_col=grouped.id_col, time_col=grouped.time_col, target_col=grouped.target_col,
+                             id_dictionary=grouped.id_dictionary)
+    return CensoredHistory(adjusted, trailing, imputed, removed, (n_used == 0) & (grouped.lengths > 0))
 
 
 def forecast_censored(grouped: GroupedSeries, out: np.ndarray, h: int, models: list, levels: list[float],

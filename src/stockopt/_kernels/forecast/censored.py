@@ -84,7 +84,8 @@ def impute_block(values, indptr, out, phase, n_phases, alpha, n_em, demand, n_us
     Per series: the phase profile and the forward/backward levels come from the uncensored periods;
     a censored period between uncensored ones gets the level interpolated linearly between the
     forward level at the spell's start and the backward level at its end; a spell at the start
-    (end) of the series takes the backward (forward) level alone.  Then ``n_em`` EM rounds
+    (end) of the series takes the backward (forward) level alone.  Then, in a series where some
+    censored period sold something, ``n_em`` EM rounds
     re-estimate profile and levels on the completed series (censored periods holding their current
     estimates; the dispersion stays the one of the periods in stock, as plugging conditional means
     into squared errors would understate it and adding their conditional variances to a moment
@@ -106,15 +107,20 @@ def impute_block(values, indptr, out, phase, n_phases, alpha, n_em, demand, n_us
         a = indptr[i]
         b = indptr[i + 1]
         m = 0
+        partial = False
         for t in range(a, b):
             demand[t] = values[t]
             if not out[t]:
                 m += 1
+            elif values[t] > 0.0:
+                partial = True
         n_used[i] = m
         if m == 0 or m == b - a:
             continue
         size = np.inf
-        for it in range(n_em + 1):
+        # EM rounds only matter when some censored period sold something (a lower bound above 0):
+        # with whole periods lost, the estimates are the local means whatever the rounds
+        for it in range(n_em + 1 if partial else 1):
             complete = it > 0  # after the first pass, censored periods count with their estimates
             tot = 0.0
             c_all = 0
@@ -195,3 +201,62 @@ def impute_block(values, indptr, out, phase, n_phases, alpha, n_em, demand, n_us
                         lv = bwd[e - 1 - a]
                     mu = max(lv, 0.0) * prof[phase[u]]
                     demand[u] = tail_mean(mu, size, max(values[u], 0.0))
+
+
+@numba.njit(**NUMBA_OPTS)
+def phase_block(indptr, start, offset, n_phases, out):  # pragma: no cover - compiled
+    """``out[t] = (start[i] + (t - indptr[i]) + offset) mod n_phases`` for every period of series ``i``
+    (the weekday of daily data with ``offset = 3``: period 0 is Thursday 1970-01-01)."""
+    for i in range(indptr.shape[0] - 1):
+        p = (start[i] + offset) % n_phases
+        for t in range(indptr[i], indptr[i + 1]):
+            out[t] = p
+            p += 1
+            if p == n_phases:
+                p = 0
+
+
+@numba.njit(**NUMBA_OPTS)
+def adjust_block(values, demand, indptr, out, sparse, new_values, new_indptr, trailing, imputed,
+                 removed):  # pragma: no cover - compiled
+    """Build the histories a model fits as demand (see :mod:`stockopt.signals.censored`).
+
+    Per series: periods after its last uncensored one (a stockout still going on) are left out and
+    counted in ``trailing``; other censored periods take ``demand`` (``imputed``), except, in a
+    ``sparse`` series, those without sales, which are left out (``removed``).  A series without an
+    uncensored period is copied as it is.  ``new_values`` must hold ``values.shape[0]`` entries;
+    ``new_indptr`` receives the offsets and the total is returned.
+    """
+    n_series = indptr.shape[0] - 1
+    pos = 0
+    new_indptr[0] = 0
+    for i in range(n_series):
+        a = indptr[i]
+        b = indptr[i + 1]
+        last = -1
+        for t in range(b - 1, a - 1, -1):
+            if not out[t]:
+                last = t
+                break
+        trailing[i] = 0
+        imputed[i] = 0
+        removed[i] = 0
+        if last < 0:  # never in stock: nothing to learn from
+            for t in range(a, b):
+                new_values[pos] = values[t]
+                pos += 1
+            new_indptr[i + 1] = pos
+            continue
+        trailing[i] = b - 1 - last
+        for t in range(a, last + 1):
+            if not out[t]:
+                new_values[pos] = values[t]
+                pos += 1
+            elif sparse[i] and values[t] <= 0.0:
+                removed[i] += 1
+            else:
+                new_values[pos] = demand[t]
+                pos += 1
+                imputed[i] += 1
+        new_indptr[i + 1] = pos
+    return pos
