@@ -174,33 +174,38 @@ def driver_kinds(names: list[str], cols: dict[str, np.ndarray]) -> list[str]:
 
 
 def transform(kinds: list[str], names: list[str], cols: dict[str, np.ndarray], owner: np.ndarray,
-              ref: dict[str, np.ndarray] | None, n_series: int, table: str) -> tuple[np.ndarray, dict]:
-    """The driver matrix (one column per driver) from raw columns; ``ref`` from the history when None."""
+              ref: dict[str, np.ndarray] | None, n_series: int) -> tuple[np.ndarray, dict, np.ndarray]:
+    """The driver matrix (one column per driver) from raw columns; ``ref`` from the history when None.
+
+    Values a driver cannot take (NaN, infinite, a price <= 0 - real data record no price when
+    nothing sold) are marked in the returned mask and enter as the series' reference (``x = 0``:
+    no effect); in the history those periods then take no part in the estimates.
+    """
     x = np.empty((owner.size, len(names)))
+    bad_any = np.zeros(owner.size, dtype=bool)
     new_ref: dict[str, np.ndarray] = {}
     for j, (name, kind) in enumerate(zip(names, kinds)):
         v = np.asarray(cols[name], dtype=np.float64)
         bad = ~np.isfinite(v)
         if kind == "price":
             bad |= v <= 0
-        if bad.any():
-            row = int(np.argmax(bad))
-            raise_error(ParameterError, "unusable driver value", table=table, column=name, row=row,
-                        expected="a finite number (prices > 0) in every period", got=float(v[row]))
+        bad_any |= bad
         if kind == "flag":
-            x[:, j] = v
+            x[:, j] = np.where(bad, 0.0, v)
             continue
+        w = np.log(np.where(bad, 1.0, v)) if kind == "price" else np.where(bad, 0.0, v)
         if ref is None:
-            r = _series_stat(np.log(v) if kind == "price" else v, owner, n_series,
-                             "median" if kind == "price" else "mean")
+            r = _series_stat(w, owner, n_series, "median" if kind == "price" else "mean", ~bad)
             new_ref[name] = r
         else:
             r = ref[name]
-        x[:, j] = (np.log(v) if kind == "price" else v) - r[owner]
-    return x, (new_ref if ref is None else ref)
+        x[:, j] = np.where(bad, 0.0, w - r[owner])
+    return x, (new_ref if ref is None else ref), bad_any
 
 
-def _series_stat(v: np.ndarray, owner: np.ndarray, n: int, how: str) -> np.ndarray:
+def _series_stat(v: np.ndarray, owner: np.ndarray, n: int, how: str, valid: np.ndarray) -> np.ndarray:
+    """Per-series mean or median of ``v`` over the ``valid`` entries (0 for a series without any)."""
+    v, owner = v[valid], owner[valid]
     if how == "mean":
         s = np.bincount(owner, weights=v, minlength=n)
         c = np.bincount(owner, minlength=n)
@@ -209,9 +214,9 @@ def _series_stat(v: np.ndarray, owner: np.ndarray, n: int, how: str) -> np.ndarr
     vs, os = v[order], owner[order]
     starts = np.searchsorted(os, np.arange(n))
     ends = np.searchsorted(os, np.arange(n), side="right")
-    mid_lo = np.maximum((starts + ends - 1) // 2, 0)
-    mid_hi = np.minimum((starts + ends) // 2, v.size - 1)
-    return np.where(ends > starts, 0.5 * (vs[mid_lo] + vs[mid_hi]), 0.0)
+    mid_lo = np.clip((starts + ends - 1) // 2, 0, max(v.size - 1, 0))
+    mid_hi = np.clip((starts + ends) // 2, 0, max(v.size - 1, 0))
+    return np.where(ends > starts, 0.5 * (vs[mid_lo] + vs[mid_hi]), 0.0) if v.size else np.zeros(n)
 
 
 def ppml(y: np.ndarray, offset: np.ndarray, x: np.ndarray, pool: np.ndarray, n_pools: int, use: np.ndarray,
@@ -234,7 +239,8 @@ def ppml(y: np.ndarray, offset: np.ndarray, x: np.ndarray, pool: np.ndarray, n_p
             if not sel.any():
                 continue
             frac = sel.mean()
-            coef[p] = _newton(y[sel], offset[sel], x[sel], g, g, ridge * frac, max_iter, info_all)
+            start = g if beta0 is None else beta0[p]
+            coef[p] = _newton(y[sel], offset[sel], x[sel], start, g, ridge * frac, max_iter, info_all)
     return coef, g
 
 
@@ -268,7 +274,7 @@ def _newton(y, offset, x, beta, prior, lam, max_iter, info_all=None):
             t *= 0.5
         beta, prev = cand, cur
         cur = poisson_newton_pieces(y, offset, x, beta, grad, hess) - penalty(beta)
-        if abs(cur - prev) < 1e-10 * (abs(prev) + 1.0) or np.abs(t * step).max() < 1e-9:
+        if abs(cur - prev) < 1e-10 * (abs(prev) + 1.0) or np.abs(t * step).max() < 1e-7:
             break
     return beta
 

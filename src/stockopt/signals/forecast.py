@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 
 from stockopt._arrow import _to_numpy, days_to_time, require_columns, to_table
 from stockopt.data import GroupedSeries, group_series
-from stockopt.errors import ParameterError, raise_error
+from stockopt.errors import ParameterError, raise_error, warn_fallback
 from stockopt.models import Model, resolve_models
 from stockopt.models.auto import demand_classes
 from stockopt.signals._common import censor_mask, compress
@@ -190,12 +190,17 @@ def forecast_drivers(
     out = censor_mask(grouped, censored) if censored else np.zeros(grouped.values.shape[0], dtype=bool)
     hist_cols = {c: np.asarray(grouped.extra[c], dtype=np.float64) for c in names}
     kinds = driver_kinds(names, hist_cols)
-    x_hist, ref = transform(kinds, names, hist_cols, owner, None, n, "sales")
+    x_hist, ref, bad_hist = transform(kinds, names, hist_cols, owner, None, n)
     fut_owner = np.repeat(np.arange(n), h)
     x_fut = np.empty((n * h, 0))
+    n_bad_future = 0
     if names:
         fut_cols = future_matrix(grouped, spec.future, names, h)
-        x_fut, _ = transform(kinds, names, fut_cols, fut_owner, ref, n, "X_future")
+        x_fut, _, bad_fut = transform(kinds, names, fut_cols, fut_owner, ref, n)
+        n_bad_future = int(bad_fut.sum())
+        if n_bad_future:
+            warn_fallback(f"X_future: {n_bad_future} periods have a driver value that cannot be used (NaN, "
+                          "or a price <= 0); they are forecast at the series' reference (no effect)")
     if spec.calendar is not None:
         ev_hist = event_flags(grouped, spec.calendar, grouped.periods())
         ev_fut = event_flags(grouped, spec.calendar, grouped.future_periods(h).ravel())
@@ -208,7 +213,7 @@ def forecast_drivers(
         raise_error(ParameterError, "no driver", column="X_future",
                     expected="driver columns in X_future, a calendar, or yearly=True")
     pool, pool_names = _pools(tbl, grouped, spec.pool_by, id_col)
-    fit = fit_drivers(grouped, names, kinds, x_hist, pool, pool_names, ref, out)
+    fit = fit_drivers(grouped, names, kinds, x_hist, pool, pool_names, ref, out | bad_hist)
     deflated = fit.deflated
     fut_factor = np.exp(x_fut @ np.zeros(len(names)) if not names else
                         np.einsum("ij,ij->i", x_fut, fit.coef[pool[fut_owner]])).reshape(n, h)
@@ -236,6 +241,8 @@ def forecast_drivers(
     if spec.yearly:
         per_driver["yearly"] = year_fut
     effects = _effects(grouped, h, [m.name for m in mods], base_tbl, columns, per_driver)
+    stats["drivers"] = {"history_periods_unusable": int(bad_hist.sum()),
+                        "future_periods_unusable": n_bad_future}
     return DriverForecast(forecast=forecast, effects=effects, coefficients=fit.effect_table(), stats=stats)
 
 
