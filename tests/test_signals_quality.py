@@ -133,7 +133,8 @@ def test_phantom_inventory_needs_stock_on_hand(clean):
 def test_clean_caps_outliers_fills_gaps_and_reports_every_change(clean):
     uid = _ids(clean, 0, 2)
     t = clean.drop_columns(["demand_class"])
-    t = _set(t, uid[0], 30, y=5000.0)
+    promo = t.filter(pc.equal(t["unique_id"], uid[0]))["on_promotion"].to_numpy(zero_copy_only=False)
+    t = _set(t, uid[0], int(np.flatnonzero(~promo)[30]), y=5000.0)  # a promotion spike is no outlier
     t = _drop(t, uid[1], [40, 41])
     rep = check_data(t, freq="D", clean=["outliers", "gaps"])
     ch = rep.changes.to_pylist()

@@ -8,6 +8,11 @@ The stable top-level namespace (``import stockopt as so``):
   levels, and their Monte-Carlo check;
 - :func:`run_nightly` / :func:`quarantine` / :func:`quarantine_items` - the nightly job and its
   quarantine of bad series and bad item rows;
+- :func:`classify_demand`, :func:`check_data`, :func:`detect_stockouts` / :func:`mark_stockouts`,
+  :func:`estimate_demand`, :func:`forecast_drivers` / :class:`Drivers` / :func:`holiday_calendar` -
+  retail demand signals (:mod:`stockopt.signals`): demand classes, a data-quality report,
+  stockout-censored demand (``forecast(..., censored=)``), promotions, prices and events
+  (``forecast(..., X_future=)``);
 - :mod:`stockopt.datasets` - the synthetic retail generator and the real-data loaders;
 - :mod:`stockopt.errors` - the exception family.
 
@@ -15,7 +20,7 @@ Nothing here prints, keeps global mutable state or compiles at import time; comp
 built (or loaded from numba's on-disk cache) on first use.
 """
 
-from stockopt import datasets, errors, models
+from stockopt import datasets, errors, models, signals
 from stockopt._version import __version__
 from stockopt.data import GroupedSeries, GroupReport, group_series
 from stockopt.evaluation import evaluate
@@ -23,6 +28,16 @@ from stockopt.forecasting import cross_validation, forecast
 from stockopt.frequency import Frequency, infer_freq, parse_freq
 from stockopt.inventory import inventory_policy, simulate_inventory
 from stockopt.pipeline import quarantine, quarantine_items, run_nightly
+from stockopt.signals import (
+    Drivers,
+    check_data,
+    classify_demand,
+    detect_stockouts,
+    estimate_demand,
+    forecast_drivers,
+    holiday_calendar,
+    mark_stockouts,
+)
 from stockopt.simulation import simulate
 
 __all__ = [
@@ -45,4 +60,13 @@ __all__ = [
     "inventory_policy",
     "simulate_inventory",
     "run_nightly",
+    "signals",
+    "classify_demand",
+    "check_data",
+    "detect_stockouts",
+    "mark_stockouts",
+    "estimate_demand",
+    "forecast_drivers",
+    "Drivers",
+    "holiday_calendar",
 ]

@@ -172,9 +172,9 @@ def check_data(
         (``(m + outlier_z s)^2``, rounded down), gaps inserted with zero quantity and the other
         columns carried forward from the row before.  Every change is listed in ``changes``.
     in_stock, on_hand, promotion : str
-        Names of the optional in-stock flag, stock-level and promotion-flag columns of ``sales``
-        (used when present: recorded stockouts are no zero runs, promotion periods give no
-        zero-sale rate).
+        Names of the optional in-stock flag, stock-level and promotion-flag (boolean or 0/1)
+        columns of ``sales`` (used when present: recorded stockouts are no zero runs; promotion
+        periods give no zero-sale rate and are not scored as outliers).
     id_col, time_col, target_col : str
         Column names of the sales table.
 
@@ -372,9 +372,12 @@ class _SalesGrid:
                 stock_level = _scatter(level, first_of, src, total, np.nan)
                 known_out |= stock_level <= 0
         promo = None
-        if promotion in tbl.column_names and pa.types.is_boolean(tbl.column(promotion).type):
-            flag = _to_numpy(pc.fill_null(tbl.column(promotion), False), np.bool_)
-            promo = _scatter(flag, first_of, src, total, False)
+        if promotion in tbl.column_names:
+            col = tbl.column(promotion)
+            typ = col.type
+            if pa.types.is_boolean(typ) or pa.types.is_integer(typ) or pa.types.is_floating(typ):
+                flag = _to_numpy(pc.fill_null(pc.not_equal(col, pa.scalar(0).cast(typ)), False), np.bool_)
+                promo = _scatter(flag, first_of, src, total, False)
         g = cls(ids=ids, freq=fq, time_type=time_arr.type, order=order, code=code_o, t=t_o, dup=dup,
                 first_t=first_t, grid_ptr=grid_ptr, grid=grid, present=present, grid_row=grid_row,
                 known_out=known_out, stock_level=stock_level, promo=promo, n_series=n_series)
@@ -417,6 +420,8 @@ class _SalesGrid:
     def check_outliers(self, f: Findings, z: float) -> tuple[np.ndarray, np.ndarray] | None:
         """Robust z-scores of the square roots of non-zero quantities; returns (grid positions, caps)."""
         ok = self.present & np.isfinite(self.grid) & (self.grid > 0)
+        if self.promo is not None:  # a spike during a promotion is the promotion, not an entry error
+            ok &= ~self.promo
         counts = segment_sum(ok, self.grid_ptr)
         ptr = np.zeros(self.n_series + 1, dtype=np.int64)
         np.cumsum(counts, out=ptr[1:])
