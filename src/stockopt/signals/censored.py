@@ -44,8 +44,7 @@ import pyarrow as pa
 from stockopt._kernels.forecast.censored import adjust_block, impute_block, phase_block
 from stockopt.data import GroupedSeries
 from stockopt.errors import ParameterError, raise_error
-from stockopt.models.auto import demand_classes
-from stockopt.signals._common import as_grouped, censor_mask, compress
+from stockopt.signals._common import as_grouped, censor_mask
 
 __all__ = ["estimate_demand", "CensoredHistory", "censored_history", "forecast_censored"]
 
@@ -53,8 +52,12 @@ __all__ = ["estimate_demand", "CensoredHistory", "censored_history", "forecast_c
 LEVEL_ALPHA = 0.1
 #: EM rounds after the first estimate from the periods in stock
 EM_ROUNDS = 5
-#: trailing-spell buckets: series whose spell lengths fall in one bucket are forecast together
-_BUCKETS = (0, 7, 14, 28, 56, 112, 224, 448)
+#: ADI (periods per period with a sale) from which a series is intermittent or lumpy: the
+#: Syntetos-Boylan-Croston cut :func:`stockopt.models.auto.demand_classes` uses
+SPARSE_ADI = 1.32
+#: trailing-spell buckets: series whose spell lengths fall in one bucket are forecast together (a
+#: longer horizon costs little; every extra model run costs a pass over its series)
+_BUCKETS = (0, 56)
 
 
 @dataclass(frozen=True)
@@ -112,14 +115,13 @@ def censored_history(grouped: GroupedSeries, out: np.ndarray) -> CensoredHistory
     n = grouped.n_series
     out = np.ascontiguousarray(out, dtype=np.bool_)
     demand, n_used = impute(grouped, out)
-    # intermittent or lumpy on the periods in stock (AutoModel's classes): censored zeros are left out
-    cls, _, _ = demand_classes(*compress(grouped.values, grouped.indptr, ~out))
     new_values = np.empty_like(grouped.values)
     new_indptr = np.empty(n + 1, dtype=np.int64)
     trailing = np.empty(n, dtype=np.int64)
     imputed = np.empty(n, dtype=np.int64)
     removed = np.empty(n, dtype=np.int64)
-    total = adjust_block(grouped.values, demand, grouped.indptr, out, cls >= 2, new_values, new_indptr,
+    # intermittent or lumpy on the periods in stock (ADI >= 1.32, AutoModel's cut): censored zeros left out
+    total = adjust_block(grouped.values, demand, grouped.indptr, out, SPARSE_ADI, new_values, new_indptr,
                          trailing, imputed, removed)
     adjusted = GroupedSeries(values=new_values[:total], indptr=new_indptr, ids=grouped.ids,
                              start=grouped.start, freq=grouped.freq, time_type=grouped.time_type,
@@ -133,8 +135,10 @@ def forecast_censored(grouped: GroupedSeries, out: np.ndarray, h: int, models: l
                       conformal_windows: int = 2) -> tuple[pa.Table, dict[str, Any]]:
     """:func:`stockopt.forecasting.forecast_grouped` of the demand behind censored sales.
 
-    Series are forecast in a few groups of similar trailing-spell length ``g`` (one model run per
-    group, horizon ``h + max g``), and each series keeps periods ``g .. g + h - 1`` of its run.
+    Every series is forecast at horizon ``h``; series out of stock at the end are forecast again in
+    a few groups of similar trailing-spell length ``g`` (one model run per group, horizon
+    ``h + max g``) and keep periods ``g .. g + h - 1`` of that run.  (Run statistics count those
+    series in both runs.)
     Returns the forecast table (dates of the original series) and run statistics, with the
     censoring counts under ``"censored"``.
     """
@@ -145,13 +149,15 @@ def forecast_censored(grouped: GroupedSeries, out: np.ndarray, h: int, models: l
     n = adj.n_series
     columns: dict[str, np.ndarray] = {}
     stats: dict[str, dict[str, Any]] = {}
+    # every series at horizon h (no copy of the histories), then the series out of stock at the end
+    # again, in groups of similar spell length g, at horizon h + max g: theirs is periods g .. g + h - 1
     edges = np.array(_BUCKETS[1:] + (np.iinfo(np.int64).max,))
     bucket = np.where(hist.trailing == 0, -1, np.searchsorted(edges, hist.trailing))
     for b in np.unique(bucket):
-        rows = np.flatnonzero(bucket == b)
-        g = hist.trailing[rows]
+        rows = np.arange(n) if b == -1 else np.flatnonzero(bucket == b)
+        g = np.zeros(n, dtype=np.int64) if b == -1 else hist.trailing[rows]
         big_h = int(h + g.max())
-        sub = adj if rows.size == n else adj.take(rows)
+        sub = adj if b == -1 else adj.take(rows)
         tbl, st = forecast_grouped(sub, big_h, models, levels, qs, n_jobs, nonnegative=nonnegative,
                                    conformal_windows=conformal_windows)
         pick = (g[:, None] + np.arange(h)[None, :])

@@ -217,15 +217,16 @@ def phase_block(indptr, start, offset, n_phases, out):  # pragma: no cover - com
 
 
 @numba.njit(**NUMBA_OPTS)
-def adjust_block(values, demand, indptr, out, sparse, new_values, new_indptr, trailing, imputed,
+def adjust_block(values, demand, indptr, out, adi_cut, new_values, new_indptr, trailing, imputed,
                  removed):  # pragma: no cover - compiled
     """Build the histories a model fits as demand (see :mod:`stockopt.signals.censored`).
 
     Per series: periods after its last uncensored one (a stockout still going on) are left out and
     counted in ``trailing``; other censored periods take ``demand`` (``imputed``), except, in a
-    ``sparse`` series, those without sales, which are left out (``removed``).  A series without an
-    uncensored period is copied as it is.  ``new_values`` must hold ``values.shape[0]`` entries;
-    ``new_indptr`` receives the offsets and the total is returned.
+    sparse series (ADI of its uncensored periods ``>= adi_cut``: intermittent or lumpy), those
+    without sales, which are left out (``removed``).  A series without an uncensored period is
+    copied as it is.  ``new_values`` must hold ``values.shape[0]`` entries; ``new_indptr``
+    receives the offsets and the total is returned.
     """
     n_series = indptr.shape[0] - 1
     pos = 0
@@ -233,6 +234,14 @@ def adjust_block(values, demand, indptr, out, sparse, new_values, new_indptr, tr
     for i in range(n_series):
         a = indptr[i]
         b = indptr[i + 1]
+        n_in = 0
+        n_sold = 0
+        for t in range(a, b):
+            if not out[t]:
+                n_in += 1
+                if values[t] > 0.0:
+                    n_sold += 1
+        sparse = n_sold == 0 or n_in >= adi_cut * n_sold
         last = -1
         for t in range(b - 1, a - 1, -1):
             if not out[t]:
@@ -252,7 +261,7 @@ def adjust_block(values, demand, indptr, out, sparse, new_values, new_indptr, tr
             if not out[t]:
                 new_values[pos] = values[t]
                 pos += 1
-            elif sparse[i] and values[t] <= 0.0:
+            elif sparse and values[t] <= 0.0:
                 removed[i] += 1
             else:
                 new_values[pos] = demand[t]
