@@ -14,8 +14,14 @@ Fill rate: an RS policy (7-day review, 7-day lead time, 95 % fill-rate target, g
 sized from each forecast and its 80 % interval, then replayed on the next 182 days of true demand
 (``so.simulate_inventory``, lost sales).
 
-    python benchmarks/censored_demand.py                      # 2,000 series, every model (minutes)
+Lost sales (``--lost-sales``): partial stockouts - on each stocked-out day the shelf held
+``C ~ U(0, 2 x the series' mean)`` pieces at the start; an empty shelf or demand reaching ``C``
+censors the day (``min(D, C)`` sold) - and the share of the censored days' true demand that
+``so.estimate_demand`` recovers, with its EM rounds, without them, and with the sales ignored.
+
+    python benchmarks/censored_demand.py --n-series 10000     # every model (half an hour)
     python benchmarks/censored_demand.py --n-series 500 --models ses_optimized croston_sba
+    python benchmarks/censored_demand.py --lost-sales
 """
 
 from __future__ import annotations
@@ -77,12 +83,45 @@ def fill_rate(fc: pa.Table, model: str, future: np.ndarray, ids: pa.Array) -> np
     return kpi["fill_rate"].to_numpy(), kpi["demand"].to_numpy()
 
 
+def lost_sales(n_series: int, seed: int) -> None:
+    import stockopt.signals.censored as cens
+
+    days = 400
+    t = so.datasets.synthetic_retail(n_series, days, seed=seed, return_truth=True, stockout_share=0.3,
+                                     stockout_rate=1 / 100, stockout_days=(7, 28))
+    d = t["demand"].to_numpy()
+    out = ~t["in_stock"].to_numpy(zero_copy_only=False)
+    rng = np.random.default_rng(seed + 5)
+    mean = d.reshape(n_series, days).mean(axis=1, keepdims=True)
+    cap = np.floor(rng.random((n_series, days)) * 2 * mean).ravel()
+    short = out & ((cap == 0) | (d >= cap))
+    base = t.select(["unique_id", "ds"])
+    part = base.append_column("y", pa.array(np.where(short, np.minimum(cap, d), d)))
+    part = part.append_column("in_stock", pa.array(~short))
+    truth = d[short].sum()
+    print(f"{n_series} x {days}: {short.mean():.1%} of days censored by a partial stockout")
+    for label, rounds, table in (("EM rounds 5 (default)", 5, part), ("no EM round", 0, part),
+                                 ("sales ignored (read as 0)", 5,
+                                  part.set_column(2, "y", pa.array(np.where(short, 0.0, d))))):
+        saved = cens.EM_ROUNDS
+        cens.EM_ROUNDS = rounds
+        try:
+            est = so.estimate_demand(table, freq="D")["demand"].to_numpy()
+        finally:
+            cens.EM_ROUNDS = saved
+        print(f"  {label:<28} estimated / true demand of the censored days: {est[short].sum() / truth:.3f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--n-series", type=int, default=2000)
     ap.add_argument("--models", nargs="*", default=MODELS)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--lost-sales", action="store_true")
     args = ap.parse_args()
+    if args.lost_sales:
+        lost_sales(1500, 12)
+        return
     hist, future, true_hist, affected = make_data(args.n_series, args.seed)
     truth = future[:, :H]
     ids = so.group_series(hist.select(["unique_id", "ds", "y"]), freq="D").ids
