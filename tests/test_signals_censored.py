@@ -14,7 +14,7 @@ from scipy import stats
 
 import stockopt as so
 from stockopt._kernels.forecast.censored import impute_block, tail_mean
-from stockopt.errors import MissingColumnError
+from stockopt.errors import MissingColumnError, ParameterError
 from stockopt.signals import estimate_demand
 from stockopt.signals.censored import censored_history
 from tests.reference import signals as ref
@@ -143,6 +143,8 @@ def test_on_hand_at_zero_is_the_same_censoring_and_results_do_not_depend_on_thre
         assert np.isfinite(v).all() and (v >= 0).all()
     with pytest.raises(MissingColumnError, match="stock"):
         so.forecast(t.drop_columns(["in_stock"]), h=7, freq="D", models=["naive"], censored="in_stock")
+    with pytest.raises(ParameterError, match="censored"):
+        so.forecast(t, h=7, freq="D", models=["naive"], censored=True)
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from stockopt.models import Model, resolve_models
 from stockopt.models.auto import demand_classes
 from stockopt.signals._common import censor_mask, compress
 from stockopt.signals.calendar import event_flags, yearly_profile
-from stockopt.signals.censored import forecast_censored
+from stockopt.signals.censored import check_censored_arg, forecast_censored
 from stockopt.signals.drivers import Drivers, driver_kinds, fit_drivers, future_matrix, transform
 
 __all__ = ["forecast_signals", "forecast_drivers", "DriverForecast"]
@@ -94,6 +94,7 @@ def forecast_signals(
                                 fill_gaps=fill_gaps).forecast
     if censored is None:
         raise_error(ParameterError, "nothing to do", column="censored", expected="a censoring column name")
+    censored = check_censored_arg(censored)
     levels, qs = _check_levels(level, quantiles)
     grouped = sales if isinstance(sales, GroupedSeries) else group_series(
         sales, freq, id_col=id_col, time_col=time_col, target_col=target_col, missing=missing,
@@ -174,6 +175,7 @@ def forecast_drivers(
 
     _check_h_jobs(h, n_jobs)
     h = int(h)
+    censored = None if censored is None else check_censored_arg(censored)
     spec = drivers if isinstance(drivers, Drivers) else Drivers(future=drivers)
     levels, qs = _check_levels(level, quantiles)
     tbl = to_table(sales, table="sales")
