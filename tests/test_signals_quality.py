@@ -259,3 +259,14 @@ def test_mark_stockouts_keeps_rows_and_combines_flags():
     out = mark_stockouts(s, runs)
     assert out["in_stock"].to_pylist() == ([True] * 6 + [False] * 2 + [True] + [False] * 5 + [True, False])
     assert out.drop_columns(["in_stock"]).equals(s.drop_columns(["in_stock"]))
+
+
+def test_empty_and_one_row_tables():
+    empty = pa.table({"unique_id": pa.array([], pa.string()), "ds": pa.array([], pa.date32()),
+                      "y": pa.array([], pa.float64())})
+    rep = check_data(empty, freq="D")
+    assert rep.findings.num_rows == 0 and rep.n_series == 0 and rep.ok
+    one = pa.table({"unique_id": ["a"], "ds": [dt.date(2024, 1, 1)], "y": [3.0]})
+    rep = check_data(one, freq="D", clean=True)
+    assert rep.findings.num_rows == 0 and rep.cleaned.equals(one) and rep.changes.num_rows == 0
+    assert detect_stockouts(one, freq="D").num_rows == 0
