@@ -36,3 +36,23 @@ def test_check_writes_findings_summary_and_cleaned_table(tmp_path):
     assert res.exit_code == 2
     res = CliRunner().invoke(main, args + ["--clean", "gaps"])
     assert res.exit_code != 0 and "--cleaned-out" in res.output
+
+
+def test_nightly_plan_with_censored_sales(tmp_path):
+    import numpy as np
+
+    import stockopt as so
+
+    sales = so.datasets.synthetic_retail(30, 200, seed=3, stockout_share=0.5, stockout_days=(7, 21))
+    pq.write_table(sales, tmp_path / "sales.parquet")
+    res = CliRunner().invoke(main, ["plan", str(tmp_path / "sales.parquet"), "--out", str(tmp_path / "plan"),
+                                    "-h", "14", "--freq", "D", "--censored", "in_stock"])
+    assert res.exit_code == 0, res.output
+    summary = so.run_nightly(sales, h=14, freq="D", censored="in_stock")
+    plain = so.run_nightly(sales, h=14, freq="D")
+    assert summary["censored"]["series_censored"] > 0 and "censored" not in plain
+    fc = pq.read_table(tmp_path / "plan" / "forecast.parquet")
+    want = so.forecast(sales, h=14, freq="D", models=["auto"], level=[80, 95], censored="in_stock")
+    np.testing.assert_allclose(fc["AutoModel"].to_numpy(), want["AutoModel"].to_numpy())
+    sold = so.forecast(sales, h=14, freq="D", models=["auto"])
+    assert fc["AutoModel"].to_numpy().sum() > 1.02 * sold["AutoModel"].to_numpy().sum()  # demand, not sales

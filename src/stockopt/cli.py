@@ -114,14 +114,16 @@ def forecast(sales: Path, out: Path, horizon: int, freq: str | None, models: tup
 @click.option("--n-jobs", default=1, show_default=True, help="Threads.")
 @click.option("--continuous-review", type=click.Choice(["daily", "keep"]), default="daily", show_default=True,
               help="Size items with review_period 0 for the nightly (daily) review, or keep continuous review.")
+@click.option("--censored", default=None,
+              help="In-stock flag (False = stocked out) or on_hand column: forecast demand, not sales.")
 def plan(sales: Path, items: Path | None, out: Path, horizon: int, freq: str | None, n_jobs: int,
-         continuous_review: str) -> None:
+         continuous_review: str, censored: str | None) -> None:
     """Run the nightly plan on SALES (and ITEMS): forecasts, policies and a run summary."""
     from stockopt.pipeline import run_nightly
 
     out.mkdir(parents=True, exist_ok=True)
     summary = run_nightly(sales, items=items, out=out, h=horizon, freq=freq, n_jobs=n_jobs,
-                          continuous_review=continuous_review)
+                          continuous_review=continuous_review, censored=censored)
     _echo_summary(summary, out)
 
 

@@ -134,6 +134,7 @@ def run_nightly(
     time_col: str = "ds",
     target_col: str = "y",
     continuous_review: str = "daily",
+    censored: str | None = None,
 ) -> dict[str, Any]:
     """Run the nightly job and return its summary (and write Parquet outputs to ``out``).
 
@@ -157,6 +158,10 @@ def run_nightly(
         73 % of a 95 % cycle-service target when orders go out once a day (docs/inventory.md).
         ``"keep"`` keeps the textbook continuous-review sizing.  The summary counts the items
         changed (``continuous_review_as_daily``).
+    censored : str, optional
+        An in-stock flag (False = stocked out) or ``on_hand`` column of ``sales``: the models
+        forecast demand, not sales (:mod:`stockopt.signals.censored`); the summary gains the
+        ``censored`` counts.
 
     Returns
     -------
@@ -176,15 +181,23 @@ def run_nightly(
     clean, report = quarantine(sales, freq, id_col=id_col, time_col=time_col, target_col=target_col)
     if clean.num_rows == 0:
         raise EmptyInputError("sales: every series was quarantined; see the quarantine report")
-    grouped = group_series(clean, freq, id_col=id_col, time_col=time_col, target_col=target_col)
+    grouped = group_series(clean, freq, id_col=id_col, time_col=time_col, target_col=target_col,
+                           extra_cols=[censored] if censored else [])
     timings["validate_group"] = time.perf_counter() - t
 
     t = time.perf_counter()
     levels, _ = _check_levels(level, None)
     with warnings.catch_warnings():  # fallbacks are counted in the summary instead
         warnings.simplefilter("ignore", FallbackWarning)
-        fc, model_stats = forecast_grouped(grouped, h, resolve_models(models, grouped.freq.season_length), levels,
-                                           [], n_jobs)
+        mods = resolve_models(models, grouped.freq.season_length)
+        if censored:  # demand signals: stockout-censored sales (stockopt.signals)
+            from stockopt.signals._common import censor_mask
+            from stockopt.signals.censored import forecast_censored
+
+            fc, model_stats = forecast_censored(grouped, censor_mask(grouped, censored), h, mods, levels, [],
+                                                n_jobs)
+        else:
+            fc, model_stats = forecast_grouped(grouped, h, mods, levels, [], n_jobs)
     timings["forecast"] = time.perf_counter() - t
 
     summary: dict[str, Any] = {
@@ -196,10 +209,12 @@ def run_nightly(
         "gaps_filled": grouped.report.total_gaps_filled if grouped.report else 0,
         "horizon": h,
         "forecast_rows": fc.num_rows,
-        "models": model_stats,
+        "models": {k: v for k, v in model_stats.items() if k != "censored"},
     }
+    if "censored" in model_stats:
+        summary["censored"] = model_stats["censored"]
     t = time.perf_counter()
-    policy, item_report, n_remapped = _policies(fc, grouped, items, next(iter(model_stats)), n_jobs,
+    policy, item_report, n_remapped = _policies(fc, grouped, items, next(iter(summary["models"])), n_jobs,
                                                 continuous_review)
     timings["inventory"] = time.perf_counter() - t
     report = _with_table(report, "sales")
