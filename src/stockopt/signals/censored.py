@@ -158,7 +158,7 @@ def forecast_censored(grouped: GroupedSeries, out: np.ndarray, h: int, models: l
         g = np.zeros(n, dtype=np.int64) if b == -1 else hist.trailing[rows]
         big_h = int(h + g.max())
         sub = adj if b == -1 else adj.take(rows)
-        tbl, st = forecast_grouped(sub, big_h, models, levels, qs, n_jobs, nonnegative=nonnegative,
+        tbl, st = forecast_grouped(sub, big_h, models, levels, qs, n_jobs=n_jobs, nonnegative=nonnegative,
                                    conformal_windows=conformal_windows)
         pick = (g[:, None] + np.arange(h)[None, :])
         for name in tbl.column_names[2:]:

@@ -101,7 +101,7 @@ def forecast_signals(
         fill_gaps=fill_gaps, extra_cols=[censored])
     sl = season_length or grouped.freq.season_length
     out = censor_mask(grouped, censored)
-    table, _ = forecast_censored(grouped, out, int(h), resolve_models(models, sl), levels, qs, n_jobs,
+    table, _ = forecast_censored(grouped, out, int(h), resolve_models(models, sl), levels, qs, n_jobs=n_jobs,
                                  nonnegative=nonnegative, conformal_windows=conformal_windows)
     return table
 
@@ -233,7 +233,7 @@ def forecast_drivers(
     mods = resolve_models(models, sl)
     run = forecast_censored if censored else forecast_grouped
     args = (adj, out, h) if censored else (adj, h)
-    base_tbl, stats = run(*args, mods, levels, qs, n_jobs, nonnegative=nonnegative,
+    base_tbl, stats = run(*args, mods, levels, qs, n_jobs=n_jobs, nonnegative=nonnegative,
                           conformal_windows=conformal_windows)
     factor = fut_factor * year_fut
     columns = {c: base_tbl.column(c).to_numpy().reshape(n, h) * factor for c in base_tbl.column_names[2:]}
