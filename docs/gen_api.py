@@ -17,6 +17,9 @@ SECTIONS = {
     "Inventory": ["inventory_policy", "simulate_inventory", "demand_summary", "history_profile",
                   "optimize_service", "service_frontier"],
     "Nightly run": ["run_nightly", "PlanResult", "quarantine", "quarantine_items"],
+    "Demand signals": ["classify_demand", "check_data", "signals.DataCheck", "detect_stockouts",
+                       "mark_stockouts", "estimate_demand", "forecast_drivers", "Drivers",
+                       "signals.DriverForecast", "holiday_calendar"],
     "Data sets": ["datasets.synthetic_retail", "datasets.load_dataset", "datasets.shared_data_dir"],
     "Models": ["models.make_model", "models.resolve_models", "models.MODEL_NAMES"],
 }

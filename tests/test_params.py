@@ -66,7 +66,7 @@ PUBLIC = {
 
 #: parameters that hold the data itself (checked by the rule table of columns, not by argument rules)
 DATA_ARGS = {"sales", "cv", "train", "demand", "items", "policy", "ids", "data", "name", "models",
-             "history"}
+             "history", "X_future", "drivers", "stock", "stockouts"}
 
 CASES = [(fname, pname) for fname, (fn, _) in PUBLIC.items() for pname in fn.param_rules]
 

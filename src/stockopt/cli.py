@@ -114,14 +114,16 @@ def forecast(sales: Path, out: Path, horizon: int, freq: str | None, models: tup
 @click.option("--n-jobs", default=1, show_default=True, help="Threads.")
 @click.option("--continuous-review", type=click.Choice(["daily", "keep"]), default="daily", show_default=True,
               help="Size items with review_period 0 for the nightly (daily) review, or keep continuous review.")
+@click.option("--censored", default=None,
+              help="In-stock flag (False = stocked out) or on_hand column: forecast demand, not sales.")
 def plan(sales: Path, items: Path | None, out: Path, horizon: int, freq: str | None, n_jobs: int,
-         continuous_review: str) -> None:
+         continuous_review: str, censored: str | None) -> None:
     """Run the nightly plan on SALES (and ITEMS): forecasts, policies and a run summary."""
     from stockopt.pipeline import run_nightly
 
     out.mkdir(parents=True, exist_ok=True)
     summary = run_nightly(sales, items, horizon, out=out, freq=freq, n_jobs=n_jobs,
-                          continuous_review=continuous_review).summary
+                          continuous_review=continuous_review, censored=censored).summary
     _echo_summary(summary, out)
 
 
@@ -148,6 +150,45 @@ def warmup(models: tuple[str, ...]) -> None:
             run_forecast(sales, h=7, models=[name], level=[80], quantiles=[0.9])
             click.echo(f"  {name:<26} {time.perf_counter() - t:6.2f} s")
     click.echo(f"compiled and cached every model in {time.perf_counter() - t0:.1f} s")
+
+
+@main.command()
+@click.argument("sales", type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Parquet file for the findings (one row per series and problem); the summary goes beside "
+                   "it as <out>.summary.parquet.")
+@click.option("--items", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Items Parquet file.")
+@click.option("--stock", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Stock Parquet file.")
+@click.option("--freq", default=None, help="Frequency alias; inferred if omitted.")
+@click.option("--outlier-z", default=10.0, show_default=True, help="Robust z-score above which a quantity is "
+              "an outlier.")
+@click.option("--clean", "clean", multiple=True, type=click.Choice(["outliers", "gaps"]),
+              help="Also write a cleaned sales table (repeatable); needs --cleaned-out.")
+@click.option("--cleaned-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Parquet file for the cleaned sales; the list of changes goes beside it as "
+                   "<cleaned-out>.changes.parquet.")
+@click.option("--fail-on-error", is_flag=True, help="Exit with status 2 when a finding has severity 'error'.")
+def check(sales: Path, out: Path, items: Path | None, stock: Path | None, freq: str | None, outlier_z: float,
+          clean: tuple[str, ...], cleaned_out: Path | None, fail_on_error: bool) -> None:
+    """Check the SALES Parquet file (and items, stock) and write a data-quality report."""
+    from stockopt.signals import check_data
+
+    if clean and cleaned_out is None:
+        raise click.UsageError("--clean needs --cleaned-out")
+    rep = check_data(sales, items=items, stock=stock, freq=freq, outlier_z=outlier_z,
+                     clean=list(clean) or None)
+    _write(rep.findings, out)
+    _write(rep.summary, out.with_name(out.stem + ".summary.parquet"))
+    click.echo(repr(rep))
+    if clean:
+        _write(rep.cleaned, cleaned_out)
+        _write(rep.changes, cleaned_out.with_name(cleaned_out.stem + ".changes.parquet"))
+        click.echo(f"wrote {rep.cleaned.num_rows} cleaned rows ({rep.changes.num_rows} changes) to "
+                   f"{cleaned_out}")
+    if fail_on_error and not rep.ok:
+        sys.exit(2)
 
 
 if __name__ == "__main__":  # pragma: no cover
