@@ -12,7 +12,7 @@ import pytest
 
 import stockopt as so
 from stockopt._kernels.forecast.drivers import baseline_block
-from stockopt.errors import MissingColumnError, ParameterError
+from stockopt.errors import DuplicateRowError, MissingColumnError, ParameterError, ValidationError
 from stockopt.signals import Drivers, forecast_drivers, holiday_calendar
 from stockopt.signals.drivers import ppml
 
@@ -113,11 +113,12 @@ def test_drivers_beat_no_drivers_and_effects_add_up():
 
 def test_x_future_must_cover_every_horizon_period_once():
     hist, fut, _, _ = _synthetic(n=6, days=120)
-    with pytest.raises(MissingColumnError, match="s0002"):
+    with pytest.raises(ValidationError, match="missing.*s0002"):
         forecast_drivers(hist, 28, fut.filter(pa.compute.not_equal(fut["unique_id"], "s0002")), freq="D",
                          models=["naive"])
-    with pytest.raises(ParameterError, match="repeated"):
+    with pytest.raises(DuplicateRowError, match="repeated") as info:
         forecast_drivers(hist, 28, pa.concat_tables([fut, fut.slice(0, 1)]), freq="D", models=["naive"])
+    assert info.value.row == fut.num_rows and info.value.series == "s0000"
     with pytest.raises(MissingColumnError, match="discount"):
         forecast_drivers(hist, 28, fut.append_column("discount", pa.array(np.zeros(fut.num_rows))), freq="D",
                          models=["naive"])
@@ -173,3 +174,31 @@ def _baseline_twin(y, skip, phase, alpha):
         if not skip[t]:
             lev += alpha * (y[t] / prof[phase[t]] - lev)
     return out
+
+
+class _PromoShare(so.models.Model):
+    """Reads the exogenous ``promo`` column: forecasts the share of promotion periods in the history."""
+
+    _name = "PromoShare"
+    uses_extra = ("promo",)
+
+    def forecast_arrays(self, values, indptr, h, *, extra=None):
+        from stockopt.models._base import ForecastResult
+
+        n = indptr.shape[0] - 1
+        share = np.add.reduceat(extra["promo"].astype(float), indptr[:-1]) / np.diff(indptr)
+        return ForecastResult(mean=np.repeat(share[:, None], h, axis=1), var=np.ones((n, h)),
+                              status=np.zeros(n, dtype=np.int8))
+
+
+def test_models_reading_extra_columns_get_them_beside_the_drivers_and_are_refused_with_censoring():
+    hist, fut, _, _ = _synthetic(n=6, days=120)
+    res = forecast_drivers(hist, 7, fut.drop_columns(["price"]), freq="D", models=[_PromoShare()])
+    base = res.effects.filter(pa.compute.equal(res.effects["driver"], "baseline"))
+    share = hist.group_by("unique_id").aggregate([("promo", "mean")]).sort_by("unique_id")
+    np.testing.assert_allclose(base["contribution"].to_numpy()[::7], share["promo_mean"].to_numpy(),
+                               rtol=1e-12)
+    cens = hist.append_column("in_stock", pa.array(np.ones(hist.num_rows, bool)))
+    with pytest.raises(ParameterError, match="models") as info:
+        so.forecast(cens, 7, freq="D", models=[_PromoShare()], censored="in_stock")
+    assert info.value.parameter == "models"

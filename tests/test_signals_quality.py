@@ -110,6 +110,15 @@ def test_every_planted_defect_is_found_and_nothing_else(clean):
     assert not rep.ok
     summary = {r["check"]: (r["series"], r["count"]) for r in rep.summary.to_pylist()}
     assert summary["invalid_stock"] == (2, 3) and summary["outlier"] == (2, 2)
+    # the caller's column names: every table keyed by id_col, the same findings under that name
+    names = {"unique_id": "sku", "ds": "day", "y": "qty"}
+    ren = check_data(t.rename_columns([names.get(c, c) for c in t.column_names]),
+                     items=items.rename_columns(["sku", "lead_time"]),
+                     stock=stock.rename_columns(["sku", "on_hand"]), freq="D", id_col="sku", time_col="day",
+                     target_col="qty")
+    assert ren.findings.column_names[0] == "sku"
+    assert ren.findings.rename_columns(rep.findings.column_names).equals(rep.findings)
+    assert ren.summary.equals(rep.summary)
 
 
 def test_phantom_inventory_needs_stock_on_hand(clean):

@@ -8,22 +8,23 @@ import numpy as np
 import pyarrow as pa
 
 from stockopt._arrow import days_to_time
-from stockopt.data import GroupedSeries, _ranges, group_series
-from stockopt.errors import ColumnTypeError, MissingColumnError, ParameterError, raise_error
+from stockopt.data import SALES_PARAMS, GroupedSeries
+from stockopt.data import as_grouped as _as_grouped
+from stockopt.errors import ColumnTypeError, MissingColumnError, NullValueError, raise_error
+
+#: the argument rules of the column names every demand-signal function reading a sales table takes
+SALES_COLS = {k: SALES_PARAMS[k] for k in ("freq", "id_col", "time_col", "target_col")}
 
 
-def as_grouped(sales: Any, freq: Any, extra_cols: tuple[str, ...] = (), *, id_col: str = "unique_id",
-               time_col: str = "ds", target_col: str = "y", missing: str = "error",
-               fill_gaps: str = "zero") -> GroupedSeries:
-    """``sales`` grouped (or checked, when already a :class:`GroupedSeries`) with ``extra_cols`` carried."""
+def as_grouped(sales: Any, *, freq: Any = None, extra_cols: tuple[str, ...] = (),
+               **options: Any) -> GroupedSeries:
+    """:func:`stockopt.data.as_grouped` with ``extra_cols`` carried (checked when already grouped)."""
     if isinstance(sales, GroupedSeries):
         for c in extra_cols:
             if c not in sales.extra:
                 raise_error(MissingColumnError, "column not carried by the grouped series", table="sales",
                             column=c, expected=f"group_series(..., extra_cols=[{c!r}])")
-        return sales
-    return group_series(sales, freq=freq, id_col=id_col, time_col=time_col, target_col=target_col,
-                        missing=missing, fill_gaps=fill_gaps, extra_cols=list(extra_cols))
+    return _as_grouped(sales, freq=freq, extra_cols=list(extra_cols), **options)
 
 
 def series_table(grouped: GroupedSeries, columns: dict[str, Any]) -> pa.Table:
@@ -60,19 +61,18 @@ def censor_mask(grouped: GroupedSeries, censored: str | None) -> np.ndarray | No
     if col.dtype.kind in "fiu":
         c = np.asarray(col, dtype=np.float64)
         bad = np.isnan(c)
-        if bad.any():
-            row = int(np.argmax(bad))
-            raise_error(ColumnTypeError, "null stock level", table="sales", column=censored, row=row,
-                        series=_series_of(grouped, row), expected="a stock level in every period")
+        if bad.any():  # a null or NaN of the caller's rows, or a gap filled without a stock level
+            pos = int(np.argmax(bad))
+            i = int(np.searchsorted(grouped.indptr, pos, side="right") - 1)
+            day = period_dates(grouped, grouped.start[i:i + 1] + pos - int(grouped.indptr[i]))[0]
+            raise_error(NullValueError, f"null or NaN stock level on {day}", table="sales", column=censored,
+                        series=grouped.ids[i].as_py(),
+                        expected="a stock level in every period (fill the gaps, or use a boolean in-stock "
+                        "column)")
         return c <= 0.0
     raise_error(ColumnTypeError, "censoring column of the wrong type", table="sales", column=censored,
                 expected="boolean (in stock) or numeric (on hand)", got=str(col.dtype))
     raise AssertionError  # unreachable
-
-
-def _series_of(grouped: GroupedSeries, pos: int) -> Any:
-    i = int(np.searchsorted(grouped.indptr, pos, side="right") - 1)
-    return grouped.ids[i].as_py()
 
 
 def compress(values: np.ndarray, indptr: np.ndarray, keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -106,18 +106,3 @@ def first_last(mask: np.ndarray, indptr: np.ndarray) -> tuple[np.ndarray, np.nda
         i_last = np.r_[i_first[1:], hit.size] - 1
         last[u] = hit[i_last] - indptr[u]
     return first, last
-
-
-def check_positive_int(value: Any, name: str) -> int:
-    """``value`` as an int >= 1, or a :class:`ParameterError` naming ``name``."""
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise_error(ParameterError, f"bad {name}", column=name, expected="an integer >= 1", got=value)
-    return int(value)
-
-
-def take_values(grouped: GroupedSeries, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Values and offsets of the series ``rows``."""
-    lengths = grouped.lengths[rows]
-    ptr = np.zeros(rows.size + 1, dtype=np.int64)
-    np.cumsum(lengths, out=ptr[1:])
-    return np.ascontiguousarray(grouped.values[_ranges(grouped.indptr[rows], lengths)]), ptr

@@ -16,7 +16,8 @@ from stockopt.frequency import Frequency
 class Findings:
     """Collects findings per check, as series codes and periods, and builds the report tables at the end."""
 
-    def __init__(self) -> None:
+    def __init__(self, id_col: str = "unique_id") -> None:
+        self.id_col = id_col  # the name of the findings' id column (the sales table's)
         self._parts: list[dict[str, Any]] = []
         self.ids: pa.Array | None = None
         self.freq: Frequency | None = None
@@ -69,8 +70,8 @@ class Findings:
         from stockopt.signals.quality import CHECKS
 
         order = {name: k for k, name in enumerate(CHECKS)}
-        cols: dict[str, list[Any]] = {k: [] for k in ("unique_id", "table", "check", "first_date", "count",
-                                                      "severity", "suggestion", "_rank")}
+        cols: dict[str, list[Any]] = {k: [] for k in ("id", "table", "check", "first_date", "count",
+                                                      "severity", "suggestion")}
         for part in sorted(self._parts, key=lambda p: order[p["check"]]):
             check = part["check"]
             severity, default = CHECKS[check]
@@ -89,17 +90,18 @@ class Findings:
                     dates = pa.array(days.astype(np.int32), pa.date32())
                 table_name = "sales"
             k = len(ids)
-            cols["unique_id"].append(ids)
+            cols["id"].append(ids)
             cols["table"].append(pa.array([table_name] * k, pa.string()))
             cols["check"].append(pa.array([check] * k, pa.string()))
             cols["first_date"].append(dates)
             cols["count"].append(pa.array(np.asarray(part["count"], np.int64)))
             cols["severity"].append(pa.array([severity] * k, pa.string()))
             cols["suggestion"].append(pa.array([s or default for s in part["suggestion"]], pa.string()))
-        types = {"unique_id": pa.string(), "table": pa.string(), "check": pa.string(),
+        types = {"id": pa.string(), "table": pa.string(), "check": pa.string(),
                  "first_date": pa.date32(), "count": pa.int64(), "severity": pa.string(),
                  "suggestion": pa.string()}
-        out = pa.table({name: pa.chunked_array(cols[name], typ) for name, typ in types.items()})
+        out = pa.table({self.id_col if name == "id" else name: pa.chunked_array(cols[name], typ)
+                        for name, typ in types.items()})
         return out.combine_chunks()
 
     @staticmethod
@@ -112,12 +114,12 @@ class Findings:
                              "series": pa.array([], pa.int64()), "count": pa.array([], pa.int64()),
                              "suggestion": pa.array([], pa.string())})
         agg = findings.group_by(["check", "severity"], use_threads=False).aggregate(
-            [("unique_id", "count", pc.CountOptions(mode="all")), ("count", "sum")])
+            [("table", "count", pc.CountOptions(mode="all")), ("count", "sum")])  # rows = series
         names = agg["check"].to_pylist()
         order = np.argsort([list(CHECKS).index(c) for c in names], kind="stable")
         agg = agg.take(pa.array(order))
         return pa.table({"check": agg["check"], "severity": agg["severity"],
-                         "series": agg["unique_id_count"].cast(pa.int64()), "count": agg["count_sum"],
+                         "series": agg["table_count"].cast(pa.int64()), "count": agg["count_sum"],
                          "suggestion": pa.array([CHECKS[c][1] for c in agg["check"].to_pylist()],
                                                 pa.string())})
 
@@ -128,8 +130,10 @@ def _as_string(arr: pa.Array) -> pa.Array:
     return arr.cast(pa.string())
 
 
-def cross_table_findings(f: Findings, ids: pa.Array, items: Any, stock: Any) -> None:
-    """Ids present in one table and missing from another; unusable items and stock rows."""
+def cross_table_findings(f: Findings, ids: pa.Array, items: Any, stock: Any,
+                         id_col: str = "unique_id") -> None:
+    """Ids present in one table and missing from another; unusable items and stock rows (every table
+    keyed by ``id_col``)."""
     from stockopt.inventory._validate import id_strings
     from stockopt.pipeline import quarantine_items
 
@@ -137,26 +141,26 @@ def cross_table_findings(f: Findings, ids: pa.Array, items: Any, stock: Any) -> 
     if items is not None:
         tbl = to_table(items, table="items")
         try:
-            clean, report = quarantine_items(tbl, sales_ids)
+            clean, report = quarantine_items(tbl, sales_ids, id_col=id_col)
         except ValidationError as err:  # the table itself is unusable (no id or lead_time column, null ids)
             f.add_ids("invalid_item", "items", pa.array([None], pa.string()), np.array([tbl.num_rows]),
                       [str(err)])
         else:
             missing = pc.equal(report["reason"], "no items row for this series")
             rep_m, rep_bad = report.filter(missing), report.filter(pc.invert(missing))
-            f.add_ids("missing_in_items", "items", rep_m["unique_id"], np.ones(rep_m.num_rows, np.int64),
+            f.add_ids("missing_in_items", "items", rep_m[id_col], np.ones(rep_m.num_rows, np.int64),
                       [None] * rep_m.num_rows)
-            f.add_ids("invalid_item", "items", rep_bad["unique_id"], np.ones(rep_bad.num_rows, np.int64),
+            f.add_ids("invalid_item", "items", rep_bad[id_col], np.ones(rep_bad.num_rows, np.int64),
                       [f"row {r}: {why}" for r, why in zip(rep_bad["first_row"].to_pylist(),
                                                           rep_bad["reason"].to_pylist())])
-            _not_in_sales(f, "items", id_strings(tbl.column("unique_id")), sales_ids)
+            _not_in_sales(f, "items", id_strings(tbl.column(id_col)), sales_ids)
     if stock is not None:
         tbl = to_table(stock, table="stock")
-        if "unique_id" not in tbl.column_names:
+        if id_col not in tbl.column_names:
             f.add_ids("invalid_stock", "stock", pa.array([None], pa.string()), np.array([tbl.num_rows]),
-                      [f"stock: no 'unique_id' column (columns {tbl.column_names})"])
+                      [f"stock: no {id_col!r} column (columns {tbl.column_names})"])
             return
-        sid = tbl.column("unique_id")
+        sid = tbl.column(id_col)
         null = _to_numpy(pc.is_null(sid), np.bool_)
         if null.any():
             f.add_ids("invalid_stock", "stock", pa.array([None], pa.string()), np.array([int(null.sum())]),

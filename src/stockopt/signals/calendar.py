@@ -9,12 +9,16 @@ import numpy as np
 import pyarrow as pa
 
 from stockopt._arrow import require_columns, time_to_days, to_table
+from stockopt._params import Boolean, Instance, Integer, SequenceOf, validate_params
 from stockopt.data import GroupedSeries
 from stockopt.errors import ParameterError, raise_error
 
 __all__ = ["holiday_calendar", "event_flags", "yearly_profile"]
 
 
+@validate_params({"country": Instance(str), "years": [Integer(1), SequenceOf(Integer(1), min_len=1),
+                                                     Instance(range, name="a range of years")],
+                  "subdiv": [None, Instance(str)], "observed": Boolean()})
 def holiday_calendar(country: str, years: Any, *, subdiv: str | None = None,
                      observed: bool = True) -> pa.Table:
     """Public holidays of ``country`` as an event table ``ds, event``, from the maintained ``holidays``
@@ -24,7 +28,7 @@ def holiday_calendar(country: str, years: Any, *, subdiv: str | None = None,
     ----------
     country : str
         ISO 3166 code (``"US"``, ``"DE"``, ``"MX"`` ...).
-    years : int or iterable of int
+    years : int, list of int or range
         Calendar years to list (cover the history and the horizon).
     subdiv : str, optional
         Subdivision (state, province) code, e.g. ``"CA"``.
@@ -48,8 +52,10 @@ def holiday_calendar(country: str, years: Any, *, subdiv: str | None = None,
     try:
         cal = holidays.country_holidays(country, subdiv=subdiv, years=yrs, observed=observed)
     except NotImplementedError as err:
-        raise_error(ParameterError, f"unknown country or subdivision ({err})", column="country",
-                    expected="an ISO 3166 code the holidays package knows", got=country)
+        raise_error(ParameterError, f"bad argument ({err})", table="holiday_calendar",
+                    parameter="country" if subdiv is None else "subdiv",
+                    expected="an ISO 3166 code (and subdivision) the holidays package knows",
+                    got=country if subdiv is None else subdiv)
     rows = sorted((d, name) for d, names in cal.items() for name in str(names).split("; "))
     return pa.table({"ds": pa.array([d for d, _ in rows], pa.date32()),
                      "event": pa.array([n for _, n in rows], pa.string())})

@@ -41,10 +41,12 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from stockopt._arrow import days_to_time
 from stockopt._kernels.forecast.censored import adjust_block, impute_block, phase_block
+from stockopt._params import Instance, validate_params
 from stockopt.data import GroupedSeries
 from stockopt.errors import ParameterError, raise_error
-from stockopt.signals._common import as_grouped, censor_mask
+from stockopt.signals._common import SALES_COLS, as_grouped, censor_mask
 
 __all__ = ["estimate_demand", "CensoredHistory", "censored_history", "forecast_censored"]
 
@@ -144,6 +146,11 @@ def forecast_censored(grouped: GroupedSeries, out: np.ndarray, h: int, models: l
     """
     from stockopt.forecasting import forecast_grouped
 
+    reads_extra = [m.name for m in models if m.uses_extra]
+    if reads_extra:  # the adjusted histories drop periods: extra columns would no longer line up
+        raise_error(ParameterError, "bad argument: models reading extra columns cannot forecast censored "
+                    "demand", parameter="models",
+                    expected="models without uses_extra together with censored=", got=reads_extra)
     hist = censored_history(grouped, out)
     adj = hist.grouped
     n = adj.n_series
@@ -182,10 +189,11 @@ def _merge_stats(into: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]
                 cur[key] = cur.get(key, 0) + val
 
 
+@validate_params({**SALES_COLS, "censored": Instance(str)})
 def estimate_demand(
     sales: Any,
-    freq: str | None = None,
     *,
+    freq: str | None = None,
     censored: str = "in_stock",
     id_col: str = "unique_id",
     time_col: str = "ds",
@@ -226,12 +234,11 @@ def estimate_demand(
     >>> [round(v, 1) for v in d[3:5]], d[:3] == y[:3]
     ([5.0, 5.0], True)
     """
-    grouped = as_grouped(sales, freq, (censored,), id_col=id_col, time_col=time_col, target_col=target_col)
+    grouped = as_grouped(sales, freq=freq, extra_cols=(censored,), id_col=id_col, time_col=time_col,
+                         target_col=target_col)
     out = censor_mask(grouped, censored)
     demand, _ = impute(grouped, out)
     rows = np.repeat(np.arange(grouped.n_series, dtype=np.int64), grouped.lengths)
-    from stockopt._arrow import days_to_time
-
     return pa.table({
         grouped.id_col: grouped._id_column(rows),
         grouped.time_col: days_to_time(grouped.freq.to_days(grouped.periods()), grouped.time_type),
@@ -239,11 +246,3 @@ def estimate_demand(
         "demand": pa.array(demand, pa.float64()),
         "censored": pa.array(out),
     })
-
-
-def check_censored_arg(censored: Any) -> str:
-    """The censoring column name, or a :class:`ParameterError`."""
-    if not isinstance(censored, str) or not censored:
-        raise_error(ParameterError, "bad censored", column="censored",
-                    expected="the name of an in-stock flag or on_hand column", got=censored)
-    return censored

@@ -14,9 +14,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from stockopt.errors import ParameterError, raise_error
+from stockopt._params import Instance, Integer, Real, validate_params
 from stockopt.models.auto import DEMAND_CLASSES, demand_classes
 from stockopt.signals._common import (
+    SALES_COLS,
     as_grouped,
     censor_mask,
     compress,
@@ -35,10 +36,13 @@ NEW_DAYS = 90.0
 DEAD_DAYS = 182.0
 
 
+@validate_params({**SALES_COLS, "adi_cut": Real(0, lo_open=True), "cv2_cut": Real(0, lo_open=True),
+                  "new_periods": [None, Integer(1)], "dead_periods": [None, Integer(1)],
+                  "censored": [None, Instance(str)]})
 def classify_demand(
     sales: Any,
-    freq: str | None = None,
     *,
+    freq: str | None = None,
     adi_cut: float = 1.32,
     cv2_cut: float = 0.49,
     new_periods: int | None = None,
@@ -107,13 +111,10 @@ def classify_demand(
     >>> c["demand_class"][1].as_py()
     'smooth'
     """
-    for name, v in (("adi_cut", adi_cut), ("cv2_cut", cv2_cut)):
-        if not np.isfinite(v) or v <= 0:
-            raise_error(ParameterError, f"bad {name}", column=name, expected="a finite number > 0", got=v)
-    grouped = as_grouped(sales, freq, (censored,) if censored else (), id_col=id_col, time_col=time_col,
-                         target_col=target_col)
-    new_p = _periods(new_periods, "new_periods", grouped, NEW_DAYS)
-    dead_p = _periods(dead_periods, "dead_periods", grouped, DEAD_DAYS)
+    grouped = as_grouped(sales, freq=freq, extra_cols=(censored,) if censored else (), id_col=id_col,
+                         time_col=time_col, target_col=target_col)
+    new_p = periods_for_days(grouped, NEW_DAYS) if new_periods is None else int(new_periods)
+    dead_p = periods_for_days(grouped, DEAD_DAYS) if dead_periods is None else int(dead_periods)
     values, indptr = grouped.values, grouped.indptr
     out = censor_mask(grouped, censored)
     if out is not None:
@@ -146,15 +147,6 @@ def classify_demand(
         "last_sale": last_sale,
         "periods_since_sale": pa.array(since, pa.int64()),
     })
-
-
-def _periods(value: int | None, name: str, grouped: Any, days: float) -> int:
-    if value is None:
-        return periods_for_days(grouped, days)
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-        raise_error(ParameterError, f"bad {name}", column=name, expected="an integer >= 1 (periods)",
-                    got=value)
-    return int(value)
 
 
 def _in_stock_after(out: np.ndarray, indptr: np.ndarray, last: np.ndarray) -> np.ndarray:

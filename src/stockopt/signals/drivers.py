@@ -41,8 +41,14 @@ import pyarrow.compute as pc
 
 from stockopt._arrow import _to_numpy, require_columns, time_to_days, to_table
 from stockopt._kernels.forecast.drivers import baseline_block, poisson_loglik, poisson_newton_pieces
+from stockopt._params import Boolean, Instance, check_param
 from stockopt.data import GroupedSeries
-from stockopt.errors import ColumnTypeError, MissingColumnError, ParameterError, raise_error
+from stockopt.errors import (
+    ColumnTypeError,
+    DuplicateRowError,
+    ValidationError,
+    raise_error,
+)
 
 __all__ = ["Drivers", "DriverFit", "fit_drivers", "future_matrix"]
 
@@ -85,6 +91,10 @@ class Drivers:
     pool_by: str | None = None
     calendar: Any = None
     yearly: bool = False
+
+    def __post_init__(self) -> None:
+        check_param(self.pool_by, [None, Instance(str)], name="pool_by", where="Drivers")
+        check_param(self.yearly, Boolean(), name="yearly", where="Drivers")
 
 
 @dataclass
@@ -346,11 +356,14 @@ def future_matrix(grouped: GroupedSeries, future: Any, names: list[str], h: int)
     np.add.at(seen, pos[ok], 1)
     if (seen != 1).any():
         k = int(np.argmax(seen != 1))
-        what = "missing" if seen[k] == 0 else "repeated"
-        raise_error(MissingColumnError if seen[k] == 0 else ParameterError, f"horizon period {what}",
-                    table="X_future", column=time_col, series=grouped.ids[k // h].as_py(),
-                    expected=f"one row per series for each of the {h} periods after its history "
-                             f"(period {k % h + 1} here)")
+        expected = (f"one row per series for each of the {h} periods after its history "
+                    f"(period {k % h + 1} here)")
+        if seen[k] == 0:  # a missing row, worded as the inventory tables' missing items
+            raise_error(ValidationError, "horizon period missing", table="X_future", column=time_col,
+                        series=grouped.ids[k // h].as_py(), expected=expected)
+        row = int(np.flatnonzero(pos == k)[1])  # the second row of that period
+        raise_error(DuplicateRowError, "horizon period repeated", table="X_future", column=time_col,
+                    series=grouped.ids[k // h].as_py(), row=row, expected=expected)
     out: dict[str, np.ndarray] = {}
     for name in names:
         col = tbl.column(name)

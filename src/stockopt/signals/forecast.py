@@ -12,13 +12,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from stockopt._arrow import _to_numpy, days_to_time, require_columns, to_table
+from stockopt._params import validate_params
 from stockopt.data import GroupedSeries, group_series
 from stockopt.errors import ParameterError, raise_error, warn_fallback
+from stockopt.forecasting import (
+    CENSORED_PARAM,
+    FORECAST_PARAMS,
+    extra_columns,
+    forecast_grouped,
+    normalise_levels,
+)
 from stockopt.models import Model, resolve_models
 from stockopt.models.auto import demand_classes
-from stockopt.signals._common import censor_mask, compress
+from stockopt.signals._common import as_grouped, censor_mask, compress
 from stockopt.signals.calendar import event_flags, yearly_profile
-from stockopt.signals.censored import check_censored_arg, forecast_censored
+from stockopt.signals.censored import forecast_censored
 from stockopt.signals.drivers import Drivers, driver_kinds, fit_drivers, future_matrix, transform
 
 __all__ = ["forecast_signals", "forecast_drivers", "DriverForecast"]
@@ -50,13 +58,6 @@ class DriverForecast:
     stats: dict[str, Any]
 
 
-def _check_h_jobs(h: Any, n_jobs: int) -> None:
-    if isinstance(h, bool) or not isinstance(h, (int, np.integer)) or h < 1:
-        raise_error(ParameterError, "bad forecast horizon", column="h", expected="an integer >= 1", got=h)
-    if n_jobs < 1:
-        raise_error(ParameterError, "bad n_jobs", column="n_jobs", expected="an integer >= 1", got=n_jobs)
-
-
 def forecast_signals(
     sales: Any,
     h: int,
@@ -83,43 +84,39 @@ def forecast_signals(
     ``sales`` (see :mod:`stockopt.signals.censored`); ``X_future`` is a table of drivers over the
     horizon or a :class:`stockopt.signals.Drivers` (see :func:`forecast_drivers`).
     """
-    from stockopt.forecasting import normalise_levels
-
-    _check_h_jobs(h, n_jobs)
     if X_future is not None:
-        return forecast_drivers(sales, h, X_future, freq, models, level, quantiles, n_jobs,
-                                season_length=season_length, nonnegative=nonnegative,
-                                conformal_windows=conformal_windows, censored=censored, id_col=id_col,
-                                time_col=time_col, target_col=target_col, missing=missing,
+        return forecast_drivers(sales, h, X_future, freq=freq, models=models, level=level,
+                                quantiles=quantiles, season_length=season_length, nonnegative=nonnegative,
+                                conformal_windows=conformal_windows, n_jobs=n_jobs, censored=censored,
+                                id_col=id_col, time_col=time_col, target_col=target_col, missing=missing,
                                 fill_gaps=fill_gaps).forecast
-    if censored is None:
-        raise_error(ParameterError, "nothing to do", column="censored", expected="a censoring column name")
-    censored = check_censored_arg(censored)
+    if not censored:
+        raise_error(ParameterError, "bad argument", table="forecast", parameter="censored",
+                    expected="the name of an in-stock flag or on_hand column", got=censored)
     levels, qs = normalise_levels(level, quantiles)
-    grouped = sales if isinstance(sales, GroupedSeries) else group_series(
-        sales, freq=freq, id_col=id_col, time_col=time_col, target_col=target_col, missing=missing,
-        fill_gaps=fill_gaps, extra_cols=[censored])
-    sl = season_length or grouped.freq.season_length
+    grouped = as_grouped(sales, freq=freq, extra_cols=(censored,), id_col=id_col,
+                         time_col=time_col, target_col=target_col, missing=missing, fill_gaps=fill_gaps)
     out = censor_mask(grouped, censored)
-    mods = resolve_models(models, season_length=sl)
+    mods = resolve_models(models, season_length=season_length or grouped.freq.season_length)
     table, _, _ = forecast_censored(grouped, out, int(h), mods, levels, qs, n_jobs=n_jobs,
                                     nonnegative=nonnegative, conformal_windows=conformal_windows)
     return table
 
 
+@validate_params({**FORECAST_PARAMS, **CENSORED_PARAM})
 def forecast_drivers(
     sales: Any,
     h: int,
     drivers: Drivers | Any,
+    *,
     freq: str | None = None,
     models: Sequence[Model | str] | Model | str = ("auto",),
     level: Sequence[float] | None = None,
     quantiles: Sequence[float] | None = None,
-    n_jobs: int = 1,
-    *,
     season_length: int | None = None,
     nonnegative: bool = True,
     conformal_windows: int = 2,
+    n_jobs: int = 1,
     censored: str | None = None,
     id_col: str = "unique_id",
     time_col: str = "ds",
@@ -172,11 +169,8 @@ def forecast_drivers(
     >>> round(res.coefficients["effect"][0].as_py(), 1)    # the uplift: 10 / 5
     2.0
     """
-    from stockopt.forecasting import forecast_grouped, normalise_levels
-
-    _check_h_jobs(h, n_jobs)
     h = int(h)
-    censored = None if censored is None else check_censored_arg(censored)
+    censored = censored or None
     spec = drivers if isinstance(drivers, Drivers) else Drivers(future=drivers)
     levels, qs = normalise_levels(level, quantiles)
     tbl = to_table(sales, table="sales")
@@ -185,7 +179,7 @@ def forecast_drivers(
         fut_tbl = to_table(spec.future, table="X_future")
         names = [c for c in fut_tbl.column_names if c not in (id_col, time_col)]
         require_columns(tbl, {f"driver {c}": c for c in names}, table="sales")
-    extra = names + ([censored] if censored else [])
+    extra = list(dict.fromkeys(names + ([censored] if censored else []) + list(extra_columns(models))))
     grouped = group_series(tbl, freq=freq, id_col=id_col, time_col=time_col, target_col=target_col,
                            missing=missing, fill_gaps=fill_gaps, extra_cols=extra)
     n, lengths = grouped.n_series, grouped.lengths
@@ -213,8 +207,8 @@ def forecast_drivers(
         x_hist = np.column_stack([x_hist] + [ev_hist[k] for k in keep]) if keep else x_hist
         x_fut = np.column_stack([x_fut] + [ev_fut[k] for k in keep]) if keep else x_fut
     if not names and not spec.yearly:
-        raise_error(ParameterError, "no driver", column="X_future",
-                    expected="driver columns in X_future, a calendar, or yearly=True")
+        raise_error(ParameterError, "bad argument: no driver", table="forecast_drivers", parameter="drivers",
+                    expected="driver columns in the future table, a calendar, or yearly=True")
     pool, pool_names = _pools(tbl, grouped, spec.pool_by, id_col)
     fit = fit_drivers(grouped, names, kinds, x_hist, pool, pool_names, ref, out | bad_hist)
     deflated = fit.deflated
@@ -229,7 +223,7 @@ def forecast_drivers(
     adj = GroupedSeries(values=np.ascontiguousarray(deflated), indptr=grouped.indptr, ids=grouped.ids,
                         start=grouped.start, freq=grouped.freq, time_type=grouped.time_type,
                         id_col=grouped.id_col, time_col=grouped.time_col, target_col=grouped.target_col,
-                        id_dictionary=grouped.id_dictionary)
+                        extra=grouped.extra, id_dictionary=grouped.id_dictionary)
     sl = season_length or grouped.freq.season_length
     mods = resolve_models(models, season_length=sl)
     opts = dict(n_jobs=n_jobs, nonnegative=nonnegative, conformal_windows=conformal_windows)

@@ -20,12 +20,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from stockopt._arrow import _to_numpy, require_columns, time_to_days, to_table
-from stockopt._kernels import _grouping
 from stockopt._kernels.forecast.quality import series_quantiles
-from stockopt.data import _encode_ids
-from stockopt.errors import ParameterError, raise_error
+from stockopt._params import Boolean, Instance, Integer, Options, Real, SequenceOf, validate_params
+from stockopt.data import _encode_ids, row_order
+from stockopt.errors import ColumnTypeError, raise_error
 from stockopt.frequency import Frequency, infer_freq, parse_freq
-from stockopt.signals._common import first_last, segment_sum
+from stockopt.signals._common import SALES_COLS, first_last, segment_sum
 from stockopt.signals._tables import Findings, clean_table, cross_table_findings
 from stockopt.signals.stockouts import window_periods, zero_run_scan
 
@@ -73,7 +73,8 @@ class DataCheck:
     Attributes
     ----------
     findings : pyarrow.Table
-        One row per series and check: ``unique_id`` (string; null for rows without an id),
+        One row per series and check: the id (column named ``id_col``, ``unique_id`` by default;
+        string; null for rows without an id),
         ``table`` (``sales``, ``items`` or ``stock``), ``check``, ``first_date`` (first period
         concerned; null when it has none), ``count`` (rows or periods concerned), ``severity``
         (``error``: stockopt refuses or quarantines the series; ``warning``: results will be
@@ -85,8 +86,8 @@ class DataCheck:
         With ``clean=``: every input row, grouped by series and date, with the changes applied
         and the inserted gap rows; rows without an id or usable date come last, unchanged.
     changes : pyarrow.Table or None
-        With ``clean=``: ``unique_id, ds, column, action, old, new`` for every value changed or
-        row inserted.
+        With ``clean=``: ``unique_id, ds`` (named ``id_col``, ``time_col``), ``column, action, old,
+        new`` for every value changed or row inserted.
     n_rows, n_series : int
         Rows read and series found in the sales table.
     """
@@ -112,12 +113,17 @@ class DataCheck:
         return "\n".join(lines)
 
 
+@validate_params({**SALES_COLS, "outlier_z": Real(0, lo_open=True),
+                  "zero_run_alpha": Real(0, 1, lo_open=True, hi_open=True),
+                  "stale_periods": [None, Integer(1)],
+                  "clean": [None, Boolean(), Options(*_CLEAN), SequenceOf(Options(*_CLEAN))],
+                  "in_stock": Instance(str), "on_hand": Instance(str), "promotion": Instance(str)})
 def check_data(
     sales: Any,
     items: Any = None,
     stock: Any = None,
-    freq: str | None = None,
     *,
+    freq: str | None = None,
     outlier_z: float = 10.0,
     zero_run_alpha: float = 1e-4,
     stale_periods: int | None = None,
@@ -157,7 +163,7 @@ def check_data(
         Long history ``unique_id, ds, y``; optional ``in_stock`` (bool) and ``on_hand`` columns.
     items, stock : table, optional
         Item parameters (checked as :func:`stockopt.quarantine_items` does) and the stock
-        snapshot (``unique_id, on_hand``).
+        snapshot (``unique_id, on_hand``), both keyed by ``id_col``.
     freq : str, optional
         Frequency alias; inferred from the dates when omitted.
     outlier_z : float
@@ -167,7 +173,7 @@ def check_data(
     stale_periods : int, optional
         A series whose last row is this many periods or more before the table's last date is
         stale.  Default: the periods covering 28 days.
-    clean : sequence of {"outliers", "gaps"}, optional
+    clean : sequence of {"outliers", "gaps"}, str or bool, optional
         Also return a cleaned table: outliers capped at the largest quantity that is not one
         (``(m + outlier_z s)^2``, rounded down), gaps inserted with zero quantity and the other
         columns carried forward from the row before.  Every change is listed in ``changes``.
@@ -176,7 +182,8 @@ def check_data(
         columns of ``sales`` (used when present: recorded stockouts are no zero runs; promotion
         periods give no zero-sale rate and are not scored as outliers).
     id_col, time_col, target_col : str
-        Column names of the sales table.
+        Column names of the sales table (``id_col`` also keys ``items``, ``stock`` and the
+        findings).
 
     Returns
     -------
@@ -201,30 +208,22 @@ def check_data(
     >>> rep.ok
     False
     """
-    steps = _clean_steps(clean)
-    if not (np.isfinite(outlier_z) and outlier_z > 0):
-        raise_error(ParameterError, "bad outlier_z", column="outlier_z", expected="a finite number > 0",
-                    got=outlier_z)
-    if not (0 < zero_run_alpha < 1):
-        raise_error(ParameterError, "bad zero_run_alpha", column="zero_run_alpha",
-                    expected="a probability in (0, 1)", got=zero_run_alpha)
+    steps = _CLEAN if clean is True else () if clean is None or clean is False else (
+        (clean,) if isinstance(clean, str) else tuple(clean))
     tbl = to_table(sales, table="sales")
     require_columns(tbl, {"id_col": id_col, "time_col": time_col, "target_col": target_col}, table="sales")
-    f = Findings()
+    f = Findings(id_col)
     g = _SalesGrid.build(tbl, freq, f, id_col=id_col, time_col=time_col, target_col=target_col,
                          in_stock=in_stock, on_hand=on_hand, promotion=promotion)
     stale_p = stale_periods if stale_periods is not None else (
         max(int(np.ceil(28 / g.freq.days_per_period - 1e-9)), 1) if g.freq is not None else 1)
-    if isinstance(stale_p, bool) or not isinstance(stale_p, (int, np.integer)) or stale_p < 1:
-        raise_error(ParameterError, "bad stale_periods", column="stale_periods", expected="an integer >= 1",
-                    got=stale_periods)
     caps = None
     if g.n_series:
         g.check_spacing_and_gaps(f)
         caps = g.check_outliers(f, outlier_z)
         g.check_zero_runs(f, zero_run_alpha, stock, id_col)
         g.check_stale(f, int(stale_p))
-    cross_table_findings(f, g.ids, items, stock)
+    cross_table_findings(f, g.ids, items, stock, id_col)
     findings = f.table()
     cleaned = changes = None
     if steps:
@@ -233,20 +232,6 @@ def check_data(
                      n_rows=tbl.num_rows, n_series=g.n_series,
                      params={"freq": g.freq.alias if g.freq else None, "outlier_z": outlier_z,
                              "zero_run_alpha": zero_run_alpha, "stale_periods": int(stale_p)})
-
-
-def _clean_steps(clean: Any) -> tuple[str, ...]:
-    if clean is None or clean is False:
-        return ()
-    if clean is True:
-        return _CLEAN
-    steps = (clean,) if isinstance(clean, str) else tuple(clean)
-    for s in steps:
-        if s not in _CLEAN:
-            raise_error(ParameterError, "unknown cleaning step", column="clean",
-                        expected=f"any of {list(_CLEAN)}",
-                        got=s)
-    return steps
 
 
 @dataclass
@@ -283,7 +268,7 @@ class _SalesGrid:
         y_arr = tbl.column(target_col)
         if not (pa.types.is_integer(y_arr.type) or pa.types.is_floating(y_arr.type)
                 or pa.types.is_decimal(y_arr.type) or pa.types.is_null(y_arr.type)):
-            raise_error(ParameterError, "target of the wrong type", table="sales", column=target_col,
+            raise_error(ColumnTypeError, "target of the wrong type", table="sales", column=target_col,
                         expected="an integer or floating-point column", got=str(y_arr.type))
         y = _to_numpy(pc.fill_null(y_arr.cast(pa.float64()), float("nan")), np.float64) if n else np.empty(0)
         keep = ~(null_id | null_t)
@@ -466,7 +451,7 @@ class _SalesGrid:
             np.cumsum(lvl > 0, out=cs[1:])
             phantom = (cs[first + runs.length] - cs[first]) == runs.length
         if stock is not None:
-            snap = _stock_on_hand(stock, self.ids)
+            snap = _stock_on_hand(stock, self.ids, id_col)
             if snap is not None:
                 phantom |= runs.at_end & (snap[runs.series] > 0)
         for name, sel in (("phantom_inventory", phantom), ("unrecorded_stockout", ~phantom)):
@@ -510,12 +495,10 @@ def _sorted_rows(codes: np.ndarray, t: np.ndarray, use: np.ndarray | None,
     tt = t if use is None else t[use]
     c = np.ascontiguousarray(c, dtype=np.int32)
     tt = np.ascontiguousarray(tt, dtype=np.int32)
-    if c.size < 2 or _grouping.first_unsorted(c, tt) < 0:
+    perm = row_order(c, None, c.size, n_series, tt)[1] if c.size >= 2 else None
+    if perm is None:
         return None if use is None else use.astype(np.int64)
-    base = np.arange(c.size, dtype=np.int64) if use is None else use.astype(np.int64)
-    indptr = np.zeros(n_series + 1, dtype=np.int64)
-    np.cumsum(_grouping.count_codes(c, n_series), out=indptr[1:])
-    return base[_grouping.sort_permutation(c, tt, indptr)]
+    return perm if use is None else use.astype(np.int64)[perm]
 
 
 def _codes_of(id_arr: Any, rows: np.ndarray, ids: pa.Array) -> np.ndarray:
@@ -526,14 +509,14 @@ def _codes_of(id_arr: Any, rows: np.ndarray, ids: pa.Array) -> np.ndarray:
     return _to_numpy(pc.index_in(vals, value_set=ids), np.int64)
 
 
-def _stock_on_hand(stock: Any, ids: pa.Array) -> np.ndarray | None:
+def _stock_on_hand(stock: Any, ids: pa.Array, id_col: str) -> np.ndarray | None:
     """Snapshot on-hand per series (NaN without a usable row), or None without an on_hand column."""
     tbl = to_table(stock, table="stock")
-    if "on_hand" not in tbl.column_names or "unique_id" not in tbl.column_names:
+    if "on_hand" not in tbl.column_names or id_col not in tbl.column_names:
         return None
     from stockopt.inventory._validate import id_strings
 
-    sid = id_strings(tbl.column("unique_id"))
+    sid = id_strings(tbl.column(id_col))
     pos = _to_numpy(pc.fill_null(pc.index_in(id_strings(ids), value_set=sid), -1), np.int64)
     level = _to_numpy(pc.fill_null(tbl.column("on_hand").cast(pa.float64()), float("nan")), np.float64)
     return np.where(pos >= 0, level[np.maximum(pos, 0)], np.nan)

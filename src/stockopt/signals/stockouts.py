@@ -22,9 +22,10 @@ import pyarrow.compute as pc
 
 from stockopt._arrow import require_columns, time_to_days, to_table
 from stockopt._kernels.forecast.quality import zero_runs_block
+from stockopt._params import Instance, Real, validate_params
 from stockopt.data import GroupedSeries
-from stockopt.errors import ParameterError, raise_error
-from stockopt.signals._common import as_grouped, censor_mask, period_dates
+from stockopt.errors import ColumnTypeError, raise_error
+from stockopt.signals._common import SALES_COLS, as_grouped, censor_mask, period_dates
 
 __all__ = ["detect_stockouts", "mark_stockouts", "ZeroRuns", "zero_run_scan"]
 
@@ -132,10 +133,12 @@ def _mask(first: np.ndarray, length: np.ndarray, n: int) -> np.ndarray:
     return np.cumsum(m[:-1]) > 0
 
 
+@validate_params({**SALES_COLS, "alpha": Real(0, 1, lo_open=True, hi_open=True),
+                  "in_stock": [None, Instance(str)], "promotion": [None, Instance(str)]})
 def detect_stockouts(
     sales: Any,
-    freq: str | None = None,
     *,
+    freq: str | None = None,
     alpha: float = 0.01,
     in_stock: str | None = None,
     promotion: str | None = None,
@@ -198,17 +201,15 @@ def detect_stockouts(
     [{'unique_id': 'a', 'start': datetime.date(2024, 3, 1), 'periods': 7, 'expected_demand': 42.0,
       'at_end': False}]
     """
-    if not (0 < alpha < 1):
-        raise_error(ParameterError, "bad alpha", column="alpha", expected="a probability in (0, 1)",
-                    got=alpha)
     cols = tuple(c for c in (in_stock, promotion) if c)
-    grouped = as_grouped(sales, freq, cols, id_col=id_col, time_col=time_col, target_col=target_col)
+    grouped = as_grouped(sales, freq=freq, extra_cols=cols, id_col=id_col, time_col=time_col,
+                         target_col=target_col)
     phase, n_phases = _phase(grouped)
     promo = None
     if promotion:
         promo = grouped.extra[promotion]
         if promo.dtype != np.bool_:
-            raise_error(ParameterError, "promotion column is not boolean", table="sales", column=promotion,
+            raise_error(ColumnTypeError, "promotion column is not boolean", table="sales", column=promotion,
                         expected="a boolean column (True during a promotion)", got=str(promo.dtype))
     runs = zero_run_scan(grouped.values, grouped.indptr, phase, n_phases, censor_mask(grouped, in_stock),
                          alpha, window_periods(grouped.freq), not_regular=promo)
@@ -230,6 +231,7 @@ def runs_table(grouped: GroupedSeries, runs: ZeroRuns) -> pa.Table:
     })
 
 
+@validate_params({"column": Instance(str), "id_col": Instance(str), "time_col": Instance(str)})
 def mark_stockouts(
     sales: Any,
     stockouts: Any,
@@ -245,11 +247,13 @@ def mark_stockouts(
     sales : table or Parquet path
         The sales history.
     stockouts : table
-        Rows ``unique_id, start, end`` (dates inclusive), e.g. the reviewed output of
-        :func:`detect_stockouts`.
+        Rows ``unique_id, start, end`` (dates inclusive; the id column named ``id_col``), e.g. the
+        reviewed output of :func:`detect_stockouts`.
     column : str
         The in-stock flag to write; created (True everywhere else) when the sales table lacks it,
         otherwise only switched to False inside the runs.
+    id_col, time_col : str
+        Column names of the sales table (``id_col`` also names the id column of ``stockouts``).
 
     Returns
     -------
@@ -300,7 +304,7 @@ def mark_stockouts(
     if column in tbl.column_names:
         old = tbl.column(column)
         if not pa.types.is_boolean(old.type):
-            raise_error(ParameterError, "in-stock column is not boolean", table="sales", column=column,
+            raise_error(ColumnTypeError, "in-stock column is not boolean", table="sales", column=column,
                         expected="a boolean column (or a new column name)", got=str(old.type))
         flag = pc.and_kleene(old, flag)
         return tbl.set_column(tbl.column_names.index(column), column, flag)
