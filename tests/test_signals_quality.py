@@ -279,3 +279,35 @@ def test_empty_and_one_row_tables():
     rep = check_data(one, freq="D", clean=True)
     assert rep.findings.num_rows == 0 and rep.cleaned.equals(one) and rep.changes.num_rows == 0
     assert detect_stockouts(one, freq="D").num_rows == 0
+
+
+def test_every_row_fault_the_api_refuses_is_an_error_finding():
+    """What group_series refuses (the rule table's row checks) check_data reports as an error."""
+    from stockopt._rules import SALES_CHECKS
+    from stockopt.errors import ValidationError
+
+    days = [dt.date(2024, 1, d) for d in range(1, 11)]
+    base = {"unique_id": ["a"] * 10, "ds": days, "y": [float(d % 4 + 1) for d in range(10)]}
+    faults = {  # rule-table check -> (the planted fault, check_data's name for it)
+        "null_time": ({"ds": 3}, "null_date"),
+        "time_of_day": ({"ds": (3, dt.datetime(2024, 1, 4, 13, 0))}, "time_of_day"),
+        "null_target": ({"y": 5}, "missing_value"),
+        "inf_target": ({"y": (5, float("inf"))}, "infinite_value"),
+        "negative_target": ({"y": (5, -2.0)}, "negative_quantity"),
+        "duplicate": ({"ds": (6, days[5])}, "duplicate"),
+    }
+    for rule, (plant, name) in faults.items():
+        assert rule in SALES_CHECKS
+        cols = {k: list(v) for k, v in base.items()}
+        for col, spec in plant.items():
+            row, val = (spec, None) if isinstance(spec, int) else spec
+            cols[col][row] = val
+        typ = pa.timestamp("us") if rule == "time_of_day" else pa.date32()
+        if rule == "time_of_day":
+            cols["ds"] = [v if isinstance(v, dt.datetime) else dt.datetime.combine(v, dt.time())
+                          for v in cols["ds"]]
+        t = pa.table({"unique_id": cols["unique_id"], "ds": pa.array(cols["ds"], typ), "y": cols["y"]})
+        with pytest.raises(ValidationError):
+            so.group_series(t, freq="D")
+        found = {(r["check"], r["severity"]) for r in check_data(t, freq="D").findings.to_pylist()}
+        assert (name, "error") in found, (rule, found)

@@ -22,14 +22,16 @@ import pyarrow.compute as pc
 from stockopt._arrow import _to_numpy, require_columns, time_to_days, to_table
 from stockopt._kernels.forecast.quality import series_quantiles
 from stockopt._params import Boolean, Instance, Integer, Options, Real, SequenceOf, validate_params
+from stockopt._rules import SALES, numeric_values
 from stockopt.data import _encode_ids, row_order
-from stockopt.errors import ColumnTypeError, raise_error
 from stockopt.frequency import Frequency, infer_freq, parse_freq
 from stockopt.signals._common import SALES_COLS, first_last, segment_sum
 from stockopt.signals._tables import Findings, clean_table, cross_table_findings
 from stockopt.signals.stockouts import window_periods, zero_run_scan
 
 __all__ = ["check_data", "DataCheck", "CHECKS"]
+
+_TARGET = SALES["target"]
 
 #: every check: (severity, what it means / the suggested fix)
 CHECKS: dict[str, tuple[str, str]] = {
@@ -265,12 +267,7 @@ class _SalesGrid:
         null_t = _to_numpy(pc.is_null(time_arr), np.bool_) if time_arr.null_count else np.zeros(n, bool)
         if null_id.any():
             f.add_rows("null_id", None, null_id, None)
-        y_arr = tbl.column(target_col)
-        if not (pa.types.is_integer(y_arr.type) or pa.types.is_floating(y_arr.type)
-                or pa.types.is_decimal(y_arr.type) or pa.types.is_null(y_arr.type)):
-            raise_error(ColumnTypeError, "target of the wrong type", table="sales", column=target_col,
-                        expected="an integer or floating-point column", got=str(y_arr.type))
-        y = _to_numpy(pc.fill_null(y_arr.cast(pa.float64()), float("nan")), np.float64) if n else np.empty(0)
+        y, _ = numeric_values(tbl, target_col, _TARGET, table="sales")  # nulls as NaN
         keep = ~(null_id | null_t)
         rows = np.flatnonzero(keep) if not keep.all() else None
         sub_id = id_arr if rows is None else id_arr.take(pa.array(rows))
@@ -304,8 +301,8 @@ class _SalesGrid:
         f.add_grouped_rows("off_frequency", codes[off], t[off], None)
         yy = y if rows is None else y[rows]
         nan = np.isnan(yy)
-        inf = np.isinf(yy)
-        neg = yy < 0
+        inf = _TARGET.non_finite(yy) & ~nan
+        neg = _TARGET.out_of_range(yy) & ~nan & ~inf  # the API's rule: a demand >= 0
         f.add_grouped_rows("missing_value", codes[nan], t[nan], None)
         f.add_grouped_rows("infinite_value", codes[inf], t[inf], None)
         f.add_grouped_rows("negative_quantity", codes[neg], t[neg], None)
