@@ -22,7 +22,6 @@ import numpy as np
 import pyarrow as pa
 
 import stockopt as so
-from stockopt.data import _ranges
 from stockopt.datasets import load_dataset
 from stockopt.signals import Drivers, holiday_calendar
 
@@ -59,10 +58,7 @@ def split(name: str):
     ok = np.flatnonzero(g.lengths > 3 * h)
     g = g.take(ok)
     tl = g.lengths - h
-    src = _ranges(g.indptr[:-1], tl)
-    train = so.GroupedSeries(values=np.ascontiguousarray(g.values[src]), indptr=np.r_[0, np.cumsum(tl)],
-                             ids=g.ids, start=g.start, freq=g.freq, time_type=g.time_type,
-                             extra={k: v[src] for k, v in g.extra.items()}).to_arrow()
+    train = g.take(np.arange(g.n_series), lengths=tl).to_arrow()  # the first tl periods of each series
     test_idx = g.indptr[:-1][:, None] + tl[:, None] + np.arange(h)[None, :]
     actual = g.values[test_idx]
     fut_days = g.freq.to_days(g.start[:, None] + tl[:, None] + np.arange(h)[None, :]).ravel()
