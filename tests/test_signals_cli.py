@@ -36,6 +36,16 @@ def test_check_writes_findings_summary_and_cleaned_table(tmp_path):
     assert res.exit_code == 2
     res = CliRunner().invoke(main, args + ["--clean", "gaps"])
     assert res.exit_code != 0 and "--cleaned-out" in res.output
+    # the caller's column names, in every table and in the report
+    pq.write_table(sales.rename_columns(["sku", "day", "qty"]), tmp_path / "sales2.parquet")
+    pq.write_table(items.rename_columns(["sku", "lead_time"]), tmp_path / "items2.parquet")
+    res = CliRunner().invoke(main, ["check", str(tmp_path / "sales2.parquet"), "--items",
+                                    str(tmp_path / "items2.parquet"), "--out", str(tmp_path / "r2.parquet"),
+                                    "--freq", "D", "--id-col", "sku", "--time-col", "day",
+                                    "--target-col", "qty"])
+    assert res.exit_code == 0, res.output
+    assert pq.read_table(tmp_path / "r2.parquet").select(["sku", "check", "count"]).to_pylist() == [
+        {"sku": r["unique_id"], "check": r["check"], "count": r["count"]} for r in found]
 
 
 def test_nightly_plan_with_censored_sales(tmp_path):

@@ -170,15 +170,19 @@ def warmup(models: tuple[str, ...]) -> None:
               help="Parquet file for the cleaned sales; the list of changes goes beside it as "
                    "<cleaned-out>.changes.parquet.")
 @click.option("--fail-on-error", is_flag=True, help="Exit with status 2 when a finding has severity 'error'.")
+@click.option("--id-col", default="unique_id", show_default=True, help="Id column of sales, items and stock.")
+@click.option("--time-col", default="ds", show_default=True)
+@click.option("--target-col", default="y", show_default=True)
 def check(sales: Path, out: Path, items: Path | None, stock: Path | None, freq: str | None, outlier_z: float,
-          clean: tuple[str, ...], cleaned_out: Path | None, fail_on_error: bool) -> None:
+          clean: tuple[str, ...], cleaned_out: Path | None, fail_on_error: bool, id_col: str, time_col: str,
+          target_col: str) -> None:
     """Check the SALES Parquet file (and items, stock) and write a data-quality report."""
     from stockopt.signals import check_data
 
     if clean and cleaned_out is None:
         raise click.UsageError("--clean needs --cleaned-out")
     rep = check_data(sales, items=items, stock=stock, freq=freq, outlier_z=outlier_z,
-                     clean=list(clean) or None)
+                     clean=list(clean) or None, id_col=id_col, time_col=time_col, target_col=target_col)
     _write(rep.findings, out)
     _write(rep.summary, out.with_name(out.stem + ".summary.parquet"))
     click.echo(repr(rep))
