@@ -202,3 +202,13 @@ def test_models_reading_extra_columns_get_them_beside_the_drivers_and_are_refuse
     with pytest.raises(ParameterError, match="models") as info:
         so.forecast(cens, 7, freq="D", models=[_PromoShare()], censored="in_stock")
     assert info.value.parameter == "models"
+
+
+def test_grouped_input_gives_the_same_forecast():
+    hist, fut, _, _ = _synthetic(n=6, days=120)
+    hist = hist.drop_columns(["category"]).rename_columns(["sku", "day", "qty", "promo", "price"])
+    fut = fut.rename_columns(["sku", "day", "promo", "price"])
+    cols = dict(id_col="sku", time_col="day", target_col="qty")
+    want = so.forecast(hist, 7, freq="D", models=["naive"], X_future=fut, **cols)
+    grouped = so.group_series(hist, freq="D", extra_cols=["promo", "price"], **cols)
+    assert so.forecast(grouped, 7, models=["naive"], X_future=fut).equals(want)

@@ -134,8 +134,9 @@ def forecast_drivers(
 
     Parameters
     ----------
-    sales : table or Parquet path
-        Long history ``unique_id, ds, y`` with the driver columns (and ``pool_by``, ``censored``).
+    sales : table, Parquet path or GroupedSeries
+        Long history ``unique_id, ds, y`` with the driver columns (and ``pool_by``, ``censored``;
+        a GroupedSeries must carry them as extra columns).
     h : int
         Forecast horizon (periods).
     drivers : Drivers or table
@@ -173,6 +174,9 @@ def forecast_drivers(
     censored = censored or None
     spec = drivers if isinstance(drivers, Drivers) else Drivers(future=drivers)
     levels, qs = normalise_levels(level, quantiles)
+    if isinstance(sales, GroupedSeries):  # regrouped from its long table, under its own frequency and names
+        freq = sales.freq if freq is None else freq
+        id_col, time_col, target_col = sales.id_col, sales.time_col, sales.target_col
     tbl = to_table(sales, table="sales")
     names: list[str] = []
     if spec.future is not None:
