@@ -122,8 +122,12 @@ def forecast(
         Name of an in-stock flag of ``sales`` (False = sales capped by a stockout) or of an
         ``on_hand`` column (out of stock at or below zero): every model then forecasts demand, not
         sales (see :mod:`stockopt.signals.censored`).
-    X_future : table, optional
-        Demand drivers over the horizon (see :mod:`stockopt.signals`).
+    X_future : table or Drivers, optional
+        Demand drivers over the horizon: ``unique_id, ds`` and one column per driver (promotion
+        flags, prices, other numbers; the same columns in ``sales``) for the ``h`` periods after
+        each series, or a :class:`stockopt.Drivers`.  Their effects are estimated on the history and
+        applied to every model's forecasts (:func:`stockopt.forecast_drivers`, which also returns
+        the effects).
 
     Returns
     -------
