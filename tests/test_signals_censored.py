@@ -48,6 +48,7 @@ def test_tail_mean_normal_branch_against_truncnorm():
     assert tail_mean(mu, size, s) == pytest.approx(want, rel=1e-9)
 
 
+@pytest.mark.slow
 def test_impute_kernel_matches_slow_twin():
     rng = np.random.default_rng(3)
     series, outs, phases = [], [], []
@@ -99,6 +100,7 @@ def test_history_adjustment_per_series_kind():
                               "series_out_at_end": 1, "series_uncorrectable": 1}
 
 
+@pytest.mark.slow
 def test_forecast_is_each_model_run_on_the_adjusted_history():
     """censored=: a trailing spell is forecast across (h + g ahead from the last day in stock), an
     intermittent series' censored zeros are left out - exactly, for any model."""
@@ -189,6 +191,7 @@ def test_corrected_forecast_is_unbiased_where_the_uncorrected_is_low(long_stocko
     assert abs(b_cor) < 0.05 and abs(b_cor - b_ora) < 0.03, (b_cor, b_ora)
 
 
+@pytest.mark.slow
 def test_estimated_lost_sales_match_the_true_demand(long_stockouts):
     hist, _, true_hist, _ = long_stockouts
     est = estimate_demand(hist, freq="D")

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 from click.testing import CliRunner
 
 from stockopt.cli import main
@@ -48,6 +49,7 @@ def test_check_writes_findings_summary_and_cleaned_table(tmp_path):
         {"sku": r["unique_id"], "check": r["check"], "count": r["count"]} for r in found]
 
 
+@pytest.mark.slow
 def test_nightly_plan_with_censored_sales(tmp_path):
     import numpy as np
 

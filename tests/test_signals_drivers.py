@@ -55,6 +55,7 @@ def _synthetic(n=240, days=420, h=28, uplift=(1.8,), elasticity=-1.5, holiday=1.
     return hist, fut, y[:, days:], mu[:, days:]
 
 
+@pytest.mark.slow
 def test_known_uplift_and_elasticity_are_recovered_within_10_percent():
     hist, fut, _, _ = _synthetic()
     res = forecast_drivers(hist, 28, fut, freq="D", models=["seasonal_naive"])
@@ -64,6 +65,7 @@ def test_known_uplift_and_elasticity_are_recovered_within_10_percent():
     assert eff["price"]["effect"] == pytest.approx(-1.5, rel=0.10)
 
 
+@pytest.mark.slow
 def test_pooled_per_category():
     hist, fut, _, _ = _synthetic(n=300, uplift=(1.4, 1.8, 2.4), seed=1)
     res = forecast_drivers(hist, 28, Drivers(future=fut, pool_by="category"), freq="D", models=["naive"])
@@ -72,6 +74,7 @@ def test_pooled_per_category():
         assert got[(pool, "promo")] == pytest.approx(want, rel=0.10), pool
 
 
+@pytest.mark.slow
 def test_holiday_effect_from_the_calendar_and_yearly_profile():
     hist, fut, y_true, mu = _synthetic(holiday=2.5, yearly=0.35, days=800, seed=2)
     cal = holiday_calendar("US", [2022, 2023, 2024])
@@ -86,6 +89,7 @@ def test_holiday_effect_from_the_calendar_and_yearly_profile():
     assert err_y < err_n  # the yearly profile helps where the season moves over the horizon
 
 
+@pytest.mark.slow
 def test_drivers_beat_no_drivers_and_effects_add_up():
     hist, fut, y_true, _ = _synthetic(seed=3)
     with warnings.catch_warnings():
@@ -124,6 +128,7 @@ def test_x_future_must_cover_every_horizon_period_once():
                          models=["naive"])
 
 
+@pytest.mark.slow
 def test_ppml_matches_statsmodels_poisson_glm():
     sm = pytest.importorskip("statsmodels.api")
     rng = np.random.default_rng(4)

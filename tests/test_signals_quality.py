@@ -61,6 +61,7 @@ def test_clean_synthetic_data_has_no_finding(clean):
     assert rep.n_rows == N * DAYS and rep.n_series == N
 
 
+@pytest.mark.slow
 def test_every_planted_defect_is_found_and_nothing_else(clean):
     smooth = _ids(clean, 0, 12)
     inter = _ids(clean, 1, 2)
@@ -121,6 +122,7 @@ def test_every_planted_defect_is_found_and_nothing_else(clean):
     assert ren.summary.equals(rep.summary)
 
 
+@pytest.mark.slow
 def test_phantom_inventory_needs_stock_on_hand(clean):
     uid = _ids(clean, 0, 1)[0]
     t = clean.drop_columns(["demand_class"]).append_column("on_hand", pa.array(np.full(N * DAYS, 10.0)))
