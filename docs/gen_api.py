@@ -22,6 +22,9 @@ SECTIONS = {
                     "plan"],
     "Data sets": ["datasets.synthetic_retail", "datasets.synthetic_supply", "datasets.load_dataset",
                   "datasets.shared_data_dir"],
+    "Demand signals": ["classify_demand", "check_data", "signals.DataCheck", "detect_stockouts",
+                       "mark_stockouts", "estimate_demand", "forecast_drivers", "Drivers",
+                       "signals.DriverForecast", "holiday_calendar"],
     "Models": ["models.make_model", "models.resolve_models", "models.MODEL_NAMES"],
 }
 

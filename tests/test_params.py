@@ -41,6 +41,19 @@ def _items() -> pa.Table:
     return pa.table({"unique_id": ["a", "b"], "lead_time": [2.0, 3.0]})
 
 
+def _runs() -> pa.Table:
+    return pa.table({"unique_id": ["a"], "start": [dt.date(2024, 1, 3)], "end": [dt.date(2024, 1, 5)]})
+
+
+def _sales_promo() -> pa.Table:
+    return _sales().append_column("promo", pa.array([i % 5 == 0 for i in range(60)]))
+
+
+def _future_promo() -> pa.Table:
+    days = [dt.date(2024, 1, 31), dt.date(2024, 2, 1)]
+    return pa.table({"unique_id": ["a", "a", "b", "b"], "ds": days * 2, "promo": [True, False, False, True]})
+
+
 #: every public function with argument rules, and a valid call's positional arguments
 PUBLIC = {
     "forecast": (so.forecast, lambda: (_sales(), 2)),
@@ -69,6 +82,14 @@ PUBLIC = {
     "make_model": (so.models.make_model, lambda: ("naive",)),
     "resolve_models": (so.models.resolve_models, lambda: (["naive"],)),
     "report": (so.report, lambda: ("no_such_run_folder",)),
+    "classify_demand": (so.classify_demand, lambda: (_sales(),)),
+    "check_data": (so.check_data, lambda: (_sales(),)),
+    "detect_stockouts": (so.detect_stockouts, lambda: (_sales(),)),
+    "mark_stockouts": (so.mark_stockouts, lambda: (_sales(), _runs())),
+    "estimate_demand": (so.estimate_demand,
+                        lambda: (_sales().append_column("in_stock", pa.array([True] * 60)),)),
+    "forecast_drivers": (so.forecast_drivers, lambda: (_sales_promo(), 2, _future_promo())),
+    "holiday_calendar": (so.holiday_calendar, lambda: ("US", 2024)),
 }
 
 def _supply() -> tuple[pa.Table, pa.Table, pa.Table, pa.Table]:
@@ -86,7 +107,7 @@ def _bind(fn, args: tuple) -> dict:
 
 #: parameters that hold the data itself (checked by the rule table of columns, not by argument rules)
 DATA_ARGS = {"sales", "cv", "train", "demand", "items", "policy", "ids", "data", "name", "models",
-             "history", "stock", "suppliers", "open_orders", "forecast", "plan",
+             "history", "stock", "suppliers", "open_orders", "forecast", "plan", "X_future", "drivers", "stockouts",
              "options"}  # so.plan(**options): run_nightly's options, checked by run_nightly's rules
 
 CASES = [(fname, pname) for fname, (fn, _) in PUBLIC.items() for pname in fn.param_rules]

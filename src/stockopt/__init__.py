@@ -15,6 +15,11 @@ The stable top-level namespace (``import stockopt as so``):
   the nightly job and its quarantine of bad series and bad item rows; :func:`report` - the run's
   self-contained HTML report (charts need the ``plot`` extra, matplotlib); :func:`plan` - the same job
   over partitions of series, streamed from files, parallel, atomic and resumable (:mod:`stockopt.nightly`);
+- :func:`classify_demand`, :func:`check_data`, :func:`detect_stockouts` / :func:`mark_stockouts`,
+  :func:`estimate_demand`, :func:`forecast_drivers` / :class:`Drivers` / :func:`holiday_calendar` -
+  retail demand signals (:mod:`stockopt.signals`): demand classes, a data-quality report,
+  stockout-censored demand (``forecast(..., censored=)``), promotions, prices and events
+  (``forecast(..., X_future=)``);
 - :mod:`stockopt.datasets` - the synthetic retail generator and the real-data loaders;
 - :mod:`stockopt.errors` - the exception family.
 
@@ -22,7 +27,7 @@ Nothing here prints, keeps global mutable state or compiles at import time; comp
 built (or loaded from numba's on-disk cache) on first use.
 """
 
-from stockopt import datasets, errors, models
+from stockopt import datasets, errors, models, signals
 from stockopt._version import __version__
 from stockopt.backtest import cross_validation
 from stockopt.data import GroupedSeries, GroupReport, group_series
@@ -48,6 +53,16 @@ from stockopt.replenishment import (
     replenish_plan,
 )
 from stockopt.reporting import report
+from stockopt.signals import (
+    Drivers,
+    check_data,
+    classify_demand,
+    detect_stockouts,
+    estimate_demand,
+    forecast_drivers,
+    holiday_calendar,
+    mark_stockouts,
+)
 from stockopt.simulation import simulate
 
 __all__ = [
@@ -83,4 +98,13 @@ __all__ = [
     "PlanResult",
     "report",
     "plan",
+    "signals",
+    "classify_demand",
+    "check_data",
+    "detect_stockouts",
+    "mark_stockouts",
+    "estimate_demand",
+    "forecast_drivers",
+    "Drivers",
+    "holiday_calendar",
 ]

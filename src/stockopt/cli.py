@@ -140,13 +140,15 @@ def forecast(sales: Path, out: Path, horizon: int, freq: str | None, models: tup
               help="File of open orders (arrival_date, quantity).")
 @click.option("--as-of", default=None,
               help="Day orders are planned from (ISO date; default: the first forecast day).")
+@click.option("--censored", default=None,
+              help="In-stock flag (False = stocked out) or on_hand column: forecast demand, not sales.")
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary (for schedulers).")
 @click.option("--debug", is_flag=True, help="Print the traceback of an error.")
 def plan(sales: Path | None, config: Path | None, items: Path | None, out: Path | None, horizon: int | None,
          freq: str | None, models: tuple[str, ...], id_col: str | None, n_jobs: int | None,
          n_partitions: int | None, continuous_review: str | None, stock: Path | None,
-         suppliers: Path | None, open_orders: Path | None, as_of: str | None, quiet: bool,
-         debug: bool) -> None:
+         suppliers: Path | None, open_orders: Path | None, as_of: str | None, censored: str | None,
+         quiet: bool, debug: bool) -> None:
     """Run the nightly plan on SALES (and ITEMS): forecasts, policies, orders, quarantine and run.json.
 
     Streams the input in partitions of whole series, writes every output atomically and resumes a
@@ -159,7 +161,7 @@ def plan(sales: Path | None, config: Path | None, items: Path | None, out: Path 
               "open_orders": open_orders}
     plan_opts = {"config": config, "out_dir": out, "n_jobs": n_jobs, "n_partitions": n_partitions}
     options = {"h": horizon, "freq": freq, "models": list(models) or None, "id_col": id_col,
-               "continuous_review": continuous_review, "as_of": as_of}
+               "continuous_review": continuous_review, "as_of": as_of, "censored": censored}
     given = {k: v for k, v in plan_opts.items() if v is not None or k == "config"}
     code, summary = run_plan_command(tables, given, {k: v for k, v in options.items() if v is not None},
                                      quiet=quiet, debug=debug, echo=click.echo)
@@ -206,6 +208,49 @@ def report_cmd(run_dir: Path, out: Path | None, top: int, sales: Path | None) ->
     from stockopt.reporting import report
 
     click.echo(str(report(run_dir, out=out, top=top, sales=sales)))
+
+
+@main.command()
+@click.argument("sales", type=click.Path(exists=True, path_type=Path))
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="Parquet file for the findings (one row per series and problem); the summary goes beside "
+                   "it as <out>.summary.parquet.")
+@click.option("--items", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Items Parquet file.")
+@click.option("--stock", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Stock Parquet file.")
+@click.option("--freq", default=None, help="Frequency alias; inferred if omitted.")
+@click.option("--outlier-z", default=10.0, show_default=True, help="Robust z-score above which a quantity is "
+              "an outlier.")
+@click.option("--clean", "clean", multiple=True, type=click.Choice(["outliers", "gaps"]),
+              help="Also write a cleaned sales table (repeatable); needs --cleaned-out.")
+@click.option("--cleaned-out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Parquet file for the cleaned sales; the list of changes goes beside it as "
+                   "<cleaned-out>.changes.parquet.")
+@click.option("--fail-on-error", is_flag=True, help="Exit with status 2 when a finding has severity 'error'.")
+@click.option("--id-col", default="unique_id", show_default=True, help="Id column of sales, items and stock.")
+@click.option("--time-col", default="ds", show_default=True)
+@click.option("--target-col", default="y", show_default=True)
+def check(sales: Path, out: Path, items: Path | None, stock: Path | None, freq: str | None, outlier_z: float,
+          clean: tuple[str, ...], cleaned_out: Path | None, fail_on_error: bool, id_col: str, time_col: str,
+          target_col: str) -> None:
+    """Check the SALES Parquet file (and items, stock) and write a data-quality report."""
+    from stockopt.signals import check_data
+
+    if clean and cleaned_out is None:
+        raise click.UsageError("--clean needs --cleaned-out")
+    rep = check_data(sales, items=items, stock=stock, freq=freq, outlier_z=outlier_z,
+                     clean=list(clean) or None, id_col=id_col, time_col=time_col, target_col=target_col)
+    _write(rep.findings, out)
+    _write(rep.summary, out.with_name(out.stem + ".summary.parquet"))
+    click.echo(repr(rep))
+    if clean:
+        _write(rep.cleaned, cleaned_out)
+        _write(rep.changes, cleaned_out.with_name(cleaned_out.stem + ".changes.parquet"))
+        click.echo(f"wrote {rep.cleaned.num_rows} cleaned rows ({rep.changes.num_rows} changes) to "
+                   f"{cleaned_out}")
+    if fail_on_error and not rep.ok:
+        sys.exit(2)
 
 
 if __name__ == "__main__":  # pragma: no cover

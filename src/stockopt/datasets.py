@@ -30,7 +30,8 @@ SMOOTH, INTERMITTENT, LUMPY = 0, 1, 2
 
 @validate_params({"n_series": Integer(0), "n_days": Integer(0), "seed": Integer(0), "start": Instance(str),
                   "mix": SequenceOf(Real(0), min_len=3), "promotions": Boolean(), "stockouts": Boolean(),
-                  "return_truth": Boolean()})
+                  "return_truth": Boolean(), "stockout_share": Real(0, 1), "stockout_rate": Real(0, 1),
+                  "stockout_days": SequenceOf(Integer(1), min_len=2)})
 def synthetic_retail(
     n_series: int = 1000,
     n_days: int = 730,
@@ -41,6 +42,9 @@ def synthetic_retail(
     promotions: bool = True,
     stockouts: bool = True,
     return_truth: bool = False,
+    stockout_share: float = 1.0 / 3.0,
+    stockout_rate: float = 1.0 / 90.0,
+    stockout_days: tuple[int, int] = (1, 7),
 ) -> pa.Table:
     """Draw daily retail sales for ``n_series`` item-locations over ``n_days`` days.
 
@@ -61,11 +65,18 @@ def synthetic_retail(
         Add promotion spells (3 to 10 days, about one every two months for a series) with a 10-30 %
         price cut and a demand uplift of 1.3x to 2.5x.
     stockouts : bool
-        Add stockout spells (1 to 7 days) on a third of the series: sales are zero and ``in_stock``
-        is false while they last.
+        Add stockout spells (1 to 7 days by default) on a share of the series (a third by default):
+        sales are zero and ``in_stock`` is false while they last.
     return_truth : bool
         Also return ``demand`` (the uncensored demand) and ``demand_class`` (0 smooth, 1
         intermittent, 2 lumpy), the ground truth behind censored sales.
+    stockout_share : float
+        Share (in [0, 1]) of the series that have stockouts (the others never do).
+    stockout_rate : float
+        Daily probability (in [0, 1]) that a spell starts, for a series that has stockouts.
+    stockout_days : (int, int)
+        Shortest and longest spell, in days (each series draws one length in this range).
+        The defaults give the tables of earlier versions, bit for bit.
 
     Returns
     -------
@@ -85,6 +96,11 @@ def synthetic_retail(
         raise_error(ParameterError, "bad argument", table="synthetic_retail", parameter="mix",
                     expected="three non-negative shares, not all zero", got=mix)
     p = p / p.sum()
+    if len(stockout_days) != 2 or stockout_days[0] > stockout_days[1]:
+        raise_error(ParameterError, "bad argument", table="synthetic_retail", parameter="stockout_days",
+                    expected="a pair (shortest, longest) of spell lengths in days, shortest <= longest",
+                    got=stockout_days)
+    lo_days, hi_days = (int(d) for d in stockout_days)
     start_day = int(np.datetime64(start, "D").astype(np.int64))
     n_rows = n_series * n_days
     y = np.empty(n_rows, dtype=np.float64)
@@ -100,7 +116,8 @@ def synthetic_retail(
     for b0 in range(0, n_series, block):
         b1 = min(b0 + block, n_series)
         rng = np.random.default_rng(streams[b0 // block])
-        out = _draw_block(rng, b1 - b0, n_days, start_day, p, promotions, stockouts)
+        out = _draw_block(rng, b1 - b0, n_days, start_day, p, promotions, stockouts,
+                          (stockout_share, stockout_rate, lo_days, hi_days))
         sl = slice(b0 * n_days, b1 * n_days)
         y[sl] = out["y"].ravel()
         in_stock[sl] = out["in_stock"].ravel()
@@ -122,7 +139,8 @@ def synthetic_retail(
 
 
 def _draw_block(
-    rng: np.random.Generator, k: int, n_days: int, start_day: int, mix: np.ndarray, promotions: bool, stockouts: bool
+    rng: np.random.Generator, k: int, n_days: int, start_day: int, mix: np.ndarray, promotions: bool,
+    stockouts: bool, spells: tuple[float, float, int, int] = (1.0 / 3.0, 1.0 / 90.0, 1, 7),
 ) -> dict[str, np.ndarray]:
     """Draw ``k`` series of ``n_days`` days (one block, one random stream)."""
     days = np.arange(start_day, start_day + n_days, dtype=np.int64)
@@ -183,9 +201,10 @@ def _draw_block(
         block[occurs] = sizes
         demand[r] = block
     if stockouts:
-        prone = rng.random(k) < 1.0 / 3.0
-        out_starts = (rng.random((k, n_days)) < 1.0 / 90.0) & prone[:, None]
-        out = _spells(out_starts, rng.integers(1, 8, size=k))
+        share, rate, lo_days, hi_days = spells
+        prone = rng.random(k) < share
+        out_starts = (rng.random((k, n_days)) < rate) & prone[:, None]
+        out = _spells(out_starts, rng.integers(lo_days, hi_days + 1, size=k))
     else:
         out = np.zeros((k, n_days), dtype=bool)
     sales = np.where(out, 0.0, demand)

@@ -20,7 +20,7 @@ import numpy as np
 import pyarrow as pa
 
 from stockopt._conformal import conformal_scores, interval_columns
-from stockopt._params import Boolean, Integer, Real, SequenceOf, validate_params
+from stockopt._params import Boolean, Instance, Integer, Real, SequenceOf, validate_params
 from stockopt._runner import finalise, prepare, run_model, series_var
 from stockopt.data import SALES_PARAMS, GroupedSeries, as_grouped
 from stockopt.errors import warn_fallback
@@ -28,7 +28,7 @@ from stockopt.models import MODEL_SPEC, resolve_models
 from stockopt.models._base import ForecastResult, Model
 
 __all__ = ["forecast", "forecast_grouped", "model_output", "normalise_levels", "FORECAST_PARAMS",
-           "extra_columns"]
+           "CENSORED_PARAM", "extra_columns"]
 
 #: the rules of the arguments :func:`forecast`, :func:`~stockopt.cross_validation`,
 #: :func:`~stockopt.simulate` and :func:`~stockopt.run_nightly` share
@@ -43,6 +43,11 @@ FORECAST_PARAMS = {
     "conformal_windows": Integer(1),
     "n_jobs": Integer(1),
 }
+
+#: the rule of ``censored`` (the name of an in-stock flag or on_hand column, see
+#: :mod:`stockopt.signals.censored`), shared by :func:`forecast`, :func:`~stockopt.run_nightly` and
+#: the demand-signal functions
+CENSORED_PARAM = {"censored": [None, Instance(str)]}
 
 
 def normalise_levels(level: Sequence[float] | None,
@@ -62,7 +67,7 @@ def extra_columns(models: Sequence[Model | str] | Model | str) -> tuple[str, ...
     return tuple(out)
 
 
-@validate_params(FORECAST_PARAMS)
+@validate_params({**FORECAST_PARAMS, **CENSORED_PARAM})
 def forecast(
     sales: Any,
     h: int,
@@ -80,6 +85,8 @@ def forecast(
     target_col: str = "y",
     missing: str = "error",
     fill_gaps: str = "zero",
+    censored: str | None = None,
+    X_future: Any = None,
 ) -> pa.Table:
     """Forecast every series ``h`` periods ahead with one or more models.
 
@@ -111,6 +118,16 @@ def forecast(
         Threads; results are identical for every value.
     id_col, time_col, target_col, missing, fill_gaps
         Passed to :func:`stockopt.group_series`.
+    censored : str, optional
+        Name of an in-stock flag of ``sales`` (False = sales capped by a stockout) or of an
+        ``on_hand`` column (out of stock at or below zero): every model then forecasts demand, not
+        sales (see :mod:`stockopt.signals.censored`).
+    X_future : table or Drivers, optional
+        Demand drivers over the horizon: ``unique_id, ds`` and one column per driver (promotion
+        flags, prices, other numbers; the same columns in ``sales``) for the ``h`` periods after
+        each series, or a :class:`stockopt.Drivers`.  Their effects are estimated on the history and
+        applied to every model's forecasts (:func:`stockopt.forecast_drivers`, which also returns
+        the effects).
 
     Returns
     -------
@@ -136,6 +153,14 @@ def forecast(
     >>> fc["Naive"].to_pylist(), [d.isoformat() for d in fc["ds"].to_pylist()]
     ([6.0, 6.0], ['2024-01-05', '2024-01-06'])
     """
+    if censored is not None or X_future is not None:  # demand signals: censored sales, drivers
+        from stockopt.signals.forecast import forecast_signals
+
+        return forecast_signals(sales, h, freq=freq, models=models, level=level, quantiles=quantiles,
+                                season_length=season_length, nonnegative=nonnegative,
+                                conformal_windows=conformal_windows, n_jobs=n_jobs, censored=censored,
+                                X_future=X_future, id_col=id_col, time_col=time_col, target_col=target_col,
+                                missing=missing, fill_gaps=fill_gaps)
     levels, qs = normalise_levels(level, quantiles)
     grouped = as_grouped(sales, freq=freq, id_col=id_col, time_col=time_col, target_col=target_col,
                          missing=missing, fill_gaps=fill_gaps, extra_cols=extra_columns(models))

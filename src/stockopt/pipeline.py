@@ -25,7 +25,7 @@ from stockopt._params import Boolean, Instance, Options, PathLike, validate_para
 from stockopt._rules import ITEMS, SALES, SALES_CHECKS, is_id_type, is_numeric_type
 from stockopt.data import SALES_PARAMS, _encode_ids, row_order
 from stockopt.errors import ColumnTypeError, EmptyInputError, FallbackWarning, raise_error
-from stockopt.forecasting import FORECAST_PARAMS
+from stockopt.forecasting import CENSORED_PARAM, FORECAST_PARAMS
 from stockopt.frequency import infer_freq, parse_freq
 from stockopt.replenishment._tables import AS_OF
 
@@ -249,8 +249,8 @@ _NIGHTLY_PARAMS = {k: v for k, v in FORECAST_PARAMS.items()
                    if k not in ("quantiles", "season_length", "nonnegative", "conformal_windows")}
 
 
-@validate_params({**_NIGHTLY_PARAMS, "out": [None, PathLike()], "as_of": [None, AS_OF],
-                  "continuous_review": Options("daily", "keep")})
+@validate_params({**_NIGHTLY_PARAMS, **CENSORED_PARAM, "out": [None, PathLike()],
+                  "as_of": [None, AS_OF], "continuous_review": Options("daily", "keep")})
 def run_nightly(
     sales: Any,
     items: Any = None,
@@ -271,6 +271,7 @@ def run_nightly(
     suppliers: Any = None,
     open_orders: Any = None,
     as_of: Any = None,
+    censored: str | None = None,
 ) -> PlanResult:
     """Run the nightly job: quarantine, forecast, size policies; return the tables and a summary.
 
@@ -315,6 +316,10 @@ def run_nightly(
         no order, like items set aside by an earlier stage.
     as_of : str, datetime.date or numpy.datetime64, optional
         The day orders are planned from (default: the first day of the forecast).
+    censored : str, optional
+        An in-stock flag (False = stocked out) or ``on_hand`` column of ``sales``: the models
+        forecast demand, not sales (:mod:`stockopt.signals.censored`); the summary gains the
+        ``censored`` counts.
 
     Returns
     -------
@@ -344,7 +349,7 @@ def run_nightly(
     if clean.num_rows == 0:
         raise_error(EmptyInputError, "every series was quarantined", table="sales",
                     expected="at least one series without a problem (see the quarantine report)")
-    grouped = group_series(clean, freq=freq, **cols)
+    grouped = group_series(clean, freq=freq, extra_cols=[censored] if censored is not None else [], **cols)
     timings["validate_group"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -352,7 +357,14 @@ def run_nightly(
     with warnings.catch_warnings():  # fallbacks are counted in the summary instead
         warnings.simplefilter("ignore", FallbackWarning)
         mods = resolve_models(models, season_length=grouped.freq.season_length)
-        fc, model_stats = forecast_grouped(grouped, h, mods, levels, [], n_jobs=n_jobs)
+        if censored is not None:  # demand signals: stockout-censored sales (stockopt.signals)
+            from stockopt.signals._common import censor_mask
+            from stockopt.signals.censored import forecast_censored
+
+            fc, model_stats, censored_counts = forecast_censored(grouped, censor_mask(grouped, censored), h,
+                                                                 mods, levels, [], n_jobs=n_jobs)
+        else:
+            fc, model_stats = forecast_grouped(grouped, h, mods, levels, [], n_jobs=n_jobs)
     timings["forecast"] = time.perf_counter() - t
 
     summary: dict[str, Any] = {
@@ -366,6 +378,8 @@ def run_nightly(
         "forecast_rows": fc.num_rows,
         "models": model_stats,
     }
+    if censored is not None:
+        summary["censored"] = censored_counts
     t = time.perf_counter()
     policy, item_report, n_remapped = _policies(fc, grouped, items, next(iter(model_stats)), n_jobs,
                                                 continuous_review)
