@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from stockopt._arrow import first_null
-from stockopt._kernels import _grouping, _ingest
+from stockopt._kernels import _grouping
 from stockopt._rules import SALES, is_id_type
 from stockopt.errors import ColumnTypeError, NullValueError, raise_error
 
@@ -98,24 +98,24 @@ def _dictionary_codes(chunk: pa.DictionaryArray, ids: pa.Array) -> np.ndarray:
 
 
 def _chunk_runs(chunk: pa.Array, starts: np.ndarray, max_unordered: int) -> tuple[int, int]:
-    """Runs of equal ids of one chunk (see :func:`stockopt._kernels._ingest.string_runs`)."""
+    """Runs of equal ids of one chunk (see :func:`stockopt._kernels._grouping.string_runs`)."""
     typ = chunk.type
     k = len(chunk)
     if pa.types.is_dictionary(typ):
-        return _ingest.int_runs(chunk.indices.to_numpy(zero_copy_only=False), starts, max_unordered)
+        return _grouping.int_runs(chunk.indices.to_numpy(zero_copy_only=False), starts, max_unordered)
     if pa.types.is_integer(typ):
-        return _ingest.int_runs(chunk.to_numpy(zero_copy_only=False), starts, max_unordered)
+        return _grouping.int_runs(chunk.to_numpy(zero_copy_only=False), starts, max_unordered)
     bufs = chunk.buffers()
     if pa.types.is_string_view(typ):
         views = np.frombuffer(bufs[1], dtype=np.uint8)[16 * chunk.offset : 16 * (chunk.offset + k)]
         data = [np.frombuffer(b, dtype=np.uint8) if b is not None else np.zeros(0, np.uint8)
                 for b in bufs[2:]]
-        return _ingest.view_runs(views, data, starts, max_unordered)
+        return _grouping.view_runs(views, data, starts, max_unordered)
     wide = pa.types.is_large_string(typ)
     offsets = np.frombuffer(bufs[1], dtype=np.int64 if wide else np.int32)
     offsets = offsets[chunk.offset : chunk.offset + k + 1]
     data = np.zeros(1, np.uint8) if bufs[2] is None or bufs[2].size == 0 else np.frombuffer(bufs[2], np.uint8)
-    return _ingest.string_runs(offsets, data, starts, max_unordered)
+    return _grouping.string_runs(offsets, data, starts, max_unordered)
 
 
 def grouped_runs(col: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array] | None:
