@@ -145,7 +145,6 @@ def time_to_days(col: pa.ChunkedArray | pa.Array, *, table: str, column: str,
                 expected="date32, date64 or timestamp", got=str(typ))
 
 
-_UNIT_CODE = {"s": 0, "ms": 1, "us": 2, "ns": 3}
 #: beyond this many hours spanned (~114 years), time zones are converted row by row by pyarrow
 _MAX_TZ_HOURS = 1_000_000
 
@@ -182,7 +181,7 @@ def _timestamp_days(col: pa.ChunkedArray | pa.Array, *, narrow: bool) -> tuple[n
     exact_rows = np.empty(exact_cap, dtype=np.int64)
     off = np.empty(n, dtype=np.uint8)
     days = np.empty(n, dtype=np.int32 if narrow else np.int64)
-    n_exact, lo, hi = _ingest.timestamp_days(raw, _UNIT_CODE[typ.unit], hour_offset, exact_hour, base, days,
+    n_exact, lo, hi = _ingest.timestamp_days(raw, per_day, hour_offset, exact_hour, base, days,
                                              off, exact_rows)
     if n_exact > exact_cap:  # many rows at the hour of a clock change: let pyarrow convert them all
         return _timestamp_days(pc.local_timestamp(col), narrow=narrow)
