@@ -434,15 +434,15 @@ def group_series(
 
     # --- order by (series, period) -------------------------------------------------------------
     n_series = len(ids)
-    indptr, perm = row_order(codes, run_starts, n, n_series, t)
+    indptr, perm, t, y = _order_rows(codes, run_starts, n, n_series, t, y)
     del codes
     counts = np.diff(indptr)
     if perm is not None:
-        t = _take(t, perm)
-        y = _take(y, perm)
         zero_copy = False
     # sorted input passed first_unsorted, which also refuses a repeated period
-    dup = _grouping.first_duplicate(indptr, t) if perm is not None else -1
+    # runs moved whole passed first_unsorted_runs, which also refuses a repeated period
+    moved_runs = isinstance(perm, RunPermutation)
+    dup = _grouping.first_duplicate(indptr, t) if perm is not None and not moved_runs else -1
     if dup >= 0:
         row = int(perm[dup]) if perm is not None else int(dup)
         first = int(perm[dup - 1]) if perm is not None else int(dup - 1)
@@ -450,7 +450,7 @@ def group_series(
                     column=time_col, series=id_of(row), row=row, expected=_C["duplicate"].accepted,
                     got=str(np.datetime64(int(f.to_days(np.array([t[dup]]))[0]), "D")))
 
-    extra = {name: (arr if perm is None else arr[perm]) for name, arr in extra_raw.items()}
+    extra = {name: (arr if perm is None else _take(arr, perm)) for name, arr in extra_raw.items()}
     del extra_raw
     start = t[indptr[:-1]].astype(np.int64)
 
@@ -501,7 +501,7 @@ def row_order(codes: np.ndarray | None, run_starts: np.ndarray | None, n_rows: i
     are in another order cost one pass more: their runs are moved whole.
     """
     if run_starts is not None and not _increasing(run_starts):  # grouped, series in another order
-        return _runs_order(run_starts, n_rows, t)
+        return _runs_order(run_starts, n_rows, t)[:2]
     if run_starts is not None:  # rows grouped by id in id order: the runs are the series
         indptr = np.empty(n_series + 1, dtype=np.int64)
         indptr[:-1] = run_starts
@@ -521,10 +521,15 @@ def _increasing(a: np.ndarray) -> bool:
     return bool(a.size < 2 or (a[1:] > a[:-1]).all())
 
 
-def _runs_order(run_starts: np.ndarray, n_rows: int, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _runs_order(run_starts: np.ndarray, n_rows: int, t: np.ndarray, y: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
     """:func:`row_order` for rows grouped by series, the series in any order (``run_starts[i]`` is the
     first row of series ``i``): the permutation moves each run whole, then sorts by period the
-    series whose periods do not increase (rows of one period keep their input order)."""
+    series whose periods do not increase (rows of one period keep their input order).
+
+    With ``y``, also returns ``t`` and ``y`` in series order (runs copied whole when the periods
+    already increase in each); otherwise the last two are None.
+    """
     n_series = run_starts.shape[0]
     by_row = np.argsort(run_starts, kind="stable")  # the series of each run, in row order
     in_ptr = np.empty(n_series + 1, dtype=np.int64)
@@ -535,15 +540,70 @@ def _runs_order(run_starts: np.ndarray, n_rows: int, t: np.ndarray) -> tuple[np.
     indptr = np.zeros(n_series + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
     if _grouping.first_unsorted_runs(in_ptr, t) < 0:
-        perm = np.empty(n_rows, dtype=np.int64)
-        _ingest.run_rows(np.ascontiguousarray(run_starts, dtype=np.int64), indptr, perm)
-        return indptr, perm
+        perm = RunPermutation(np.ascontiguousarray(run_starts, dtype=np.int64), indptr)
+        if y is None:
+            return indptr, np.asarray(perm), None, None
+        t_out = np.empty(n_rows, dtype=np.int32)
+        y_out = np.empty(n_rows, dtype=np.float64)
+        _ingest.move_runs(perm.run_starts, indptr, t, np.ascontiguousarray(y, dtype=np.float64), t_out, y_out)
+        return indptr, perm, t_out, y_out
     codes = np.repeat(by_row.astype(np.int32), np.diff(in_ptr))
-    return indptr, _grouping.sort_permutation(codes, t, indptr)
+    perm = _grouping.sort_permutation(codes, t, indptr)
+    return indptr, perm, (None if y is None else _take(t, perm)), (None if y is None else _take(y, perm))
 
 
-def _take(a: np.ndarray, perm: np.ndarray) -> np.ndarray:
+def _order_rows(codes: np.ndarray | None, run_starts: np.ndarray | None, n_rows: int, n_series: int,
+                t: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+    """:func:`row_order`, and the periods ``t`` and values ``y`` in that order (as given when the
+    permutation is None)."""
+    if run_starts is not None and not _increasing(run_starts):
+        return _runs_order(run_starts, n_rows, t, y)  # type: ignore[return-value]
+    indptr, perm = row_order(codes, run_starts, n_rows, n_series, t)
+    if perm is None:
+        return indptr, None, t, y
+    return indptr, perm, _take(t, perm), _take(y, perm)
+
+
+class RunPermutation:
+    """The row permutation of grouped rows whose runs were moved whole, built only when asked for.
+
+    Output row ``k`` of series ``i`` is input row ``run_starts[i] + k - indptr[i]``.  An integer
+    index is answered by a binary search over ``indptr`` (error messages need a row or two);
+    ``np.asarray`` builds the whole int64 permutation once (extra columns need it), so grouping the
+    common case allocates none.
+
+    Examples
+    --------
+    >>> p = RunPermutation(np.array([3, 0]), np.array([0, 2, 5]))  # series 0 is rows 3-4, series 1 rows 0-2
+    >>> p[1], p[2], np.asarray(p).tolist()
+    (4, 0, [3, 4, 0, 1, 2])
+    """
+
+    def __init__(self, run_starts: np.ndarray, indptr: np.ndarray) -> None:
+        self.run_starts = np.asarray(run_starts, dtype=np.int64)
+        self.indptr = np.asarray(indptr, dtype=np.int64)
+        self._full: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return int(self.indptr[-1])
+
+    def __getitem__(self, k: Any) -> Any:
+        if isinstance(k, (int, np.integer)):
+            k = int(k) + (len(self) if k < 0 else 0)
+            i = int(np.searchsorted(self.indptr, k, side="right")) - 1
+            return int(self.run_starts[i] + (k - self.indptr[i]))
+        return np.asarray(self)[k]
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if self._full is None:
+            self._full = np.empty(len(self), dtype=np.int64)
+            _ingest.run_rows(self.run_starts, self.indptr, self._full)
+        return self._full if dtype is None else self._full.astype(dtype)
+
+
+def _take(a: np.ndarray, perm: np.ndarray | RunPermutation) -> np.ndarray:
     """``a[perm]`` in one compiled pass (float64 and int32 columns; numpy for the others)."""
+    perm = np.asarray(perm)
     if a.dtype in (np.float64, np.int32) and perm.dtype == np.int64:
         out = np.empty(perm.shape[0], dtype=a.dtype)
         _ingest.take(np.ascontiguousarray(a), perm, out)
