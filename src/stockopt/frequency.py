@@ -168,8 +168,7 @@ def distinct_days(days: np.ndarray) -> np.ndarray:
         return np.empty(0, dtype=np.int64)
     lo, hi = int(d.min()), int(d.max())
     if hi - lo < 4 * d.size + 4096:
-        seen = np.zeros(hi - lo + 1, dtype=bool)
-        seen[d - d.dtype.type(lo)] = True  # within [0, hi - lo]: no overflow in d's own width
+        seen = np.bincount(d - d.dtype.type(lo), minlength=hi - lo + 1)  # d - lo: no overflow in d's width
         return np.flatnonzero(seen).astype(np.int64) + lo
     return np.unique(d.astype(np.int64))
 
