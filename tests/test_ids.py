@@ -324,3 +324,18 @@ def test_forecast_is_identical_whatever_the_input_order():
         assert got.drop_columns(["ds"]).equals(want.drop_columns(["ds"]))
         as_ns = [pc.cast(t.column("ds"), pa.timestamp("ns")) for t in (got, want)]
         assert as_ns[0].equals(as_ns[1])
+
+
+@pytest.mark.parametrize("tz", ["Europe/Paris", "America/St_Johns", "Australia/Lord_Howe"])
+@pytest.mark.parametrize("unit", list(UNIT))
+def test_days_to_time_gives_the_local_midnights_pyarrow_gives(tz, unit):
+    """Output dates of a tz-aware table: each distinct day converted once, mapped back to every row
+    (also through spring-forward and fall-back days)."""
+    from stockopt._arrow import days_to_time
+
+    typ = pa.timestamp(unit, tz=tz)
+    days = np.tile(np.arange(19_000, 19_400, dtype=np.int64), 30)
+    for d in (days, days[:7], days[:0]):
+        naive = pa.array(d * 86_400 * UNIT[unit], pa.int64()).cast(pa.timestamp(unit))
+        want = pc.assume_timezone(naive, tz, ambiguous="earliest", nonexistent="earliest")
+        assert days_to_time(d, typ).equals(want)

@@ -206,12 +206,9 @@ def days_to_time(days: np.ndarray, typ: pa.DataType) -> pa.Array:
     if pa.types.is_date64(typ):
         return pa.array(days * _DAY["ms"], type=pa.int64()).cast(pa.date64())
     if pa.types.is_timestamp(typ):
-        raw = pa.array(days * _DAY[typ.unit], type=pa.int64()).cast(pa.timestamp(typ.unit))
         if typ.tz is not None:
-            import pyarrow.compute as pc
-
-            return pc.assume_timezone(raw, typ.tz, ambiguous="earliest", nonexistent="earliest")
-        return raw
+            return _local_midnights(days, typ)
+        return pa.array(days * _DAY[typ.unit], type=pa.int64()).cast(pa.timestamp(typ.unit))
     raise_error(ColumnTypeError, "cannot build a time column", expected="date32, date64 or timestamp",
                 got=str(typ))
 
@@ -221,6 +218,28 @@ def first_null(arr: pa.ChunkedArray | pa.Array) -> int:
     import pyarrow.compute as pc
 
     return int(np.argmax(_to_numpy(pc.is_null(arr), np.bool_)))
+
+
+def _local_midnights(days: np.ndarray, typ: pa.DataType) -> pa.Array:
+    """Time-zone aware timestamps of the local midnights of ``days``: each distinct day is converted
+    once by pyarrow (a forecast table repeats the same few dates for every series)."""
+    import pyarrow.compute as pc
+
+    from stockopt.frequency import distinct_days
+
+    def convert(d: np.ndarray) -> np.ndarray:
+        raw = pa.array(d * _DAY[typ.unit], type=pa.int64()).cast(pa.timestamp(typ.unit))
+        utc = pc.assume_timezone(raw, typ.tz, ambiguous="earliest", nonexistent="earliest")
+        return utc.cast(pa.int64()).to_numpy()
+
+    if days.size == 0:
+        return pa.array(days, type=pa.int64()).cast(typ)
+    uniq = distinct_days(days)
+    if uniq.size * 4 > days.size:
+        out = convert(days)
+    else:
+        out = convert(uniq)[np.searchsorted(uniq, days)]
+    return pa.array(out, type=pa.int64()).cast(typ)
 
 
 def _to_numpy(col: pa.ChunkedArray | pa.Array, dtype: Any) -> np.ndarray:

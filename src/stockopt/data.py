@@ -440,7 +440,7 @@ def group_series(
     if perm is not None:
         zero_copy = False
     # sorted input passed first_unsorted, which also refuses a repeated period
-    # runs moved whole passed first_unsorted_runs, which also refuses a repeated period
+    # runs moved whole had strictly increasing periods (checked while moving): no period repeats
     moved_runs = isinstance(perm, RunPermutation)
     dup = _grouping.first_duplicate(indptr, t) if perm is not None and not moved_runs else -1
     if dup >= 0:
@@ -539,14 +539,16 @@ def _runs_order(run_starts: np.ndarray, n_rows: int, t: np.ndarray, y: np.ndarra
     lengths[by_row] = np.diff(in_ptr)
     indptr = np.zeros(n_series + 1, dtype=np.int64)
     np.cumsum(lengths, out=indptr[1:])
-    if _grouping.first_unsorted_runs(in_ptr, t) < 0:
-        perm = RunPermutation(np.ascontiguousarray(run_starts, dtype=np.int64), indptr)
-        if y is None:
-            return indptr, np.asarray(perm), None, None
+    perm = RunPermutation(np.ascontiguousarray(run_starts, dtype=np.int64), indptr)
+    if y is None and _grouping.first_unsorted_runs(in_ptr, t) < 0:
+        return indptr, np.asarray(perm), None, None
+    if y is not None:
         t_out = np.empty(n_rows, dtype=np.int32)
         y_out = np.empty(n_rows, dtype=np.float64)
-        _ingest.move_runs(perm.run_starts, indptr, t, np.ascontiguousarray(y, dtype=np.float64), t_out, y_out)
-        return indptr, perm, t_out, y_out
+        y = np.ascontiguousarray(y, dtype=np.float64)
+        if _ingest.move_runs(perm.run_starts, indptr, t, y, t_out, y_out) < 0:  # periods increase in each
+            return indptr, perm, t_out, y_out
+        del t_out, y_out
     codes = np.repeat(by_row.astype(np.int32), np.diff(in_ptr))
     perm = _grouping.sort_permutation(codes, t, indptr)
     return indptr, perm, (None if y is None else _take(t, perm)), (None if y is None else _take(y, perm))

@@ -47,9 +47,14 @@ def run_rows(const i64[::1] run_starts, const i64[::1] indptr, i64[::1] perm):
 def move_runs(const i64[::1] run_starts, const i64[::1] indptr, const int32_t[::1] t, const double[::1] y,
               int32_t[::1] t_out, double[::1] y_out):
     """The periods and values of grouped rows put in series order (see :func:`run_rows`), each run
-    copied whole (``memcpy``) instead of row by row through a permutation."""
+    copied whole instead of row by row through a permutation; the periods are checked on the way.
+
+    Returns the first series whose periods do not strictly increase (the caller then sorts), or -1.
+    """
     cdef Py_ssize_t n_series = indptr.shape[0] - 1, i
-    cdef i64 s, a, L
+    cdef i64 s, a, L, k, bad_series = -1
+    cdef int32_t prev, v
+    cdef int bad
     with nogil:
         for i in range(n_series):
             a = indptr[i]
@@ -57,9 +62,19 @@ def move_runs(const i64[::1] run_starts, const i64[::1] indptr, const int32_t[::
             if L <= 0:
                 continue
             s = run_starts[i]
-            memcpy(&t_out[a], &t[s], <size_t>L * sizeof(int32_t))
             memcpy(&y_out[a], &y[s], <size_t>L * sizeof(double))
-    return None
+            bad = 0
+            prev = t[s]
+            t_out[a] = prev
+            for k in range(1, L):
+                v = t[s + k]
+                bad |= v <= prev
+                t_out[a + k] = v
+                prev = v
+            if bad:
+                bad_series = i
+                break
+    return bad_series
 
 
 def take(const item_t[::1] src, const i64[::1] perm, item_t[::1] out):
