@@ -56,6 +56,8 @@ def ours(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 _TMP: list[tempfile.TemporaryDirectory] = []
+#: the cases of ``cases()``, in its order (the pytest-benchmark suite parametrises over them)
+NAMES = ("group",)
 
 
 def input_kinds(n_series: int, length: int) -> dict[str, object]:

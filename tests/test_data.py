@@ -46,6 +46,7 @@ def long_tables(draw):
     return rows, id_kind
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(long_tables())
 def test_round_trip_any_valid_table(case):

@@ -71,6 +71,7 @@ def _column(ids: list, kind: str, cuts: list[int]) -> pa.ChunkedArray:
 KINDS = ["string", "large_string", "string_view", "dictionary", "int64", "int16", "uint32"]
 
 
+@pytest.mark.slow
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.tuples(st.text(alphabet="ab\u00e9", max_size=13), st.integers(1, 30)), min_size=1,
                 max_size=12),
@@ -177,6 +178,7 @@ def _days_twin(col: pa.Array) -> tuple[list[int], list[bool]]:
     return [r // per_day for r in raw], [r % per_day != 0 for r in raw]
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(st.sampled_from(list(UNIT)),
        st.sampled_from([None, "UTC", "Europe/Paris", "America/St_Johns", "Asia/Kathmandu",
