@@ -57,7 +57,15 @@ def ours(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 _TMP: list[tempfile.TemporaryDirectory] = []
 #: the cases of ``cases()``, in its order (the pytest-benchmark suite parametrises over them)
-NAMES = ("group",)
+NAMES = ("group", "group grouped ids timestamp[ns]", "CrostonSBA from grouped ids timestamp[ns]",
+         "group grouped ids timestamp[ns, Europe/Paris]", "group pandas object ids",
+         "CrostonSBA from pandas vs statsforecast")
+#: the input-speed cases are compared with our own sorted date32 path (ratios.py prints ours / floor)
+OTHER = {name: "floor" for name in NAMES[1:-1]}
+#: input kinds of the benchmark suite's cases (the --inputs table runs them all)
+_SUITE_KINDS = {"grouped ids, timestamp[ns]": "grouped ids timestamp[ns]",
+                "grouped ids, timestamp[ns, Europe/Paris]": "grouped ids timestamp[ns, Europe/Paris]",
+                "pandas, object ids, datetime64[ns]": "pandas object ids"}
 
 
 def input_kinds(n_series: int, length: int) -> dict[str, object]:
@@ -161,8 +169,14 @@ def cases(n_series: int, length: int):
     v2, p2 = baseline(path)
     assert np.array_equal(p1, p2) and np.array_equal(v1, v2), "grouping differs from the baseline"
     label = f"group {n_series * length / 1e6:.1f}M shuffled rows"
-    return [(label, lambda: ours(path), lambda: baseline(path)), *input_cases(n_series, length),
-            *pandas_cases(n_series, length)]
+    by_label = {c[0]: c for c in input_cases(n_series, length)}
+    out = [(label, lambda: ours(path), lambda: baseline(path))]
+    for name in NAMES[1:-1]:
+        kind = next(k for k, v in _SUITE_KINDS.items() if name.endswith(v))
+        e2e = name.startswith("CrostonSBA")
+        key = f"CrostonSBA h=28 from {kind} (sorted/ours)" if e2e else f"group {kind} (sorted/ours)"
+        out.append((name, *by_label[key][1:]))
+    return [*out, (NAMES[-1], *pandas_cases(n_series, length)[0][1:])]
 
 
 def _inputs_main(n: int, length: int, repeats: int = 7) -> None:
