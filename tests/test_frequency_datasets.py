@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import stockopt as so
 from stockopt.datasets import DATASETS, load_dataset
@@ -64,3 +66,16 @@ def test_real_data_loader(data_dir):
         assert g.n_series > 0, name
     with pytest.raises(so.errors.ParameterError):
         load_dataset("nope")
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.integers(-30_000, 30_000), max_size=60), st.sampled_from([np.int32, np.int64]),
+       st.booleans())
+def test_distinct_days_match_numpy_unique(days, dtype, far):
+    """The range-table path (short span) and the sort path (a far outlier) give np.unique's answer."""
+    from stockopt.frequency import distinct_days
+
+    d = np.array(days + ([2_000_000_000] if far and days else []), dtype=dtype)
+    got = distinct_days(d)
+    assert got.dtype == np.int64
+    assert got.tolist() == np.unique(d.astype(np.int64)).tolist()

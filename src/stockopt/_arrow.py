@@ -109,12 +109,28 @@ def require_columns(tbl: pa.Table, names: dict[str, str], *, table: str) -> None
             raise MissingColumnError(msg, table=table, column=name)
 
 
-def time_to_days(col: pa.ChunkedArray | pa.Array, *, table: str, column: str) -> tuple[np.ndarray, np.ndarray]:
+def time_to_days(col: pa.ChunkedArray | pa.Array, *, table: str, column: str,
+                 narrow: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Convert a date or timestamp column to integer days since 1970-01-01 (int32 for date32, else int64).
 
     Returns ``(days, off_midnight)`` where ``off_midnight`` marks timestamps with a time of day (the
     frequencies stockopt supports are whole days).  Time-zone aware timestamps are read in their
-    local wall-clock time.
+    local wall-clock time.  With ``narrow``, days are int32 whenever they all fit.
+
+    Timestamps are read in one compiled pass over their int64 buffer (a floor division by the
+    unit's day); for time-zone aware ones the UTC offset of every hour the data spans is looked up
+    once, and only rows in an hour where the offset changes are converted one by one.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> ts = pa.array([0, 86_400_000_000_000, 90_000_000_000_000], pa.timestamp("ns"))
+    >>> days, off = time_to_days(ts, table="sales", column="ds")
+    >>> days.tolist(), off.tolist()
+    ([0, 1, 1], [False, False, True])
+    >>> paris = pa.array([-3_600_000, 82_800_000], pa.timestamp("ms", tz="Europe/Paris"))  # local midnights
+    >>> time_to_days(paris, table="sales", column="ds")[0].tolist()
+    [0, 1]
     """
     typ = col.type
     if pa.types.is_date32(typ):  # int32 days as stored (callers widen if they need to)
@@ -124,15 +140,62 @@ def time_to_days(col: pa.ChunkedArray | pa.Array, *, table: str, column: str) ->
         ms = _to_numpy(col.cast(pa.int64()), np.int64)
         return np.floor_divide(ms, _DAY["ms"]), np.remainder(ms, _DAY["ms"]) != 0
     if pa.types.is_timestamp(typ):
-        if typ.tz is not None:
-            import pyarrow.compute as pc
-
-            col = pc.local_timestamp(col)
-        raw = _to_numpy(col.cast(pa.int64()), np.int64)
-        per_day = _DAY[typ.unit]
-        return np.floor_divide(raw, per_day), np.remainder(raw, per_day) != 0
+        return _timestamp_days(col, narrow=narrow)
     raise_error(ColumnTypeError, "time of the wrong type", table=table, column=column,
                 expected="date32, date64 or timestamp", got=str(typ))
+
+
+#: beyond this many hours spanned (~114 years), time zones are converted row by row by pyarrow
+_MAX_TZ_HOURS = 1_000_000
+
+
+def _timestamp_days(col: pa.ChunkedArray | pa.Array, *, narrow: bool) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`time_to_days` for a timestamp column (see there)."""
+    import pyarrow.compute as pc
+
+    from stockopt._kernels import _ingest
+
+    typ = col.type
+    raw = _to_numpy(col.cast(pa.int64()) if len(col) else pa.array([], pa.int64()), np.int64)
+    raw = np.ascontiguousarray(raw)
+    n = raw.shape[0]
+    per_day = _DAY[typ.unit]
+    per_hour = per_day // 24
+    hour_offset = np.empty(0, dtype=np.int64)
+    exact_hour = np.empty(0, dtype=np.uint8)
+    base = 0
+    exact_cap = 0
+    if typ.tz is not None and n:
+        lo_h = int(raw.min()) // per_hour
+        hi_h = int(raw.max()) // per_hour
+        if hi_h - lo_h + 2 > _MAX_TZ_HOURS:
+            col = pc.local_timestamp(col)
+            return _timestamp_days(col, narrow=narrow)
+        probes = (lo_h + np.arange(hi_h - lo_h + 2, dtype=np.int64)) * per_hour
+        local = pc.local_timestamp(pa.array(probes, type=typ)).cast(pa.int64()).to_numpy()
+        offset = local - probes
+        hour_offset = np.ascontiguousarray(offset[:-1])
+        exact_hour = (offset[:-1] != offset[1:]).astype(np.uint8)  # the offset changes inside the hour
+        base = lo_h
+        exact_cap = 1 << 16
+    exact_rows = np.empty(exact_cap, dtype=np.int64)
+    off = np.empty(n, dtype=np.uint8)
+    days = np.empty(n, dtype=np.int32 if narrow else np.int64)
+    n_exact, lo, hi = _ingest.timestamp_days(raw, per_day, hour_offset, exact_hour, base, days,
+                                             off, exact_rows)
+    if n_exact > exact_cap:  # many rows at the hour of a clock change: let pyarrow convert them all
+        return _timestamp_days(pc.local_timestamp(col), narrow=narrow)
+    if n_exact:
+        rows = exact_rows[:n_exact]
+        loc = pc.local_timestamp(pa.array(raw[rows], type=typ)).cast(pa.int64()).to_numpy()
+        d = np.floor_divide(loc, per_day)
+        off[rows] = np.remainder(loc, per_day) != 0
+        d_lo, d_hi = int(d.min()), int(d.max())
+        lo, hi = (min(lo, d_lo), max(hi, d_hi)) if n_exact < n else (d_lo, d_hi)
+        days[rows] = d if not narrow else np.clip(d, -(2**31), 2**31 - 1)
+    if narrow and (lo < -(2**31) or hi >= 2**31):  # they do not fit in int32: redo wide
+        return _timestamp_days(col, narrow=False)
+    return days, off.view(bool)
 
 
 def days_to_time(days: np.ndarray, typ: pa.DataType) -> pa.Array:
@@ -143,14 +206,40 @@ def days_to_time(days: np.ndarray, typ: pa.DataType) -> pa.Array:
     if pa.types.is_date64(typ):
         return pa.array(days * _DAY["ms"], type=pa.int64()).cast(pa.date64())
     if pa.types.is_timestamp(typ):
-        raw = pa.array(days * _DAY[typ.unit], type=pa.int64()).cast(pa.timestamp(typ.unit))
         if typ.tz is not None:
-            import pyarrow.compute as pc
-
-            return pc.assume_timezone(raw, typ.tz, ambiguous="earliest", nonexistent="earliest")
-        return raw
+            return _local_midnights(days, typ)
+        return pa.array(days * _DAY[typ.unit], type=pa.int64()).cast(pa.timestamp(typ.unit))
     raise_error(ColumnTypeError, "cannot build a time column", expected="date32, date64 or timestamp",
                 got=str(typ))
+
+
+def first_null(arr: pa.ChunkedArray | pa.Array) -> int:
+    """Row of the first null of ``arr``."""
+    import pyarrow.compute as pc
+
+    return int(np.argmax(_to_numpy(pc.is_null(arr), np.bool_)))
+
+
+def _local_midnights(days: np.ndarray, typ: pa.DataType) -> pa.Array:
+    """Time-zone aware timestamps of the local midnights of ``days``: each distinct day is converted
+    once by pyarrow (a forecast table repeats the same few dates for every series)."""
+    import pyarrow.compute as pc
+
+    from stockopt.frequency import distinct_days
+
+    def convert(d: np.ndarray) -> np.ndarray:
+        raw = pa.array(d * _DAY[typ.unit], type=pa.int64()).cast(pa.timestamp(typ.unit))
+        utc = pc.assume_timezone(raw, typ.tz, ambiguous="earliest", nonexistent="earliest")
+        return utc.cast(pa.int64()).to_numpy()
+
+    if days.size == 0:
+        return pa.array(days, type=pa.int64()).cast(typ)
+    uniq = distinct_days(days)
+    if uniq.size * 4 > days.size:
+        out = convert(days)
+    else:
+        out = convert(uniq)[np.searchsorted(uniq, days)]
+    return pa.array(out, type=pa.int64()).cast(typ)
 
 
 def _to_numpy(col: pa.ChunkedArray | pa.Array, dtype: Any) -> np.ndarray:

@@ -20,9 +20,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from stockopt._arrow import _to_numpy, days_to_time, parquet_schema, require_columns, time_to_days, to_table
-from stockopt._kernels import _grouping
+from stockopt._arrow import first_null as _first_null
+from stockopt._ids import encode_ids as _encode_ids
+from stockopt._kernels import _grouping, _ingest
 from stockopt._params import Boolean, Instance, Options, SequenceOf, validate_params
-from stockopt._rules import SALES, SALES_CHECKS, is_id_type, is_numeric_type
+from stockopt._rules import SALES, SALES_CHECKS, is_numeric_type
 from stockopt.errors import (
     ColumnTypeError,
     DuplicateRowError,
@@ -380,7 +382,7 @@ def group_series(
         row = _first_null(time_arr)
         raise_error(NullValueError, _C["null_time"].what, table=table, column=time_col, series=id_of(row),
                     row=row, expected=_C["null_time"].accepted)
-    days, off_midnight = time_to_days(time_arr, table=table, column=time_col)
+    days, off_midnight = time_to_days(time_arr, table=table, column=time_col, narrow=True)
     if not pa.types.is_date32(time_arr.type) and off_midnight.any():  # date32 has no time of day
         row = int(np.argmax(off_midnight))
         raise_error(FrequencyError, _C["time_of_day"].what, table=table, column=time_col,
@@ -432,15 +434,15 @@ def group_series(
 
     # --- order by (series, period) -------------------------------------------------------------
     n_series = len(ids)
-    indptr, perm = row_order(codes, run_starts, n, n_series, t)
+    indptr, perm, t, y = _order_rows(codes, run_starts, n, n_series, t, y)
     del codes
     counts = np.diff(indptr)
     if perm is not None:
-        t = t[perm]
-        y = y[perm]
         zero_copy = False
     # sorted input passed first_unsorted, which also refuses a repeated period
-    dup = _grouping.first_duplicate(indptr, t) if perm is not None else -1
+    # runs moved whole had strictly increasing periods (checked while moving): no period repeats
+    moved_runs = isinstance(perm, RunPermutation)
+    dup = _grouping.first_duplicate(indptr, t) if perm is not None and not moved_runs else -1
     if dup >= 0:
         row = int(perm[dup]) if perm is not None else int(dup)
         first = int(perm[dup - 1]) if perm is not None else int(dup - 1)
@@ -448,7 +450,7 @@ def group_series(
                     column=time_col, series=id_of(row), row=row, expected=_C["duplicate"].accepted,
                     got=str(np.datetime64(int(f.to_days(np.array([t[dup]]))[0]), "D")))
 
-    extra = {name: (arr if perm is None else arr[perm]) for name, arr in extra_raw.items()}
+    extra = {name: (arr if perm is None else _take(arr, perm)) for name, arr in extra_raw.items()}
     del extra_raw
     start = t[indptr[:-1]].astype(np.int64)
 
@@ -495,8 +497,11 @@ def row_order(codes: np.ndarray | None, run_starts: np.ndarray | None, n_rows: i
     ``codes``/``run_starts`` come from :func:`_encode_ids` (one of them is None) and ``t`` holds the
     int32 periods.  The permutation is None when the rows already are in order (one pass; periods
     strictly increasing inside each series, so no period repeats); otherwise rows of the same
-    series and period keep their input order (a stable counting sort).
+    series and period keep their input order (a stable counting sort).  Grouped rows whose series
+    are in another order cost one pass more: their runs are moved whole.
     """
+    if run_starts is not None and not _increasing(run_starts):  # grouped, series in another order
+        return _runs_order(run_starts, n_rows, t)[:2]
     if run_starts is not None:  # rows grouped by id in id order: the runs are the series
         indptr = np.empty(n_series + 1, dtype=np.int64)
         indptr[:-1] = run_starts
@@ -512,120 +517,100 @@ def row_order(codes: np.ndarray | None, run_starts: np.ndarray | None, n_rows: i
     return indptr, _grouping.sort_permutation(codes, t, indptr)
 
 
-def _first_null(arr: pa.ChunkedArray | pa.Array) -> int:
-    return int(np.argmax(_to_numpy(pc.is_null(arr), np.bool_)))
+def _increasing(a: np.ndarray) -> bool:
+    return bool(a.size < 2 or (a[1:] > a[:-1]).all())
 
 
-def _encode_ids(col: pa.ChunkedArray, *, table: str,
-                column: str) -> tuple[np.ndarray | None, pa.Array, bool, np.ndarray | None]:
-    """Dense int32 series codes 0..k-1 in sorted-id order, the sorted unique ids, whether ids were a
-    dictionary, and the first row of each series when the rows are already grouped by id in id
-    order (string ids; the codes are then not built: ``None``).
+def _runs_order(run_starts: np.ndarray, n_rows: int, t: np.ndarray, y: np.ndarray | None = None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
+    """:func:`row_order` for rows grouped by series, the series in any order (``run_starts[i]`` is the
+    first row of series ``i``): the permutation moves each run whole, then sorts by period the
+    series whose periods do not increase (rows of one period keep their input order).
 
-    int32 codes bound the number of series (not of rows) at 2^31 - 1 and halve the memory of the
-    largest temporary of grouping.
+    With ``y``, also returns ``t`` and ``y`` in series order (runs copied whole when the periods
+    already increase in each); otherwise the last two are None.
     """
-    typ = col.type
-    is_dict = pa.types.is_dictionary(typ)
-    value_type = typ.value_type if is_dict else typ
-    if not is_id_type(typ):
-        raise_error(ColumnTypeError, "series id of the wrong type", table=table, column=column,
-                    expected=SALES["id"].accepted, got=str(typ))
-    if col.null_count:
-        row = _first_null(col)
-        raise_error(NullValueError, "null series id", table=table, column=column, row=row,
-                    expected=SALES["id"].accepted)
-    if pa.types.is_string_view(col.type):
-        col = col.cast(pa.string())
-    if not is_dict and len(col) > 1:
-        if pa.types.is_string(col.type) or pa.types.is_large_string(col.type):
-            runs = _sorted_string_runs(col)
-            if runs is not None:
-                return None, runs[1], False, runs[0]
-        else:
-            fast = _encode_sorted_ids(col)
-            if fast is not None:
-                return fast[0], fast[1], False, None
-    chunks = (col.chunks if is_dict else pc.dictionary_encode(col).chunks) if len(col) else []
-    # the sorted set of ids over every chunk's dictionary (small: one entry per series and chunk)
-    dicts: list[pa.Array] = []
-    for c in chunks:
-        if not any(c.dictionary is d or c.dictionary.equals(d) for d in dicts[-1:]):
-            dicts.append(c.dictionary)
-    if dicts:
-        uniq = pc.unique(pa.concat_arrays(dicts))
-    else:
-        uniq = pa.array([], type=value_type)
-    if pa.types.is_string_view(uniq.type):
-        uniq = uniq.cast(pa.string())
-    ids = uniq.take(pc.sort_indices(uniq))
-    # codes written chunk by chunk through each chunk's small dictionary -> id map (no big copies)
-    codes = np.empty(len(col), dtype=np.int32)
-    pos = 0
-    for c in chunks:
-        to_id = pc.index_in(c.dictionary.cast(ids.type), value_set=ids).to_numpy(zero_copy_only=False)
-        k = len(c)
-        codes[pos : pos + k] = to_id.astype(np.int32)[c.indices.to_numpy(zero_copy_only=False)]
-        pos += k
-    used = _grouping.count_codes(codes, len(ids)) > 0
-    if not used.all():  # dictionaries may carry entries no row uses
-        remap = (np.cumsum(used) - 1).astype(np.int32)
-        codes = remap[codes]
-        ids = ids.filter(pa.array(used))
-    return np.ascontiguousarray(codes, dtype=np.int32), ids, is_dict, None
+    n_series = run_starts.shape[0]
+    by_row = np.argsort(run_starts, kind="stable")  # the series of each run, in row order
+    in_ptr = np.empty(n_series + 1, dtype=np.int64)
+    in_ptr[:-1] = run_starts[by_row]
+    in_ptr[-1] = n_rows
+    lengths = np.empty(n_series, dtype=np.int64)
+    lengths[by_row] = np.diff(in_ptr)
+    indptr = np.zeros(n_series + 1, dtype=np.int64)
+    np.cumsum(lengths, out=indptr[1:])
+    perm = RunPermutation(np.ascontiguousarray(run_starts, dtype=np.int64), indptr)
+    if y is None and _grouping.first_unsorted_runs(in_ptr, t) < 0:
+        return indptr, np.asarray(perm), None, None
+    if y is not None:
+        t_out = np.empty(n_rows, dtype=np.int32)
+        y_out = np.empty(n_rows, dtype=np.float64)
+        y = np.ascontiguousarray(y, dtype=np.float64)
+        if _ingest.move_runs(perm.run_starts, indptr, t, y, t_out, y_out) < 0:  # periods increase in each
+            return indptr, perm, t_out, y_out
+        del t_out, y_out
+    codes = np.repeat(by_row.astype(np.int32), np.diff(in_ptr))
+    perm = _grouping.sort_permutation(codes, t, indptr)
+    return indptr, perm, (None if y is None else _take(t, perm)), (None if y is None else _take(y, perm))
 
 
-def _sorted_string_runs(col: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array] | None:
-    """First row of each run of equal string ids and the run ids, when the runs are in strictly
-    increasing id order (one compiled pass over the Arrow buffers); None otherwise."""
-    n = len(col)
-    starts = np.empty(n, dtype=np.int64)
-    pos = 0
-    n_runs = 0
-    prev_last: str | None = None
-    for chunk in col.chunks:
-        k = len(chunk)
-        if k == 0:
-            continue
-        wide = pa.types.is_large_string(chunk.type)
-        bufs = chunk.buffers()
-        offsets = np.frombuffer(bufs[1], dtype=np.int64 if wide else np.int32)[chunk.offset:chunk.offset + k + 1]
-        data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(1, np.uint8)
-        first = chunk[0].as_py()
-        continues = prev_last is not None and first == prev_last
-        if prev_last is not None and not continues and first < prev_last:
-            return None
-        runs = _grouping.sorted_string_runs(offsets, data, starts[n_runs:])
-        if runs < 0:
-            return None
-        if continues:  # the chunk's first run is the previous chunk's last one
-            starts[n_runs:n_runs + runs - 1] = starts[n_runs + 1:n_runs + runs] + pos
-            n_runs += runs - 1
-        else:
-            starts[n_runs:n_runs + runs] += pos
-            n_runs += runs
-        prev_last = chunk[k - 1].as_py()
-        pos += k
-    starts = starts[:n_runs].copy()
-    run_ids = col.take(pa.array(starts))
-    run_ids = run_ids.combine_chunks() if isinstance(run_ids, pa.ChunkedArray) else run_ids
-    return starts, run_ids
+def _order_rows(codes: np.ndarray | None, run_starts: np.ndarray | None, n_rows: int, n_series: int,
+                t: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
+    """:func:`row_order`, and the periods ``t`` and values ``y`` in that order (as given when the
+    permutation is None)."""
+    if run_starts is not None and not _increasing(run_starts):
+        return _runs_order(run_starts, n_rows, t, y)  # type: ignore[return-value]
+    indptr, perm = row_order(codes, run_starts, n_rows, n_series, t)
+    if perm is None:
+        return indptr, None, t, y
+    return indptr, perm, _take(t, perm), _take(y, perm)
 
 
-def _encode_sorted_ids(col: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array] | None:
-    """Codes and ids when integer ids are grouped in increasing id order (one comparison of each row
-    with the previous one, several times cheaper than hashing); None when they are not."""
-    change = np.empty(len(col), dtype=bool)
-    change[0] = True
-    change[1:] = _to_numpy(pc.not_equal(col[1:], col[:-1]), np.bool_)
-    starts = np.flatnonzero(change)
-    run_ids = col.take(pa.array(starts))
-    run_ids = run_ids.combine_chunks() if isinstance(run_ids, pa.ChunkedArray) else run_ids
-    if len(run_ids) > 1 and not pc.all(pc.greater(run_ids[1:], run_ids[:-1])).as_py():
-        return None
-    codes = np.cumsum(change, dtype=np.int32)
-    codes -= 1
-    return codes, run_ids
+class RunPermutation:
+    """The row permutation of grouped rows whose runs were moved whole, built only when asked for.
+
+    Output row ``k`` of series ``i`` is input row ``run_starts[i] + k - indptr[i]``.  An integer
+    index is answered by a binary search over ``indptr`` (error messages need a row or two);
+    ``np.asarray`` builds the whole int64 permutation once (extra columns need it), so grouping the
+    common case allocates none.
+
+    Examples
+    --------
+    >>> p = RunPermutation(np.array([3, 0]), np.array([0, 2, 5]))  # series 0 is rows 3-4, series 1 rows 0-2
+    >>> p[1], p[2], np.asarray(p).tolist()
+    (4, 0, [3, 4, 0, 1, 2])
+    """
+
+    def __init__(self, run_starts: np.ndarray, indptr: np.ndarray) -> None:
+        self.run_starts = np.asarray(run_starts, dtype=np.int64)
+        self.indptr = np.asarray(indptr, dtype=np.int64)
+        self._full: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return int(self.indptr[-1])
+
+    def __getitem__(self, k: Any) -> Any:
+        if isinstance(k, (int, np.integer)):
+            k = int(k) + (len(self) if k < 0 else 0)
+            i = int(np.searchsorted(self.indptr, k, side="right")) - 1
+            return int(self.run_starts[i] + (k - self.indptr[i]))
+        return np.asarray(self)[k]
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        if self._full is None:
+            self._full = np.empty(len(self), dtype=np.int64)
+            _ingest.run_rows(self.run_starts, self.indptr, self._full)
+        return self._full if dtype is None else self._full.astype(dtype)
+
+
+def _take(a: np.ndarray, perm: np.ndarray | RunPermutation) -> np.ndarray:
+    """``a[perm]`` in one compiled pass (float64 and int32 columns; numpy for the others)."""
+    perm = np.asarray(perm)
+    if a.dtype in (np.float64, np.int32) and perm.dtype == np.int64:
+        out = np.empty(perm.shape[0], dtype=a.dtype)
+        _ingest.take(np.ascontiguousarray(a), perm, out)
+        return out
+    return a[perm]
 
 
 def _target_to_numpy(col: pa.ChunkedArray) -> tuple[np.ndarray, bool]:

@@ -15,6 +15,10 @@ cnp.import_array()
 ctypedef cnp.int64_t i64
 ctypedef cnp.int32_t i32
 
+from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
+from libc.stdlib cimport free, malloc
+from libc.string cimport memcpy
+
 
 def first_unsorted(const i32[::1] codes, const i32[::1] t):
     """Index j of the first row breaking the (code, t) strictly increasing order, or -1.
@@ -48,42 +52,47 @@ cdef inline bint _same_rows(const offset_t* off, const unsigned char* base, Py_s
     return memcmp(base + off[e], base + off[e] - L, <size_t>((hi - e) * L)) == 0
 
 
-def sorted_string_runs(const offset_t[::1] offsets, const unsigned char[::1] data, i64[::1] starts):
-    """Runs of equal string ids, grouped in strictly increasing (bytewise) id order.
+cdef inline int _cmp_bytes(const unsigned char* a, i64 la, const unsigned char* b, i64 lb) noexcept nogil:
+    """Bytewise order of two strings (-1, 0, 1), shorter first on a common prefix (Arrow's order)."""
+    cdef i64 m = la if la < lb else lb
+    cdef int c = memcmp(a, b, <size_t>m) if m > 0 else 0
+    if c != 0:
+        return -1 if c < 0 else 1
+    return -1 if la < lb else (1 if la > lb else 0)
 
-    ``offsets`` (``n + 1`` entries) and ``data`` are the buffers of one Arrow string or large-string
-    array without nulls (``offsets`` already sliced to the array's rows).  Row ``j`` starts a new
-    run when its bytes differ from row ``j - 1``'s; each new id must be greater than the previous
-    one.  Writes the row of each run's start into ``starts`` and returns the number of runs, or
-    -1 - j when row ``j`` breaks the increasing order (the caller then groups by hashing instead).
+
+def string_runs(const offset_t[::1] offsets, const unsigned char[::1] data, i64[::1] starts,
+                i64 max_unordered):
+    """Runs of equal ids in one Arrow string or large-string array without nulls.
+
+    ``offsets`` (``n + 1`` entries, already sliced to the array's rows) and ``data`` are its
+    buffers.  Row ``j`` starts a run when its bytes differ from row ``j - 1``'s; the row of each
+    run's start is written to ``starts`` (room for ``n`` entries).  Returns ``(n_runs,
+    first_descent)``: ``first_descent`` is the first run whose id is smaller than the previous
+    run's (bytewise), -1 when the runs are in strictly increasing id order.  Once the runs are out of
+    order and more than ``max_unordered`` of them are found, the scan stops and ``n_runs`` is -1
+    (rows that are not grouped: the caller hashes them instead).
 
     A run of identical ids is found by galloping: blocks of rows of doubling size are checked at
-    once (their lengths, then one ``memcmp`` of the block against itself shifted by one row),
-    and the first block that fails is bisected, so each row costs about one length comparison
-    and its bytes once.
+    once (their lengths, then one ``memcmp`` of the block against itself shifted by one row), and
+    the first block that fails is bisected, so each row costs about one length comparison and its
+    bytes once.
     """
-    cdef Py_ssize_t n = offsets.shape[0] - 1, j, e, hi, step, lo_b, hi_b, mid, la, lb, m
-    cdef i64 runs = 0, L
-    cdef int cmp
+    cdef Py_ssize_t n = offsets.shape[0] - 1, j, e, hi, step, lo_b, hi_b, mid
+    cdef i64 runs = 0, L, descent = -1
     cdef const unsigned char* base = &data[0]
     cdef const offset_t* off = &offsets[0]
     if n <= 0:
-        return 0
+        return 0, -1
     with nogil:
         j = 0
-        runs = 0
         while j < n:
-            if runs > 0:
-                # order against the previous run's id (row j - 1)
-                la = <Py_ssize_t>(off[j] - off[j - 1])
-                lb = <Py_ssize_t>(off[j + 1] - off[j])
-                m = la if la < lb else lb
-                cmp = memcmp(base + off[j], base + off[j - 1], <size_t>m) if m > 0 else 0
-                if cmp == 0:
-                    cmp = 1 if lb > la else (-1 if lb < la else 0)
-                if cmp <= 0:  # cmp == 0 cannot happen: row j starts a run because it differs
-                    runs = -1 - j
-                    break
+            if runs > 0 and descent < 0:
+                if _cmp_bytes(base + off[j], off[j + 1] - off[j], base + off[j - 1], off[j] - off[j - 1]) < 0:
+                    descent = runs
+            if descent >= 0 and runs >= max_unordered:
+                runs = -1
+                break
             starts[runs] = j
             L = off[j + 1] - off[j]
             e = j + 1
@@ -96,7 +105,6 @@ def sorted_string_runs(const offset_t[::1] offsets, const unsigned char[::1] dat
                     e = hi
                     step *= 2
                     continue
-                # the run ends inside [e, hi): bisect for the first row that differs
                 lo_b = e
                 hi_b = hi
                 while hi_b - lo_b > 1:
@@ -111,7 +119,105 @@ def sorted_string_runs(const offset_t[::1] offsets, const unsigned char[::1] dat
                 break
             runs += 1
             j = e
-    return runs
+    return runs, descent
+
+
+ctypedef fused key_t:
+    int8_t
+    int16_t
+    int32_t
+    int64_t
+    uint8_t
+    uint16_t
+    uint32_t
+    uint64_t
+
+
+cdef inline const unsigned char* _view_bytes(const unsigned char* v, const unsigned char** bufs,
+                                             i64* length) noexcept nogil:
+    """Pointer to the bytes of one 16-byte Arrow string view, and its length."""
+    cdef int32_t L, b, o
+    memcpy(&L, v, 4)
+    length[0] = L
+    if L <= 12:
+        return v + 4
+    memcpy(&b, v + 8, 4)
+    memcpy(&o, v + 12, 4)
+    return bufs[b] + o
+
+
+def view_runs(const unsigned char[::1] views, list buffers, i64[::1] starts, i64 max_unordered):
+    """:func:`string_runs` for one Arrow string-view array without nulls.
+
+    ``views`` holds the array's 16-byte views (already sliced to its rows), ``buffers`` its variadic
+    data buffers as uint8 arrays.  Same result and early stop as :func:`string_runs`.
+    """
+    cdef Py_ssize_t n = views.shape[0] // 16, j, k
+    cdef Py_ssize_t nb = len(buffers)
+    cdef i64 runs = 0, descent = -1, la = 0, lb = 0
+    cdef const unsigned char* a
+    cdef const unsigned char* b
+    cdef const unsigned char* v
+    cdef const unsigned char[::1] mv
+    cdef uint64_t ha, hb
+    if n <= 0:
+        return 0, -1
+    cdef const unsigned char** bufs = <const unsigned char**>malloc((nb + 1) * sizeof(void*))
+    if bufs == NULL:
+        raise MemoryError()
+    try:
+        for k in range(nb):
+            mv = buffers[k]
+            bufs[k] = &mv[0] if mv.shape[0] > 0 else NULL
+        v = &views[0]
+        with nogil:
+            starts[0] = 0
+            runs = 1
+            for j in range(1, n):
+                memcpy(&ha, v + 16 * j, 8)  # length and first bytes: most changes show here
+                memcpy(&hb, v + 16 * (j - 1), 8)
+                if ha == hb:
+                    a = _view_bytes(v + 16 * j, bufs, &la)
+                    b = _view_bytes(v + 16 * (j - 1), bufs, &lb)
+                    if la <= 4 or memcmp(a, b, <size_t>la) == 0:
+                        continue
+                else:
+                    a = _view_bytes(v + 16 * j, bufs, &la)
+                    b = _view_bytes(v + 16 * (j - 1), bufs, &lb)
+                    if la == lb and memcmp(a, b, <size_t>la) == 0:
+                        continue
+                if descent < 0 and _cmp_bytes(a, la, b, lb) < 0:
+                    descent = runs
+                if descent >= 0 and runs >= max_unordered:
+                    runs = -1
+                    break
+                starts[runs] = j
+                runs += 1
+    finally:
+        free(bufs)
+    return runs, descent
+
+
+def int_runs(const key_t[::1] keys, i64[::1] starts, i64 max_unordered):
+    """:func:`string_runs` for integer ids (or the indices of a dictionary array): runs of equal
+    values, whether they increase, and the same early stop."""
+    cdef Py_ssize_t n = keys.shape[0], j
+    cdef i64 runs = 0, descent = -1
+    if n <= 0:
+        return 0, -1
+    with nogil:
+        starts[0] = 0
+        runs = 1
+        for j in range(1, n):
+            if keys[j] != keys[j - 1]:
+                if descent < 0 and keys[j] < keys[j - 1]:
+                    descent = runs
+                if descent >= 0 and runs >= max_unordered:
+                    runs = -1
+                    break
+                starts[runs] = j
+                runs += 1
+    return runs, descent
 
 
 def scan_target(const double[::1] y):
