@@ -36,8 +36,8 @@ FORECAST_PARAMS = {
     **SALES_PARAMS,
     "h": Integer(1),
     "models": [MODEL_SPEC, SequenceOf(MODEL_SPEC, min_len=1)],
-    "level": [None, SequenceOf(Real(0, 100, lo_open=True, hi_open=True))],
-    "quantiles": [None, SequenceOf(Real(0, 1, lo_open=True, hi_open=True))],
+    "level": [None, SequenceOf(Real(0, 100, lo_open=True, hi_open=True), unique=True)],
+    "quantiles": [None, SequenceOf(Real(0, 1, lo_open=True, hi_open=True), unique=True)],
     "season_length": [None, Integer(1)],
     "nonnegative": Boolean(),
     "conformal_windows": Integer(1),
@@ -80,6 +80,7 @@ def forecast(
     target_col: str = "y",
     missing: str = "error",
     fill_gaps: str = "zero",
+    allow_negative: bool = False,
 ) -> pa.Table:
     """Forecast every series ``h`` periods ahead with one or more models.
 
@@ -111,6 +112,11 @@ def forecast(
         Threads; results are identical for every value.
     id_col, time_col, target_col, missing, fill_gaps
         Passed to :func:`stockopt.group_series`.
+    allow_negative : bool
+        Accept negative demand (returns booked as negative sales).  The models then see net demand
+        clipped at 0 (:func:`stockopt.data.clip_returns`): a period with more returned than sold
+        counts as a period without demand.  ``False`` (default) refuses negative demand with a
+        :class:`~stockopt.errors.NegativeValueError` naming the series and row.
 
     Returns
     -------
@@ -138,7 +144,8 @@ def forecast(
     """
     levels, qs = normalise_levels(level, quantiles)
     grouped = as_grouped(sales, freq=freq, id_col=id_col, time_col=time_col, target_col=target_col,
-                         missing=missing, fill_gaps=fill_gaps, extra_cols=extra_columns(models))
+                         missing=missing, fill_gaps=fill_gaps, allow_negative=allow_negative,
+                         extra_cols=extra_columns(models))
     sl = season_length if season_length is not None else grouped.freq.season_length
     mods = resolve_models(models, season_length=sl)
     table, _ = forecast_grouped(grouped, int(h), mods, levels, qs, n_jobs=n_jobs, nonnegative=nonnegative,
