@@ -16,8 +16,20 @@ from typing import Any
 import click
 
 from stockopt._version import __version__
+from stockopt.errors import StockoptError
 
 logger = logging.getLogger("stockopt")
+
+
+class _Group(click.Group):
+    """The command group: a stockopt error (bad input, bad argument, unwritable output) ends the
+    command with its message and exit code 1, not with a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except StockoptError as exc:
+            raise click.ClickException(f"{type(exc).__name__}: {exc}") from exc
 
 
 def _setup_logging(verbose: int) -> None:
@@ -25,7 +37,7 @@ def _setup_logging(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="stockopt")
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
 def main(verbose: int) -> None:
@@ -64,11 +76,12 @@ def _echo_summary(summary: dict[str, Any], out: Path | None) -> None:
 def demo(out: Path, n_series: int, n_days: int, horizon: int, seed: int) -> None:
     """Run the nightly job end to end on synthetic retail data and write Parquet outputs."""
     from stockopt import datasets
+    from stockopt._arrow import check_output_dir
     from stockopt.pipeline import run_nightly
 
     t0 = time.perf_counter()
+    out = check_output_dir(out, parameter="--out", where="stockopt demo")
     sales = datasets.synthetic_retail(n_series, n_days, seed=seed)
-    out.mkdir(parents=True, exist_ok=True)
     _write(sales, out / "sales.parquet")
     click.echo(f"stockopt {__version__} demo: {n_series} item-locations x {n_days} days -> {out}/")
     summary = run_nightly(sales, h=horizon, out=out, freq="D").summary
@@ -90,15 +103,19 @@ def demo(out: Path, n_series: int, n_days: int, horizon: int, seed: int) -> None
 @click.option("--id-col", default="unique_id", show_default=True)
 @click.option("--time-col", default="ds", show_default=True)
 @click.option("--target-col", default="y", show_default=True)
+@click.option("--allow-negative", is_flag=True,
+              help="Accept returns booked as negative demand (net demand clipped at 0 before forecasting).")
 def forecast(sales: Path, out: Path, horizon: int, freq: str | None, models: tuple[str, ...],
              levels: tuple[float, ...], quantiles: tuple[float, ...], n_jobs: int, id_col: str, time_col: str,
-             target_col: str) -> None:
+             target_col: str, allow_negative: bool) -> None:
     """Forecast every series of the SALES Parquet file (long format) and write the forecasts."""
+    from stockopt._arrow import check_output_file
     from stockopt.forecasting import forecast as run_forecast
 
+    check_output_file(out, parameter="--out", where="stockopt forecast")  # before any work
     fc = run_forecast(sales, h=horizon, freq=freq, models=list(models), level=list(levels) or None,
                       quantiles=list(quantiles) or None, n_jobs=n_jobs, id_col=id_col, time_col=time_col,
-                      target_col=target_col)
+                      target_col=target_col, allow_negative=allow_negative)
     _write(fc, out)
     click.echo(f"wrote {fc.num_rows} rows x {fc.num_columns} columns to {out}")
 
@@ -114,14 +131,20 @@ def forecast(sales: Path, out: Path, horizon: int, freq: str | None, models: tup
 @click.option("--n-jobs", default=1, show_default=True, help="Threads.")
 @click.option("--continuous-review", type=click.Choice(["daily", "keep"]), default="daily", show_default=True,
               help="Size items with review_period 0 for the nightly (daily) review, or keep continuous review.")
+@click.option("--allow-negative", is_flag=True,
+              help="Accept returns booked as negative demand (net demand clipped at 0 before forecasting); "
+              "without it, series with negative demand are quarantined.")
 def plan(sales: Path, items: Path | None, out: Path, horizon: int, freq: str | None, n_jobs: int,
-         continuous_review: str) -> None:
-    """Run the nightly plan on SALES (and ITEMS): forecasts, policies and a run summary."""
+         continuous_review: str, allow_negative: bool) -> None:
+    """Run the nightly plan on SALES (and ITEMS): forecasts, policies and a run summary.
+
+    Exits with code 1 and the error's message when the run cannot start (unreadable input, an
+    output folder that cannot be written, a bad option) or every series is quarantined.
+    """
     from stockopt.pipeline import run_nightly
 
-    out.mkdir(parents=True, exist_ok=True)
     summary = run_nightly(sales, items, horizon, out=out, freq=freq, n_jobs=n_jobs,
-                          continuous_review=continuous_review).summary
+                          continuous_review=continuous_review, allow_negative=allow_negative).summary
     _echo_summary(summary, out)
 
 
