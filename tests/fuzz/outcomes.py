@@ -4,7 +4,8 @@
   ``IndexError``, numpy or pyarrow error) and its message names what is wrong (argument, table,
   column, series or row).
 * :func:`assert_sane_forecast` / :func:`assert_sane_policy` - every number is finite and in range
-  (forecasts and bounds >= 0, ``lo <= point <= hi``, quantiles ordered; policy quantities >= 0 and
+  (forecasts and bounds >= 0, ``lo <= hi`` and wider levels outside narrower ones, quantiles ordered
+  (an interval of a skewed integer distribution need not contain the mean); policy quantities >= 0 and
   at most 1e15, ``reorder_point <= order_up_to``, service figures in [0, 1]) or the policy row's
   status says why not (and its numbers are then null, never NaN).
 * :func:`run_limited` - a case that could exhaust memory or hang runs in a child process with an
@@ -56,8 +57,8 @@ def _num(tbl: pa.Table, name: str) -> np.ndarray:
 
 
 def assert_sane_forecast(fc: pa.Table, *, nonnegative: bool = True) -> None:
-    """Every forecast, bound and quantile finite, in [0, 1e15] when ``nonnegative``, bounds around
-    the point forecast, wider levels outside narrower ones, quantiles non-decreasing in ``q``."""
+    """Every forecast, bound and quantile finite and >= 0 when ``nonnegative``, point forecasts at most
+    1e15, ``lo <= hi``, wider levels outside narrower ones, quantiles non-decreasing in ``q``."""
     names = [c for c in fc.column_names if pa.types.is_floating(fc.schema.field(c).type)]
     for c in names:
         v = _num(fc, c)
@@ -71,10 +72,12 @@ def assert_sane_forecast(fc: pa.Table, *, nonnegative: bool = True) -> None:
         assert (np.abs(point) <= 1e15).all(), f"{m}: forecast beyond 1e15"
         los = sorted((float(c.rsplit("-", 1)[1]), c) for c in names if c.startswith(m + "-lo-"))
         his = sorted((float(c.rsplit("-", 1)[1]), c) for c in names if c.startswith(m + "-hi-"))
-        prev_lo, prev_hi = point, point
+        prev_lo, prev_hi = np.full(point.shape, np.inf), np.full(point.shape, -np.inf)
         for (_, lo), (_, hi) in zip(los, his):  # levels ascending: each interval contains the narrower one
             lv, hv = _num(fc, lo), _num(fc, hi)
-            assert (lv <= prev_lo + tol).all() and (hv >= prev_hi - tol).all(), f"{lo}/{hi} not nested"
+            assert (lv <= hv + tol).all(), f"{lo} above {hi}"
+            assert (lv <= np.minimum(prev_lo, hv) + tol).all() and (hv >= prev_hi - tol).all(), \
+                f"{lo}/{hi} not nested"
             prev_lo, prev_hi = lv, hv
         qs = sorted((float(c.split("-q")[-1]), c) for c in names if c.startswith(m + "-q"))
         for (_, a), (_, b) in zip(qs, qs[1:]):
