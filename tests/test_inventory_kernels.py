@@ -58,6 +58,20 @@ def test_loss_functions_match_stockpyl(dist: int) -> None:
                                                                rel=1e-6, abs=1e-8 * m ** 3)
 
 
+def test_path_cumsum_sums_each_path_on_its_own() -> None:
+    """Per-path running sums (leading zero) equal ``np.cumsum`` of the path alone, bit for bit,
+    whatever precedes the path (lengths 0, 1 and more; ``indptr`` a slice not starting at 0)."""
+    lens = np.array([0, 1, 5, 0, 28, 3, 1])
+    big = np.full(10, 1e12)  # large sums before the paths: a running total over the table loses digits
+    paths = [RNG.gamma(0.3, 2.0, k) for k in lens]
+    values = np.concatenate([big, *paths])
+    indptr = np.r_[0, np.cumsum(lens)] + big.size
+    out = np.full(lens.sum() + lens.size, np.nan)
+    km.path_cumsum(values, indptr, out)
+    want = np.concatenate([np.r_[0.0, np.cumsum(p)] for p in paths])
+    np.testing.assert_array_equal(out, want)
+
+
 def test_ppf_inverts_cdf() -> None:
     for dist in (codes.DIST_NORMAL, codes.DIST_GAMMA):
         for _ in range(40):

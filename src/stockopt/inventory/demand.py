@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 
 from stockopt._arrow import require_columns, time_to_days
 from stockopt._kernels.codes import DIST_NEGBIN, DIST_POISSON
-from stockopt._kernels.inventory.core import norm_ppf
+from stockopt._kernels.inventory.core import norm_ppf, path_cumsum
 from stockopt._rules import DEMAND, FORECAST_BOUND, FORECAST_VALUE, SAMPLE_VALUE
 from stockopt.errors import (
     FrequencyError,
@@ -81,13 +81,9 @@ class DemandProfile:
         ip = self.ip
         npath = ip.shape[0] - 1
         lens = np.diff(ip)
-        cum = np.zeros(ip[-1] + npath)
+        cum = np.empty(ip[-1] + npath)
         off = ip[:-1] + np.arange(npath)
-        # per-path cumulative sums with a leading zero, without a Python loop over paths
-        flat = np.cumsum(values)
-        base = np.concatenate(([0.0], flat))[ip[:-1]]
-        pos = np.repeat(off, lens) + 1 + (np.arange(ip[-1]) - np.repeat(ip[:-1], lens))
-        cum[pos] = flat - np.repeat(base, lens)
+        path_cumsum(values, ip, cum)  # per-path cumulative sums with a leading zero
         x = x_days if path_x else x_days[self.path_item]
         per = self.period
         j = x / per

@@ -522,3 +522,23 @@ def bracketed_step(xn, a, b, span, limit):  # pragma: no cover - compiled
     span *= 2.0
     return a + span, span, span > limit
 
+
+
+@numba.njit(**NUMBA_OPTS)
+def path_cumsum(values, indptr, out):  # pragma: no cover - compiled
+    """Cumulative sums of each path ``values[indptr[i]:indptr[i + 1]]`` with a leading zero.
+
+    ``out`` has ``indptr[-1] - indptr[0] + n_paths`` entries: path ``i`` fills
+    ``out[indptr[i] - indptr[0] + i : indptr[i + 1] - indptr[0] + i + 1]``.  Each path is summed on
+    its own, so its sums do not depend on the other paths of the table (a running sum over the whole
+    array minus the path's start would, and loses digits on long tables).
+    """
+    base = indptr[0]
+    for i in range(indptr.shape[0] - 1):
+        k = indptr[i] - base + i
+        acc = 0.0
+        out[k] = 0.0
+        for j in range(indptr[i], indptr[i + 1]):
+            acc += values[j]
+            k += 1
+            out[k] = acc
