@@ -54,7 +54,7 @@ def series_days(draw, kind: str, n: int) -> list[int]:
     offsets = np.cumsum(np.array(gaps) + 1) - 1
     if kind == "MS":
         return [_month_start(int(k)) for k in offsets]
-    return [START + FREQ_STEPS[kind] * int(k) for k in offsets]
+    return [START + FREQ_STEPS[kind[0]] * int(k) for k in offsets]  # "W-SUN" steps a week
 
 
 @st.composite
@@ -75,7 +75,7 @@ def sales_rows(draw, *, freq: str = "D", clean: bool = False, max_series: int = 
         kind = freq
         if mixed and not clean and freq == "D":
             kind = draw(st.sampled_from(["D", "D", "W", "MS"]))
-        n = draw(st.integers(1, max_len if kind == "D" else max(max_len // 3, 6)))
+        n = draw(st.integers(1, max_len if kind == "D" else max(max_len // 3, 8)))
         days = draw(series_days(kind, n))
         vals = draw(st.lists(values if clean else st.one_of(values, values, values, INVALID), min_size=n,
                              max_size=n))
