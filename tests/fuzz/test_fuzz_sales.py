@@ -140,8 +140,9 @@ def test_nightly_run_is_never_stopped_by_one_series(data, freq, allow_negative):
         assert plan.policy[0].to_pylist() == good
         assert_sane_policy(plan.policy)
         # the good series' forecasts are what they get without the bad ones
-        alone = so.forecast(tbl.filter(pa.array([r[0] in good for r in rows])), h, freq=freq, models=["naive"],
-                            level=[80, 95], allow_negative=allow_negative)
+        keep = pa.array([r[0] in good for r in rows])
+        alone = so.forecast(tbl.filter(keep), h, freq=freq, models=["naive"], level=[80, 95],
+                            allow_negative=allow_negative)
     assert plan.forecast.equals(alone)
 
 

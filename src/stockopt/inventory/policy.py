@@ -29,6 +29,11 @@ from stockopt._kernels.codes import (
     POL_RS,
     POL_SQ,
     POL_SS,
+    POLICY_CONTINUOUS,
+    POLICY_MOMENT,
+    POLICY_OUT_OF_RANGE,
+    POLICY_TOO_LARGE,
+    POLICY_UNREACHABLE,
 )
 from stockopt._kernels.inventory.crossing import policy_crossing, policy_crossing_pmfs
 from stockopt._kernels.inventory.discrete import (
@@ -51,6 +56,8 @@ from stockopt._kernels.inventory.policy import (
 from stockopt._kernels.inventory.ss import GRID_K, policy_ss_continuous
 from stockopt._params import Boolean, Instance, Integer, Options, Real, validate_params
 from stockopt.errors import MissingColumnError, ParameterError, raise_error
+from stockopt.inventory._bounds import integer_bounds, lead_time_bounds
+from stockopt.inventory._schema import guard_rows
 from stockopt.inventory._validate import ID, items_arrays
 from stockopt.inventory.demand import (
     DemandProfile,
@@ -68,7 +75,8 @@ DIST_NAMES = {"normal": DIST_NORMAL, "gamma": DIST_GAMMA, "poisson": DIST_POISSO
               "negbin": DIST_NEGBIN, "empirical": DIST_EMPIRICAL}
 _POL_STR = pa.array(["RS", "sQ", "sS", "base_stock", "newsvendor"], pa.string())
 _DIST_STR = pa.array(["normal", "gamma", "poisson", "negbin", "empirical"], pa.string())
-_STATUS_STR = pa.array(["ok", "unreachable", "floored"], pa.string())
+_STATUS_STR = pa.array(["ok", "unreachable", "floored", "continuous", "moment_matched", "out_of_range",
+                        "too_large"], pa.string())
 
 
 def _labels(codes: np.ndarray, names: pa.Array) -> pa.Array:
@@ -216,6 +224,25 @@ def _empirical_pmfs(prof: DemandProfile, sel: np.ndarray, lm, lsd, rd, ready_jp=
     vr, ir = _hist(item, np.concatenate(xs_r), w, m)
     vt, it = _hist(item, np.concatenate(xs_t), w, m)
     return vl, il, vr, ir, vt, it
+
+
+def _integer_bounds(dist, pol, prof, it, objective, lt, lsd, r1, m_lt, v_lt0, m_r1, v_r1, q_eoq, ready):
+    """:func:`stockopt.inventory._bounds.integer_bounds` on the items as the integer methods would
+    size them (newsvendors: no lead time, the days they cover); empirical items are sized by their
+    largest whole-path sum."""
+    news = pol == POL_NEWS
+    span = lt + r1
+    path_max = None
+    if prof.kind == "samples" and (dist == DIST_EMPIRICAL).any():  # a path's total bounds its sub-sums
+        totals = np.add.reduceat(prof.vals, prof.ip[:-1]) if prof.vals.size else np.zeros(len(prof.ip) - 1)
+        path_max = np.zeros(len(prof.ids))
+        np.maximum.at(path_max, prof.path_item, np.where(np.diff(prof.ip) > 0, totals, 0.0))
+    return integer_bounds(dist, pol, cost=objective == "cost", d_day=(m_lt + m_r1) / span,
+                          vd_day=(v_lt0 + v_r1) / span, l_days=np.where(news, 0.0, lt),
+                          l_sd=np.where(news, 0.0, lsd),
+                          r_days=np.where(news, np.minimum(r1, it["shelf_life_days"]), r1),
+                          q=round_order_quantity(q_eoq, it["moq"], it["pack_size"]), ready=ready,
+                          path_max=path_max)
 
 
 #: the rules of inventory_policy's arguments
@@ -380,8 +407,13 @@ def inventory_policy(
     else:
         pol = np.full(n, POLICY_NAMES[policy], dtype=np.int8)
     dist = _pick_distribution(distribution, prof, m_lt + m_r1, v_lt0 + v_r1, n)
+    # work bounds (inventory/_bounds.py, docs/limits.md): integer methods past their size take the
+    # continuous law; the cost search past it gives no numbers
+    asked = dist
+    dist, to_cont, too_large = _integer_bounds(dist, pol, prof, it, objective, lt, lsd, r1, m_lt, v_lt0, m_r1,
+                                               v_r1, q_eoq, ready_rate)
     # (s, S) on integer demand, or cost-optimal (s, S) (Zheng & Federgruen, integer units)
-    discrete = (dist >= DIST_POISSON) | (objective == "cost")
+    discrete = ((dist >= DIST_POISSON) | (objective == "cost")) & ~too_large
     ss_cont = (pol == POL_SS) & ~discrete  # (s, S), normal / gamma: renewal method (_kernels/inventory_ss)
 
     # final intervals per policy (days)
@@ -430,6 +462,10 @@ def inventory_policy(
     elif lead_time_model == "normal":
         cross &= discrete
     mixed &= ~cross
+    # random lead times past their window: moment-matched lead-time demand (no crossing, no mixture)
+    moment = lead_time_bounds(cross, mixed | (ss_cont & (lsd_eff > 0)), l_eff, lsd_eff, r_eff) & ~too_large
+    cross &= ~moment
+    mixed &= ~moment
     cont = np.flatnonzero(~discrete & ~mixed & ~cross & ~ss_cont)
     every = cont.size == n  # all items continuous: pass the arrays themselves, no gather/scatter
     sel = slice(None) if every else cont
@@ -491,7 +527,7 @@ def inventory_policy(
         names = ("s", "S", "ss", "cycle", "fill", "bo", "oh", "ready", "status")
         sargs = [dist[ssc], metric[ssc], target[ssc], r_eff[ssc], m_l[ssc], v_l[ssc], m_r[ssc], v_r[ssc],
                  q_cont[ssc], d_day[ssc], vd_day[ssc], l_eff[ssc],
-                 lsd_eff[ssc] if lead_time_model != "normal" else np.zeros(ssc.size)]
+                 np.where(moment, 0.0, lsd_eff)[ssc] if lead_time_model != "normal" else np.zeros(ssc.size)]
         souts = [out[k][ssc] for k in names]
 
         def run_s(a: int, b: int) -> None:
@@ -552,7 +588,7 @@ def inventory_policy(
     cols = {
         id_col: prof.ids,
         "policy": _labels(pol, _POL_STR),
-        "distribution": _labels(dist, _DIST_STR),
+        "distribution": _labels(np.where(too_large, asked, dist), _DIST_STR),
         "safety_stock": np.maximum(out["ss"], 0.0),
         "reorder_point": out["s"],
         "order_up_to": out["S"],
@@ -575,15 +611,17 @@ def inventory_policy(
         "shelf_life_days": pa.array(shelf, mask=~np.isfinite(shelf)),  # null = not perishable
         "status": _labels(out["status"], _STATUS_STR),
     }
-    for name in ("safety_stock", "reorder_point", "order_up_to", "order_quantity",
-                 "expected_backorders", "expected_on_hand", "holding_cost"):
-        arr = cols[name]
-        bad = ~np.isfinite(arr) | (arr < -1e-9)
-        if bad.any():  # pragma: no cover - guarded by validation; kept as a last line of defence
-            row = int(np.flatnonzero(bad)[0])
-            raise_error(ParameterError, f"could not compute a finite {name}", table="items",
-                        series=prof.ids_str[row].as_py(), got=float(arr[row]))
-        cols[name] = np.maximum(arr, 0.0)
+    st = out["status"]  # the work bounds' statuses; an unreachable target is said first
+    st[(to_cont | moment) & (st != POLICY_UNREACHABLE)] = POLICY_MOMENT
+    st[to_cont & (st != POLICY_UNREACHABLE)] = POLICY_CONTINUOUS
+    st[too_large] = POLICY_TOO_LARGE
+    cols = guard_rows(cols, st, out_of_range=POLICY_OUT_OF_RANGE, no_numbers=too_large,
+                      ready_asked=ready_rate)
+    cols["status"] = _labels(st, _STATUS_STR)
+    flagged = (st == POLICY_OUT_OF_RANGE) | too_large
+    if flagged.any():
+        log.warning("%d item(s) got no numbers (status out_of_range / too_large; first: %r)",
+                    int(flagged.sum()), prof.ids_str[int(np.flatnonzero(flagged)[0])].as_py())
     unreachable = out["status"] == 1
     if unreachable.any():
         log.warning("%d item(s) cannot reach their service target (first: %r)", int(unreachable.sum()),
