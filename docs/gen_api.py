@@ -14,7 +14,8 @@ import stockopt as so
 SECTIONS = {
     "Forecasting": ["forecast", "cross_validation", "evaluate", "simulate"],
     "Data": ["group_series", "GroupedSeries", "GroupReport", "parse_freq", "infer_freq", "Frequency"],
-    "Inventory": ["inventory_policy", "simulate_inventory"],
+    "Inventory": ["inventory_policy", "simulate_inventory", "demand_summary", "history_profile",
+                  "optimize_service", "service_frontier"],
     "Nightly run": ["run_nightly", "PlanResult", "quarantine", "quarantine_items"],
     "Data sets": ["datasets.synthetic_retail", "datasets.load_dataset", "datasets.shared_data_dir"],
     "Models": ["models.make_model", "models.resolve_models", "models.MODEL_NAMES"],

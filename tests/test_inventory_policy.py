@@ -439,7 +439,7 @@ def test_cost_objective_sq_matches_stockpyl_r_q_poisson_exact() -> None:
 
 
 def test_discrete_chunking_does_not_change_results(monkeypatch) -> None:
-    import stockopt.inventory.policy as policy_mod
+    import stockopt.inventory._discrete as discrete_mod
 
     n = 400
     rng = np.random.default_rng(8)
@@ -449,7 +449,7 @@ def test_discrete_chunking_does_not_change_results(monkeypatch) -> None:
     items = _items(ids, lead_time=rng.integers(0, 10, n).astype(float), lead_time_std=rng.uniform(0, 2, n),
                    review_period=np.ones(n), order_cost=rng.uniform(5, 50, n))
     whole = inventory_policy(dem, items, policy="sS")
-    monkeypatch.setattr(policy_mod, "PMF_BUDGET", 3000)  # forces dozens of chunks
+    monkeypatch.setattr(discrete_mod, "PMF_BUDGET", 3000)  # forces dozens of chunks
     assert inventory_policy(dem, items, policy="sS").equals(whole)
 
 

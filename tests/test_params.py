@@ -54,6 +54,10 @@ PUBLIC = {
     "inventory_policy": (so.inventory_policy, lambda: (_demand(), _items())),
     "simulate_inventory": (so.simulate_inventory,
                            lambda: (so.inventory_policy(_demand(), _items()), _demand())),
+    "optimize_service": (so.optimize_service, lambda: (_demand(), _items())),
+    "service_frontier": (so.service_frontier, lambda: (_demand(), _items())),
+    "history_profile": (so.history_profile, lambda: (_sales(),)),
+    "demand_summary": (so.demand_summary, lambda: (_sales(),)),
     "synthetic_retail": (so.datasets.synthetic_retail, lambda: ()),
     "load_dataset": (so.datasets.load_dataset, lambda: ("m5",)),
     "make_model": (so.models.make_model, lambda: ("naive",)),
@@ -61,7 +65,8 @@ PUBLIC = {
 }
 
 #: parameters that hold the data itself (checked by the rule table of columns, not by argument rules)
-DATA_ARGS = {"sales", "cv", "train", "demand", "items", "policy", "ids", "data", "name", "models"}
+DATA_ARGS = {"sales", "cv", "train", "demand", "items", "policy", "ids", "data", "name", "models",
+             "history"}
 
 CASES = [(fname, pname) for fname, (fn, _) in PUBLIC.items() for pname in fn.param_rules]
 

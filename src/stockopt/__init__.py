@@ -5,7 +5,10 @@ The stable top-level namespace (``import stockopt as so``):
 - :func:`forecast`, :func:`cross_validation`, :func:`evaluate`, :func:`simulate` and :mod:`stockopt.models`;
 - :func:`group_series` / :class:`GroupedSeries` - validate and group long ``unique_id, ds, y`` tables;
 - :func:`inventory_policy` / :func:`simulate_inventory` - safety stock, reorder points, order-up-to
-  levels, and their Monte-Carlo check;
+  levels, and their Monte-Carlo check; :func:`demand_summary` / :func:`history_profile` - a demand
+  summary and the per-item demand laws from sales;
+- :func:`optimize_service` / :func:`service_frontier` - levels across all items for an aggregate
+  fill rate or a stock budget, and the efficient frontier between them;
 - :func:`run_nightly` (returning a :class:`PlanResult`) / :func:`quarantine` / :func:`quarantine_items` -
   the nightly job and its quarantine of bad series and bad item rows;
 - :mod:`stockopt.datasets` - the synthetic retail generator and the real-data loaders;
@@ -22,7 +25,14 @@ from stockopt.data import GroupedSeries, GroupReport, group_series
 from stockopt.evaluation import evaluate
 from stockopt.forecasting import forecast
 from stockopt.frequency import Frequency, infer_freq, parse_freq
-from stockopt.inventory import inventory_policy, simulate_inventory
+from stockopt.inventory import (
+    demand_summary,
+    history_profile,
+    inventory_policy,
+    optimize_service,
+    service_frontier,
+    simulate_inventory,
+)
 from stockopt.pipeline import PlanResult, quarantine, quarantine_items, run_nightly
 from stockopt.simulation import simulate
 
@@ -45,6 +55,10 @@ __all__ = [
     "quarantine_items",
     "inventory_policy",
     "simulate_inventory",
+    "demand_summary",
+    "history_profile",
+    "optimize_service",
+    "service_frontier",
     "run_nightly",
     "PlanResult",
 ]

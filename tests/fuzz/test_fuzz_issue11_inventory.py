@@ -16,7 +16,7 @@ import pytest
 from scipy import stats
 
 import stockopt as so
-from stockopt.errors import ParameterError
+from stockopt.errors import ParameterError, ValidationError
 
 from .outcomes import assert_sane_policy, expect_error, run_limited
 
@@ -166,6 +166,64 @@ def test_extreme_accepted_inputs_stay_within_the_work_bounds():
             assert np.isfinite(r[k]) and r[k] >= 0, (name, k, r[k])
         assert 0 <= r["expected_cycle_service"] <= 1 and 0 <= r["expected_fill_rate"] <= 1, (name, r)
         assert r["expected_cycle_service"] >= 0.95 - 1e-9, (name, r)  # the default target is met
+
+
+HISTORY_SETUP = SETUP + """
+import datetime as dt
+
+def hist(big):
+    y = np.zeros(100); y[::10] = 3.0; y[50] = big
+    days = [dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(100)]
+    return pa.table({"unique_id": ["a"] * 100, "ds": pa.array(days, pa.date32()), "y": y}), y
+
+def with_history(big, **kw):
+    h, y = hist(big)
+    return row(so.inventory_policy(dm(float(y.mean()), float(y.std())), it(**kw), history=h))
+
+def service(m):
+    return so.optimize_service(dm(m, m ** 0.5), it(), target_fill=0.95).num_rows
+"""
+
+#: compound laws and service optimisation (inventory_policy(history=...), optimize_service):
+#: case -> (expression, expected outcome: (status, distribution) or an error class)
+EXTREME_HISTORY = {
+    # one demand of 1e9 units in the history: its size pmf alone would take 8 GB
+    "history_size_1e9": ("with_history(1e9)", ("ok", "gamma")),
+    "history_size_1e9_compound": ("row(so.inventory_policy(dm(1e7, 1e8), it(), history=hist(1e9)[0], "
+                                  "distribution='compound'))", ("ok", "gamma")),
+    # sizes inside the compound bound, a protection interval of ten years: past the integer bound
+    "history_size_1e6_lead_time_3650": ("with_history(1e6, lead_time=3650.0)", ("continuous", "normal")),
+    "optimize_service_1e6_a_day": ("service(1e6)", "ParameterError"),
+}
+
+
+def test_compound_laws_and_service_curves_stay_within_the_work_bounds():
+    """The bounds also hold for the laws built from the items' own history and for optimize_service's
+    integer level curves (an item past them is refused naming it, before any curve is built)."""
+    out = run_limited({k: v[0] for k, v in EXTREME_HISTORY.items()}, setup=HISTORY_SETUP, mem_gb=3.0,
+                      timeout=600)
+    for name, (_, want) in EXTREME_HISTORY.items():
+        rec = out[name]
+        assert rec["seconds"] < SECONDS_PER_ITEM and rec["peak_mb"] < PEAK_MB, \
+            (name, rec["seconds"], rec["peak_mb"])
+        if isinstance(want, str):
+            assert rec["kind"] == "error" and rec["cls"] == want, (name, rec)
+            assert "series 'a'" in rec["message"] and "docs/limits.md" in rec["message"], rec["message"]
+            continue
+        assert rec["kind"] == "result", (name, rec)
+        r = rec["result"]
+        assert (r["status"], r["distribution"]) == want, (name, r)
+        assert np.isfinite(r["order_up_to"]) and 0 <= r["expected_fill_rate"] <= 1, (name, r)
+
+
+def test_history_beyond_1e15_is_refused_by_row():
+    """Before: a history value of 1e20 overflowed the integer sizes (a raw numpy ValueError)."""
+    days = [dt.date(2024, 1, 1) + dt.timedelta(days=i) for i in range(30)]
+    y = np.full(30, 2.0)
+    y[17] = 1e20
+    hist = pa.table({"unique_id": ["a"] * 30, "ds": pa.array(days, pa.date32()), "y": y})
+    expect_error(lambda: so.inventory_policy(_demand(2.0, 1.0), _items(), history=hist), ValidationError,
+                 "history", "column 'y'", "series 'a'", "row 17", "[0, 1e15]")
 
 
 def test_switched_items_keep_the_closed_form_of_their_continuous_law():

@@ -28,6 +28,7 @@ DIST_GAMMA = 1
 DIST_POISSON = 2
 DIST_NEGBIN = 3
 DIST_EMPIRICAL = 4
+DIST_COMPOUND = 5  # occurrence x size from the item's own history (inventory only)
 
 # Inventory policies.
 POL_RS = 0  # periodic review, order up to S

@@ -22,6 +22,13 @@ past a bound go to a cheaper method, with a status naming the switch:
   (``lead_time_model="normal"`` for that item).
 * ``too_large`` - the cost-optimal integer search (``objective="cost"``) past the integer bounds:
   it has no continuous counterpart, so the item gets no numbers (nulls) and this status.
+  ``optimize_service`` (integer level curves for every item) refuses an item past the bounds,
+  naming it, before any curve is built.
+
+A compound law (``history=``) is built only for items whose largest demand size is at most
+:data:`COMPOUND_MAX_SIZE` units (with larger sizes, its lead-time, review-period and protection
+pmfs together pass :data:`INTEGER_MAX_POINTS`, so the law would never be used); larger items are
+sized on the law their demand table gives, like items without history.
 
 With these bounds one item costs at most about a quarter of a second and 100 MB on the machine of
 ``docs/limits.md``, whatever its parameters (measured in ``tests/fuzz``).
@@ -32,6 +39,7 @@ from __future__ import annotations
 import numpy as np
 
 from stockopt._kernels.codes import (
+    DIST_COMPOUND,
     DIST_EMPIRICAL,
     DIST_GAMMA,
     DIST_NEGBIN,
@@ -42,7 +50,7 @@ from stockopt._kernels.codes import (
 )
 
 __all__ = ["INTEGER_MAX_POINTS", "INTEGER_MAX_WORK", "CROSSING_MAX_DAYS", "MIXTURE_MAX_POINTS",
-           "integer_bounds", "lead_time_bounds", "pmf_support_float"]
+           "COMPOUND_MAX_SIZE", "integer_bounds", "lead_time_bounds", "pmf_support_float", "compound_sizes"]
 
 #: pmf entries (float64) one item's integer method may hold: its lead-time, review-period and
 #: protection-interval pmfs, and one protection pmf per ready-rate day (32 MiB)
@@ -55,6 +63,9 @@ INTEGER_MAX_WORK = 2**27
 CROSSING_MAX_DAYS = 4096
 #: most lead-time days (``8 sd + 1``) the continuous lead-time mixtures sum over per evaluation
 MIXTURE_MAX_POINTS = 4097
+#: largest demand size (units) of an item's history for which its compound law is built (a quarter
+#: of INTEGER_MAX_POINTS: the law's three pmfs are each longer than its largest size)
+COMPOUND_MAX_SIZE = INTEGER_MAX_POINTS // 4
 #: coefficient of variation over the protection interval above which a switched item is gamma
 _SKEWED_CV = 0.5
 
@@ -86,9 +97,37 @@ def _lead_time_days(l_days: np.ndarray, l_sd: np.ndarray) -> tuple[np.ndarray, n
     return np.where(rand, hi - lo + 1.0, 1.0), np.where(rand, hi, l_days)
 
 
+def compound_sizes(c, sub: np.ndarray, l_days: np.ndarray, l_sd: np.ndarray,
+                   r_days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pmf lengths of the compound items ``sub`` over their lead time (its longest day), review period
+    and both: mean + 12 sd + the largest size + 1, an estimate of what
+    :func:`stockopt.inventory._compound.compound_sizing_pmfs` holds (``c``: their
+    :class:`~stockopt.inventory._compound.CompoundParams`; the interval arrays are over ``sub``).
+
+    Examples
+    --------
+    >>> from stockopt.inventory._compound import CompoundParams
+    >>> one = np.ones(1)
+    >>> c = CompoundParams(0.5 * one, one, np.array([0.0, 0.5, 0.5]), np.array([0, 3]), 1.5 * one, 0.25 * one)
+    >>> [float(x[0]) for x in compound_sizes(c, np.array([0]), 0 * one, 0 * one, one)]
+    [3.0, 13.0, 13.0]
+    """
+    from stockopt.inventory.history import compound_moments
+
+    smax = (c.g_ip[sub + 1] - c.g_ip[sub] - 1).astype(np.float64)
+    lmax = l_days + 4.0 * l_sd
+    rd = np.maximum(r_days, 1.0)
+    out = []
+    for days in (lmax, rd, lmax + rd):
+        mean, var = compound_moments(c.p[sub], c.period[sub], c.size_mean[sub], c.size_var[sub], days)
+        out.append(np.ceil(mean + 12.0 * np.sqrt(var) + smax + 1.0))
+    return out[0], out[1], out[2]
+
+
 def integer_bounds(dist: np.ndarray, pol: np.ndarray, *, cost: bool, d_day: np.ndarray, vd_day: np.ndarray,
                    l_days: np.ndarray, l_sd: np.ndarray, r_days: np.ndarray, q: np.ndarray, ready: bool,
-                   path_max: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+                   integer: bool = False, path_max: np.ndarray | None = None,
+                   compound=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The items whose integer method would pass :data:`INTEGER_MAX_POINTS` or
     :data:`INTEGER_MAX_WORK` (module docstring).
 
@@ -98,6 +137,8 @@ def integer_bounds(dist: np.ndarray, pol: np.ndarray, *, cost: bool, d_day: np.n
         Distribution and policy codes per item.
     cost : bool
         ``objective="cost"``: every item would take the integer cost search.
+    integer : bool
+        Every item is sized on integer pmfs (normal and gamma put on the unit grid).
     d_day, vd_day : ndarray
         Mean and variance of demand per day (units).
     l_days, l_sd, r_days : ndarray
@@ -110,6 +151,8 @@ def integer_bounds(dist: np.ndarray, pol: np.ndarray, *, cost: bool, d_day: np.n
     path_max : ndarray, optional
         Empirical items: the largest path sum over the longest protection interval (units), which
         sizes their histograms.
+    compound : CompoundParams, optional
+        The compound laws of the ``DIST_COMPOUND`` items (:func:`compound_sizes`).
 
     Returns
     -------
@@ -129,11 +172,11 @@ def integer_bounds(dist: np.ndarray, pol: np.ndarray, *, cost: bool, d_day: np.n
     >>> d.tolist(), cont.tolist()  # 8e6 units of Poisson support: normal instead
     ([2, 0], [False, True])
     """
-    integer = (dist >= DIST_POISSON) | cost
+    integer = (dist >= DIST_POISSON) | cost | integer
     lt_days, l_hi = _lead_time_days(l_days, l_sd)
     r1 = np.maximum(r_days, 1.0)
     vd = np.where(dist == DIST_POISSON, d_day, vd_day)
-    base = np.where(dist >= DIST_POISSON, dist, DIST_NEGBIN).astype(np.int8)  # normal/gamma on integers
+    base = dist  # the kernels size every law so (pmf_support); compound items are sized below
     with np.errstate(over="ignore", invalid="ignore"):
         size_l = pmf_support_float(base, d_day * l_hi, vd * l_hi)
         size_r = pmf_support_float(base, d_day * r1, vd * r1)
@@ -141,6 +184,11 @@ def integer_bounds(dist: np.ndarray, pol: np.ndarray, *, cost: bool, d_day: np.n
         if path_max is not None:
             emp = dist == DIST_EMPIRICAL
             size_l, size_r, size_t = (np.where(emp, path_max + 1.0, x) for x in (size_l, size_r, size_t))
+        comp = np.flatnonzero(dist == DIST_COMPOUND) if compound is not None else np.empty(0, np.int64)
+        if comp.size:
+            size_l, size_r, size_t = size_l.copy(), size_r.copy(), size_t.copy()
+            sizes = compound_sizes(compound, comp, l_days[comp], l_sd[comp], r_days[comp])
+            size_l[comp], size_r[comp], size_t[comp] = sizes
         n_ready = np.minimum(np.maximum(np.floor(r1 + 0.5), 1.0), 32.0) if ready else 0.0
         points = size_l + size_r + size_t * (1.0 + n_ready)
         window = np.where(l_sd > 0, l_hi + 2.0 * r1 + 1.0, 1.0)  # lead-time days or crossing window

@@ -1,24 +1,23 @@
 """``inventory_policy``: safety stock, reorder points and order quantities for many items at once.
 
 The Python layer here validates the tables, turns demand into interval moments (see
-:mod:`stockopt.inventory.demand`), picks policy and distribution per item, and calls one numba
-kernel per block of items: closed forms for normal and gamma demand
-(:mod:`stockopt._kernels.inventory.policy`), the renewal method for (s, S) with normal and gamma
-demand (:mod:`stockopt._kernels.inventory.ss`), exact integer methods for Poisson, negative
-binomial, empirical demand and cost-optimal policies (:mod:`stockopt._kernels.inventory.discrete`).
+:mod:`stockopt.inventory.demand`), picks policy and distribution per item and hands the per-item
+arrays to one sizing function per method family (:mod:`stockopt.inventory._sizing`: closed forms,
+lead-time mixture, renewal (s, S), crossing orders; :mod:`stockopt.inventory._discrete`: exact
+integer methods, service- or cost-optimal), each calling its numba kernel per block of items.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
-from stockopt._exec import for_item_blocks as _run
-from stockopt._exec import item_blocks as _blocks
 from stockopt._kernels.codes import (
+    DIST_COMPOUND,
     DIST_EMPIRICAL,
     DIST_GAMMA,
     DIST_NEGBIN,
@@ -35,36 +34,15 @@ from stockopt._kernels.codes import (
     POLICY_TOO_LARGE,
     POLICY_UNREACHABLE,
 )
-from stockopt._kernels.inventory.crossing import policy_crossing, policy_crossing_pmfs
-from stockopt._kernels.inventory.discrete import (
-    pmf_fill,
-    pmf_ready_fill,
-    pmf_ready_sizes,
-    pmf_sizes,
-    policy_discrete,
-    policy_rnq_cost,
-    policy_zheng_federgruen,
-    ready_rate_discrete,
-)
-from stockopt._kernels.inventory.mixture import policy_mixture
-from stockopt._kernels.inventory.policy import (
-    READY_MAX_POINTS,
-    empty_outputs,
-    policy_continuous,
-    ready_rate_continuous,
-)
-from stockopt._kernels.inventory.ss import GRID_K, policy_ss_continuous
 from stockopt._params import Boolean, Instance, Integer, Options, Real, validate_params
-from stockopt.errors import MissingColumnError, ParameterError, raise_error
-from stockopt.inventory._bounds import integer_bounds, lead_time_bounds
+from stockopt.errors import MissingColumnError, ParameterError, ValidationError, raise_error
+from stockopt.inventory._bounds import COMPOUND_MAX_SIZE, INTEGER_MAX_POINTS, integer_bounds
+from stockopt.inventory._compound import CompoundParams
 from stockopt.inventory._schema import guard_rows
+from stockopt.inventory._sizing import ItemArrays, size_items
 from stockopt.inventory._validate import ID, items_arrays
-from stockopt.inventory.demand import (
-    DemandProfile,
-    crossing_sample_pmfs,
-    demand_profile,
-    zero_demand_probability,
-)
+from stockopt.inventory.demand import DemandProfile, demand_profile, zero_demand_probability
+from stockopt.inventory.history import INTERMITTENT_ADI, HistoryProfile, compound_moments, history_profile
 
 __all__ = ["inventory_policy", "POLICY_NAMES", "DIST_NAMES", "SLOW_MOVER_MEAN"]
 
@@ -72,9 +50,9 @@ log = logging.getLogger(__name__)
 
 POLICY_NAMES = {"RS": POL_RS, "sQ": POL_SQ, "sS": POL_SS, "base_stock": POL_BASE, "newsvendor": POL_NEWS}
 DIST_NAMES = {"normal": DIST_NORMAL, "gamma": DIST_GAMMA, "poisson": DIST_POISSON,
-              "negbin": DIST_NEGBIN, "empirical": DIST_EMPIRICAL}
+              "negbin": DIST_NEGBIN, "empirical": DIST_EMPIRICAL, "compound": DIST_COMPOUND}
 _POL_STR = pa.array(["RS", "sQ", "sS", "base_stock", "newsvendor"], pa.string())
-_DIST_STR = pa.array(["normal", "gamma", "poisson", "negbin", "empirical"], pa.string())
+_DIST_STR = pa.array(["normal", "gamma", "poisson", "negbin", "empirical", "compound"], pa.string())
 _STATUS_STR = pa.array(["ok", "unreachable", "floored", "continuous", "moment_matched", "out_of_range",
                         "too_large"], pa.string())
 
@@ -140,111 +118,6 @@ def _pick_distribution(name: str, prof: DemandProfile, m_t: np.ndarray, v_t: np.
     return np.full(n, DIST_NAMES[name], dtype=np.int8)
 
 
-def _parametric_pmfs(dist, d, vd, lm, lsd, rd):
-    n = dist.shape[0]
-    sl = np.empty(n, np.int64)
-    sr = np.empty(n, np.int64)
-    st = np.empty(n, np.int64)
-    pmf_sizes(dist, d, vd, lm, lsd, rd, sl, sr, st)
-    ips = [np.concatenate(([0], np.cumsum(x))).astype(np.int64) for x in (sl, sr, st)]
-    vals = [np.zeros(int(ip[-1])) for ip in ips]
-    pmf_fill(dist, d, vd, lm, lsd, rd, vals[0], ips[0], vals[1], ips[1], vals[2], ips[2])
-    return vals[0], ips[0], vals[1], ips[1], vals[2], ips[2]
-
-
-def _hist(item: np.ndarray, x: np.ndarray, w: np.ndarray, n_items: int):
-    k = np.maximum(np.rint(x), 0).astype(np.int64)
-    size = np.zeros(n_items, np.int64)
-    np.maximum.at(size, item, k + 1)
-    size = np.maximum(size, 1)
-    ip = np.concatenate(([0], np.cumsum(size))).astype(np.int64)
-    vals = np.bincount(ip[item] + k, weights=w, minlength=int(ip[-1]))
-    return vals, ip
-
-
-def _empirical_pmfs(prof: DemandProfile, sel: np.ndarray, lm, lsd, rd, ready_jp=None):
-    """Integer pmfs of demand over L, R and L + R from sample paths (mixture over lead times).
-
-    With ``ready_jp`` (item ``i`` owns pmfs ``ready_jp[i]..ready_jp[i+1]-1``): instead, the pmfs of
-    ``D_{L+j}`` for the ready-rate days ``j`` (``_kernels.inventory.discrete.ready_points``), as
-    ``(vals, ip)``.
-    """
-    n_all = len(prof.ids)
-    keep = np.zeros(n_all, dtype=bool)
-    keep[sel] = True
-    local = np.full(n_all, -1, np.int64)
-    local[sel] = np.arange(sel.shape[0])
-    lm_all = np.zeros(n_all)
-    lsd_all = np.zeros(n_all)
-    rd_all = np.zeros(n_all)
-    lm_all[sel], lsd_all[sel], rd_all[sel] = lm, lsd, rd
-    paths = keep[prof.path_item]
-    pitem = local[prof.path_item[paths]]
-    npaths = prof.n_paths[prof.path_item[paths]]
-    lo = np.where(lsd_all > 0, np.maximum(np.floor(lm_all - 4 * lsd_all), 0), lm_all)
-    hi = np.where(lsd_all > 0, np.ceil(lm_all + 4 * lsd_all), lm_all)
-    xs_l, xs_r, xs_t, ws, its = [], [], [], [], []
-    from scipy.special import ndtr
-
-    for j in range(int(np.max(hi - lo, initial=0)) + 1):  # loop over lead-time offsets, not items
-        lt = lo + j
-        valid = lt <= hi
-        with np.errstate(divide="ignore", invalid="ignore"):
-            up = np.where(lt >= hi, 1.0, ndtr((lt + 0.5 - lm_all) / lsd_all))
-            dn = np.where(lt <= lo, 0.0, ndtr((lt - 0.5 - lm_all) / lsd_all))
-        w = np.where(lsd_all > 0, up - dn, 1.0) * valid
-        s_l = prof.path_sums(np.zeros(n_all), np.where(valid, lt, lo))[paths]
-        s_t = prof.path_sums(np.zeros(n_all), np.where(valid, lt, lo) + rd_all)[paths]
-        wp = w[prof.path_item[paths]] / npaths
-        if ready_jp is not None:
-            for kk in range(READY_MAX_POINTS):  # ready-rate days: D_{L+j}, loop over day points
-                has = (ready_jp[1:] - ready_jp[:-1])[pitem] > kk
-                if not has.any():
-                    break
-                days = np.zeros(n_all)
-                r_int = np.maximum(np.floor(rd + 0.5), 1)  # as ready_points, vectorised over items
-                npts = np.minimum(r_int, READY_MAX_POINTS)
-                days[sel] = np.where(npts == r_int, kk + 1.0, 0.5 + r_int / npts * (kk + 0.5))
-                s_j = prof.path_sums(np.zeros(n_all), np.where(valid, lt, lo) + days)[paths]
-                xs_t.append(s_j[has])
-                ws.append(wp[has])
-                its.append(ready_jp[pitem[has]] + kk)
-            continue
-        xs_l.append(s_l)
-        xs_t.append(s_t)
-        xs_r.append(s_t - s_l)
-        ws.append(wp)
-        its.append(pitem)
-    item = np.concatenate(its)
-    w = np.concatenate(ws)
-    if ready_jp is not None:
-        return _hist(item, np.concatenate(xs_t), w, int(ready_jp[-1]))
-    m = len(sel)
-    vl, il = _hist(item, np.concatenate(xs_l), w, m)
-    vr, ir = _hist(item, np.concatenate(xs_r), w, m)
-    vt, it = _hist(item, np.concatenate(xs_t), w, m)
-    return vl, il, vr, ir, vt, it
-
-
-def _integer_bounds(dist, pol, prof, it, objective, lt, lsd, r1, m_lt, v_lt0, m_r1, v_r1, q_eoq, ready):
-    """:func:`stockopt.inventory._bounds.integer_bounds` on the items as the integer methods would
-    size them (newsvendors: no lead time, the days they cover); empirical items are sized by their
-    largest whole-path sum."""
-    news = pol == POL_NEWS
-    span = lt + r1
-    path_max = None
-    if prof.kind == "samples" and (dist == DIST_EMPIRICAL).any():  # a path's total bounds its sub-sums
-        totals = np.add.reduceat(prof.vals, prof.ip[:-1]) if prof.vals.size else np.zeros(len(prof.ip) - 1)
-        path_max = np.zeros(len(prof.ids))
-        np.maximum.at(path_max, prof.path_item, np.where(np.diff(prof.ip) > 0, totals, 0.0))
-    return integer_bounds(dist, pol, cost=objective == "cost", d_day=(m_lt + m_r1) / span,
-                          vd_day=(v_lt0 + v_r1) / span, l_days=np.where(news, 0.0, lt),
-                          l_sd=np.where(news, 0.0, lsd),
-                          r_days=np.where(news, np.minimum(r1, it["shelf_life_days"]), r1),
-                          q=round_order_quantity(q_eoq, it["moq"], it["pack_size"]), ready=ready,
-                          path_max=path_max)
-
-
 #: the rules of inventory_policy's arguments
 POLICY_PARAMS = {
     "policy": Options("auto", *POLICY_NAMES),
@@ -275,6 +148,7 @@ def inventory_policy(
     ready_rate: bool = False,
     lead_time_model: str = "compound",
     n_jobs: int = 1,
+    history: Any = None,
     id_col: str = ID,
     time_col: str = "ds",
 ) -> pa.Table:
@@ -299,10 +173,11 @@ def inventory_policy(
         order-up-to reviewed daily; ``newsvendor`` single-period critical-ratio order for perishables.
         ``auto``: newsvendor if the item has a finite shelf life, sQ under continuous review, RS when
         the EOQ does not exceed the mean demand of one review period, sQ otherwise.
-    distribution : {"auto", "normal", "gamma", "poisson", "negbin", "empirical"}
+    distribution : {"auto", "normal", "gamma", "poisson", "negbin", "empirical", "compound"}
         Demand distribution.  ``auto``: empirical for sample paths; for a mean demand over the
         protection interval below :data:`SLOW_MOVER_MEAN` units Poisson (variance/mean <= 1.1) or
-        negative binomial, otherwise gamma when the coefficient of variation exceeds 0.5, else normal.
+        negative binomial, otherwise gamma when the coefficient of variation exceeds 0.5, else normal;
+        with ``history``, compound for intermittent items (below).  ``compound`` needs ``history``.
     lost_sales : bool
         Size for lost sales instead of backorders (fill rate ``1 - B / (E[D_R] + B)``, see
         ``docs/inventory.md``).
@@ -339,9 +214,20 @@ def inventory_policy(
         point off target; integer demand as ``"compound"``.  Fixed lead times are not affected.
     n_jobs : int
         Threads to split the items over (results do not depend on it).
+    history : Arrow-compatible table or HistoryProfile, optional
+        The items' own demand history ``unique_id, ds, y`` (units per period, any regular
+        period; null ``y`` or ``in_stock`` false = not observed), or a profile built from it by
+        :func:`stockopt.inventory.history.history_profile` (e.g. with ``size_pooling``).  With
+        ``distribution="auto"``, intermittent and lumpy items (average inter-demand interval above
+        1.32 periods) and items whose demand table carries no variance are sized on the exact
+        compound law of their history: a demand occurs in a period with probability ``p``, set
+        so the mean matches the demand table's, its size drawn from the item's own demand sizes
+        (distribution ``"compound"``; see ``docs/service.md``).  ``distribution="compound"``
+        sizes every item so.  Without a history, ``auto`` never sizes on a point mass: an item
+        whose demand table has no variance is sized as Poisson (with a warning).
     id_col, time_col : str
-        Name of the id column of the demand and items tables (the output's id column takes it too)
-        and of the time column of a forecast or sample-path table.
+        Name of the id column of the demand, items and history tables (the output's id column takes
+        it too) and of the time column of a forecast, sample-path or history table.
 
     Returns
     -------
@@ -374,6 +260,25 @@ def inventory_policy(
     >>> round(pol["order_up_to"][0].as_py(), 2)  # 1100 + 1.645 * 30 * sqrt(11)
     1263.66
     """
+    prof, it, sel, arrays, short = prepare_items(
+        demand, items, policy, distribution, lost_sales=lost_sales, model=model, period_days=period_days,
+        objective=objective, ready_rate=ready_rate, lead_time_model=lead_time_model, n_jobs=n_jobs,
+        history=history, id_col=id_col, time_col=time_col)
+    out = size_items(arrays)
+    if short is not None:  # service over the whole cycle; the target is unreachable when R - P days are lost
+        _short_shelf_life_outputs(out, short, arrays.metric, it["service_level"])
+    return _policy_table(prof, it, sel, arrays, out, id_col)
+
+
+def prepare_items(demand: Any, items: Any, policy: str, distribution: str, *, lost_sales: bool,
+                  model: str | None, period_days: float | None, objective: str, ready_rate: bool,
+                  lead_time_model: str, n_jobs: int, history: Any, integer: bool = False,
+                  id_col: str = ID, time_col: str = "ds"):
+    """Validation and selection shared by :func:`inventory_policy` and ``optimize_service``.
+
+    Returns ``(profile, item columns, selection, ItemArrays, short-shelf-life context or None)``.
+    The options themselves are checked by the callers' argument rules (:data:`POLICY_PARAMS`).
+    """
     if objective == "cost" and policy not in ("sS", "sQ"):
         raise_error(ParameterError, "objective='cost' is implemented for the (s, S) and (s, Q) policies only",
                     table="inventory_policy", parameter="policy", expected="policy='sS' or policy='sQ'",
@@ -385,18 +290,49 @@ def inventory_policy(
             raise_error(MissingColumnError, "the forecast has no interval columns (<Model>-lo-<L>/-hi-<L>)",
                         table="items", column="demand_std", expected="a 'demand_std' column (units per day)")
         prof.set_daily_std(it["demand_std"])
-    n = len(prof.ids)
     if objective == "cost" and "stockout_cost" not in it:
         raise_error(MissingColumnError, "objective='cost' needs the backorder cost", table="items",
                     column="stockout_cost",
                     expected="a 'stockout_cost' column (money per unit backordered per day)")
+    hp = None
+    if history is not None:
+        if isinstance(history, HistoryProfile):  # built by history_profile(sales, size_pooling=...)
+            hp = history.take(_rows_of(history, prof))
+        else:  # its own periods, from its time column's spacing
+            hp = history_profile(history, prof.ids_str, id_col=id_col, time_col=time_col)
+    elif distribution == "compound":
+        raise_error(ParameterError, "the compound distribution needs the items' demand history",
+                    table="inventory_policy", parameter="distribution",
+                    expected="history=<sales table unique_id, ds, y>", got=None)
+    sel = _select(prof, it, policy, distribution, objective, hp)
+    arrays, short = _item_arrays(prof, it, sel, objective, lost_sales, ready_rate, lead_time_model, n_jobs,
+                                 integer)
+    return prof, it, sel, arrays, short
+
+
+@dataclass
+class _Selection:
+    """Policy and distribution per item, with the selection-pass moments (days, units)."""
+
+    pol: np.ndarray
+    dist: np.ndarray
+    m_lt: np.ndarray  # demand over the item's own lead time
+    v_lt0: np.ndarray  # its variance for a fixed lead time
+    m_r1: np.ndarray  # demand over one review period (>= 1 day) after the lead time
+    d_rate: np.ndarray  # mean demand per day over L + R
+    q_eoq: np.ndarray
+    r1: np.ndarray  # review period, continuous review counted as 1 day
+    compound: CompoundParams | None = None  # laws of the DIST_COMPOUND items
+
+
+def _select(prof: DemandProfile, it: dict[str, np.ndarray], policy: str, distribution: str,
+            objective: str, hp: HistoryProfile | None = None) -> _Selection:
+    """Selection pass: demand rate, EOQ, policy and distribution per item."""
+    n = len(prof.ids)
     lt = it["lead_time"]
-    lsd = it["lead_time_std"]
     rv = it["review_period"]
     r1 = np.where(rv > 0, rv, 1.0)
     zeros = np.zeros(n)
-
-    # selection pass: demand rate, EOQ, policy per item
     m_lt, v_lt0 = prof.moments(zeros, lt)
     m_r1, v_r1 = prof.moments(lt, r1)
     d_rate = (m_lt + m_r1) / (lt + r1)
@@ -406,32 +342,126 @@ def inventory_policy(
                        np.where(rv == 0, POL_SQ, np.where(q_eoq <= m_r1, POL_RS, POL_SQ))).astype(np.int8)
     else:
         pol = np.full(n, POLICY_NAMES[policy], dtype=np.int8)
-    dist = _pick_distribution(distribution, prof, m_lt + m_r1, v_lt0 + v_r1, n)
-    # work bounds (inventory/_bounds.py, docs/limits.md): integer methods past their size take the
-    # continuous law; the cost search past it gives no numbers
-    asked = dist
-    dist, to_cont, too_large = _integer_bounds(dist, pol, prof, it, objective, lt, lsd, r1, m_lt, v_lt0, m_r1,
-                                               v_r1, q_eoq, ready_rate)
-    # (s, S) on integer demand, or cost-optimal (s, S) (Zheng & Federgruen, integer units)
-    discrete = ((dist >= DIST_POISSON) | (objective == "cost")) & ~too_large
-    ss_cont = (pol == POL_SS) & ~discrete  # (s, S), normal / gamma: renewal method (_kernels/inventory_ss)
+    m_t, v_t = m_lt + m_r1, v_lt0 + v_r1
+    dist = _pick_distribution("auto" if distribution == "compound" else distribution, prof, m_t, v_t, n)
+    degenerate = (m_t > 0) & (v_t <= 0) & (dist < DIST_EMPIRICAL)
+    comp = None
+    if hp is not None and distribution in ("auto", "compound"):
+        use, comp = _compound_items(hp, prof, d_rate, m_t, degenerate, distribution)
+        dist[use] = DIST_COMPOUND
+        degenerate &= ~use
+    if distribution == "auto" and degenerate.any():
+        # a point mass (no variance) never reaches a sizing: count data without a spread is Poisson
+        dist[degenerate] = DIST_POISSON
+        log.warning("%d item(s) have no demand variance over the protection interval (first: %r); sized "
+                    "as Poisson. Pass history= (the sales) to size them on their own demand history",
+                    int(degenerate.sum()), prof.ids_str[int(np.flatnonzero(degenerate)[0])].as_py())
+    return _Selection(pol, dist, m_lt, v_lt0, m_r1, d_rate, q_eoq, r1, comp)
 
-    # final intervals per policy (days)
-    r_eff = np.where(pol == POL_BASE, 1.0, np.where((pol == POL_SQ) & ~discrete, rv, r1))
+
+def _compound_items(hp: HistoryProfile, prof: DemandProfile, d_rate: np.ndarray, m_t: np.ndarray,
+                    degenerate: np.ndarray, distribution: str) -> tuple[np.ndarray, CompoundParams]:
+    """Items sized on the compound law of their own history, and those laws.
+
+    The occurrence probability per period is set so the compound mean equals the demand table's
+    (forecast or summary) mean rate: ``p = d_rate * period / E[size]``; the history gives the
+    sizes.  ``auto``: intermittent or lumpy items (ADI > 1.32, Syntetos, Boylan & Croston 2005) and
+    items whose demand table has no variance; ``compound``: every item.
+    """
+    per = np.where(np.isfinite(hp.period), hp.period, 0.0)
+    # work bound: no compound law for sizes above COMPOUND_MAX_SIZE (docs/limits.md); those items
+    # are sized on the law their demand table gives
+    smax = np.zeros(len(per))
+    np.maximum.at(smax, hp.size_item, hp.size_units.astype(np.float64))
+    if hp.pooling > 0 and hp.pool_ratios is not None and hp.pool_ratios.size:
+        smax = np.maximum(smax, np.rint(hp.size_mean * float(np.max(hp.pool_ratios))))
+    huge = (hp.n_demands > 0) & (per > 0) & (smax > COMPOUND_MAX_SIZE)
+    has = (hp.n_demands > 0) & (per > 0) & ~huge
+    if huge.any():
+        log.warning("%d item(s) have a demand size above %d units in their history (first: %r): sized on "
+                    "their demand table's law, not the compound law", int(huge.sum()), COMPOUND_MAX_SIZE,
+                    prof.ids_str[int(np.flatnonzero(huge)[0])].as_py())
+    cand = np.flatnonzero(has)
+    gv, gip_sub, sm_c, sv_c = hp.size_law(cand)
+    size_mean = np.zeros_like(d_rate)
+    size_var = np.zeros_like(d_rate)
+    size_mean[cand], size_var[cand] = sm_c, sv_c
+    p = np.divide(d_rate * per, size_mean, out=np.zeros_like(d_rate), where=has)
+    if distribution == "compound":
+        bad = (m_t > 0) & (~has | (p > 1.0 + 1e-12)) & ~huge
+        if bad.any():
+            row = int(np.flatnonzero(bad)[0])
+            why = ("no demand > 0 in its history" if not has[row] else
+                   f"its mean demand per period ({d_rate[row] * per[row]:g}) exceeds the mean size of its "
+                   f"demands ({size_mean[row]:g}): it is not intermittent")
+            raise_error(ValidationError, f"cannot build a compound law: {why}", table="history",
+                        series=prof.ids_str[row].as_py(), row=row,
+                        expected="a history with demands for every item, or distribution='auto'")
+        use = (m_t >= 0) & ~huge
+    else:
+        use = has & (p <= 1.0) & ((hp.adi > INTERMITTENT_ADI) | degenerate)
+    p = np.where(use, np.minimum(p, 1.0), 0.0)
+    lens = np.ones(len(p), np.int64)  # items not compound: the size pmf [1.0] (never read)
+    lens[cand] = np.diff(gip_sub)
+    lens[~use] = 1
+    g_ip = np.concatenate(([0], np.cumsum(lens))).astype(np.int64)
+    g_vals = np.ones(int(g_ip[-1]))
+    sel = use[cand]
+    if sel.any():
+        rows = cand[sel]
+        start, ln = gip_sub[:-1][sel], np.diff(gip_sub)[sel]
+        off = np.arange(int(ln.sum())) - np.repeat(np.cumsum(ln) - ln, ln)
+        g_vals[np.repeat(g_ip[rows], ln) + off] = gv[np.repeat(start, ln) + off]
+    return use, CompoundParams(p, np.where(per > 0, per, 1.0), g_vals, g_ip, np.where(use, size_mean, 0.0),
+                               np.where(use, size_var, 0.0))
+
+
+def _rows_of(hp: HistoryProfile, prof: DemandProfile) -> np.ndarray:
+    """Rows of a history profile for the demand table's items (an item without history: none seen)."""
+    import pyarrow.compute as pc
+
+    from stockopt.inventory._validate import id_strings
+
+    idx = pc.index_in(prof.ids_str, value_set=id_strings(hp.ids))
+    if idx.null_count:
+        row = int(np.flatnonzero(~np.asarray(pc.is_valid(idx)))[0])
+        raise_error(ValidationError, "no history for an item of the demand table", table="history",
+                    series=prof.ids_str[row].as_py(), expected="a history profile covering every item")
+    return np.asarray(idx, dtype=np.int64)
+
+
+def _item_arrays(prof: DemandProfile, it: dict[str, np.ndarray], sel: _Selection, objective: str,
+                 lost_sales: bool, ready_rate: bool, lead_time_model: str, n_jobs: int,
+                 integer: bool = False):
+    """Final intervals and moments per item; returns the sizing inputs and the short-shelf-life context.
+
+    ``integer``: every item on the exact integer methods (normal and gamma put on the unit grid).
+    """
+    n = len(prof.ids)
+    pol, dist = sel.pol, sel.dist
+    lt = it["lead_time"]
+    lsd = it["lead_time_std"]
+    rv = it["review_period"]
+    r1 = sel.r1
     shelf = it["shelf_life_days"]
     news = pol == POL_NEWS
     period = np.minimum(r1, shelf)
-    r_eff = np.where(news, period, r_eff)
     l_eff = np.where(news, 0.0, lt)
     lsd_eff = np.where(news, 0.0, lsd)
-    m_l, v_l0 = prof.moments(zeros, l_eff)
-    m_r, v_r = prof.moments(np.where(news, lt, l_eff), r_eff)
-    span = l_eff + r_eff
-    d_day = np.divide(m_l + m_r, span, out=np.zeros(n), where=span > 0)
-    vd_day = np.divide(v_l0 + v_r, span, out=np.zeros(n), where=span > 0)
+    q = round_order_quantity(sel.q_eoq, it["moq"], it["pack_size"])
+    # (s, S) on integer demand, or cost-optimal (s, S) (Zheng & Federgruen, integer units)
+    discrete = (dist >= DIST_POISSON) | (objective == "cost") | integer
+    r_eff, m_l, v_l0, m_r, v_r, d_day, vd_day = _intervals(prof, sel, discrete, lt, rv, news, period, l_eff)
+    # work bounds (inventory/_bounds.py, docs/limits.md): integer methods past their size take the
+    # continuous law of the same moments; the cost search past them gives no numbers
+    dist, to_cont, too_large = _work_bounds(prof, sel, dist, objective, integer, ready_rate, l_eff, lsd_eff,
+                                            r_eff, d_day, vd_day, q)
+    if to_cont.any() or too_large.any():
+        discrete = ((dist >= DIST_POISSON) | (objective == "cost") | integer) & ~too_large
+        r_eff, m_l, v_l0, m_r, v_r, d_day, vd_day = _intervals(prof, sel, discrete, lt, rv, news, period,
+                                                               l_eff)
     v_l = v_l0 + d_day ** 2 * lsd_eff ** 2
 
-    q = round_order_quantity(q_eoq, it["moq"], it["pack_size"])
     q_cont = np.where(np.isfinite(q), q, 0.0)
     target = it["service_level"]
     metric = it["metric"]
@@ -439,162 +469,132 @@ def inventory_policy(
     # delivery and the R - P days before the next one have none; size the P days for the target
     # re-scaled to the whole cycle (docs/inventory.md, "Shelf life shorter than the review period")
     short = news & (shelf < r1)
+    ctx = None
     if short.any():
         m_gap, v_gap = prof.moments(lt + period, np.where(short, r1 - period, 0.0))
-        share = np.divide(m_r, m_r1, out=np.ones(n), where=short & (m_r1 > 0))  # demand of the P days
+        share = np.divide(m_r, sel.m_r1, out=np.ones(n), where=short & (sel.m_r1 > 0))  # demand of the P days
         p_none = np.where(short, zero_demand_probability(dist, m_gap, v_gap), 1.0)
         gap = np.maximum(r1 - period, 1e-300)  # a day without stock is ready only if it has no demand
         p_day0 = np.where(short, zero_demand_probability(dist, m_gap / gap, v_gap / gap), 0.0)
         scale = np.where(metric == 1, share, p_none)
         target = np.where(short & (target < scale), target / np.maximum(scale, 1e-300), target)
-    out = empty_outputs(n)
-    out["freq"] = np.full(n, np.nan)
-    out["ready"] = np.full(n, np.nan)  # filled by each method when ready_rate=True
+        ctx = _ShortShelf(short, share, p_none, p_day0, period, r1)
+    costs = None
+    if objective == "cost":
+        h_day = it["holding_rate"] * it["unit_cost"] / _DAYS_PER_YEAR
+        costs = (h_day, it["stockout_cost"], it["order_cost"], rv == 0)  # last: continuous review
     kpol = np.where((pol == POL_BASE) | news, POL_RS, pol).astype(np.int8)
+    arrays = ItemArrays(pol=pol, kpol=kpol, dist=dist, metric=metric, target=target, news=news, r_eff=r_eff,
+                        l_eff=l_eff, lsd_eff=lsd_eff, m_l=m_l, v_l=v_l, m_r=m_r, v_r=v_r, d_day=d_day,
+                        vd_day=vd_day, q=q, q_cont=q_cont, prof=prof, lost_sales=bool(lost_sales),
+                        ready_rate=bool(ready_rate), lead_time_model=lead_time_model, n_jobs=n_jobs,
+                        costs=costs, compound=sel.compound, integer=integer, continuous=to_cont,
+                        too_large=too_large)
+    return arrays, ctx
 
-    mixed = ~discrete & ~ss_cont & (lsd_eff > 0) & ~news
-    if lead_time_model == "normal":
-        mixed[:] = False
-    # order-up-to with a random lead time: exact model with crossing orders (_kernels/inventory_crossing)
-    cross = (kpol == POL_RS) & ~news & (pol != POL_SS) & (lsd_eff > 0)
-    if lead_time_model == "single":
-        cross[:] = False
-    elif lead_time_model == "normal":
-        cross &= discrete
-    mixed &= ~cross
-    # random lead times past their window: moment-matched lead-time demand (no crossing, no mixture)
-    moment = lead_time_bounds(cross, mixed | (ss_cont & (lsd_eff > 0)), l_eff, lsd_eff, r_eff) & ~too_large
-    cross &= ~moment
-    mixed &= ~moment
-    cont = np.flatnonzero(~discrete & ~mixed & ~cross & ~ss_cont)
-    every = cont.size == n  # all items continuous: pass the arrays themselves, no gather/scatter
-    sel = slice(None) if every else cont
-    if cont.size:
-        args = [kpol[sel], dist[sel], metric[sel], target[sel], r_eff[sel], m_l[sel],
-                v_l[sel], m_r[sel], v_r[sel], q_cont[sel]]
-        outs = [out[k] if every else out[k][cont]
-                for k in ("s", "S", "ss", "cycle", "fill", "bo", "oh", "status")]
 
-        def run_c(a: int, b: int) -> None:
-            policy_continuous(*[x[a:b] for x in args], bool(lost_sales), True,
-                              *[o[a:b] for o in outs])
+def _intervals(prof: DemandProfile, sel: _Selection, discrete: np.ndarray, lt: np.ndarray, rv: np.ndarray,
+               news: np.ndarray, period: np.ndarray, l_eff: np.ndarray):
+    """The review period each item is sized over and its demand moments over the lead time and that
+    review period (units), and per day; compound items (of the selection) on their history's law."""
+    n = len(prof.ids)
+    r_eff = np.where(sel.pol == POL_BASE, 1.0, np.where((sel.pol == POL_SQ) & ~discrete, rv, sel.r1))
+    r_eff = np.where(news, period, r_eff)
+    m_l, v_l0 = prof.moments(np.zeros(n), l_eff)
+    m_r, v_r = prof.moments(np.where(news, lt, l_eff), r_eff)
+    span = l_eff + r_eff
+    cu = sel.dist == DIST_COMPOUND  # a compound item switched to a continuous law keeps its moments
+    if sel.compound is not None and cu.any():  # the moments of the history's law
+        c = sel.compound
+        (ml_c, vl_c), (mr_c, vr_c) = (compound_moments(c.p, c.period, c.size_mean, c.size_var, x)
+                                      for x in (l_eff, r_eff))
+        m_l, v_l0, m_r, v_r = (np.where(cu, xc, x) for xc, x in ((ml_c, m_l), (vl_c, v_l0), (mr_c, m_r),
+                                                                 (vr_c, v_r)))
+    d_day = np.divide(m_l + m_r, span, out=np.zeros(n), where=span > 0)
+    vd_day = np.divide(v_l0 + v_r, span, out=np.zeros(n), where=span > 0)
+    return r_eff, m_l, v_l0, m_r, v_r, d_day, vd_day
 
-        _run(_blocks(cont.size, n_jobs), run_c)
-        news_c = np.flatnonzero(news[cont]) if lost_sales else np.empty(0, dtype=np.int64)
-        if news_c.size:
-            # a newsvendor's periods are independent (leftovers perish): its fill rate is
-            # 1 - B / E[D] whether the shortage is lost or backordered; re-size those items so
-            nargs = [x[news_c] for x in args]
-            nouts = [np.empty(news_c.size, dtype=o.dtype) for o in outs]
-            policy_continuous(*nargs, False, True, *nouts)
-            for o, no in zip(outs, nouts):
-                o[news_c] = no
-    if cont.size and ready_rate:
-        ready = np.empty(cont.size)
-        rargs = [kpol[sel], dist[sel], r_eff[sel], m_l[sel], v_l[sel], d_day[sel], vd_day[sel], outs[0],
-                 q_cont[sel]]
 
-        def run_r(a: int, b: int) -> None:
-            ready_rate_continuous(*[x[a:b] for x in rargs], ready[a:b])
+def _work_bounds(prof: DemandProfile, sel: _Selection, dist: np.ndarray, objective: str, integer: bool,
+                 ready: bool, l_eff, lsd_eff, r_eff, d_day, vd_day, q):
+    """:func:`stockopt.inventory._bounds.integer_bounds` on the items as the integer methods would
+    size them; empirical items by their largest whole-path sum.  ``integer`` (``optimize_service``):
+    an item past the bounds is refused, naming it."""
+    path_max = None
+    if prof.kind == "samples" and (dist == DIST_EMPIRICAL).any():  # a path's total bounds its sub-sums
+        totals = np.add.reduceat(prof.vals, prof.ip[:-1]) if prof.vals.size else np.zeros(len(prof.ip) - 1)
+        path_max = np.zeros(len(prof.ids))
+        np.maximum.at(path_max, prof.path_item, np.where(np.diff(prof.ip) > 0, totals, 0.0))
+    new, to_cont, too_large = integer_bounds(dist, sel.pol, cost=objective == "cost", integer=integer,
+                                             d_day=d_day, vd_day=vd_day, l_days=l_eff, l_sd=lsd_eff,
+                                             r_days=r_eff, q=q, ready=ready, path_max=path_max,
+                                             compound=sel.compound)
+    if integer and to_cont.any():
+        row = int(np.flatnonzero(to_cont)[0])
+        raise_error(ParameterError, "an item is past the work bound of the integer level curves",
+                    table="demand", series=prof.ids_str[row].as_py(),
+                    expected=f"at most {INTEGER_MAX_POINTS} pmf entries per item (docs/limits.md); size "
+                    "such items with inventory_policy, which sizes them on the continuous law",
+                    got=f"mean demand {d_day[row]:g} a day over {l_eff[row] + r_eff[row]:g} days")
+    return new, to_cont, too_large
 
-        _run(_blocks(cont.size, n_jobs), run_r)
-        out["ready"][cont] = ready
-    if cont.size:
-        if not every:
-            for k, o in zip(("s", "S", "ss", "cycle", "fill", "bo", "oh", "status"), outs):
-                out[k][cont] = o
-    mix = np.flatnonzero(mixed)
-    if mix.size:  # random lead time, normal / gamma: exact mixture over the lead-time distribution
-        names = ("s", "S", "ss", "cycle", "fill", "bo", "oh", "status")
-        margs = [kpol[mix], dist[mix], metric[mix], target[mix], r_eff[mix], d_day[mix], vd_day[mix],
-                 l_eff[mix], lsd_eff[mix], m_l[mix], m_r[mix], v_r[mix], q_cont[mix]]
-        mouts = [out[k][mix] for k in names]
 
-        def run_m(a: int, b: int) -> None:
-            policy_mixture(*[x[a:b] for x in margs], bool(lost_sales), True, *[o[a:b] for o in mouts])
+@dataclass
+class _ShortShelf:
+    """Newsvendor items whose shelf life ``P`` is shorter than the review period ``R`` (days)."""
 
-        _run(_blocks(mix.size, n_jobs, min_items=2_000), run_m)
-        for k, o in zip(names, mouts):
-            out[k][mix] = o
-        if ready_rate:  # moment-matched lead-time demand (approximation, see docs/inventory.md)
-            mready = np.empty(mix.size)
-            ready_rate_continuous(kpol[mix], dist[mix], r_eff[mix], m_l[mix], v_l[mix], d_day[mix],
-                                  vd_day[mix], mouts[0], q_cont[mix], mready)
-            out["ready"][mix] = mready
+    short: np.ndarray
+    share: np.ndarray  # share of the cycle's demand that falls in the P days with stock
+    p_none: np.ndarray  # probability of no demand in the R - P days without stock
+    p_day0: np.ndarray  # probability of no demand on one such day
+    period: np.ndarray
+    r1: np.ndarray
 
-    ssc = np.flatnonzero(ss_cont)
-    if ssc.size:  # (R, s, S) with continuous demand; random lead times as an exact mixture unless "normal"
-        names = ("s", "S", "ss", "cycle", "fill", "bo", "oh", "ready", "status")
-        sargs = [dist[ssc], metric[ssc], target[ssc], r_eff[ssc], m_l[ssc], v_l[ssc], m_r[ssc], v_r[ssc],
-                 q_cont[ssc], d_day[ssc], vd_day[ssc], l_eff[ssc],
-                 np.where(moment, 0.0, lsd_eff)[ssc] if lead_time_model != "normal" else np.zeros(ssc.size)]
-        souts = [out[k][ssc] for k in names]
 
-        def run_s(a: int, b: int) -> None:
-            policy_ss_continuous(*[x[a:b] for x in sargs], bool(lost_sales), True, bool(ready_rate), GRID_K,
-                                 *[o[a:b] for o in souts])
+def _short_shelf_life_outputs(out: dict[str, np.ndarray], c: _ShortShelf, metric: np.ndarray,
+                              service_level: np.ndarray) -> None:
+    """Service over the whole cycle of the short-shelf-life items; unreachable when R - P days are lost."""
+    short = c.short
+    out["cycle"] = np.where(short, out["cycle"] * c.p_none, out["cycle"])
+    out["fill"] = np.where(short, out["fill"] * c.share, out["fill"])
+    out["ready"] = np.where(short, (out["ready"] * c.period + c.p_day0 * (c.r1 - c.period)) / c.r1,
+                            out["ready"])
+    out["oh"] = np.where(short, out["oh"] * c.period / c.r1, out["oh"])
+    got = np.where(metric == 1, out["fill"], out["cycle"])
+    out["status"][short & (got < service_level - 1e-9)] = 1  # POLICY_UNREACHABLE
 
-        _run(_blocks(ssc.size, n_jobs, min_items=2_000), run_s)
-        for k, o in zip(names, souts):
-            out[k][ssc] = o
-    crs = np.flatnonzero(cross)
-    if crs.size:
-        r_x = np.maximum(np.rint(r_eff[crs]), 1).astype(np.int64)
-        cargs = [dist[crs], metric[crs], target[crs], r_x, d_day[crs],
-                 np.where(dist[crs] == DIST_POISSON, d_day[crs], vd_day[crs]), l_eff[crs], lsd_eff[crs],
-                 m_l[crs] + m_r[crs]]
-        cres = np.empty((crs.size, 8))
 
-        def run_x(a: int, b: int) -> None:
-            policy_crossing(*[x[a:b] for x in cargs], bool(lost_sales), True, cres[a:b])
-
-        _run(_blocks(crs.size, n_jobs, min_items=2_000), run_x)
-        e = np.flatnonzero(dist[crs] == DIST_EMPIRICAL)
-        if e.size:  # sample paths: integer pmfs of the day mixtures built from the paths
-            ce = crs[e]
-            pm = crossing_sample_pmfs(prof, ce, r_x[e], l_eff[ce], lsd_eff[ce])
-            eres = np.empty((e.size, 8))
-            policy_crossing_pmfs(metric[ce], target[ce], r_x[e], m_l[ce] + m_r[ce], bool(lost_sales), True,
-                                 *pm, eres)
-            cres[e] = eres
-        for j, k in enumerate(("S", "ss", "cycle", "fill", "ready", "bo", "oh", "status")):
-            out[k][crs] = cres[:, j]
-        out["s"][crs] = cres[:, 0]
-        if not ready_rate:  # exact and free here, but the column is null unless asked for
-            out["ready"][crs] = np.nan
-    disc = np.flatnonzero(discrete & ~cross)
-    if disc.size:
-        emp = dist[disc] == DIST_EMPIRICAL
-        for sub, is_emp in ((disc[~emp], False), (disc[emp], True)):
-            if not sub.size:
-                continue
-            costs = None
-            if objective == "cost":
-                h_day = it["holding_rate"] * it["unit_cost"] / _DAYS_PER_YEAR
-                costs = (h_day, it["stockout_cost"], it["order_cost"], rv == 0)  # last: continuous review
-            _run_discrete(sub, is_emp, prof, dist, d_day, vd_day, l_eff, lsd_eff, r_eff,
-                          np.where(news, POL_NEWS, kpol).astype(np.int8),
-                          metric, target, q, lost_sales, out, n_jobs, costs, bool(ready_rate))
-
-    if short.any():  # service over the whole cycle; the target is unreachable when R - P days are lost
-        out["cycle"] = np.where(short, out["cycle"] * p_none, out["cycle"])
-        out["fill"] = np.where(short, out["fill"] * share, out["fill"])
-        out["ready"] = np.where(short, (out["ready"] * period + p_day0 * (r1 - period)) / r1, out["ready"])
-        out["oh"] = np.where(short, out["oh"] * period / r1, out["oh"])
-        got = np.where(metric == 1, out["fill"], out["cycle"])
-        out["status"][short & (got < it["service_level"] - 1e-9)] = 1  # POLICY_UNREACHABLE
-    q_out = np.where((pol == POL_SQ) | (pol == POL_SS), q, np.where(news, out["S"], m_r))
-    m_prot = m_l + m_r
+def _policy_table(prof: DemandProfile, it: dict[str, np.ndarray], sel: _Selection, a: ItemArrays,
+                  out: dict[str, np.ndarray], id_col: str = ID) -> pa.Table:
+    """The output table, checked: no number a buyer reads is NaN, infinite or out of range (its row
+    says ``out_of_range`` and carries nulls instead, :func:`stockopt.inventory._schema.guard_rows`);
+    the work bounds' statuses (``continuous``, ``moment_matched``, ``too_large``) are set here."""
+    pol, news = sel.pol, a.news
+    n = a.n
+    to_cont = a.continuous if a.continuous is not None else np.zeros(n, dtype=bool)
+    too_large = a.too_large if a.too_large is not None else np.zeros(n, dtype=bool)
+    moment = out.get("moment", np.zeros(n, dtype=bool))
+    lsd = it["lead_time_std"]
+    shelf = it["shelf_life_days"]
+    q_out = np.where((pol == POL_SQ) | (pol == POL_SS), a.q, np.where(news, out["S"], a.m_r))
+    m_prot = a.m_l + a.m_r
+    # report the spread of the law actually used: Poisson (and a negative binomial with variance
+    # below its mean, sized as Poisson) has variance = mean, whatever the demand table said
+    pois = (a.dist == DIST_POISSON) | (a.dist == DIST_NEGBIN)
+    v_lt_news = sel.v_lt0 + sel.d_rate ** 2 * lsd ** 2
+    v_lt_news = np.where(pois, np.maximum(v_lt_news, sel.m_lt + sel.d_rate ** 2 * lsd ** 2), v_lt_news)
+    v_l_rep = np.where(pois, np.maximum(a.v_l, a.m_l + a.d_day ** 2 * a.lsd_eff ** 2), a.v_l)
+    v_r_rep = np.where(pois, np.maximum(a.v_r, a.m_r), a.v_r)
     cols = {
         id_col: prof.ids,
         "policy": _labels(pol, _POL_STR),
-        "distribution": _labels(np.where(too_large, asked, dist), _DIST_STR),
+        "distribution": _labels(np.where(too_large, sel.dist, a.dist), _DIST_STR),
         "safety_stock": np.maximum(out["ss"], 0.0),
         "reorder_point": out["s"],
         "order_up_to": out["S"],
         "order_quantity": q_out,
-        "lead_time_demand_mean": np.where(news, m_lt, m_l),
-        "lead_time_demand_std": np.sqrt(np.where(news, v_lt0 + d_rate ** 2 * lsd ** 2, v_l)),
+        "lead_time_demand_mean": np.where(news, sel.m_lt, a.m_l),
+        "lead_time_demand_std": np.sqrt(np.where(news, v_lt_news, v_l_rep)),
         "expected_cycle_service": out["cycle"],
         "expected_fill_rate": out["fill"],
         "expected_ready_rate": pa.array(out["ready"], from_pandas=True),  # NaN -> null (discrete demand)
@@ -602,130 +602,28 @@ def inventory_policy(
         "expected_on_hand": out["oh"],
         "holding_cost": out["oh"] * it["unit_cost"] * it["holding_rate"],
         "protection_demand_mean": m_prot,
-        "protection_demand_std": np.sqrt(v_l + v_r),
-        "lead_time": lt,
+        "protection_demand_std": np.sqrt(v_l_rep + v_r_rep),
+        "lead_time": it["lead_time"],
         "lead_time_std": lsd,
-        "review_period": np.where(news, r1, r_eff),  # newsvendor: orders every R days, sized over P
+        "review_period": np.where(news, sel.r1, a.r_eff),  # newsvendor: orders every R days, sized over P
         "unit_cost": it["unit_cost"],
         "holding_rate": it["holding_rate"],
         "shelf_life_days": pa.array(shelf, mask=~np.isfinite(shelf)),  # null = not perishable
         "status": _labels(out["status"], _STATUS_STR),
     }
-    st = out["status"]  # the work bounds' statuses; an unreachable target is said first
+    st = out["status"].astype(np.int8)  # the work bounds' statuses; an unreachable target is said first
     st[(to_cont | moment) & (st != POLICY_UNREACHABLE)] = POLICY_MOMENT
     st[to_cont & (st != POLICY_UNREACHABLE)] = POLICY_CONTINUOUS
     st[too_large] = POLICY_TOO_LARGE
     cols = guard_rows(cols, st, out_of_range=POLICY_OUT_OF_RANGE, no_numbers=too_large,
-                      ready_asked=ready_rate)
+                      ready_asked=a.ready_rate)
     cols["status"] = _labels(st, _STATUS_STR)
     flagged = (st == POLICY_OUT_OF_RANGE) | too_large
     if flagged.any():
         log.warning("%d item(s) got no numbers (status out_of_range / too_large; first: %r)",
                     int(flagged.sum()), prof.ids_str[int(np.flatnonzero(flagged)[0])].as_py())
-    unreachable = out["status"] == 1
+    unreachable = st == POLICY_UNREACHABLE
     if unreachable.any():
         log.warning("%d item(s) cannot reach their service target (first: %r)", int(unreachable.sum()),
                     prof.ids_str[int(np.flatnonzero(unreachable)[0])].as_py())
     return pa.table(cols)
-
-
-#: most pmf entries (float64) held at once by the exact discrete methods (~400 MB)
-PMF_BUDGET = 50_000_000
-
-
-def _run_discrete(sub, is_emp, prof, dist, d_day, vd_day, l_eff, lsd_eff, r_eff, kpol, metric,
-                  target, q, lost_sales, out, n_jobs, costs=None, ready=False) -> None:
-    """Run the exact discrete methods on the items ``sub``, in chunks that bound pmf memory."""
-    if is_emp:
-        _run_discrete_chunk(sub, is_emp, prof, dist, d_day, vd_day, l_eff, lsd_eff, r_eff, kpol, metric,
-                            target, q, lost_sales, out, n_jobs, costs, ready)
-        return
-    m = sub.size
-    sizes = [np.empty(m, np.int64) for _ in range(3)]
-    vd = np.where(dist[sub] == DIST_POISSON, d_day[sub], vd_day[sub])
-    pmf_sizes(dist[sub], d_day[sub], vd, l_eff[sub], lsd_eff[sub], np.maximum(r_eff[sub], 1.0), *sizes)
-    n_ready = _ready_npts(r_eff[sub]) if ready else 0  # the ready rate adds one pmf of D_{L+j} per day
-    cum = np.cumsum(sizes[0] + sizes[1] + sizes[2] * (1 + n_ready))
-    edges = np.searchsorted(cum, np.arange(PMF_BUDGET, int(cum[-1]) + PMF_BUDGET, PMF_BUDGET), side="right")
-    starts = np.unique(np.concatenate(([0], np.maximum(edges, 1)[:-1] if edges.size > 1 else [])))
-    bounds = np.append(starts[starts < m], m).astype(np.int64)
-    for a, b in zip(bounds[:-1], bounds[1:]):  # a few chunks of many items each
-        _run_discrete_chunk(sub[a:b], is_emp, prof, dist, d_day, vd_day, l_eff, lsd_eff, r_eff, kpol,
-                            metric, target, q, lost_sales, out, n_jobs, costs, ready)
-
-
-def _run_discrete_chunk(sub, is_emp, prof, dist, d_day, vd_day, l_eff, lsd_eff, r_eff, kpol, metric,
-                        target, q, lost_sales, out, n_jobs, costs=None, ready=False) -> None:
-    """Build integer pmfs for the items ``sub`` and run the exact discrete kernel on them."""
-    rd = np.maximum(r_eff[sub], 1.0)
-    if is_emp:
-        pmfs = _empirical_pmfs(prof, sub, l_eff[sub], lsd_eff[sub], rd)
-    else:
-        vd = np.where(dist[sub] == DIST_POISSON, d_day[sub], vd_day[sub])
-        pmfs = _parametric_pmfs(dist[sub], d_day[sub], vd, l_eff[sub], lsd_eff[sub], rd)
-    vl, il, vr, ir, vt, itp = pmfs
-    qint = np.where(np.isfinite(q[sub]), np.ceil(q[sub] - 1e-9), 1).astype(np.int64)
-    names = ("s", "S", "ss", "cycle", "fill", "bo", "oh", "freq", "status")
-    outs = [out[k][sub].copy() for k in names]
-    pol_s, met_s, tg_s = kpol[sub], metric[sub], target[sub]
-    blocks = _blocks(sub.size, n_jobs)
-    fixed = np.empty(0, np.int64)
-    floored = None
-    if costs is not None:  # cost-optimal (s, S) / (s, Q), then evaluate it with the service kernel
-        h, p, k = (c[sub] * (rd if j < 2 else 1.0) for j, c in enumerate(costs[:3]))  # per review period
-        zs = np.empty(sub.size, np.int64)
-        zbig = np.empty(sub.size, np.int64)
-        zcost = np.empty(sub.size)
-        rnq = bool(np.all(pol_s == POL_SQ))  # objective="cost" takes one explicit policy
-        cont = np.ascontiguousarray(costs[3][sub])
-
-        def run_z(a: int, b: int) -> None:
-            if rnq:  # (R, s, nQ); continuous review: cost on D_L per day (Federgruen & Zheng 1992)
-                policy_rnq_cost(h[a:b], p[a:b], k[a:b], cont[a:b], vr, ir[a:b + 1], vl, il[a:b + 1], vt,
-                                itp[a:b + 1], zs[a:b], zbig[a:b], zcost[a:b])
-            else:
-                policy_zheng_federgruen(h[a:b], p[a:b], k[a:b], vr, ir[a:b + 1], vt, itp[a:b + 1],
-                                        zs[a:b], zbig[a:b], zcost[a:b])
-
-        _run(blocks, run_z)
-        floored = zs < 0
-        fixed = np.maximum(zs, 0)
-        qint = (zbig if rnq else np.maximum(zbig - fixed, 1)).astype(np.int64)
-
-    def run_d(a: int, b: int) -> None:
-        policy_discrete(pol_s[a:b], met_s[a:b], tg_s[a:b], rd[a:b], qint[a:b], bool(lost_sales), True,
-                        vl, il[a:b + 1], vr, ir[a:b + 1], vt, itp[a:b + 1],
-                        *[o[a:b] for o in outs], fixed[a:b] if fixed.size else fixed)
-
-    _run(blocks, run_d)
-    if floored is not None:
-        outs[-1][floored] = 2  # POLICY_FLOORED: the optimal reorder point was negative
-        q[sub] = qint
-    for k, o in zip(names, outs):
-        out[k][sub] = o
-    if ready:  # share of days ending without backorders, from the same stationary position
-        jp = np.concatenate(([0], np.cumsum(_ready_npts(rd)))).astype(np.int64)
-        if is_emp:
-            vj, ij = _empirical_pmfs(prof, sub, l_eff[sub], lsd_eff[sub], rd, ready_jp=jp)
-        else:
-            vd = np.where(dist[sub] == DIST_POISSON, d_day[sub], vd_day[sub])
-            sizes = np.empty(int(jp[-1]), np.int64)
-            pmf_ready_sizes(dist[sub], d_day[sub], vd, l_eff[sub], lsd_eff[sub], rd, jp, sizes)
-            ij = np.concatenate(([0], np.cumsum(sizes))).astype(np.int64)
-            vj = np.zeros(int(ij[-1]))
-            pmf_ready_fill(dist[sub], d_day[sub], vd, l_eff[sub], lsd_eff[sub], rd, jp, vj, ij)
-        big_s = np.rint(outs[1]).astype(np.int64)
-        ready_out = np.empty(sub.size)
-
-        def run_r(a: int, b: int) -> None:
-            ready_rate_discrete(pol_s[a:b], qint[a:b], big_s[a:b], vr, ir[a:b + 1], jp[a:b + 1], vj, ij,
-                                ready_out[a:b])
-
-        _run(blocks, run_r)
-        out["ready"][sub] = ready_out
-
-
-def _ready_npts(r_days: np.ndarray) -> np.ndarray:
-    """Number of ready-rate evaluation days per item (``kernels.inventory_discrete.ready_points``)."""
-    return np.minimum(np.maximum(np.floor(r_days + 0.5), 1), READY_MAX_POINTS).astype(np.int64)
-

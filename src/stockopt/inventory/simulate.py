@@ -125,7 +125,8 @@ def simulate_inventory(
     require_columns(pt, {name: name for name in needed}, table="policy")
     pol = _codes(pt, "policy", POLICY_NAMES, ids)
     dist = _codes(pt, "distribution", DIST_NAMES, ids)
-    dist = np.where(dist == DIST_NAMES["empirical"], DIST_NEGBIN, dist).astype(np.int8)
+    # empirical and compound items draw negative-binomial demand from the demand table
+    dist = np.where(dist >= DIST_NAMES["empirical"], DIST_NEGBIN, dist).astype(np.int8)
     s = column(pt, "reorder_point", "policy", ids, POLICY["reorder_point"])
     big_s = column(pt, "order_up_to", "policy", ids, POLICY["order_up_to"])
     q = column(pt, "order_quantity", "policy", ids, POLICY["order_quantity"])

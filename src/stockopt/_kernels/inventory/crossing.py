@@ -504,8 +504,8 @@ def policy_crossing(dist, metric, target, r_int, d_day, vd_day, l_mean, l_sd, m_
     ``r_int`` (whole days >= 1), demand per day ``d_day`` (mean, units) and ``vd_day`` (variance),
     lead time mean ``l_mean`` and sd ``l_sd`` (days), mean demand over the protection interval
     ``m_prot`` (units; safety stock = level - ``m_prot``, and the level is floored there when
-    ``floor_ss``).  Empirical items are skipped (their row of ``out`` is left as is).  ``out``
-    (n x 8): order-up-to level, safety stock, cycle service, fill rate,
+    ``floor_ss``).  Empirical and compound items are skipped (their row of ``out`` is left as
+    is).  ``out`` (n x 8): order-up-to level, safety stock, cycle service, fill rate,
     ready rate, average backorders and on hand at the end of a day (units), status code.
     """
     n = dist.shape[0]
@@ -516,7 +516,7 @@ def policy_crossing(dist, metric, target, r_int, d_day, vd_day, l_mean, l_sd, m_
         vd = vd_day[i]
         lm = l_mean[i]
         ls = l_sd[i]
-        if di == DIST_EMPIRICAL:  # pmfs from sample paths: policy_crossing_pmfs
+        if di >= DIST_EMPIRICAL:  # pmfs from sample paths or a history: policy_crossing_pmfs
             continue
         if di == DIST_POISSON or di == DIST_NEGBIN:
             px, pw, pz, pr = crossing_item_pmfs(di, d, vd, r, lm, ls)

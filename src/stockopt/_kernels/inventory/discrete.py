@@ -227,6 +227,53 @@ def _mean(p):
 
 
 @numba.njit(**NUMBA_OPTS)
+def on_hand(eip, m_t, m_r, bo_t, bo_l, r_days):
+    """Average stock on hand at the end of a day, from the position after a review.
+
+    With ``y`` the position after a review, the net stock at the end of the ``j``-th day after the
+    order arrives is ``y - D_{L+j}`` (``j = 1..R``), so on hand averages
+    ``E[y] - E[D_{L+j}] + E[n_{L+j}(y)]`` over the cycle.  The demand term is exact
+    (``E[D_L] + E[D_R] (R + 1) / (2R)``); the loss term is interpolated linearly in ``j`` between
+    ``n_L`` and ``n_T`` (exact at zero stock, where ``n_x(0) = E[D_x]``, and when shortages are
+    negligible).  ``bo_t``, ``bo_l``: ``E[n_T(y)]``, ``E[n_L(y)]``; continuous review (``R < 1``):
+    ``E[y] - E[D_T] + E[n_T(y)]``.
+    """
+    if r_days < 1.0:
+        oh = eip - m_t + bo_t
+    else:
+        w = (r_days + 1.0) / (2.0 * r_days)
+        oh = eip - (m_t - m_r) - m_r * w + bo_l + (bo_t - bo_l) * w
+    return oh if oh > 0.0 else 0.0
+
+
+@numba.njit(**NUMBA_OPTS)
+def item_position(i, pol, qint, vals_l, ip_l, vals_r, ip_r, vals_t, ip_t):
+    """Item ``i``'s review-period pmf, cdf and loss tables of ``D_L`` and ``D_T``, the three means,
+    its kernel policy (newsvendor as RS, flagged), integer order quantity and stationary position
+    ``pi`` (shared by :func:`policy_discrete` and the service curves)."""
+    p_l = vals_l[ip_l[i]:ip_l[i + 1]]
+    p_r = vals_r[ip_r[i]:ip_r[i + 1]]
+    p_t = vals_t[ip_t[i]:ip_t[i + 1]]
+    cdf_l = np.empty(p_l.shape[0])
+    loss_l = np.empty(p_l.shape[0])
+    cdf_t = np.empty(p_t.shape[0])
+    loss_t = np.empty(p_t.shape[0])
+    _cdf_and_loss(p_l, cdf_l, loss_l)
+    _cdf_and_loss(p_t, cdf_t, loss_t)
+    m_l = _mean(p_l)
+    m_t = _mean(p_t)
+    m_r = _mean(p_r)
+    pc = pol[i]
+    news = pc == POL_NEWS
+    if news:
+        pc = POL_RS
+    q = 1 if pc == POL_RS else (qint[i] if qint[i] > 1 else 1)
+    pi = np.empty(q)
+    stationary_position(pc, q, p_r, pi)
+    return p_r, cdf_l, loss_l, cdf_t, loss_t, m_l, m_t, m_r, pc, news, q, pi
+
+
+@numba.njit(**NUMBA_OPTS)
 def policy_discrete(pol, metric, target, r_days, qint, lost, floor_ss,
                     vals_l, ip_l, vals_r, ip_r, vals_t, ip_t,
                     out_s, out_big_s, out_ss, out_cycle, out_fill, out_bo, out_oh, out_freq,
@@ -243,25 +290,9 @@ def policy_discrete(pol, metric, target, r_days, qint, lost, floor_ss,
     use_fixed = fixed_s.shape[0] == pol.shape[0]
     n = pol.shape[0]
     for i in range(n):
-        p_l = vals_l[ip_l[i]:ip_l[i + 1]]
-        p_r = vals_r[ip_r[i]:ip_r[i + 1]]
+        (p_r, cdf_l, loss_l, cdf_t, loss_t, m_l, m_t, m_r, pc, news, q,
+         pi) = item_position(i, pol, qint, vals_l, ip_l, vals_r, ip_r, vals_t, ip_t)
         p_t = vals_t[ip_t[i]:ip_t[i + 1]]
-        cdf_l = np.empty(p_l.shape[0])
-        loss_l = np.empty(p_l.shape[0])
-        cdf_t = np.empty(p_t.shape[0])
-        loss_t = np.empty(p_t.shape[0])
-        _cdf_and_loss(p_l, cdf_l, loss_l)
-        _cdf_and_loss(p_t, cdf_t, loss_t)
-        m_l = _mean(p_l)
-        m_t = _mean(p_t)
-        m_r = _mean(p_r)
-        pc = pol[i]
-        news = pc == POL_NEWS
-        if news:
-            pc = POL_RS
-        q = 1 if pc == POL_RS else (qint[i] if qint[i] > 1 else 1)
-        pi = np.empty(q)
-        stationary_position(pc, q, p_r, pi)
         nr = p_r.shape[0]
         u = np.zeros(nr)
         u_tot = 0.0
@@ -319,14 +350,14 @@ def policy_discrete(pol, metric, target, r_days, qint, lost, floor_ss,
         out_fill[i] = _service_d(s, 1, lost, q, pi, u, u_tot, cdf_l, loss_l, m_l, loss_t, m_t, m_r,
                                  cdf_t, news)
         bo = 0.0
+        bo_l = 0.0
         eip = 0.0
         for k in range(q):
             y = s + q - k
             bo += pi[k] * _loss_at(loss_t, m_t, y)
+            bo_l += pi[k] * _loss_at(loss_l, m_l, y)
             eip += pi[k] * y
-        rd = r_days[i]
-        tail = m_r * (rd - 1.0) / (2.0 * rd) if rd >= 1.0 else 0.0
-        oh = eip - m_t + bo + tail
+        oh = on_hand(eip, m_t, m_r, bo, bo_l, r_days[i])
         out_bo[i] = bo if bo > 0.0 else 0.0
         out_oh[i] = oh if oh > 0.0 else 0.0
         out_freq[i] = u_tot
