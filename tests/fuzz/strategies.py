@@ -69,7 +69,7 @@ def sales_rows(draw, *, freq: str = "D", clean: bool = False, max_series: int = 
     n_series = draw(st.integers(1, max_series))
     int_ids = draw(st.booleans())
     rows: list[tuple[object, int | None, float | None]] = []
-    values = values or st.one_of(ORDINARY, EXTREME_VALID)
+    values = values if values is not None else st.one_of(ORDINARY, EXTREME_VALID)
     for i in range(n_series):
         sid: object = i * 7 + 3 if int_ids else f"s{i:02d}"
         kind = freq

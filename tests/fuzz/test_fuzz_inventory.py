@@ -23,7 +23,16 @@ import stockopt as so
 from stockopt.errors import StockoptError
 
 from .outcomes import assert_sane_policy
-from .strategies import ITEM_RANGES, any_float, fuzz_settings, item_params
+from .strategies import (
+    EXTREME_VALID,
+    ITEM_RANGES,
+    ORDINARY,
+    any_float,
+    fuzz_settings,
+    item_params,
+    rows_table,
+    sales_rows,
+)
 
 POLICIES = st.sampled_from(["auto", "RS", "sQ", "sS", "base_stock", "newsvendor"])
 DISTS = st.sampled_from(["auto", "normal", "gamma", "poisson", "negbin"])
@@ -124,3 +133,57 @@ def test_pmf_support_float_is_the_kernels():
         v = m * float(10 ** rng.uniform(-1, 4))
         got = pmf_support_float(np.array([dist]), np.array([m]), np.array([v]))[0]
         assert got == pmf_support(dist, m, v)
+
+
+#: values a history refuses (NaN, like null, is a period not observed)
+HISTORY_BAD = st.sampled_from([math.inf, -math.inf, -1.0, 1e15 * 1.0001, 1e20, 1.7e308])
+
+
+@fuzz_settings(ci=25)
+@given(rows=sales_rows(freq="D", clean=True, max_series=3, max_len=40,
+                       values=st.one_of(ORDINARY, EXTREME_VALID, st.none())),
+       bad=st.one_of(st.none(), st.tuples(st.integers(0, 10**6), HISTORY_BAD)),
+       means=st.lists(st.floats(0.0, 200.0), min_size=3, max_size=3),
+       distribution=st.sampled_from(["auto", "compound"]), lead_time_std=st.sampled_from([0.0, 2.0]),
+       policy=st.sampled_from(["auto", "RS", "sQ", "sS"]))
+def test_any_history_gives_a_named_error_or_a_sane_policy(rows, bad, means, distribution, lead_time_std,
+                                                          policy):
+    """``history=``: values across the float range (null or NaN = not observed), series with gaps,
+    rows in any order.  Oracle: a value outside [0, 1e15] is refused naming its series and its row
+    in the caller's table; a series with a gap (the history needs one row per period) is refused
+    naming a gapped series and a row of it; a compound law that cannot be built (no demand, not
+    intermittent) is refused naming the series; anything else gives a sane policy for every item."""
+    if bad is not None:
+        k = bad[0] % len(rows)
+        rows = [*rows[:k], (rows[k][0], rows[k][1], bad[1]), *rows[k + 1:]]
+    hist = rows_table(rows)
+    ids = sorted({r[0] for r in rows}, key=str)
+    days = {i: sorted(r[1] for r in rows if r[0] == i) for i in ids}
+    gapped = {i for i, d in days.items() if any(b - a != 1 for a, b in zip(d, d[1:]))}
+    one_row = all(len(d) == 1 for d in days.values())
+    demand = pa.table({"unique_id": pa.array(ids, hist["unique_id"].type),
+                       "demand_mean": means[:len(ids)], "demand_std": [m / 2 for m in means[:len(ids)]]})
+    items = pa.table({"unique_id": pa.array(ids, hist["unique_id"].type), "lead_time": [7.0] * len(ids),
+                      "lead_time_std": [lead_time_std] * len(ids)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            pol = so.inventory_policy(demand, items, history=hist, distribution=distribution, policy=policy)
+        except StockoptError as exc:
+            assert exc.table == "history", exc
+            if bad is not None:
+                assert (str(exc.series), exc.row) == (str(rows[k][0]), k), (exc, k)
+                assert "[0, 1e15]" in str(exc)
+            elif "irregular spacing" in str(exc):  # series named as text, whatever the id type
+                assert str(exc.series) in {str(i) for i in gapped}, (exc, gapped)
+                assert str(rows[exc.row][0]) == str(exc.series), (exc, rows[exc.row])
+            elif "one row per series" in str(exc):
+                assert one_row, exc
+            else:
+                assert distribution == "compound" and "compound law" in str(exc), exc
+                assert str(exc.series) in {str(i) for i in ids}
+            return
+    assert bad is None, f"accepted {bad[1]} at row {k}"
+    assert not gapped, f"accepted series with gaps {gapped}"
+    assert pol.num_rows == len(ids)
+    assert_sane_policy(pol)

@@ -30,8 +30,8 @@ A compound law (``history=``) is built only for items whose largest demand size 
 pmfs together pass :data:`INTEGER_MAX_POINTS`, so the law would never be used); larger items are
 sized on the law their demand table gives, like items without history.
 
-With these bounds one item costs at most about a quarter of a second and 100 MB on the machine of
-``docs/limits.md``, whatever its parameters (measured in ``tests/fuzz``).
+With these bounds one item costs at most about a quarter of a second and some 30 MB, whatever its
+accepted parameters (``benchmarks/work_bounds.py``; ``docs/limits.md``).
 """
 
 from __future__ import annotations
@@ -53,16 +53,16 @@ __all__ = ["INTEGER_MAX_POINTS", "INTEGER_MAX_WORK", "CROSSING_MAX_DAYS", "MIXTU
            "COMPOUND_MAX_SIZE", "integer_bounds", "lead_time_bounds", "pmf_support_float", "compound_sizes"]
 
 #: pmf entries (float64) one item's integer method may hold: its lead-time, review-period and
-#: protection-interval pmfs, and one protection pmf per ready-rate day (32 MiB)
-INTEGER_MAX_POINTS = 2**22
+#: protection-interval pmfs, and one protection pmf per ready-rate day (8 MiB; filling them costs about 0.2 s)
+INTEGER_MAX_POINTS = 2**20
 #: multiply-adds one item's integer method may take: the pmf mixture over the lead-time days or the
 #: crossing window, and the stationary position of an order quantity ``Q`` (about 0.1 s)
 INTEGER_MAX_WORK = 2**27
 #: longest window (days) of the crossing-orders model (``lead time + 4 sd + 2 R``); its work grows
-#: with the square of the window (4096 days: about 0.2 s an item)
-CROSSING_MAX_DAYS = 4096
+#: with the square of the window (2048 days: about 0.1 s an item)
+CROSSING_MAX_DAYS = 2048
 #: most lead-time days (``8 sd + 1``) the continuous lead-time mixtures sum over per evaluation
-MIXTURE_MAX_POINTS = 4097
+MIXTURE_MAX_POINTS = 2049
 #: largest demand size (units) of an item's history for which its compound law is built (a quarter
 #: of INTEGER_MAX_POINTS: the law's three pmfs are each longer than its largest size)
 COMPOUND_MAX_SIZE = INTEGER_MAX_POINTS // 4
@@ -110,7 +110,7 @@ def compound_sizes(c, sub: np.ndarray, l_days: np.ndarray, l_sd: np.ndarray,
     >>> one = np.ones(1)
     >>> c = CompoundParams(0.5 * one, one, np.array([0.0, 0.5, 0.5]), np.array([0, 3]), 1.5 * one, 0.25 * one)
     >>> [float(x[0]) for x in compound_sizes(c, np.array([0]), 0 * one, 0 * one, one)]
-    [3.0, 13.0, 13.0]
+    [3.0, 14.0, 14.0]
     """
     from stockopt.inventory.history import compound_moments
 
