@@ -8,6 +8,9 @@ ratio of the best times (and the ratio against the issue's own 400,000 series/s)
 
     python benchmarks/floor.py                 # 30,000 x 1,000, the issue's scale (~1 minute)
     python benchmarks/floor.py 2000 1000 3     # smaller: n_series, length, rounds
+
+``cases(n_series, length)`` gives the same comparison to the pytest-benchmark suite
+(``test_bench_floor.py``, in the smoke run at 3,000 x 1,000): one ``(label, model, floor)`` per model.
 """
 
 from __future__ import annotations
@@ -20,6 +23,10 @@ from _data import best
 from side_by_side_api import _plain_ses
 
 ISSUE_SERIES_PER_S = 400_000.0
+H = 28
+#: the cases of ``cases()``, in its order; each is compared with the floor, not with a peer
+NAMES = ("SESOpt", "CrostonClassic", "TSB", "ADIDA", "CrostonOptimized", "IMAPA")
+OTHER = dict.fromkeys(NAMES, "floor")
 
 
 def _models():  # type: ignore[no-untyped-def]
@@ -36,26 +43,44 @@ def _models():  # type: ignore[no-untyped-def]
     ]
 
 
-def main(argv: list[str]) -> None:
+def _arrays(n_series: int, length: int) -> tuple[np.ndarray, np.ndarray]:
     import stockopt as so
 
+    table = so.datasets.synthetic_retail(n_series, length, seed=0).select(["unique_id", "ds", "y"])
+    g = so.group_series(table, freq="D")
+    return g.values, g.indptr
+
+
+def cases(n_series: int, length: int):  # type: ignore[no-untyped-def]
+    """``(label, model's kernel, floor)`` closures over the same arrays, one per model of NAMES."""
+    values, indptr = _arrays(n_series, length)
+    out = np.empty(indptr.shape[0] - 1)
+
+    def floor() -> None:
+        _plain_ses(values, indptr, 0.1, out)
+
+    models = _models()
+    assert tuple(name for name, _ in models) == NAMES
+    return [(f"{name} kernel", lambda m=model: m.forecast_arrays(values, indptr, H), floor)
+            for name, model in models]
+
+
+def main(argv: list[str]) -> None:
     n_series = int(argv[1]) if len(argv) > 1 else 30_000
     length = int(argv[2]) if len(argv) > 2 else 1_000
     rounds = int(argv[3]) if len(argv) > 3 else 3
-    table = so.datasets.synthetic_retail(n_series, length, seed=0).select(["unique_id", "ds", "y"])
-    g = so.group_series(table, freq="D")
-    values, indptr = g.values, g.indptr
-    out = np.empty(g.n_series)
+    values, indptr = _arrays(n_series, length)
+    out = np.empty(n_series)
     models = _models()
     _plain_ses(values, indptr, 0.1, out)
     for _, model in models:  # compile (or load the cache) outside the timings
-        model.forecast_arrays(values[: indptr[3]], indptr[:4], 28)
+        model.forecast_arrays(values[: indptr[3]], indptr[:4], H)
     floor = float("inf")
     times = {name: float("inf") for name, _ in models}
     for _ in range(rounds):  # interleaved: a slow spell of the machine hits every row alike
         floor = min(floor, best(lambda: _plain_ses(values, indptr, 0.1, out), 3))
         for name, model in models:
-            times[name] = min(times[name], best(lambda m=model: m.forecast_arrays(values, indptr, 28), 2))
+            times[name] = min(times[name], best(lambda m=model: m.forecast_arrays(values, indptr, H), 2))
     issue_floor = n_series / ISSUE_SERIES_PER_S
     print(f"{n_series} series x {length} days; floor (one compiled SES pass) {floor * 1e3:.1f} ms "
           f"({n_series / floor:,.0f} series/s); the issue's 400,000 series/s: {issue_floor * 1e3:.1f} ms")

@@ -24,6 +24,8 @@ from _data import best
 H = 28
 SEASON = 7
 N_WINDOWS = 3
+#: the cases of ``cases()``, in its order (the pytest-benchmark suite parametrises over them)
+NAMES = ("AutoETS CV", "AutoTheta CV")
 
 
 def _data(n_series: int, length: int):

@@ -22,6 +22,10 @@ from _data import best, daily_series, model_cases
 
 H = 28
 SEASON = 7
+#: the cases of ``cases()``, in its order (the pytest-benchmark suite parametrises over them)
+NAMES = ("Naive", "SeasonalNaive", "HistoricAverage", "WindowAverage", "SeasWA", "SES", "SESOpt",
+         "CrostonClassic", "CrostonSBA", "CrostonOptimized", "TSB", "ADIDA", "IMAPA", "ADIDA(exact=True)",
+         "IMAPA(exact=True)")
 
 
 def _floor_kernel():  # type: ignore[no-untyped-def]

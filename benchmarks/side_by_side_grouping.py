@@ -42,6 +42,8 @@ def ours(path: Path) -> tuple[np.ndarray, np.ndarray]:
 
 
 _TMP: list[tempfile.TemporaryDirectory] = []
+#: the cases of ``cases()``, in its order (the pytest-benchmark suite parametrises over them)
+NAMES = ("group",)
 
 
 def cases(n_series: int, length: int):

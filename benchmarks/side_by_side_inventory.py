@@ -17,9 +17,8 @@ over the same items calling stockpyl:
 The two slow stockpyl methods run on at most ``R_Q_CAP`` = 300 and ``S_S_CAP`` = 40 items (ours on
 the same items), so the whole family takes ~15-20 s at the smoke size (``run.py --profile smoke``:
 2000 items).  For those capped cases the label gives the number of items both sides really run,
-e.g. ``(300 items)``; ``run.py``'s "ours ser/s" column divides ``n_series`` by the time and so
-overstates them by ``n_series / cap``: read items/s from this file's ``__main__`` (which parses
-the label) or as ``cap / time``.  Ratios are like for like.  The closed-form gamma case has no
+e.g. ``(300 items)``, and ``ratios.py`` (like this file's ``__main__``) reads the item count and
+items/s from it.  Ratios are like for like.  The closed-form gamma case has no
 stockpyl counterpart and is not a case here; ``--closed-forms N`` times the normal and gamma
 closed forms alone (N items end to end, best of 5).  Run by hand:
 ``PYTHONPATH=src .venv/bin/python benchmarks/side_by_side_inventory.py 2000`` or
@@ -39,6 +38,9 @@ import pyarrow as pa
 
 R_Q_CAP = 300
 S_S_CAP = 40
+#: the cases of ``cases()``, in its order (the pytest-benchmark suite parametrises over them)
+NAMES = ("newsvendor normal", "base-stock normal, lead time", "(s,Q) normal, loss functions",
+         "(s,S) Poisson, exact", "(s,S) Poisson, cost-optimal Z&F")
 
 
 def _data(n: int, seed: int = 0) -> dict[str, np.ndarray]:

@@ -1,9 +1,9 @@
 """The nightly quarantine against its floor: grouping the same table with ``so.group_series``.
 
 The quarantine applies the rules ``group_series`` raises on, row by row, to set bad series aside;
-it should cost about one grouping.  ``cases`` (for ``benchmarks/run.py``) times the quarantine as
-"ours" and the grouping of the same rows as the "peer" (the floor): a ratio near 1 means the
-quarantine costs one grouping.  Run alone, ``python benchmarks/side_by_side_quarantine.py 20000 730``
+it should cost about one grouping.  ``cases`` (for ``benchmarks/test_bench_quarantine.py``) times the
+quarantine as "ours" and the grouping of the same rows as the floor: ``ratios.py`` prints ours /
+floor, and a ratio near 1 means the quarantine costs one grouping.  Run alone, ``python benchmarks/side_by_side_quarantine.py 20000 730``
 prints best-of-3 times for rows ordered by series and date, for shuffled rows, and for ordered rows
 with a negative demand in some series, and the process's peak RSS.
 """
@@ -22,6 +22,11 @@ import pyarrow as pa
 import stockopt as so
 
 
+#: the cases of ``cases()``, in its order; each is compared with a floor (grouping), not a peer
+NAMES = ("ordered", "shuffled", "ordered, bad series")
+OTHER = dict.fromkeys(NAMES, "floor")
+
+
 def _tables(n_series: int, length: int) -> list[tuple[str, pa.Table]]:
     sales = so.datasets.synthetic_retail(n_series, length, seed=0).select(["unique_id", "ds", "y"])
     shuffled = sales.take(pa.array(np.random.default_rng(0).permutation(sales.num_rows)))
@@ -32,12 +37,12 @@ def _tables(n_series: int, length: int) -> list[tuple[str, pa.Table]]:
 
 
 def cases(n_series: int, length: int):
-    """``(label, quarantine, group_series of the same rows)`` for ``benchmarks/run.py``."""
+    """``(label, quarantine, group_series of the same rows)``, one per name of NAMES."""
     logging.getLogger("stockopt").setLevel(logging.ERROR)
     out = []
     for name, table in _tables(n_series, length):
         clean, _ = so.quarantine(table, freq="D")
-        out.append((f"{name} vs grouping (floor / ours)", lambda t=table: so.quarantine(t, freq="D"),
+        out.append((f"{name} vs grouping", lambda t=table: so.quarantine(t, freq="D"),
                     lambda c=clean: so.group_series(c, freq="D")))
     return out
 

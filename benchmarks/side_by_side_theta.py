@@ -20,6 +20,8 @@ from _data import best, daily_series, model_cases
 
 H = 28
 SEASON = 7
+#: the cases of ``cases()``, in its order (the pytest-benchmark suite parametrises over them)
+NAMES = ("AutoTheta", "Theta", "OptimizedTheta", "DynamicTheta", "DynamicOptimizedTheta")
 
 
 def cases(n_series: int, length: int) -> list[tuple[str, Callable[[], object], Callable[[], object]]]:

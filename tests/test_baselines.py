@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pyarrow.compute as pc
@@ -26,9 +25,9 @@ from stockopt.models.baselines import (
     SimpleExponentialSmoothingOptimized,
     WindowAverage,
 )
+from tests.helpers import real_data
 from tests.reference import fast_models as ref
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 H = 9
 
 
@@ -41,9 +40,7 @@ def _block(series):
 
 
 def _load(rel, n_series):
-    path = DATA / rel
-    if not path.exists():
-        pytest.skip(f"real data not available: {path} is absent")
+    path = real_data(*rel.split("/"))
     tbl = pq.read_table(path, columns=["unique_id", "ds", "y"])
     ids = pc.unique(tbl["unique_id"]).to_pylist()[:n_series]
     tbl = tbl.filter(pc.is_in(tbl["unique_id"], value_set=__import__("pyarrow").array(ids)))
@@ -162,6 +159,7 @@ def test_sesopt_sse_no_worse_than_statsforecast():
         assert _sesopt_check([s for s in real if s.size > 1]) >= 0.95, label
 
 
+@pytest.mark.slow
 def test_ses_optimize_finds_grid_minimum():
     rng = np.random.default_rng(11)
     for _ in range(20):
@@ -379,7 +377,8 @@ def test_sesopt_twin_over_edge_lengths():
         assert ref.ses_sse(list(y), a) <= ref.ses_opt_sse(list(y), 0.01, 0.99) * (1 + 1e-9) + 1e-12
 
 
-# ---------------------------------------------------------------- common checks
+# ---------------------------------------------------------------- family checks
+# (no mutation, determinism, block splits, empty blocks: tests/test_contract.py, for every model)
 ALL = [
     Naive(),
     SeasonalNaive(7),
@@ -389,37 +388,6 @@ ALL = [
     SimpleExponentialSmoothing(0.3),
     SimpleExponentialSmoothingOptimized(),
 ]
-
-
-@pytest.mark.parametrize("model", ALL, ids=lambda m: m.name)
-def test_split_invariance_no_mutation_determinism(model):
-    series = _edge_series(2) + _synthetic(4)
-    values, indptr = _block(series)
-    v0, i0 = values.copy(), indptr.copy()
-    whole = model.forecast_arrays(values, indptr, H)
-    again = model.forecast_arrays(values, indptr, H)
-    np.testing.assert_array_equal(values, v0)
-    np.testing.assert_array_equal(indptr, i0)
-    np.testing.assert_array_equal(whole.mean, again.mean)
-    # blocks given as slices of indptr (indptr[0] != 0) give bit-identical results
-    cut = len(series) // 3
-    parts = [model.forecast_arrays(values, indptr[a : b + 1], H) for a, b in [(0, cut), (cut, len(series))]]
-    np.testing.assert_array_equal(np.vstack([p.mean for p in parts]), whole.mean)
-    np.testing.assert_array_equal(np.concatenate([p.status for p in parts]), whole.status)
-    if whole.var is not None:
-        np.testing.assert_array_equal(np.vstack([p.var for p in parts]), whole.var)
-    if whole.fitted is not None:
-        second = parts[1].fitted[indptr[cut] :]
-        np.testing.assert_array_equal(second, whole.fitted[indptr[cut] :])
-    assert (whole.mean[whole.status == STATUS_OK] >= 0).all()
-
-
-@pytest.mark.parametrize("model", ALL, ids=lambda m: m.name)
-def test_empty_block_and_single_series(model):
-    res = model.forecast_arrays(np.empty(0), np.zeros(1, dtype=np.int64), 3)
-    assert res.mean.shape == (0, 3) and res.status.shape == (0,)
-    res = model.forecast_arrays(np.arange(30, dtype=float), np.array([0, 30]), 3)
-    assert res.mean.shape == (1, 3) and res.status[0] == STATUS_OK
 
 
 def test_bad_arguments():
@@ -453,6 +421,7 @@ def test_non_finite_data_marks_series_failed(model):
     assert np.isnan(res.mean[1]).any() and res.status[1] == STATUS_FAILED
 
 
+@pytest.mark.slow
 def test_long_series_get_fewer_lanes_same_bits():
     """A series too long for a full group of lanes is searched with fewer lanes; the results are
     those of the one-series searches all the same."""

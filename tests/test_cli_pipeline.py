@@ -23,6 +23,7 @@ def test_help_and_version():
     assert r.exit_code == 0 and so.__version__ in r.output
 
 
+@pytest.mark.slow
 def test_demo_writes_outputs(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

@@ -46,6 +46,7 @@ def long_tables(draw):
     return rows, id_kind
 
 
+@pytest.mark.slow
 @settings(max_examples=60, deadline=None)
 @given(long_tables())
 def test_round_trip_any_valid_table(case):
@@ -319,6 +320,7 @@ def _runs_reference(ids: list[str]) -> tuple[list[int], list[str]] | None:
     return starts, run_ids
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(st.text(alphabet="ab\u00e9", max_size=4), st.integers(1, 40)), max_size=12),
        st.booleans(), st.lists(st.integers(1, 60), max_size=4), st.booleans())

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -23,6 +25,7 @@ def test_readme_commands_are_what_ci_runs():
     assert re.search(r"^demo: .*\n\t.*stockopt demo", makefile, re.M)
 
 
+@pytest.mark.slow
 def test_api_page_is_generated_from_current_docstrings():
     out = subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, 'docs'); import gen_api; "
                           "print(gen_api.render(), end='')"], cwd=ROOT, capture_output=True, text=True, check=True)
@@ -37,6 +40,7 @@ def test_package_is_typed_and_has_a_stable_namespace():
         assert hasattr(so, name), name
 
 
+@pytest.mark.slow
 def test_readme_python_example_runs(tmp_path):
     import warnings
 

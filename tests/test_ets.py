@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,9 +14,9 @@ from stockopt._kernels.forecast import ets_core as kc
 from stockopt._kernels.forecast import ets_states as kst
 from stockopt.errors import ParameterError
 from stockopt.models.ets import ETS, ETS_MODELS, AutoETS, Holt, HoltWinters, candidate_mask
+from tests.helpers import real_data, slow
 from tests.reference import ets as ref
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 MODELS15 = [c for c in ETS_MODELS if not (c[0] == "A" and c[-1] == "M")]
 LINEAR = [c for c in MODELS15 if c[0] == "A"]
 
@@ -78,7 +77,7 @@ def test_recursion_matches_reference(code, n):
 
 
 @pytest.mark.parametrize("code", LINEAR)
-@pytest.mark.parametrize(("n", "m"), [(12, 4), (40, 4), (200, 4), (156, 52), (260, 52), (300, 12)])
+@pytest.mark.parametrize(("n", "m"), [(12, 4), (40, 4), (200, 4), (156, 52), slow(260, 52), (300, 12)])
 def test_least_squares_states_match_reference(code, n, m):
     """Concentrated initial states against the plain least-squares twin; m = 52 checks the
     prefix-sum end corrections of the shifted-lane Gram matrix (weekly data, yearly season)."""
@@ -111,6 +110,7 @@ def test_least_squares_states_match_reference(code, n, m):
     assert sse1 == pytest.approx(sse, rel=tol)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("code", ["MNN", "MAdN", "MAA", "MNM", "MAdM", "AAdA"])
 def test_gauss_newton_states_reach_the_optimum(code):
     """Gauss-Newton state refinement vs scipy's BFGS on the same likelihood (an independent optimiser)."""
@@ -335,22 +335,13 @@ def test_edge_lengths_statuses_and_fallbacks():
     assert r3.status[0] == STATUS_FALLBACK and r3.info["model_name"][0] == "ANN"
 
 
-def test_block_split_invariance_no_mutation_determinism():
+def test_fitted_values_reproduce_the_likelihood():
+    """In-sample fitted values give back the log-likelihood the fit reports (block splits, no
+    mutation and determinism: tests/test_contract.py)."""
     rng = np.random.default_rng(9)
     ys = [np.abs(_series(rng, int(n), 7)) + 1 for n in rng.integers(20, 120, 7)]
     values, indptr = _grouped(ys)
-    keep = values.copy()
-    model = AutoETS(season_length=7)
-    full = model.forecast_arrays(values, indptr, 6)
-    part = model.forecast_arrays(values, indptr[2:5], 6)
-    np.testing.assert_array_equal(values, keep)
-    np.testing.assert_array_equal(full.mean[2:4], part.mean)
-    np.testing.assert_array_equal(full.var[2:4], part.var)
-    sl = slice(indptr[2], indptr[4])
-    np.testing.assert_array_equal(full.fitted[sl], part.fitted[sl])
-    again = model.forecast_arrays(values, indptr, 6)
-    np.testing.assert_array_equal(full.mean, again.mean)
-    # in-sample fitted values reproduce the reported likelihood
+    full = AutoETS(season_length=7).forecast_arrays(values, indptr, 6)
     code = ETS_MODELS[full.info["model"][0]]
     y = ys[0]
     f = full.fitted[: len(y)]
@@ -492,6 +483,7 @@ def _assert_no_worse(d_aicc, mase_o, mase_s):
     assert mase_o <= 1.01 * mase_s, (mase_o, mase_s)
 
 
+@pytest.mark.slow
 def test_autoets_vs_statsforecast_synthetic_daily():
     sf = pytest.importorskip("statsforecast.models")
     from stockopt.datasets import synthetic_retail
@@ -506,11 +498,10 @@ def test_autoets_vs_statsforecast_synthetic_daily():
     _assert_no_worse(d, mo, ms)
 
 
+@pytest.mark.slow
 def test_autoets_vs_statsforecast_m5():
     sf = pytest.importorskip("statsforecast.models")
-    path = DATA / "m5" / "m5_foods1_8items_full_history.parquet"
-    if not path.exists():
-        pytest.skip(f"real data folder absent: {path}")
+    path = real_data("m5", "m5_foods1_8items_full_history.parquet")
     import pyarrow.parquet as pq
 
     tab = pq.read_table(path, columns=["unique_id", "ds", "y"]).to_pandas().sort_values(["unique_id", "ds"])
@@ -520,9 +511,7 @@ def test_autoets_vs_statsforecast_m5():
 
 
 def _stallion(step: int = 14, n: int = 25):
-    path = DATA / "stallion_beverages" / "stallion_monthly.parquet"
-    if not path.exists():
-        pytest.skip(f"real data folder absent: {path}")
+    path = real_data("stallion_beverages", "stallion_monthly.parquet")
     import pyarrow.parquet as pq
 
     tab = pq.read_table(path, columns=["unique_id", "ds", "y"]).to_pandas().sort_values(["unique_id", "ds"])
@@ -530,6 +519,7 @@ def _stallion(step: int = 14, n: int = 25):
     return [tab.loc[tab["unique_id"] == u, "y"].to_numpy(dtype=float) for u in ids]
 
 
+@pytest.mark.slow
 def test_autoets_vs_statsforecast_stallion_monthly_fit():
     """In-sample: our AICc no worse than statsforecast's on >= 95% of a slice of real monthly series."""
     sf = pytest.importorskip("statsforecast.models")
@@ -543,6 +533,7 @@ def test_autoets_vs_statsforecast_stallion_monthly_fit():
     assert np.mean(d <= 0.5) >= 0.95, d
 
 
+@pytest.mark.slow
 def test_autoets_vs_statsforecast_stallion_monthly_holdout_mase():
     """All 350 Stallion series, 48 months to fit, 12 held out: mean MASE within 1% of statsforecast's
     (2.673 vs 2.660).  With ``region="usual"`` (no statsforecast bounds on beta) it was 3.19: the

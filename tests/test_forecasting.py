@@ -1,4 +1,5 @@
-"""The forecasting API: output contract, determinism, fallbacks, intervals, backtests, metrics."""
+"""The forecasting API: output naming, fallbacks, intervals, backtests, metrics (the contract every
+model keeps, n_jobs and row-order invariance included, is tests/test_contract.py)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,9 @@ from stockopt._conformal import conformal_bound
 
 
 @pytest.fixture(scope="module")
-def sales():
-    return so.datasets.synthetic_retail(40, 120, seed=11)
+def sales(sales_small):
+    """40 synthetic daily series of 120 days (``conftest.sales_small``)."""
+    return sales_small
 
 
 def test_output_columns_follow_statsforecast_naming(sales):
@@ -47,15 +49,6 @@ def test_naive_forecast_and_interval_against_closed_form():
     z = norm.ppf(0.975)
     np.testing.assert_allclose(fc["Naive-hi-95"].to_numpy(), 6.0 + z * sigma * np.sqrt([1, 2, 3]), rtol=1e-9)
     assert fc["ds"].to_pylist()[0].isoformat() == "1970-01-06"
-
-
-def test_results_identical_whatever_n_jobs_and_row_order(sales):
-    models = ["seasonal_naive", "croston_sba", "ses_optimized"]
-    a = so.forecast(sales, h=7, models=models, level=[80], n_jobs=1)
-    b = so.forecast(sales, h=7, models=models, level=[80], n_jobs=2)
-    shuffled = sales.take(pa.array(np.random.default_rng(1).permutation(sales.num_rows)))
-    c = so.forecast(shuffled, h=7, models=models, level=[80], n_jobs=3)
-    assert a.equals(b) and a.equals(c)
 
 
 def test_short_series_fall_back_to_the_historic_mean():
@@ -180,14 +173,6 @@ def test_fitted_values_join_by_span_across_threads(sales):
     assert one.fitted is not None and one.fitted.shape == g.values.shape
     np.testing.assert_array_equal(one.fitted, three.fitted)
     np.testing.assert_array_equal(one.mean, three.mean)
-
-
-def test_auto_model_mixed_families_across_threads(sales):
-    """Per-series distribution families of AutoModel survive the split over threads."""
-    models = [so.models.AutoModel(7, smooth="seasonal_naive", erratic="seasonal_naive")]
-    one = so.forecast(sales, h=5, models=models, level=[80], n_jobs=1)
-    for n_jobs in (2, 3):
-        assert so.forecast(sales, h=5, models=models, level=[80], n_jobs=n_jobs).equals(one)
 
 
 def test_the_api_does_not_touch_the_callers_model(sales):

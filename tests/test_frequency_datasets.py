@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import stockopt as so
-from stockopt.datasets import DATASETS, load_dataset, shared_data_dir
+from stockopt.datasets import DATASETS, load_dataset
 from stockopt.frequency import parse_freq
 
 
@@ -56,9 +56,8 @@ def test_generator_is_deterministic_and_shaped():
     assert g.n_series == 300 and np.isfinite(price).all()
 
 
-def test_real_data_loader():
-    if shared_data_dir() is None:
-        pytest.skip("the shared data folder (../shared/data) is absent on this machine")
+@pytest.mark.slow
+def test_real_data_loader(data_dir):
     for name, info in DATASETS.items():
         t = load_dataset(name, columns=["unique_id", "ds", "y"])
         g = so.group_series(t, freq=info.freq, missing="zero", allow_negative=True)  # oil books returns

@@ -4,7 +4,6 @@ and calibration of the negative-binomial predictive distribution by simulation."
 from __future__ import annotations
 
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -19,9 +18,9 @@ from stockopt._kernels.forecast.ses_many import optimize_many, ses_optimize
 from stockopt.errors import ParameterError
 from stockopt.models._distributions import quantiles
 from stockopt.models.intermittent import ADIDA, IMAPA, TSB, CrostonClassic, CrostonOptimized, CrostonSBA
+from tests.helpers import real_data
 from tests.reference import fast_models as ref
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 H = 6
 
 
@@ -34,9 +33,7 @@ def _block(series):
 
 
 def _load(rel, n_series, every=1):
-    path = DATA / rel
-    if not path.exists():
-        pytest.skip(f"real data not available: {path} is absent")
+    path = real_data(*rel.split("/"))
     tbl = pq.read_table(path, columns=["unique_id", "ds", "y"])
     ids = pc.unique(tbl["unique_id"]).to_pylist()[::every][:n_series]
     tbl = tbl.filter(pc.is_in(tbl["unique_id"], value_set=pa.array(ids)))
@@ -195,6 +192,7 @@ def test_croston_optimized_twin():
         assert _sse(sizes, ad) <= ref.ses_opt_sse(list(sizes), 0.1, 0.3) * (1 + 1e-9) + 1e-12
 
 
+@pytest.mark.slow
 def test_narrow_bracket_search_never_worse_than_golden_section():
     """The [0.1, 0.3] search (6-point grid, slopes at the ends, Newton) against statsforecast's golden
     section on every IMAPA level of 2,000 synthetic retail series (~8,700 aggregated series): the
@@ -268,32 +266,9 @@ def test_variance_matches_compound_bernoulli_moments():
     np.testing.assert_allclose(np.median(res.var), true_var, rtol=0.1)
 
 
-# ---------------------------------------------------------------- common checks
+# ---------------------------------------------------------------- family checks
+# (no mutation, determinism, block splits, empty blocks: tests/test_contract.py, for every model)
 ALL = [CrostonClassic(), CrostonSBA(), CrostonOptimized(), TSB(0.1, 0.2), ADIDA(), IMAPA()]
-
-
-@pytest.mark.parametrize("model", ALL, ids=lambda m: m.name)
-def test_split_invariance_no_mutation_determinism(model):
-    series = _edge_series(3) + _synthetic(4)
-    values, indptr = _block(series)
-    v0 = values.copy()
-    whole = model.forecast_arrays(values, indptr, H)
-    np.testing.assert_array_equal(values, v0)
-    np.testing.assert_array_equal(model.forecast_arrays(values, indptr, H).mean, whole.mean)
-    cut = len(series) // 2
-    parts = [model.forecast_arrays(values, indptr[a : b + 1], H) for a, b in [(0, cut), (cut, len(series))]]
-    np.testing.assert_array_equal(np.vstack([p.mean for p in parts]), whole.mean)
-    np.testing.assert_array_equal(np.vstack([p.var for p in parts]), whole.var)
-    if whole.fitted is not None:
-        np.testing.assert_array_equal(parts[1].fitted[indptr[cut] :], whole.fitted[indptr[cut] :])
-    ok = whole.status == STATUS_OK
-    assert (whole.mean[ok] >= 0).all() and (whole.var[ok] >= 0).all()
-
-
-@pytest.mark.parametrize("model", ALL, ids=lambda m: m.name)
-def test_empty_block(model):
-    res = model.forecast_arrays(np.empty(0), np.zeros(1, dtype=np.int64), 2)
-    assert res.mean.shape == (0, 2) and res.var.shape == (0, 2)
 
 
 def test_bad_arguments():

@@ -80,6 +80,7 @@ def test_integer_pmfs_match_literal_convolution(dist, l_mean, l_sd, r) -> None:
         assert w[g.size:].sum() < 1e-10  # the kernel's support holds all the mass
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dist", [DIST_NORMAL, DIST_GAMMA])
 @pytest.mark.parametrize(("r", "l_mean", "l_sd"), [(1, 2.0, 0.6), (2, 2.0, 0.6), (3, 0.3, 0.2),
                                                    (1, 6.0, 1.5), (7, 6.0, 1.5), (2, 5.0, 0.0)])
@@ -137,6 +138,7 @@ def test_integer_levels_match_linear_scan(dist, metric, target, r, lm, ls) -> No
     assert out[3] == pytest.approx(fill, abs=1e-8)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dist", [DIST_NORMAL, DIST_GAMMA])
 @pytest.mark.parametrize(("metric", "target", "lost"), [(0, 0.9, False), (1, 0.97, False), (1, 0.97, True)])
 @pytest.mark.parametrize(("r", "lm", "ls"), [(1, 2.0, 0.6), (3, 2.0, 0.6), (7, 3.0, 1.0)])
@@ -295,6 +297,7 @@ def simulated():
     return policies, kpis
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", SIM_CASES, ids=lambda c: "-".join(map(str, c)))
 def test_simulated_service_within_half_a_point(simulated, case) -> None:
     policies, kpis = simulated
@@ -320,25 +323,6 @@ def test_simulated_service_within_half_a_point(simulated, case) -> None:
     bo = float(np.mean(kpi["average_backorders"].to_numpy()))
     assert oh == pytest.approx(pol["expected_on_hand"][0].as_py(), rel=0.01)
     assert bo == pytest.approx(pol["expected_backorders"][0].as_py(), rel=0.05, abs=0.01)
-
-
-def test_threads_do_not_change_results() -> None:
-    """The API splits crossing items over threads (blocks of >= 2,000): identical tables."""
-    rng = np.random.default_rng(2)
-    n = 4100
-    ids = [f"x{i}" for i in range(n)]
-    mean = rng.uniform(0.5, 30, n)
-    std = np.sqrt(mean * rng.uniform(1, 3, n))
-    dem = pa.table({"unique_id": ids, "demand_mean": mean, "demand_std": std})
-    lead = rng.uniform(1, 12, n)
-    items = pa.table({"unique_id": ids, "lead_time": lead, "lead_time_std": lead * rng.uniform(0, 0.4, n),
-                      "review_period": rng.choice([1.0, 2.0, 7.0], n),
-                      "service_level": rng.uniform(0.8, 0.99, n),
-                      "service_metric": rng.choice(["cycle", "fill_rate"], n).tolist()})
-    one = inventory_policy(dem, items, policy="RS", ready_rate=True)
-    two = inventory_policy(dem, items, policy="RS", ready_rate=True, n_jobs=2)
-    assert one.equals(two)
-    assert set(one["distribution"].to_pylist()) >= {"poisson", "negbin", "normal"}
 
 
 def test_lead_time_models() -> None:

@@ -7,8 +7,6 @@ compound histories through ``simulate_inventory``, and a replay of real spare-pa
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -23,10 +21,9 @@ from stockopt.inventory._compound import (
     compound_sizing_pmfs,
 )
 from stockopt.inventory.history import history_profile
+from tests.helpers import real_data
 from tests.reference import inventory as ref
 from tests.reference.inventory_service import compound_pmf, compound_pmf_mixed
-
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
 def _params(ps, periods, sizes) -> CompoundParams:
@@ -247,9 +244,7 @@ def test_real_spare_parts_promise_against_replay() -> None:
     replayed on that same history, twice end to end (the first pass warms the pipeline up).  The
     demand-weighted expected fill agrees with the replayed one within 3 points, and so does the
     item average (the full table over all SKUs and the oil set is in docs/service.md)."""
-    path = DATA / "manufacturing_spare_parts" / "manufacturing_weekly.parquet"
-    if not path.exists():
-        pytest.skip(f"real data folder absent: {path}")
+    path = real_data("manufacturing_spare_parts", "manufacturing_weekly.parquet")
     import pyarrow.parquet as pq
 
     tbl = pq.read_table(path)

@@ -15,6 +15,7 @@ from stockopt._kernels.inventory import core as km
 from stockopt._kernels.inventory import discrete as kd
 from stockopt._kernels.inventory import policy as kp
 from stockopt._kernels.inventory.sim import item_seed, simulate_items
+from tests.helpers import slow
 from tests.reference import inventory as ref
 
 RNG = np.random.default_rng(20260101)
@@ -36,6 +37,7 @@ def test_gamma_pq_matches_scipy() -> None:
     np.testing.assert_allclose(got, stats.gamma.cdf(x, a), rtol=1e-10, atol=1e-14)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dist", [codes.DIST_NORMAL, codes.DIST_GAMMA])
 def test_loss_functions_match_stockpyl(dist: int) -> None:
     for _ in range(60):
@@ -72,6 +74,7 @@ def test_path_cumsum_sums_each_path_on_its_own() -> None:
     np.testing.assert_array_equal(out, want)
 
 
+@pytest.mark.slow
 def test_ppf_inverts_cdf() -> None:
     for dist in (codes.DIST_NORMAL, codes.DIST_GAMMA):
         for _ in range(40):
@@ -137,7 +140,7 @@ def _cont_params(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     }
 
 
-@pytest.mark.parametrize("n", [0, 1, 2, 7, 40])
+@pytest.mark.parametrize("n", [0, 1, slow(2), slow(7), slow(40)])
 @pytest.mark.parametrize("lost", [False, True])
 def test_policy_continuous_matches_reference(n: int, lost: bool) -> None:
     rng = np.random.default_rng(n + 100 * lost)
@@ -162,7 +165,7 @@ def test_policy_continuous_matches_reference(n: int, lost: bool) -> None:
     assert np.all(out["ss"] >= -1e-9)
 
 
-@pytest.mark.parametrize("n", [0, 1, 2, 7, 40])
+@pytest.mark.parametrize("n", [0, 1, slow(2), slow(7), slow(40)])
 def test_ready_rate_matches_reference(n: int) -> None:
     rng = np.random.default_rng(n + 7)
     prm = _cont_params(n, rng)
@@ -182,6 +185,7 @@ def test_ready_rate_matches_reference(n: int) -> None:
     assert np.all((ready >= 0) & (ready <= 1))
 
 
+@pytest.mark.slow
 def test_gamma_shift_matches_scipy_and_refuses_long_steps() -> None:
     """Incremental P(a, y) from a nearby anchor equals a fresh evaluation (scipy) to ~1e-14."""
     from scipy import special
@@ -336,6 +340,7 @@ def test_simulator_streams_do_not_depend_on_block_split() -> None:
     assert len({item_seed(5, i) for i in range(1000)}) == 1000
 
 
+@pytest.mark.slow
 def test_zheng_federgruen_matches_stockpyl_exact() -> None:
     """Cost-optimal (s, S) for Poisson demand (Zheng & Federgruen 1991) against stockpyl's
     s_s_discrete_exact, including Snyder & Shen (2019) Example 4.7: (s, S) = (4, 10), g = 8.0341."""
@@ -359,6 +364,7 @@ def test_zheng_federgruen_matches_stockpyl_exact() -> None:
     assert (s[0], big_s[0]) == (4, 10) and cost[0] == pytest.approx(8.034111561471642)
 
 
+@pytest.mark.slow
 def test_zheng_federgruen_matches_bruteforce_twin() -> None:
     """Exhaustive search over (s, S) with Markov-chain costs (tests/reference) finds the same optimum,
     also with a lead time (D_T over L + 1 days) and negative-binomial demand."""
@@ -384,7 +390,7 @@ def test_zheng_federgruen_matches_bruteforce_twin() -> None:
         assert cost[i] == pytest.approx(bcost, rel=1e-9)
 
 
-@pytest.mark.parametrize("n", [0, 1, 2, 6, 14])
+@pytest.mark.parametrize("n", [0, 1, 2, 6, slow(14)])
 def test_ready_rate_discrete_matches_markov_chain_reference(n: int) -> None:
     """Ready rate on integer demand (RS, sQ, sS; Poisson, negbin, rounded normal/gamma; random lead
     times; review periods past the 32-day block averaging) against the transition-matrix twin."""
@@ -436,6 +442,7 @@ def _rnq_pmfs(dist, d, vd, lt, rv):
     return vals, ips
 
 
+@pytest.mark.slow
 def test_rnq_cost_continuous_review_matches_stockpyl_exact() -> None:
     """Continuous-review (r, Q) with Poisson demand: Federgruen & Zheng (1992) in stockpyl, including
     Snyder & Shen (2019) Example 5.8: (r, Q) = (3, 5), g = 107.9236."""
@@ -462,6 +469,7 @@ def test_rnq_cost_continuous_review_matches_stockpyl_exact() -> None:
     assert (s[0], q[0]) == (3, 5) and cost[0] == pytest.approx(107.92358063314975)
 
 
+@pytest.mark.slow
 def test_rnq_cost_periodic_matches_bruteforce_twin() -> None:
     """Periodic (R, s, nQ): exhaustive search with Markov-chain costs finds the same optimum
     (Poisson and negative binomial, lead times, review periods 1-3 days)."""

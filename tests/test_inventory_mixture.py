@@ -21,6 +21,7 @@ from tests.reference import inventory as ref
 LEADS = [(5.0, 1e-12), (0.3, 0.2), (2.0, 0.6), (6.0, 1.5), (60.0, 10.0)]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("dist", [DIST_NORMAL, DIST_GAMMA])
 @pytest.mark.parametrize(("l_mean", "l_sd"), LEADS)
 def test_mixture_cdf_and_loss_match_scipy(dist, l_mean, l_sd) -> None:
@@ -80,6 +81,7 @@ def _run_kernel(args, lost):
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lost", [False, True])
 def test_policy_mixture_matches_reference(lost) -> None:
     rng = np.random.default_rng(3 + lost)
@@ -137,6 +139,7 @@ def _achieved(kpi):
 # The RS cases take the crossing-orders model (the default for order-up-to policies, see
 # tests/test_inventory_crossing.py, which also covers daily-reviewed base stock); the sQ cases the
 # mixture over one random lead time.
+@pytest.mark.slow
 @pytest.mark.parametrize("dist", list(DISTS))
 @pytest.mark.parametrize(("policy", "metric", "target", "review", "cost"), [
     ("RS", "cycle", 0.95, 7.0, 0.0),

@@ -15,7 +15,6 @@ from stockpyl import rq as sp_rq
 
 from stockopt.errors import (
     DuplicateRowError,
-    EmptyInputError,
     MissingColumnError,
     NegativeValueError,
     NonFiniteValueError,
@@ -297,35 +296,13 @@ def test_outputs_finite_nonnegative_including_zero_demand() -> None:
         assert np.all(met >= _col(items, "service_level") - 1e-9), policy
 
 
-def test_pandas_polars_inputs_and_no_mutation() -> None:
-    pd = pytest.importorskip("pandas")
+def test_polars_input() -> None:
+    """A polars frame gives the Arrow table's result (pandas input, no mutation, threads, item order,
+    empty and one-item tables: tests/test_contract.py, for every policy and distribution)."""
     pl = pytest.importorskip("polars")
     dem = _summary(["a", "b"], [10.0, 2.0], [3.0, 1.0])
     items = _items(["a", "b"], lead_time=[3.0, 4.0], review_period=7.0)
-    before = (dem.to_pydict(), items.to_pydict())
-    base = inventory_policy(dem, items)
-    assert (dem.to_pydict(), items.to_pydict()) == before
-    assert inventory_policy(dem.to_pandas(), items.to_pandas()).equals(base)
-    assert inventory_policy(pl.from_arrow(dem), pl.from_arrow(items)).equals(base)
-    assert isinstance(dem.to_pandas(), pd.DataFrame)
-
-
-def test_thread_split_does_not_change_results() -> None:
-    n = 40_001
-    ids = [str(i) for i in range(n)]
-    dem = _summary(ids, RNG.uniform(5, 50, n), RNG.uniform(1, 10, n))
-    items = _items(ids, lead_time=RNG.integers(1, 10, n).astype(float), review_period=7.0,
-                   service_metric=list(np.where(RNG.uniform(size=n) < 0.5, "cycle", "fill_rate")))
-    a = inventory_policy(dem, items, distribution="gamma", n_jobs=1)
-    b = inventory_policy(dem, items, distribution="gamma", n_jobs=2)
-    assert a.equals(b)
-
-
-def test_empty_and_one_item() -> None:
-    with pytest.raises(EmptyInputError):
-        inventory_policy(_summary([], [], []), _items([], lead_time=1.0))
-    one = inventory_policy(_summary(["a"], [5.0], [2.0]), _items(["a"], lead_time=1.0))
-    assert one.num_rows == 1
+    assert inventory_policy(pl.from_arrow(dem), pl.from_arrow(items)).equals(inventory_policy(dem, items))
 
 
 def test_lost_sales_fill_rate_formula() -> None:
@@ -385,6 +362,7 @@ def test_other_input_errors() -> None:
         inventory_policy(dem, _items(["a", "b"], lead_time=1.0), distribution="empirical")
 
 
+@pytest.mark.slow
 def test_cost_objective_ss_matches_stockpyl_and_reports_its_service() -> None:
     from stockpyl import ss as sp_ss
 
@@ -408,6 +386,7 @@ def test_cost_objective_ss_matches_stockpyl_and_reports_its_service() -> None:
         inventory_policy(_summary(ids, mean, mean), items, policy="RS", objective="cost")
 
 
+@pytest.mark.slow
 def test_cost_objective_sq_matches_stockpyl_r_q_poisson_exact() -> None:
     """Continuous review (review_period 0): the exact (r, Q) of Federgruen & Zheng (1992), as
     stockpyl's r_q_poisson_exact; the order quantity is the optimal Q (no EOQ)."""

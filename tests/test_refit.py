@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -46,9 +45,9 @@ from stockopt.models import (
 from stockopt.models._base import take_params
 from stockopt.models.ets import ETS_MODELS
 from stockopt.models.theta import THETA_MODELS
+from tests.helpers import real_data, slow
 from tests.reference import refit as ref
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 H = 7
 
 
@@ -111,6 +110,7 @@ def test_refit_schedule_is_statsforecasts(sales, refit):
     assert all(n == 24 for _, n in log)
 
 
+@pytest.mark.slow
 def test_refit_int_windows_match_refit_true_where_refitted(sales):
     models = [AutoETS(season_length=7), SimpleExponentialSmoothingOptimized(), CrostonOptimized()]
     full = so.cross_validation(sales, h=H, n_windows=5, models=models, refit=True, level=[80])
@@ -137,6 +137,7 @@ STATELESS = [Naive(), SeasonalNaive(7), HistoricAverage(), WindowAverage(7), Sea
              AutoModel(season_length=7)]
 
 
+@pytest.mark.slow
 def test_models_without_frozen_parameters_are_identical_whatever_refit(sales):
     kw = {"h": H, "n_windows": 3, "models": STATELESS, "level": [80], "quantiles": [0.9]}
     a = so.cross_validation(sales, refit=True, **kw)
@@ -148,6 +149,7 @@ def test_models_without_frozen_parameters_are_identical_whatever_refit(sales):
     assert {m.forward_mode for m in STATELESS} == {"none", "refit"}
 
 
+@pytest.mark.slow
 def test_window0_of_frozen_models_equals_refit(sales):
     models = [AutoETS(season_length=7), Holt(), AutoTheta(season_length=7), DynamicOptimizedTheta(season_length=7),
               SimpleExponentialSmoothingOptimized(), CrostonOptimized()]
@@ -405,9 +407,7 @@ def _sf_ets_params(sf_model, m):
 
 
 def _stallion(n):
-    path = DATA / "stallion_beverages" / "stallion_monthly.parquet"
-    if not path.exists():
-        pytest.skip(f"real data folder {DATA} is absent")
+    path = real_data("stallion_beverages", "stallion_monthly.parquet")
     df = pd.read_parquet(path, columns=["unique_id", "ds", "y"])
     ids = sorted(df.unique_id.unique())[:n]
     df = df[df.unique_id.isin(ids)].copy()
@@ -416,9 +416,7 @@ def _stallion(n):
 
 
 def _m5():
-    path = DATA / "m5" / "m5_foods1_8items_full_history.parquet"
-    if not path.exists():
-        pytest.skip(f"real data folder {DATA} is absent")
+    path = real_data("m5", "m5_foods1_8items_full_history.parquet")
     df = pd.read_parquet(path, columns=["unique_id", "ds", "y"])
     df["ds"] = pd.to_datetime(df["ds"])
     return df.sort_values(["unique_id", "ds"]).groupby("unique_id").tail(300).reset_index(drop=True)
@@ -433,6 +431,7 @@ def _synthetic_positive(n_series, n, m, seed):
     return _long_table(ys)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("data", ["stallion", "m5", "synthetic"])
 def test_forward_with_statsforecasts_parameters_matches_statsforecasts_forward(data):
     from statsforecast.models import AutoETS as SFAutoETS
@@ -543,10 +542,11 @@ def _peer(name, m):
 # where statsforecast's Nelder-Mead stops near 30; different initial states on 42 monthly points)
 # the forecasts differ by construction; the forward itself is checked exactly against
 # statsforecast's in the test above.
-@pytest.mark.parametrize("data,name", [("stallion", "AutoETS"), ("m5", "AutoETS"), ("synthetic", "AutoETS"),
-                                       ("stallion", "AutoTheta"), ("m5", "AutoTheta"), ("synthetic", "AutoTheta"),
-                                       ("stallion", "Holt"), ("synthetic", "Holt"),
-                                       ("stallion", "HoltWinters"), ("synthetic", "HoltWinters")])
+@pytest.mark.parametrize("data,name", [slow("stallion", "AutoETS"), slow("m5", "AutoETS"),
+                                       slow("synthetic", "AutoETS"), slow("stallion", "AutoTheta"),
+                                       slow("m5", "AutoTheta"), slow("synthetic", "AutoTheta"),
+                                       ("stallion", "Holt"), slow("synthetic", "Holt"),
+                                       slow("stallion", "HoltWinters"), slow("synthetic", "HoltWinters")])
 def test_cross_validation_refit_false_agrees_with_statsforecast(data, name):
     df, m, h, freq = {"stallion": lambda: (_stallion(16), 12, 6, "MS"), "m5": lambda: (_m5(), 7, 28, "D"),
                       "synthetic": lambda: (_synthetic_positive(16, 120, 7, 1), 7, 7, "D")}[data]()
@@ -579,6 +579,7 @@ def test_intermittent_forward_on_m5_vs_reference():
     assert not np.array_equal(fresh["alpha"], params["alpha"])
 
 
+@pytest.mark.slow
 def test_forward_intervals_cover_on_simulated_ets():
     # ETS(A,N,N) with alpha 0.3, sigma 1: the forwarded windows' 80 % intervals cover about 80 %
     rng = np.random.default_rng(12)

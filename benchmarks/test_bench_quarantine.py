@@ -1,0 +1,27 @@
+"""The nightly quarantine against its floor, grouping the same rows with ``group_series`` (ordered,
+shuffled, and with bad series; ratios.py prints ours / floor).
+
+Cases and data: ``benchmarks/side_by_side_quarantine.py``; timing: ``benchmarks/conftest.py``.
+"""
+
+from __future__ import annotations
+
+import pytest
+import side_by_side_quarantine as family
+
+FAMILY = "quarantine"
+
+
+@pytest.fixture(scope="module")
+def cases(bench_size):  # type: ignore[no-untyped-def]
+    return family.cases(*bench_size(FAMILY))
+
+
+# each case twice: our side, then the peer's (or the floor's) in the same benchmark group
+SIDES = [pytest.param(i, side, id=f"{name}-{side}") for i, name in enumerate(family.NAMES)
+         for side in ("ours", getattr(family, "OTHER", {}).get(name, "peer"))]
+
+
+@pytest.mark.parametrize(("index", "side"), SIDES)
+def test_quarantine(run_side, bench_size, cases, index: int, side: str) -> None:  # type: ignore[no-untyped-def]
+    run_side(FAMILY, bench_size(FAMILY), family.NAMES[index], cases[index], side)
