@@ -28,6 +28,7 @@ from stockopt.errors import (
     NegativeValueError,
     ParameterError,
 )
+from tests.helpers import real_data
 
 from .outcomes import assert_sane_forecast, assert_sane_policy, expect_error
 
@@ -354,6 +355,7 @@ def test_negative_demand_is_a_real_option_of_forecast_nightly_and_cli(tmp_path):
     assert pq.read_table(tmp_path / "plan" / "policy.parquet").num_rows == 2
 
 
+@pytest.mark.slow
 def test_oil_spare_parts_with_returns_plan_end_to_end(real_oil):
     """23 % of the oil spare-parts series carry returns; with allow_negative they are all planned."""
     sales = real_oil.select(["unique_id", "ds", "y"])
@@ -381,10 +383,7 @@ def test_oil_spare_parts_with_returns_plan_end_to_end(real_oil):
 
 @pytest.fixture
 def real_oil():
-    path = so.datasets.shared_data_dir()
-    if path is None or not (path / "oil_spare_parts" / "oil_monthly.parquet").exists():
-        pytest.skip("the shared real data sets are not on this machine")
-    return pq.read_table(path / "oil_spare_parts" / "oil_monthly.parquet")
+    return pq.read_table(real_data("oil_spare_parts", "oil_monthly.parquet"))
 
 
 # --- findings of this work (beyond the issue) -------------------------------------------------------

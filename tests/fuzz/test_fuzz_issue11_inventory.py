@@ -150,6 +150,7 @@ EXTREME = {
 }
 
 
+@pytest.mark.slow
 def test_extreme_accepted_inputs_stay_within_the_work_bounds():
     out = run_limited({k: v[0] for k, v in EXTREME.items()}, setup=SETUP, mem_gb=3.0, timeout=600)
     for name, (_, status, dist) in EXTREME.items():
@@ -196,6 +197,7 @@ EXTREME_HISTORY = {
 }
 
 
+@pytest.mark.slow
 def test_compound_laws_and_service_curves_stay_within_the_work_bounds():
     """The bounds also hold for the laws built from the items' own history and for optimize_service's
     integer level curves (an item past them is refused naming it, before any curve is built)."""
