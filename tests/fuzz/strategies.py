@@ -48,9 +48,13 @@ def _month_start(k: int) -> int:
 
 
 @st.composite
-def series_days(draw, kind: str, n: int) -> list[int]:
-    """``n`` dates of one series of ``kind`` ("D", "W", "MS"), with random gaps."""
+def series_days(draw, kind: str, n: int, *, on_grid: bool = False) -> list[int]:
+    """``n`` dates of one series of ``kind`` ("D", "W", "MS"), with random gaps; ``on_grid``: its
+    first step is one period, so the series is not spaced more coarsely than ``kind`` (a series
+    every 3 months in monthly data is refused, never regridded)."""
     gaps = draw(st.lists(st.integers(0, 2), min_size=n, max_size=n))
+    if on_grid and n >= 2:
+        gaps[1] = 0
     offsets = np.cumsum(np.array(gaps) + 1) - 1
     if kind == "MS":
         return [_month_start(int(k)) for k in offsets]
@@ -76,7 +80,7 @@ def sales_rows(draw, *, freq: str = "D", clean: bool = False, max_series: int = 
         if mixed and not clean and freq == "D":
             kind = draw(st.sampled_from(["D", "D", "W", "MS"]))
         n = draw(st.integers(1, max_len if kind == "D" else max(max_len // 3, 8)))
-        days = draw(series_days(kind, n))
+        days = draw(series_days(kind, n, on_grid=clean))
         vals = draw(st.lists(values if clean else st.one_of(values, values, values, INVALID), min_size=n,
                              max_size=n))
         for d, v in zip(days, vals):

@@ -150,16 +150,17 @@ def test_any_history_gives_a_named_error_or_a_sane_policy(rows, bad, means, dist
                                                           policy):
     """``history=``: values across the float range (null or NaN = not observed), series with gaps,
     rows in any order.  Oracle: a value outside [0, 1e15] is refused naming its series and its row
-    in the caller's table; a series with a gap (the history needs one row per period) is refused
-    naming a gapped series and a row of it; a compound law that cannot be built (no demand, not
-    intermittent) is refused naming the series; anything else gives a sane policy for every item."""
+    in the caller's table; a series with unequal steps (the history needs one row per period of its
+    own, regular spacing) is refused naming such a series and a row of it; a compound law that
+    cannot be built (no demand, not intermittent) is refused naming the series; anything else gives
+    a sane policy for every item."""
     if bad is not None:
         k = bad[0] % len(rows)
         rows = [*rows[:k], (rows[k][0], rows[k][1], bad[1]), *rows[k + 1:]]
     hist = rows_table(rows)
     ids = sorted({r[0] for r in rows}, key=str)
     days = {i: sorted(r[1] for r in rows if r[0] == i) for i in ids}
-    gapped = {i for i, d in days.items() if any(b - a != 1 for a, b in zip(d, d[1:]))}
+    gapped = {i for i, d in days.items() if len({b - a for a, b in zip(d, d[1:])}) > 1}  # unequal steps
     one_row = all(len(d) == 1 for d in days.values())
     demand = pa.table({"unique_id": pa.array(ids, hist["unique_id"].type),
                        "demand_mean": means[:len(ids)], "demand_std": [m / 2 for m in means[:len(ids)]]})
@@ -186,4 +187,21 @@ def test_any_history_gives_a_named_error_or_a_sane_policy(rows, bad, means, dist
     assert bad is None, f"accepted {bad[1]} at row {k}"
     assert not gapped, f"accepted series with gaps {gapped}"
     assert pol.num_rows == len(ids)
+    assert_sane_policy(pol)
+
+
+def test_renewal_grid_of_a_tiny_gamma_shape_is_flagged_not_a_crash():
+    """Found by the slow profile: (s, S) with a mean of 1.8e-158 a day and a deviation of 1 (gamma
+    shape ~3e-316) asked the renewal kernel for an array of negative size (ValueError).  Past the
+    renewal bound the row says too_large and carries nulls; the other items are sized as alone."""
+    demand = pa.table({"unique_id": ["tiny", "ok"], "demand_mean": [1.7868625491652087e-158, 5.0],
+                       "demand_std": [1.0, 4.0]})
+    items = pa.table({"unique_id": ["tiny", "ok"], "lead_time": [0.0, 7.0], "review_period": [0.0, 7.0],
+                      "service_level": [0.5, 0.95]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        pol = so.inventory_policy(demand, items, policy="sS")
+        alone = so.inventory_policy(demand.slice(1, 1), items.slice(1, 1), policy="sS")
+    assert pol["status"].to_pylist()[0] == "too_large" and pol["order_up_to"][0].as_py() is None
+    assert pol.to_pylist()[1] == alone.to_pylist()[0]
     assert_sane_policy(pol)

@@ -50,7 +50,8 @@ from stockopt._kernels.codes import (
 )
 
 __all__ = ["INTEGER_MAX_POINTS", "INTEGER_MAX_WORK", "CROSSING_MAX_DAYS", "MIXTURE_MAX_POINTS",
-           "COMPOUND_MAX_SIZE", "integer_bounds", "lead_time_bounds", "pmf_support_float", "compound_sizes"]
+           "COMPOUND_MAX_SIZE", "integer_bounds", "lead_time_bounds", "renewal_bounds", "pmf_support_float",
+           "compound_sizes"]
 
 #: pmf entries (float64) one item's integer method may hold: its lead-time, review-period and
 #: protection-interval pmfs, and one protection pmf per ready-rate day (8 MiB; filling them costs about 0.2 s)
@@ -224,3 +225,24 @@ def lead_time_bounds(cross: np.ndarray, mixture: np.ndarray, l_days: np.ndarray,
     lt_days, l_hi = _lead_time_days(l_days, l_sd)
     window = l_hi + 2.0 * np.maximum(np.rint(r_days), 1.0) + 1.0
     return (l_sd > 0) & ((cross & (window > CROSSING_MAX_DAYS)) | (mixture & (lt_days > MIXTURE_MAX_POINTS)))
+
+
+def renewal_bounds(dist: np.ndarray, m_r: np.ndarray, v_r: np.ndarray, grid_k: float) -> np.ndarray:
+    """Items whose renewal (R, s, S) grid (:func:`stockopt._kernels.inventory.ss.review_kernel`) would
+    hold more than :data:`INTEGER_MAX_POINTS` cells: gamma demand over the review period with a
+    shape ``m^2 / v`` far below 1 (a tail ``35 / shape`` deviations long on cells ``shape`` times
+    narrower).  They get no numbers (status ``too_large``).
+
+    Examples
+    --------
+    >>> renewal_bounds(np.array([DIST_GAMMA, DIST_GAMMA, DIST_NORMAL], np.int8), np.array([5.0, 1e-6, 1e-6]),
+    ...                np.array([4.0, 1.0, 1.0]), 8.0).tolist()
+    [False, True, False]
+    """
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        sd = np.sqrt(np.maximum(v_r, 0.0))
+        shape = np.where(v_r > 0, m_r * m_r / v_r, np.inf)
+        h = np.where(sd > 0, sd, m_r) / grid_k * np.where(v_r > m_r * m_r, np.maximum(shape, 0.125), 1.0)
+        reach = np.where(shape < 1.0, 40.0 + 35.0 / shape, 60.0) * sd
+        cells = (m_r + reach) / h
+    return (dist == DIST_GAMMA) & (m_r > 0) & ~(cells <= INTEGER_MAX_POINTS)

@@ -31,7 +31,7 @@ from stockopt._kernels.inventory.crossing import policy_crossing, policy_crossin
 from stockopt._kernels.inventory.mixture import policy_mixture
 from stockopt._kernels.inventory.policy import empty_outputs, policy_continuous, ready_rate_continuous
 from stockopt._kernels.inventory.ss import GRID_K, policy_ss_continuous
-from stockopt.inventory._bounds import lead_time_bounds
+from stockopt.inventory._bounds import lead_time_bounds, renewal_bounds
 from stockopt.inventory._compound import CompoundParams, compound_crossing_pmfs
 from stockopt.inventory.demand import DemandProfile, crossing_sample_pmfs
 
@@ -106,7 +106,10 @@ def size_items(a: ItemArrays) -> dict[str, np.ndarray]:
     if a.too_large is not None:
         discrete &= ~a.too_large
     ss_cont = (a.pol == POL_SS) & ~discrete  # (s, S), normal / gamma: renewal method
-    mixed = ~discrete & ~ss_cont & (a.lsd_eff > 0) & ~a.news
+    # renewal grids past the work bound (gamma of a tiny shape): no numbers (status too_large)
+    out["too_large"] = ss_cont & renewal_bounds(a.dist, a.m_r, a.v_r, GRID_K)
+    ss_cont &= ~out["too_large"]
+    mixed = ~discrete & ~ss_cont & (a.lsd_eff > 0) & ~a.news & ~out["too_large"]
     if a.lead_time_model == "normal":
         mixed[:] = False
     # order-up-to with a random lead time: exact model with crossing orders
@@ -121,7 +124,7 @@ def size_items(a: ItemArrays) -> dict[str, np.ndarray]:
     cross &= ~moment
     mixed &= ~moment
     out["moment"] = moment
-    cont = np.flatnonzero(~discrete & ~mixed & ~cross & ~ss_cont)
+    cont = np.flatnonzero(~discrete & ~mixed & ~cross & ~ss_cont & ~out["too_large"])
     if cont.size:
         size_closed_forms(a, cont, out)
     mix = np.flatnonzero(mixed)

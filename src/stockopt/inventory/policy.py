@@ -573,6 +573,7 @@ def _policy_table(prof: DemandProfile, it: dict[str, np.ndarray], sel: _Selectio
     n = a.n
     to_cont = a.continuous if a.continuous is not None else np.zeros(n, dtype=bool)
     too_large = a.too_large if a.too_large is not None else np.zeros(n, dtype=bool)
+    too_large = too_large | out.get("too_large", np.zeros(n, dtype=bool))  # renewal grids past the bound
     moment = out.get("moment", np.zeros(n, dtype=bool))
     lsd = it["lead_time_std"]
     shelf = it["shelf_life_days"]
