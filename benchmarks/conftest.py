@@ -32,10 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 PROFILES: dict[str, dict[str, tuple[int, int]]] = {
     "smoke": {"grouping": (2000, 500), "fast": (300, 365), "api": (300, 365), "theta": (40, 365),
               "ets": (20, 365), "inventory": (2000, 0), "cv": (20, 365), "floor": (3000, 1000),
-              "quarantine": (2000, 365)},
+              "quarantine": (2000, 365), "replenish": (1000, 0)},
     "full": {"grouping": (30000, 1000), "fast": (10000, 730), "api": (10000, 730), "theta": (1000, 730),
              "ets": (200, 730), "inventory": (100000, 0), "cv": (200, 730), "floor": (30000, 1000),
-             "quarantine": (20000, 730)},
+             "quarantine": (20000, 730), "replenish": (20000, 0)},
 }
 #: seconds of timed rounds aimed at per side and case (at least one round, at most MAX_ROUNDS)
 BUDGET = {"smoke": 1.0, "full": 10.0}

@@ -5,7 +5,7 @@
     python benchmarks/run.py --only fast ets --n-series 1000 --length 730
 
 The suites are ``benchmarks/test_bench_<family>.py`` (families: api, cv, ets, fast, floor, grouping,
-inventory, quarantine, theta); each case times our side and the peer's (statsforecast, stockpyl,
+inventory, quarantine, replenish, theta); each case times our side and the peer's (statsforecast, stockpyl,
 pyarrow) or a speed floor in one pytest-benchmark group.  Results go to ``--json`` (pytest-benchmark's
 ``--benchmark-json`` format, default ``.benchmarks/<profile>.json``); ``benchmarks/ratios.py`` turns
 that file into the ratio tables.  Extra arguments after ``--`` go to pytest (e.g. ``-- -k SESOpt``).

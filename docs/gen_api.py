@@ -16,8 +16,11 @@ SECTIONS = {
     "Data": ["group_series", "GroupedSeries", "GroupReport", "parse_freq", "infer_freq", "Frequency"],
     "Inventory": ["inventory_policy", "simulate_inventory", "demand_summary", "history_profile",
                   "optimize_service", "service_frontier"],
-    "Nightly run": ["run_nightly", "PlanResult", "quarantine", "quarantine_items"],
-    "Data sets": ["datasets.synthetic_retail", "datasets.load_dataset", "datasets.shared_data_dir"],
+    "Replenishment": ["replenish_plan", "replenish", "ReplenishmentPlan", "alerts", "project_kpis",
+                      "ProjectedKPIs"],
+    "Nightly run": ["run_nightly", "PlanResult", "quarantine", "quarantine_items", "report"],
+    "Data sets": ["datasets.synthetic_retail", "datasets.synthetic_supply", "datasets.load_dataset",
+                  "datasets.shared_data_dir"],
     "Models": ["models.make_model", "models.resolve_models", "models.MODEL_NAMES"],
 }
 

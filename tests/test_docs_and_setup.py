@@ -54,3 +54,65 @@ def test_readme_python_example_runs(tmp_path):
     fc = scope["fc"]
     assert "AutoModel-q95" in fc.column_names and fc.num_rows == 30 * 28
     assert (tmp_path / "forecast.parquet").exists() and (tmp_path / "policy.parquet").exists()
+
+
+def _contract_rows(section: str) -> dict[str, str]:
+    """``column -> table row`` of one ``### section`` of docs/data_contract.md."""
+    text = (ROOT / "docs" / "data_contract.md").read_text()
+    body = re.search(rf"^### {re.escape(section)}[^\n]*\n(.*?)(?=^##)", text, re.S | re.M).group(1)
+    rows = {}
+    for line in body.splitlines():
+        for name in re.findall(r"`([a-z_<>-]+)`", line.split("|")[1] if line.startswith("|") else ""):
+            rows[name] = line
+    return rows
+
+
+def _default_text(value) -> str:
+    if isinstance(value, str):
+        return f"`{value}`"
+    if value == float("inf"):
+        return "inf"
+    return f"{value:g}"
+
+
+def test_data_contract_lists_every_rule_column_and_its_default():
+    """docs/data_contract.md against the one rule table: each column, and each default, is there."""
+    import stockopt._rules as rules
+
+    sections = {"ITEMS": "items", "ORDER_ITEMS": "items", "STOCK": "stock", "OPEN_ORDERS": "open orders",
+                "SUPPLIERS": "suppliers"}
+    checked = 0
+    for const, section in sections.items():
+        table = getattr(rules, const, None)  # the supply tables arrive with the replenishment stage
+        if table is None:
+            continue
+        rows = _contract_rows(section)
+        for name, rule in table.items():
+            assert name in rows, (section, name)
+            default = rule.default
+            given = isinstance(default, str) or (default is not None and default == default)  # NaN: none
+            if rule.nullable and given:
+                cell = _default_text(default)
+                assert f"| {cell} |" in rows[name] or f"| {cell} (" in rows[name], (section, name, rows[name])
+            checked += 1
+    assert checked >= len(rules.ITEMS)
+    sales = _contract_rows("sales (long format)")
+    assert {"unique_id", "ds", "y"} <= set(sales)
+
+
+def test_data_contract_lists_every_output_column():
+    import datetime as dt
+
+    import pyarrow as pa
+
+    import stockopt as so
+
+    demand = pa.table({"unique_id": ["a"], "demand_mean": [3.0], "demand_std": [1.0]})
+    policy = so.inventory_policy(demand, pa.table({"unique_id": ["a"], "lead_time": [2.0]}))
+    rows = _contract_rows("policy (`policy.parquet`, `so.inventory_policy`)")
+    assert set(policy.column_names) <= set(rows), set(policy.column_names) - set(rows)
+    sales = pa.table({"unique_id": ["a", "a"], "ds": [dt.date(2024, 1, 1), dt.date(2024, 1, 2)],
+                      "y": [1.0, -1.0]})
+    _, report = so.quarantine(sales, freq="D")
+    rows = _contract_rows("quarantine (`quarantine.parquet`, `so.quarantine` / `so.quarantine_items`)")
+    assert set(report.column_names) | {"table"} <= set(rows)

@@ -46,6 +46,7 @@ PS = [0.3, 0.8, 0.05, 1.0]
 PERIODS = [7.0, 1.0, 30.0, 7.0]
 
 
+@pytest.mark.slow
 def test_compound_pmfs_match_repeated_convolution() -> None:
     cp = _params(PS, PERIODS, SIZES)
     sub = np.arange(4)
@@ -147,6 +148,7 @@ def test_compound_policy_matches_the_reference_chain(policy, metric) -> None:
         assert row["lead_time_demand_mean"] == pytest.approx(m_l, rel=1e-9)
 
 
+@pytest.mark.slow
 def test_compound_sizing_replays_to_its_promise() -> None:
     """A long synthetic compound history, sized on its own law and replayed through the simulator
     (weekly periods, lead times of whole weeks): the replayed fill rate and cycle service agree with

@@ -58,15 +58,34 @@ PUBLIC = {
     "service_frontier": (so.service_frontier, lambda: (_demand(), _items())),
     "history_profile": (so.history_profile, lambda: (_sales(),)),
     "demand_summary": (so.demand_summary, lambda: (_sales(),)),
+    "replenish_plan": (so.replenish_plan, lambda: (*_supply(), {"as_of": "2024-01-31"})),
+    "replenish": (so.replenish, lambda: (*_supply(), {"as_of": "2024-01-31"})),
+    "alerts": (so.alerts, lambda: (*_supply()[:2], None, _supply()[2], {"as_of": "2024-01-31"})),
+    "project_kpis": (so.project_kpis, lambda: (so.replenish_plan(*_supply(), as_of="2024-01-31"),)),
     "synthetic_retail": (so.datasets.synthetic_retail, lambda: ()),
+    "synthetic_supply": (so.datasets.synthetic_supply, lambda: (_sales(),)),
     "load_dataset": (so.datasets.load_dataset, lambda: ("m5",)),
     "make_model": (so.models.make_model, lambda: ("naive",)),
     "resolve_models": (so.models.resolve_models, lambda: (["naive"],)),
+    "report": (so.report, lambda: ("no_such_run_folder",)),
 }
+
+def _supply() -> tuple[pa.Table, pa.Table, pa.Table, pa.Table]:
+    """stock, policy, items and suppliers of two items."""
+    items = _items().append_column("supplier_id", pa.array(["s", "s"]))
+    stock = pa.table({"unique_id": ["a", "b"], "on_hand": [1.0, 9.0]})
+    return stock, so.inventory_policy(_demand(), _items()), items, pa.table({"supplier_id": ["s"]})
+
+
+def _bind(fn, args: tuple) -> dict:
+    """A valid call's arguments by name (a trailing dict holds the keyword-only data)."""
+    kw = args[-1] if args and isinstance(args[-1], dict) else {}
+    return {**inspect.signature(fn).bind_partial(*args[:len(args) - bool(kw)]).arguments, **kw}
+
 
 #: parameters that hold the data itself (checked by the rule table of columns, not by argument rules)
 DATA_ARGS = {"sales", "cv", "train", "demand", "items", "policy", "ids", "data", "name", "models",
-             "history"}
+             "history", "stock", "suppliers", "open_orders", "forecast", "plan"}
 
 CASES = [(fname, pname) for fname, (fn, _) in PUBLIC.items() for pname in fn.param_rules]
 
@@ -89,7 +108,7 @@ def test_a_bad_value_of_every_declared_parameter_is_refused_by_name(fname, pname
     fn, args = PUBLIC[fname]
     rule = fn.param_rules[pname]
     bad = invalid_value(rule)
-    call = inspect.signature(fn).bind_partial(*args()).arguments
+    call = _bind(fn, args())
     call[pname] = bad
     with pytest.raises(ParameterError) as info:
         fn(**call)

@@ -9,8 +9,11 @@ The stable top-level namespace (``import stockopt as so``):
   summary and the per-item demand laws from sales;
 - :func:`optimize_service` / :func:`service_frontier` - levels across all items for an aggregate
   fill rate or a stock budget, and the efficient frontier between them;
+- :func:`replenish` / :func:`replenish_plan` - purchase orders under supplier constraints (packs, MOQ,
+  order days, minimum order values, trucks, budgets), :func:`alerts` and :func:`project_kpis`;
 - :func:`run_nightly` (returning a :class:`PlanResult`) / :func:`quarantine` / :func:`quarantine_items` -
-  the nightly job and its quarantine of bad series and bad item rows;
+  the nightly job and its quarantine of bad series and bad item rows; :func:`report` - the run's
+  self-contained HTML report (charts need the ``plot`` extra, matplotlib);
 - :mod:`stockopt.datasets` - the synthetic retail generator and the real-data loaders;
 - :mod:`stockopt.errors` - the exception family.
 
@@ -34,6 +37,15 @@ from stockopt.inventory import (
     simulate_inventory,
 )
 from stockopt.pipeline import PlanResult, quarantine, quarantine_items, run_nightly
+from stockopt.replenishment import (
+    ProjectedKPIs,
+    ReplenishmentPlan,
+    alerts,
+    project_kpis,
+    replenish,
+    replenish_plan,
+)
+from stockopt.reporting import report
 from stockopt.simulation import simulate
 
 __all__ = [
@@ -59,6 +71,13 @@ __all__ = [
     "history_profile",
     "optimize_service",
     "service_frontier",
+    "replenish",
+    "replenish_plan",
+    "ReplenishmentPlan",
+    "alerts",
+    "project_kpis",
+    "ProjectedKPIs",
     "run_nightly",
     "PlanResult",
+    "report",
 ]

@@ -19,7 +19,7 @@ defaults; the id, time and target columns take the names the caller gives.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -48,11 +48,16 @@ __all__ = [
     "ITEMS",
     "DEMAND",
     "POLICY",
+    "STOCK",
+    "OPEN_ORDERS",
+    "SUPPLIERS",
+    "ORDER_ITEMS",
     "FORECAST_VALUE",
     "SAMPLE_VALUE",
     "ITEM_DEFAULTS",
     "SERVICE_METRICS",
     "Problem",
+    "weekday_problems",
     "problems",
     "raise_first",
     "numeric_values",
@@ -62,6 +67,7 @@ __all__ = [
 ]
 
 _INF = float("inf")
+_NAN = float("nan")
 
 #: the largest demand, forecast or quantity (pieces per period or per day) stockopt accepts.  float64
 #: counts whole units exactly up to 2**53 (about 9e15), and every sum, square and product the methods
@@ -76,16 +82,17 @@ class ColumnRule:
 
     Attributes
     ----------
-    kind : {"id", "time", "number", "flag", "text"}
+    kind : {"id", "time", "number", "flag", "text", "weekdays"}
         The accepted type class: series/item ids (string, dictionary-encoded string or integer),
         dates (date32, date64, timestamp at midnight), numbers (integer, floating or decimal),
-        booleans, or text among ``choices``.
+        booleans, text among ``choices``, or lists of weekdays (integers 0-6, 0 = Monday).
     required : bool
         The column must be present (otherwise a missing column means ``default`` for every row).
     nullable : bool
         A null is accepted; it means ``default``.
     default : float or str or None
-        Value of an absent optional column and of its nulls.
+        Value of an absent optional column and of its nulls.  NaN means "not given": the reader
+        decides per row (e.g. an item's lead time left null takes its supplier's).
     lo, hi : float
         Accepted range of a number; ``lo_open``/``hi_open`` exclude the bound.
     allow_inf : bool
@@ -226,6 +233,59 @@ POLICY: dict[str, ColumnRule] = {
     "unit_cost": ColumnRule(**{**ITEMS["unit_cost"].__dict__, "required": True, "nullable": False}),
     "holding_rate": ColumnRule(**{**ITEMS["holding_rate"].__dict__, "required": True, "nullable": False}),
     "shelf_life_days": ITEMS["shelf_life_days"],
+    "protection_demand_mean": _num("a finite mean demand >= 0 over the protection interval", lo=0.0),
+    "protection_demand_std": _num("a finite demand standard deviation >= 0 over the protection interval",
+                                  lo=0.0),
+}
+
+# --- replenishment: stock, open orders, suppliers, and the items columns the orders read ----------
+STOCK: dict[str, ColumnRule] = {
+    "on_hand": _num("a finite stock on hand >= 0 units", required=True, lo=0.0),
+    "backorders": _num("finite backorders >= 0 units", nullable=True, default=0.0, lo=0.0),
+    "reserved": _num("a finite reserved quantity >= 0 units", nullable=True, default=0.0, lo=0.0),
+}
+
+OPEN_ORDERS: dict[str, ColumnRule] = {
+    "arrival_date": ColumnRule("time", "a date (date32, date64 or timestamp) in every row", required=True),
+    "quantity": _num("a finite open-order quantity >= 0 units", required=True, lo=0.0),
+}
+
+SUPPLIERS: dict[str, ColumnRule] = {
+    "supplier_id": ColumnRule("id", "string or integer supplier ids, one row per supplier", required=True),
+    "lead_time": _num("a finite lead time >= 0 days", nullable=True, default=_NAN, lo=0.0),
+    "order_days": ColumnRule("weekdays", "a list of weekdays 0-6 (0 = Monday; null = every day)",
+                             nullable=True),
+    "min_order_value": _num("a finite minimum order value >= 0", nullable=True, default=0.0, lo=0.0),
+    "budget": _num("a budget >= 0 (inf = none)", nullable=True, default=_INF, lo=0.0, allow_inf=True),
+    "truck_volume": _num("a truck volume > 0 (inf = no trucks)", nullable=True, default=_INF, lo=0.0,
+                         lo_open=True, allow_inf=True),
+    "truck_weight": _num("a truck payload > 0 (inf = no trucks)", nullable=True, default=_INF, lo=0.0,
+                         lo_open=True, allow_inf=True),
+    "truck_cost": _num("a finite cost >= 0 per truck", nullable=True, default=0.0, lo=0.0),
+    "max_trucks": _num("a number of trucks >= 0 (inf = no limit)", nullable=True, default=_INF, lo=0.0,
+                       allow_inf=True),
+}
+
+
+def _given(rule: ColumnRule, accepted: str) -> ColumnRule:
+    """``rule`` where a null or an absent column means "not given" (NaN) instead of an error."""
+    return replace(rule, required=False, nullable=True, default=_NAN, accepted=accepted)
+
+
+#: the items columns as the replenishment reads them (the inventory ones keep their rules)
+ORDER_ITEMS: dict[str, ColumnRule] = {
+    "supplier_id": ColumnRule("id", "the supplier_id of a suppliers row", required=True),
+    **{k: ITEMS[k] for k in ("unit_cost", "holding_rate", "order_cost", "service_level", "moq", "pack_size",
+                             "shelf_life_days")},
+    "lead_time": _given(ITEMS["lead_time"], "a finite lead time >= 0 days (null: the supplier's)"),
+    "max_stock": _num("a maximum stock >= 0 units (inf = none)", nullable=True, default=_INF, lo=0.0,
+                      allow_inf=True),
+    "volume": _num("a finite volume >= 0 per unit", nullable=True, default=0.0, lo=0.0),
+    "weight": _num("a finite weight >= 0 per unit", nullable=True, default=0.0, lo=0.0),
+    "demand_std": _given(ITEMS["demand_std"], "a finite demand standard deviation >= 0 per day (for a "
+                         "forecast without intervals)"),
+    "stockout_cost": _given(ITEMS["stockout_cost"], "a finite backorder cost > 0 per unit per day (null: "
+                            "implied by service_level)"),
 }
 
 
@@ -259,7 +319,8 @@ def numeric_values(tbl: pa.Table, name: str, rule: ColumnRule, *,
     if name not in tbl.column_names:
         if rule.required or rule.default is None:
             require_columns(tbl, {name: name}, table=table)
-        return np.full(n, float(rule.default), dtype=np.float64), np.zeros(n, dtype=bool)
+        default = float(rule.default)  # NaN: "not given", read like a column of nulls
+        return np.full(n, default, dtype=np.float64), np.full(n, np.isnan(default), dtype=bool)
     col = tbl.column(name)
     if not is_numeric_type(col.type):
         raise_error(ColumnTypeError, "non-numeric column", table=table, column=name, expected=rule.accepted,
@@ -290,9 +351,7 @@ def problems(vals: np.ndarray, null: np.ndarray, rule: ColumnRule, name: str) ->
     out = []
     if not rule.nullable and null.any():
         out.append(Problem(null, NullValueError, f"null {name}"))
-    bad = rule.non_finite(vals)
-    if not rule.nullable:
-        bad &= ~null  # a null left as NaN is reported as a null, not as NaN
+    bad = rule.non_finite(vals) & ~null  # a null is reported as a null, or is the default (NaN: not given)
     if bad.any():
         out.append(Problem(bad, NonFiniteValueError, f"non-finite {name}"))
     rng = rule.out_of_range(vals) & ~bad  # NaN (and so a null left as NaN) is in no range
@@ -334,6 +393,50 @@ def text_problems(tbl: pa.Table, name: str, rule: ColumnRule, *,
     if bad.any():
         out.append(Problem(bad, ParameterError, f"unknown {name}"))
     return codes, out
+
+
+def weekday_problems(tbl: pa.Table, name: str, rule: ColumnRule, *,
+                     table: str) -> tuple[np.ndarray, list[Problem]]:
+    """``(n, 7)`` booleans (row ``j`` accepts weekday ``d``, 0 = Monday) and violations of a weekday-list
+    column.
+
+    An absent column or a null list means every day.  An empty list, a null weekday or a weekday
+    outside 0-6 is a problem of its row; a column that is not a list of integers raises
+    :class:`ColumnTypeError`.
+    """
+    n = tbl.num_rows
+    mask = np.ones((n, 7), dtype=bool)
+    if name not in tbl.column_names:
+        return mask, []
+    col = tbl.column(name)
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    if pa.types.is_null(col.type):
+        return mask, []
+    is_list = pa.types.is_list(col.type) or pa.types.is_large_list(col.type) or \
+        pa.types.is_fixed_size_list(col.type)
+    if not is_list or not (pa.types.is_integer(col.type.value_type) or pa.types.is_null(col.type.value_type)):
+        raise_error(ColumnTypeError, f"{name} must be a list of weekdays", table=table, column=name,
+                    expected=rule.accepted, got=str(col.type))
+    present = _to_numpy(pc.is_valid(col), np.bool_)
+    lens = _to_numpy(pc.fill_null(pc.list_value_length(col), 0), np.int64)
+    flat = pc.list_flatten(col)
+    parent = _to_numpy(pc.list_parent_indices(col), np.int64)
+    null_day = _to_numpy(pc.is_null(flat), np.bool_) if flat.null_count else np.zeros(len(flat), dtype=bool)
+    days = _to_numpy(pc.fill_null(flat.cast(pa.int64()), 0), np.int64) if len(flat) else np.zeros(0, np.int64)
+    out_day = ((days < 0) | (days > 6)) & ~null_day
+    out = []
+    for bad, cls, what in ((present & (lens == 0), ParameterError, f"empty {name}"),
+                           (np.bincount(parent[null_day], minlength=n) > 0, NullValueError,
+                            f"null weekday in {name}"),
+                           (np.bincount(parent[out_day], minlength=n) > 0, ParameterError,
+                            f"weekday out of range in {name}")):
+        if bad.any():
+            out.append(Problem(bad, cls, what))
+    ok = ~null_day & ~out_day
+    mask[present] = False
+    mask[parent[ok], days[ok]] = True
+    return mask, out
 
 
 def raise_first(found: list[Problem], rule: ColumnRule, *, table: str, column: str,

@@ -74,7 +74,7 @@ def _echo_summary(summary: dict[str, Any], out: Path | None) -> None:
 @click.option("--horizon", default=28, show_default=True, help="Days to forecast.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the synthetic data.")
 def demo(out: Path, n_series: int, n_days: int, horizon: int, seed: int) -> None:
-    """Run the nightly job end to end on synthetic retail data and write Parquet outputs."""
+    """Run the nightly job end to end on synthetic retail and supply data and write Parquet outputs."""
     from stockopt import datasets
     from stockopt._arrow import check_output_dir
     from stockopt.pipeline import run_nightly
@@ -82,11 +82,23 @@ def demo(out: Path, n_series: int, n_days: int, horizon: int, seed: int) -> None
     t0 = time.perf_counter()
     out = check_output_dir(out, parameter="--out", where="stockopt demo")
     sales = datasets.synthetic_retail(n_series, n_days, seed=seed)
+    sup = datasets.synthetic_supply(sales, seed=seed, max_lead_time=max(1, horizon - 10))  # h covers them
     _write(sales, out / "sales.parquet")
-    click.echo(f"stockopt {__version__} demo: {n_series} item-locations x {n_days} days -> {out}/")
-    summary = run_nightly(sales, h=horizon, out=out, freq="D").summary
+    click.echo(f"stockopt {__version__} demo: {n_series} item-locations x {n_days} days, "
+               f"{sup.suppliers.num_rows} suppliers -> {out}/")
+    summary = run_nightly(sales, sup.items, horizon, out=out, freq="D", stock=sup.stock,
+                          suppliers=sup.suppliers, open_orders=sup.open_orders, as_of=sup.as_of).summary
     summary["seconds"] = round(time.perf_counter() - t0, 2)
     _echo_summary(summary, out)
+    _echo_orders(summary)
+
+
+def _echo_orders(summary: dict[str, Any]) -> None:
+    """The replenishment stage in one line: order lines, money and projected fill rate."""
+    if "order_lines" in summary:
+        fill = summary["projected_fill_rate"]
+        click.echo(f"orders: {summary['order_lines']} lines, {summary['order_value']:,.2f} in money; "
+                   f"projected fill rate {'-' if fill is None else f'{100 * fill:.1f} %'}")
 
 
 @main.command()
@@ -134,9 +146,18 @@ def forecast(sales: Path, out: Path, horizon: int, freq: str | None, models: tup
 @click.option("--allow-negative", is_flag=True,
               help="Accept returns booked as negative demand (net demand clipped at 0 before forecasting); "
               "without it, series with negative demand are quarantined.")
+@click.option("--stock", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Parquet file of stock (on_hand ...); with --suppliers, adds orders, alerts and KPIs.")
+@click.option("--suppliers", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Parquet file of suppliers (supplier_id, lead_time, order_days ...).")
+@click.option("--open-orders", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Parquet file of open orders (arrival_date, quantity).")
+@click.option("--as-of", default=None,
+              help="Day orders are planned from (ISO date; default: the first forecast day).")
 def plan(sales: Path, items: Path | None, out: Path, horizon: int, freq: str | None, n_jobs: int,
-         continuous_review: str, allow_negative: bool) -> None:
-    """Run the nightly plan on SALES (and ITEMS): forecasts, policies and a run summary.
+         continuous_review: str, allow_negative: bool, stock: Path | None, suppliers: Path | None,
+         open_orders: Path | None, as_of: str | None) -> None:
+    """Run the nightly plan on SALES (and ITEMS): forecasts, policies, orders and a run summary.
 
     Exits with code 1 and the error's message when the run cannot start (unreadable input, an
     output folder that cannot be written, a bad option) or every series is quarantined.
@@ -144,8 +165,10 @@ def plan(sales: Path, items: Path | None, out: Path, horizon: int, freq: str | N
     from stockopt.pipeline import run_nightly
 
     summary = run_nightly(sales, items, horizon, out=out, freq=freq, n_jobs=n_jobs,
-                          continuous_review=continuous_review, allow_negative=allow_negative).summary
+                          continuous_review=continuous_review, allow_negative=allow_negative, stock=stock,
+                          suppliers=suppliers, open_orders=open_orders, as_of=as_of).summary
     _echo_summary(summary, out)
+    _echo_orders(summary)
 
 
 @main.command()
@@ -171,6 +194,20 @@ def warmup(models: tuple[str, ...]) -> None:
             run_forecast(sales, h=7, models=[name], level=[80], quantiles=[0.9])
             click.echo(f"  {name:<26} {time.perf_counter() - t:6.2f} s")
     click.echo(f"compiled and cached every model in {time.perf_counter() - t0:.1f} s")
+
+
+@main.command("report")
+@click.argument("run_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="HTML file to write [default: RUN_DIR/report.html].")
+@click.option("--top", default=12, show_default=True, type=click.IntRange(min=0), help="Items charted.")
+@click.option("--sales", type=click.Path(exists=True, path_type=Path), default=None,
+              help="Sales Parquet, for the history before each forecast [default: RUN_DIR/sales.parquet].")
+def report_cmd(run_dir: Path, out: Path | None, top: int, sales: Path | None) -> None:
+    """Write a self-contained HTML report of the run folder RUN_DIR and print its path."""
+    from stockopt.reporting import report
+
+    click.echo(str(report(run_dir, out=out, top=top, sales=sales)))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -21,7 +21,8 @@ import pyarrow as pa
 from stockopt._params import Boolean, Instance, Integer, Options, Real, SequenceOf, validate_params
 from stockopt.errors import ParameterError, raise_error
 
-__all__ = ["synthetic_retail", "load_dataset", "shared_data_dir", "DATASETS", "DatasetInfo"]
+__all__ = ["synthetic_retail", "synthetic_supply", "SupplyData", "load_dataset", "shared_data_dir",
+           "DATASETS", "DatasetInfo"]
 
 # Demand classes drawn by the generator (also returned per series when asked)
 SMOOTH, INTERMITTENT, LUMPY = 0, 1, 2
@@ -198,6 +199,149 @@ def _spells(starts: np.ndarray, length: np.ndarray) -> np.ndarray:
     lag_idx = np.arange(n_days)[None, :] - length[:, None]
     lagged = np.where(lag_idx >= 0, np.take_along_axis(cs, np.maximum(lag_idx, 0), axis=1), 0)
     return (cs - lagged) > 0
+
+
+@dataclass(frozen=True)
+class SupplyData:
+    """Synthetic supply-side tables of :func:`synthetic_supply` (Arrow tables; see the data contract)."""
+
+    items: pa.Table
+    stock: pa.Table
+    open_orders: pa.Table
+    suppliers: pa.Table
+    demand: pa.Table  # unique_id, demand_mean, demand_std (per day, from the last 91 days of sales)
+    as_of: str  # the day after the last sales date (ISO)
+
+
+_PACKS = np.array([1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 10.0, 12.0, 24.0, 48.0])
+
+
+@validate_params({"n_suppliers": [None, Integer(1)], "seed": Integer(0), "window": Integer(1),
+                  "max_lead_time": Integer(1)})
+def synthetic_supply(sales: pa.Table, *, n_suppliers: int | None = None, seed: int = 0, window: int = 91,
+                     max_lead_time: int = 14) -> SupplyData:
+    """Items, stock, open orders and suppliers consistent with a :func:`synthetic_retail` sales table.
+
+    Demand per item is the mean and standard deviation of its last ``window`` days of ``y``; costs
+    come from its mean ``price`` (unit cost 60 % of it).  Drawn deterministically from ``seed``:
+
+    * items: ``supplier_id`` (about 200 items per supplier unless ``n_suppliers``), ``pack_size``
+      (the usual case size nearest to 1-5 days of demand), an MOQ of 2-5 packs on a quarter of the
+      items, ``volume`` (0.001-0.05 per unit) and ``weight`` (0.1-5 per unit), a shelf life of 5-30
+      days on a tenth, a ``max_stock`` on a seventh, ``service_level`` 0.90-0.99, ``review_period``
+      matching the supplier's order days, ``lead_time`` the supplier's (plus 0-3 days on a fifth);
+    * suppliers: ``lead_time`` 1-``max_lead_time`` days, ``order_days`` (one to three weekdays, every day for a
+      tenth), a ``min_order_value`` on 60 % (0.3-1.5 times a typical order), trucks on 40 % (a
+      typical order fills 0.7-3.5 trucks; a truck costs 1-3 % of the value it carries), a
+      ``budget`` on a quarter (0.5-1.2 times a typical order);
+    * stock: on hand 0-1.5 protection intervals of demand, a few backorders and reservations;
+    * open orders on 30 % of the items, arriving within their lead time.
+
+    Parameters
+    ----------
+    sales : pyarrow.Table
+        ``unique_id, ds, y`` and optionally ``price`` (as :func:`synthetic_retail` returns).
+    n_suppliers : int, optional
+        Number of suppliers (default: one per 200 items, at least 1).
+    seed : int
+        Seed; the same arguments give the same tables.
+    window : int
+        Days of history (at the end) that define each item's demand.
+    max_lead_time : int
+        Longest supplier lead time in days; an item's lead time plus review period is at most
+        ``max_lead_time + 10`` days, so a forecast of that many days covers every item.
+
+    Returns
+    -------
+    SupplyData
+
+    Examples
+    --------
+    >>> sales = synthetic_retail(20, 120, seed=1)
+    >>> sup = synthetic_supply(sales, seed=1)
+    >>> sup.items.num_rows, sup.suppliers.num_rows, sup.as_of
+    (20, 1, '2023-05-02')
+    """
+    import pyarrow.compute as pc
+
+    last = pc.max(sales.column("ds"))
+    last_day = int(last.cast(pa.int32()).as_py())
+    start = pa.scalar(last_day - window, pa.int32()).cast(pa.date32())
+    recent = sales.filter(pc.greater(sales.column("ds"), start))
+    aggs = [("y", "mean"), ("y", "stddev")] + ([("price", "mean")] if "price" in sales.column_names else [])
+    stats = recent.group_by("unique_id").aggregate(aggs).sort_by("unique_id")
+    ids = stats.column("unique_id").cast(pa.string())
+    n = stats.num_rows
+    rng = np.random.default_rng(np.random.SeedSequence([seed, 0x5EED]))
+    mean = np.nan_to_num(stats.column("y_mean").to_numpy(zero_copy_only=False).astype(np.float64))
+    std = np.nan_to_num(stats.column("y_stddev").to_numpy(zero_copy_only=False).astype(np.float64))
+    if "price" in sales.column_names:
+        price = stats.column("price_mean").to_numpy(zero_copy_only=False).astype(np.float64)
+        price = np.nan_to_num(price, nan=3.0)
+    else:
+        price = np.exp(rng.normal(1.0, 0.7, n))
+    m = max(1, n // 200) if n_suppliers is None else int(n_suppliers)
+    sup_of = rng.integers(0, m, n)
+    s_lead = rng.integers(1, max_lead_time + 1, m).astype(np.float64)
+    n_days = np.where(rng.random(m) < 0.1, 7, rng.choice([1, 1, 1, 2, 2, 3], m))
+    day_perm = np.argsort(rng.random((m, 7)), axis=1)
+    order_days = [sorted(day_perm[j, :n_days[j]].tolist()) for j in range(m)]  # a loop over suppliers
+    cycle = 7.0 / n_days
+    unit_cost = np.round(0.6 * np.maximum(price, 0.05), 2)
+    target = mean * rng.uniform(1.0, 5.0, n)
+    near = np.abs(np.log(np.maximum(target, 0.5))[:, None] - np.log(_PACKS)[None, :])
+    pack = _PACKS[np.argmin(near, axis=1)]
+    moq = np.where(rng.random(n) < 0.25, pack * rng.integers(2, 6, n), 0.0)
+    own_lead = rng.random(n) < 0.2
+    lead = s_lead[sup_of] + np.where(own_lead, rng.integers(0, 4, n), 0)
+    volume = np.round(rng.uniform(0.001, 0.05, n), 4)
+    weight = np.round(rng.uniform(0.1, 5.0, n), 2)
+    shelf = np.where(rng.random(n) < 0.1, rng.integers(5, 31, n).astype(np.float64), np.nan)
+    protect = lead + cycle[sup_of]
+    max_stock = np.where(rng.random(n) < 0.15, np.ceil(mean * (protect + 14.0) * rng.uniform(1.0, 2.0, n)),
+                         np.nan)
+    items = pa.table({
+        "unique_id": ids, "supplier_id": pa.array([f"sup_{j:04d}" for j in sup_of.tolist()], pa.string()),
+        "unit_cost": unit_cost, "pack_size": pack, "moq": moq,
+        "lead_time": lead, "review_period": cycle[sup_of],
+        "holding_rate": np.full(n, 0.25), "order_cost": np.full(n, 20.0),
+        "service_level": np.round(rng.uniform(0.90, 0.99, n), 3),
+        "shelf_life_days": pa.array(shelf, mask=np.isnan(shelf)),
+        "max_stock": pa.array(max_stock, mask=np.isnan(max_stock)),
+        "volume": volume, "weight": weight,
+    })
+    typical = np.bincount(sup_of, weights=mean * cycle[sup_of] * unit_cost, minlength=m)
+    typ_vol = np.bincount(sup_of, weights=mean * cycle[sup_of] * volume, minlength=m)
+    typ_wt = np.bincount(sup_of, weights=mean * cycle[sup_of] * weight, minlength=m)
+    has_min = rng.random(m) < 0.6
+    has_truck = rng.random(m) < 0.4
+    has_budget = rng.random(m) < 0.25
+    fill = rng.uniform(0.7, 3.5, m)
+    suppliers = pa.table({
+        "supplier_id": pa.array([f"sup_{j:04d}" for j in range(m)], pa.string()),
+        "lead_time": s_lead,
+        "order_days": pa.array(order_days, pa.list_(pa.int8())),
+        "min_order_value": np.where(has_min, np.round(typical * rng.uniform(0.3, 1.5, m), -1), 0.0),
+        "truck_volume": pa.array(np.maximum(typ_vol / fill, 1e-3), mask=~has_truck),
+        "truck_weight": pa.array(np.maximum(1.5 * typ_wt / fill, 1e-3), mask=~has_truck),
+        "truck_cost": np.where(has_truck, np.round(typical / fill * rng.uniform(0.01, 0.03, m), -1), 0.0),
+        "budget": pa.array(np.round(typical * rng.uniform(0.5, 1.2, m), -1), mask=~has_budget),
+    })
+    on_hand = np.round(mean * protect * rng.uniform(0.0, 1.5, n))
+    backorders = np.where(rng.random(n) < 0.05, np.round(mean * rng.uniform(0.0, 2.0, n)), 0.0)
+    reserved = np.where(rng.random(n) < 0.1, np.round(np.minimum(on_hand, mean * rng.uniform(0.0, 2.0, n))),
+                        0.0)
+    stock = pa.table({"unique_id": ids, "on_hand": on_hand, "backorders": backorders, "reserved": reserved})
+    as_of_day = last_day + 1
+    has_oo = np.flatnonzero((rng.random(n) < 0.3) & (mean > 0))
+    qty = np.maximum(np.round(mean[has_oo] * cycle[sup_of[has_oo]] / pack[has_oo]), 1.0) * pack[has_oo]
+    arrive = as_of_day + np.floor(rng.random(has_oo.size) * np.maximum(lead[has_oo], 1.0)).astype(np.int64)
+    open_orders = pa.table({"unique_id": ids.take(pa.array(has_oo)),
+                            "arrival_date": pa.array(arrive.astype(np.int32), pa.int32()).cast(pa.date32()),
+                            "quantity": qty})
+    demand = pa.table({"unique_id": ids, "demand_mean": mean, "demand_std": std})
+    return SupplyData(items=items, stock=stock, open_orders=open_orders, suppliers=suppliers, demand=demand,
+                      as_of=str(np.datetime64(as_of_day, "D")))
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ from stockopt.errors import (
 )
 from stockopt.forecasting import FORECAST_PARAMS
 from stockopt.frequency import Frequency, infer_freq, parse_freq
+from stockopt.replenishment._tables import AS_OF
 
 __all__ = ["quarantine", "quarantine_items", "run_nightly", "PlanResult"]
 
@@ -57,24 +58,34 @@ class PlanResult:
         ``"sales"`` or ``"items"``).
     summary : dict
         Counts and timings of the run (series read, quarantined, gaps filled, models, policy
-        statuses, seconds by stage); JSON-serialisable.
-
-    Later stages (orders, alerts, KPIs) add their tables as further attributes.
+        statuses, seconds by stage; with a replenishment stage also order lines, their money and
+        the projected fill rate); JSON-serialisable.
+    orders, alerts, kpis : pyarrow.Table or None
+        With stock and suppliers: the order lines (:func:`stockopt.replenish`), the alerts
+        (:func:`stockopt.alerts`) and the projected KPIs per item (``items`` of
+        :func:`stockopt.project_kpis`); None otherwise.
     """
 
     forecast: pa.Table
     policy: pa.Table
     quarantine: pa.Table
     summary: dict[str, Any] = field(default_factory=dict)
+    orders: pa.Table | None = None
+    alerts: pa.Table | None = None
+    kpis: pa.Table | None = None
 
     def write(self, out: str | Path) -> None:
-        """Write ``forecast.parquet``, ``policy.parquet`` and ``quarantine.parquet`` into ``out``."""
+        """Write ``forecast.parquet``, ``policy.parquet``, ``quarantine.parquet`` (and ``orders.parquet``,
+        ``alerts.parquet``, ``kpis.parquet`` when there are orders) into ``out``."""
         import pyarrow.parquet as pq
 
         out = check_output_dir(out, parameter="out", where="PlanResult.write")
         pq.write_table(self.forecast, out / "forecast.parquet")
         pq.write_table(self.quarantine, out / "quarantine.parquet")
         pq.write_table(self.policy, out / "policy.parquet")
+        for name in ("orders", "alerts", "kpis"):
+            if getattr(self, name) is not None:
+                pq.write_table(getattr(self, name), out / f"{name}.parquet")
 
 
 @validate_params({**SALES_PARAMS, "table": Instance(str)})
@@ -262,7 +273,7 @@ _NIGHTLY_PARAMS = {k: v for k, v in FORECAST_PARAMS.items()
                    if k not in ("quantiles", "season_length", "nonnegative", "conformal_windows")}
 
 
-@validate_params({**_NIGHTLY_PARAMS, "out": [None, PathLike()],
+@validate_params({**_NIGHTLY_PARAMS, "out": [None, PathLike()], "as_of": [None, AS_OF],
                   "continuous_review": Options("daily", "keep")})
 def run_nightly(
     sales: Any,
@@ -281,6 +292,10 @@ def run_nightly(
     fill_gaps: str = "zero",
     allow_negative: bool = False,
     continuous_review: str = "daily",
+    stock: Any = None,
+    suppliers: Any = None,
+    open_orders: Any = None,
+    as_of: Any = None,
 ) -> PlanResult:
     """Run the nightly job: quarantine, forecast, size policies; return the tables and a summary.
 
@@ -327,6 +342,14 @@ def run_nightly(
         73 % of a 95 % cycle-service target when orders go out once a day (docs/inventory.md).
         ``"keep"`` keeps the textbook continuous-review sizing.  The summary counts the items
         changed (``continuous_review_as_daily``).
+    stock, suppliers, open_orders : Arrow-compatible table or Parquet path, optional
+        With ``stock`` and ``suppliers`` (and ``items`` carrying ``supplier_id``), the run also
+        proposes orders, raises alerts and projects KPIs (``docs/replenishment.md``), written as
+        ``orders.parquet``, ``alerts.parquet`` and ``kpis.parquet``.  Items with an unusable stock,
+        open-order, supplier or supply-column row are quarantined (``table`` names where) and get
+        no order, like items set aside by an earlier stage.
+    as_of : str, datetime.date or numpy.datetime64, optional
+        The day orders are planned from (default: the first day of the forecast).
 
     Returns
     -------
@@ -352,7 +375,9 @@ def run_nightly(
     from stockopt.data import clip_returns, group_series
     from stockopt.forecasting import forecast_grouped, normalise_levels
     from stockopt.models import resolve_models
+    from stockopt.replenishment._nightly import check_arguments, plan_supply
 
+    supply = check_arguments(items, stock, suppliers, open_orders)
     if out is not None:
         out = check_output_dir(out, parameter="out", where="run_nightly")
     if items is not None:
@@ -409,7 +434,6 @@ def run_nightly(
         report = pa.concat_tables([report, _with_table(item_report, "items").cast(report.schema)])
         logger.warning("items: %d series quarantined (no policy)", item_report.num_rows)
     summary["items_quarantined"] = item_report.num_rows
-    summary["quarantine_reasons"] = _reason_counts(report)
     summary["continuous_review_as_daily"] = n_remapped
     summary["policies"] = policy.num_rows
     names, counts = np.unique(np.asarray(policy["status"].to_pylist(), dtype=object).astype(str),
@@ -417,7 +441,18 @@ def run_nightly(
     summary["policy_status"] = {str(a): int(b) for a, b in zip(names, counts)}
     summary["total_safety_stock"] = (round(float(pc.sum(policy["safety_stock"]).as_py() or 0.0), 1)
                                      if policy.num_rows else 0.0)
-    result = PlanResult(forecast=fc, policy=policy, quarantine=report, summary=summary)
+    sr = None
+    if supply:
+        t = time.perf_counter()
+        sr = plan_supply(policy, fc, items, clean, stock=stock, suppliers=suppliers, open_orders=open_orders,
+                         as_of=as_of, period_days=grouped.freq.days_per_period, id_col=id_col,
+                         time_col=time_col, target_col=target_col, n_jobs=n_jobs)
+        report = pa.concat_tables([report, sr.report.cast(report.schema)])
+        summary.update(sr.summary)
+        timings["replenish"] = time.perf_counter() - t
+    summary["quarantine_reasons"] = _reason_counts(report)
+    result = PlanResult(forecast=fc, policy=policy, quarantine=report, summary=summary,
+                        **({} if sr is None else dict(orders=sr.orders, alerts=sr.alerts, kpis=sr.kpis)))
     if out is not None:
         result.write(out)
     summary["seconds_by_stage"] = {k: round(v, 3) for k, v in timings.items()}

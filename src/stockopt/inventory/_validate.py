@@ -30,7 +30,7 @@ from stockopt._rules import (
 from stockopt.errors import DuplicateRowError, EmptyInputError, NullValueError, ValidationError, raise_error
 
 __all__ = ["ID", "ITEM_DEFAULTS", "as_table", "id_strings", "check_ids", "column", "align", "check_unique",
-           "items_arrays", "item_problems", "require_nonempty"]
+           "items_arrays", "item_problems", "rule_problems", "require_nonempty"]
 
 #: the default name of the id column
 ID = "unique_id"
@@ -50,14 +50,19 @@ def id_strings(col: pa.ChunkedArray | pa.Array) -> pa.Array:
     return col.cast(pa.large_string())
 
 
-def check_ids(tbl: pa.Table, table: str, id_col: str = ID) -> pa.Array:
-    """The id column as strings, checked for presence and nulls."""
-    require_columns(tbl, {"id_col": id_col}, table=table)
+def check_ids(tbl: pa.Table, table: str, id_col: str = ID, *, role: str = "id_col",
+              what: str = "item") -> pa.Array:
+    """The id column as strings, checked for presence and nulls.
+
+    ``role`` is the argument that names the column (``id_col``; the column's own name for a fixed
+    one such as ``supplier_id``) and ``what`` the kind of thing identified, for messages.
+    """
+    require_columns(tbl, {role: id_col}, table=table)
     ids = id_strings(tbl.column(id_col))
     if ids.null_count:
         row = int(np.argmax(~_to_numpy(pc.is_valid(ids), np.bool_)))
         raise_error(NullValueError, "null id", table=table, column=id_col, row=row,
-                    expected="a non-null item id")
+                    expected=f"a non-null {what} id")
     return ids
 
 
@@ -89,14 +94,14 @@ def _duplicated(ids: pa.Array) -> np.ndarray:
         np.zeros(len(ids), dtype=bool)
 
 
-def check_unique(ids: pa.Array, table: str, id_col: str = ID) -> None:
+def check_unique(ids: pa.Array, table: str, id_col: str = ID, *, what: str = "item") -> None:
     """Raise :class:`DuplicateRowError` at the second row of the first repeated id."""
     if len(ids) == 0 or len(pc.unique(ids)) == len(ids):
         return
     dup = _duplicated(ids)
     first = ids[int(np.argmax(dup))].as_py()
     row = int(np.flatnonzero(_to_numpy(pc.equal(ids, first), np.bool_))[1])
-    raise_error(DuplicateRowError, "duplicate item", table=table, column=id_col, series=first, row=row,
+    raise_error(DuplicateRowError, f"duplicate {what}", table=table, column=id_col, series=first, row=row,
                 expected=f"one row per {id_col}")
 
 
@@ -146,6 +151,27 @@ def items_arrays(items: Any, ids_needed: pa.Array, *, needed_by: str,
         return out
     rows = align(ids_needed, ids, table="items", needed_by=needed_by, id_col=id_col)
     return {k: v[rows] for k, v in out.items()}
+
+
+def rule_problems(tbl: pa.Table, rules: dict[str, ColumnRule],
+                  table: str) -> tuple[dict[str, np.ndarray], list[tuple[str, Problem]]]:
+    """The numeric columns of ``rules`` read row by row: values, and each kind of violation with its column.
+
+    Columns the table lacks are read as their default (skipped when they have none and are
+    optional); a missing required column or a non-numeric column raises.  This is how the nightly
+    run sets bad rows of a table aside instead of refusing the table (:func:`item_problems` is the
+    same for the inventory's items columns).
+    """
+    out: dict[str, np.ndarray] = {}
+    found: list[tuple[str, Problem]] = []
+    for name, rule in rules.items():
+        absent = name not in tbl.column_names
+        if rule.kind != "number" or (absent and not rule.required and rule.default is None):
+            continue
+        vals, null = numeric_values(tbl, name, rule, table=table)
+        out[name] = vals
+        found += [(name, p) for p in problems(vals, null, rule, name)]
+    return out, found
 
 
 def require_nonempty(tbl: pa.Table, table: str) -> None:
