@@ -309,11 +309,15 @@ def test_take_keeps_series_intact():
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.sampled_from([0.0, 1.5, -2.0, math.nan, math.inf, -math.inf, 3.0]), max_size=30))
+@given(st.lists(st.sampled_from([0.0, 1.5, -2.0, math.nan, math.inf, -math.inf, 3.0, 2e15, -3e15]),
+                max_size=30))
 def test_scan_target_matches_numpy(vals):
     y = np.array(vals, dtype=np.float64)
 
     def first(mask):
         return int(np.argmax(mask)) if mask.any() else -1
 
-    assert _grouping.scan_target(y) == (int(np.isnan(y).sum()), first(np.isnan(y)), first(np.isinf(y)), first(y < 0))
+    big = np.isfinite(y) & (np.abs(y) > 1e15)
+    assert _grouping.scan_target(y, 1e15) == (int(np.isnan(y).sum()), first(np.isnan(y)), first(np.isinf(y)),
+                                              first(y < 0), first(big))
+    assert _grouping.scan_target(y)[4] == -1  # no bound by default

@@ -189,7 +189,7 @@ def test_duplicate_pairs_and_gaps_against_an_arrow_group_by():
         if trial % 3 == 0:
             p = np.sort(p)
         rows = np.ones(n, dtype=bool) if trial % 4 else rng.random(n) < 0.7
-        dup, gap = _pair_checks(ids, p, rows, True)
+        dup, gap, _ = _pair_checks(ids, p, rows, so.parse_freq("D"))
         idx = np.flatnonzero(rows)
         key = pa.table({"i": ids.take(pa.array(idx)), "p": p[idx], "row": np.arange(idx.size)})
         agg = key.group_by(["i", "p"], use_threads=False).aggregate([("row", "min")])

@@ -9,14 +9,25 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import pyarrow as pa
 
-from stockopt.errors import ColumnTypeError, EmptyInputError, MissingColumnError, describe, raise_error
+from stockopt.errors import (
+    ColumnTypeError,
+    EmptyInputError,
+    FileError,
+    MissingColumnError,
+    describe,
+    raise_error,
+)
 
-__all__ = ["to_table", "require_columns", "time_to_days", "days_to_time"]
+__all__ = ["to_table", "require_columns", "time_to_days", "days_to_time", "check_output_dir",
+           "check_output_file"]
+
+#: what pyarrow raises for a file it cannot read (corrupt, truncated, not Parquet, unreadable)
+_READ_ERRORS = (pa.ArrowException, OSError)
 
 _DAY = {"s": 86_400, "ms": 86_400_000, "us": 86_400_000_000, "ns": 86_400_000_000_000}
 
@@ -66,13 +77,71 @@ def to_table(
                 "polars, duckdb) or a Parquet path", got=type(data).__name__)
 
 
-def parquet_schema(path: str | os.PathLike) -> pa.Schema:
-    """Arrow schema of a Parquet file or dataset directory, without reading the data."""
+def parquet_schema(path: str | os.PathLike, *, table: str = "input") -> pa.Schema:
+    """Arrow schema of a Parquet file or dataset directory, without reading the data.
+
+    A file that is not readable Parquet raises :class:`~stockopt.errors.FileError` naming it.
+    """
     import pyarrow.dataset as ds
     import pyarrow.parquet as pq
 
     p = Path(path)
-    return ds.dataset(p, format="parquet").schema if p.is_dir() else pq.read_schema(p)
+    try:
+        return ds.dataset(p, format="parquet").schema if p.is_dir() else pq.read_schema(p)
+    except _READ_ERRORS as exc:
+        _unreadable(p, exc, table=table)
+
+
+def _unreadable(path: Path, exc: BaseException, *, table: str) -> NoReturn:
+    """Raise :class:`FileError` for a Parquet file or dataset pyarrow could not read.
+
+    For a dataset folder the files are looked at one by one (footers only) to name the first one
+    that is not readable Parquet, or whose column types differ from the dataset's (a string such as
+    ``'n/a'`` in a numeric column): then :class:`ColumnTypeError` names that column and file.
+    """
+    import pyarrow.parquet as pq
+
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if path.is_dir():
+        files = sorted(f for f in path.rglob("*") if f.is_file() and not f.name.startswith(("_", ".")))
+        schema = None
+        for f in files:
+            try:
+                fs = pq.read_schema(f)
+            except _READ_ERRORS as inner:
+                first = str(inner).splitlines()[0] if str(inner) else type(inner).__name__
+                raise_error(FileError, "a file of the Parquet dataset cannot be read", table=table,
+                            expected="readable Parquet files only (corrupt, truncated or not Parquet?)",
+                            got=f"{f}: {first}")
+            if schema is None:
+                schema = fs
+                continue
+            for field in fs:
+                want = schema.field(field.name).type if field.name in schema.names else None
+                if want is not None and not _castable(field.type, want):
+                    raise_error(ColumnTypeError, "a file of the Parquet dataset has another column type",
+                                table=table, column=field.name,
+                                expected=f"{want} in every file, as in {files[0].name}",
+                                got=f"{field.type} in {f}")
+        raise_error(FileError, "cannot read the Parquet dataset", table=table,
+                    expected="Parquet files with one schema", got=f"{path}: {reason}")
+    raise_error(FileError, "cannot read the Parquet file", table=table,
+                expected="a readable Parquet file (corrupt, truncated or not Parquet?)",
+                got=f"{path}: {reason}")
+
+
+def _castable(src: pa.DataType, dst: pa.DataType) -> bool:
+    """Whether values of ``src`` read into a column of ``dst`` without a parse (same kind of value)."""
+    if src.equals(dst):
+        return True
+    kinds = (
+        lambda t: pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t),
+        lambda t: pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_string_view(t)
+        or pa.types.is_dictionary(t),
+        lambda t: pa.types.is_temporal(t),
+        pa.types.is_boolean,
+    )
+    return any(k(src) and k(dst) for k in kinds) or pa.types.is_null(src)
 
 
 def _read_parquet(path: Path, *, table: str, columns: list[str] | None,
@@ -83,15 +152,67 @@ def _read_parquet(path: Path, *, table: str, columns: list[str] | None,
     if not path.exists():
         raise_error(EmptyInputError, "no file or directory", table=table,
                     expected="an existing Parquet file or dataset directory", got=str(path))
-    schema = parquet_schema(path)
+    schema = parquet_schema(path, table=table)
     if columns is not None:
         columns = [c for c in columns if c in schema.names]  # absent ones are reported by the caller
     dict_cols = [c for c in (dictionary_columns or []) if c in schema.names
                  and (pa.types.is_string(schema.field(c).type) or pa.types.is_large_string(schema.field(c).type))]
-    if path.is_dir():
-        fmt = ds.ParquetFileFormat(read_options={"dictionary_columns": dict_cols})
-        return ds.dataset(path, format=fmt).to_table(columns=columns)
-    return pq.read_table(path, columns=columns, read_dictionary=dict_cols or None)
+    try:
+        if path.is_dir():
+            fmt = ds.ParquetFileFormat(read_options={"dictionary_columns": dict_cols})
+            return ds.dataset(path, format=fmt).to_table(columns=columns)
+        return pq.read_table(path, columns=columns, read_dictionary=dict_cols or None)
+    except _READ_ERRORS as exc:  # a truncated page, or a dataset file whose types differ
+        _unreadable(path, exc, table=table)
+
+
+def check_output_dir(path: str | os.PathLike, *, parameter: str, where: str) -> Path:
+    """Create the output folder ``path`` (and its parents) if needed and check a file can be written
+    there, before any work is done; :class:`~stockopt.errors.FileError` naming ``parameter`` otherwise.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = check_output_dir(tempfile.mkdtemp() + "/out", parameter="out", where="run_nightly")
+    >>> d.is_dir()
+    True
+    """
+    import tempfile
+
+    p = Path(path)
+    if p.exists() and not p.is_dir():
+        raise_error(FileError, "the output folder is a file", table=where, parameter=parameter,
+                    expected="a folder (existing or to create)", got=str(p))
+    try:
+        p.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=p, prefix=".stockopt-write-check-"):
+            pass
+    except OSError as exc:
+        raise_error(FileError, "cannot write to the output folder", table=where, parameter=parameter,
+                    expected="a folder this process can create and write files in",
+                    got=f"{p}: {exc.strerror or exc}")
+    return p
+
+
+def check_output_file(path: str | os.PathLike, *, parameter: str, where: str) -> Path:
+    """Check the output file ``path`` can be written (its folder is created if needed) before any
+    work is done; :class:`~stockopt.errors.FileError` naming ``parameter`` otherwise.  An existing
+    file is left as it is."""
+    p = Path(path)
+    if p.is_dir():
+        raise_error(FileError, "the output file is a folder", table=where, parameter=parameter,
+                    expected="a file path", got=str(p))
+    check_output_dir(p.parent, parameter=parameter, where=where)
+    existed = p.exists()
+    try:
+        with open(p, "ab"):
+            pass
+    except OSError as exc:
+        raise_error(FileError, "cannot write the output file", table=where, parameter=parameter,
+                    expected="a file this process can write", got=f"{p}: {exc.strerror or exc}")
+    if not existed:
+        p.unlink()
+    return p
 
 
 def require_columns(tbl: pa.Table, names: dict[str, str], *, table: str) -> None:

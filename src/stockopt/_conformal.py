@@ -10,6 +10,7 @@ Gammerman & Shafer 2005; Angelopoulos & Bates 2023).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 
 import numpy as np
 
@@ -21,14 +22,34 @@ from stockopt.models._distributions import quantiles as dist_quantiles
 __all__ = ["level_name", "quantile_name", "interval_columns", "conformal_bound", "conformal_scores"]
 
 
+def _decimal(x: float, scale: int = 1) -> str:
+    """``x * scale`` written exactly from the shortest decimal form of ``x`` (no rounding, no exponent),
+    so that distinct numbers always give distinct column names."""
+    d = Decimal(repr(float(x))) * scale
+    return format(d.normalize(), "f")
+
+
 def level_name(model: str, side: str, level: float) -> str:
-    """Column name of a prediction-interval bound, e.g. ``AutoETS-lo-80``."""
-    return f"{model}-{side}-{level:g}"
+    """Column name of a prediction-interval bound, e.g. ``AutoETS-lo-80``.
+
+    Examples
+    --------
+    >>> level_name("M", "hi", 80), level_name("M", "lo", 99.5), level_name("M", "hi", 80.1234561)
+    ('M-hi-80', 'M-lo-99.5', 'M-hi-80.1234561')
+    """
+    return f"{model}-{side}-{_decimal(level)}"
 
 
 def quantile_name(model: str, q: float) -> str:
-    """Column name of a quantile forecast, e.g. ``AutoETS-q95`` for ``q=0.95``."""
-    return f"{model}-q{100 * q:g}"
+    """Column name of a quantile forecast, e.g. ``AutoETS-q95`` for ``q=0.95``; the percentage is
+    written exactly, so distinct quantiles never share a column.
+
+    Examples
+    --------
+    >>> quantile_name("M", 0.95), quantile_name("M", 0.025), quantile_name("M", 0.1234561)
+    ('M-q95', 'M-q2.5', 'M-q12.34561')
+    """
+    return f"{model}-q{_decimal(q, 100)}"
 
 
 def interval_columns(

@@ -185,21 +185,32 @@ class PathLike(Instance):
 
 
 class SequenceOf(Constraint):
-    """A list or tuple (not a string) whose items each satisfy ``item``; at least ``min_len`` items."""
+    """A list or tuple (not a string) whose items each satisfy ``item``; at least ``min_len`` items,
+    and with ``unique`` no two equal items."""
 
-    def __init__(self, item: Constraint | list[Constraint], *, min_len: int = 0) -> None:
+    def __init__(self, item: Constraint | list[Constraint], *, min_len: int = 0,
+                 unique: bool = False) -> None:
         self.item = item
         self.min_len = min_len
+        self.unique = unique
 
     def ok(self, value: Any) -> bool:
         if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple, np.ndarray)):
             return False
-        return len(value) >= self.min_len and all(_satisfies(self.item, v) for v in value)
+        if len(value) < self.min_len or not all(_satisfies(self.item, v) for v in value):
+            return False
+        if self.unique:
+            try:
+                return len(set(value)) == len(value)
+            except TypeError:  # unhashable items: compare them pairwise
+                return all(a != b for i, a in enumerate(value) for b in value[i + 1:])
+        return True
 
     def describe(self) -> str:
         what = describe_rule(self.item)
         size = f"at least {self.min_len} " if self.min_len > 1 else ("one or more " if self.min_len else "")
-        return f"a list of {size}items, each {what}"
+        distinct = "distinct " if self.unique else ""
+        return f"a list of {size}{distinct}items, each {what}"
 
     def invalid(self) -> Any:
         return [_invalid(self.item)]

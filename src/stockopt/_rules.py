@@ -40,6 +40,9 @@ from stockopt.errors import (
 __all__ = [
     "ColumnRule",
     "RowCheck",
+    "MAX_QUANTITY",
+    "MAX_DAYS",
+    "MAX_MONEY",
     "SALES",
     "SALES_CHECKS",
     "ITEMS",
@@ -65,6 +68,12 @@ __all__ = [
 
 _INF = float("inf")
 _NAN = float("nan")
+
+#: the largest demand, forecast or quantity (pieces per period or per day) stockopt accepts.  float64
+#: counts whole units exactly up to 2**53 (about 9e15), and every sum, square and product the methods
+#: form from quantities up to 1e15 stays far below the float64 overflow (about 1.8e308), so results
+#: stay finite; a larger value is a data error (docs/limits.md).
+MAX_QUANTITY = 1e15
 
 
 @dataclass(frozen=True)
@@ -129,7 +138,8 @@ SALES: dict[str, ColumnRule] = {
                      required=True),
     "time": ColumnRule("time", "a date (date32, date64 or timestamp at midnight) in every row",
                        required=True),
-    "target": _num("a finite demand >= 0 (or allow_negative=True)", required=True, lo=0.0),
+    "target": _num("a finite demand in [0, 1e15] (or allow_negative=True: in [-1e15, 1e15])", required=True,
+                   lo=0.0, hi=MAX_QUANTITY),
     "extra": ColumnRule("number", "a numeric or boolean column"),
 }
 
@@ -152,31 +162,47 @@ SALES_CHECKS: dict[str, RowCheck] = {
     "time_range": RowCheck("time stamp out of range", "dates within +-5 million years of 1970"),
     "null_target": RowCheck("null or NaN demand", "a number in every row, or missing='zero' / 'interpolate'"),
     "inf_target": RowCheck("infinite demand", SALES["target"].accepted),
+    "big_target": RowCheck("demand beyond 1e15", SALES["target"].accepted),
     "negative_target": RowCheck("negative demand", SALES["target"].accepted),
     "duplicate": RowCheck("duplicate (series, time) pair", "one row per series and period"),
     "gap": RowCheck("missing periods inside a series", "consecutive periods or fill_gaps='zero'"),
+    "spacing": RowCheck("series spaced more coarsely than the frequency",
+                        "series on the periods of {freq} (this one is on {own}); pass freq=... or group the "
+                        "series of each frequency apart"),
 }
 
 #: service measures an item may target, and their codes for the kernels
 SERVICE_METRICS: dict[str, int] = {"cycle": 0, "fill_rate": 1}
 
 # --- items: one row per item-location (units: days, money, per year, selling units) --------------
+#: the longest lead time, lead-time deviation and review period accepted (days; ten years): it bounds
+#: the work of the methods that step through days or outstanding orders (docs/limits.md)
+MAX_DAYS = 3650.0
+#: the largest money amount accepted (unit cost, order cost, backorder cost)
+MAX_MONEY = 1e12
+
 ITEMS: dict[str, ColumnRule] = {
-    "lead_time": _num("a finite lead time >= 0 days", required=True, lo=0.0),
-    "lead_time_std": _num("a finite standard deviation >= 0 days", nullable=True, default=0.0, lo=0.0),
-    "review_period": _num("a finite review period >= 0 days", nullable=True, default=1.0, lo=0.0),
-    "unit_cost": _num("a finite unit cost > 0", nullable=True, default=1.0, lo=0.0, lo_open=True),
-    "holding_rate": _num("a finite holding rate > 0 per year", nullable=True, default=0.25, lo=0.0,
-                         lo_open=True),
-    "order_cost": _num("a finite order cost >= 0", nullable=True, default=0.0, lo=0.0),
+    "lead_time": _num("a finite lead time in [0, 3650] days", required=True, lo=0.0, hi=MAX_DAYS),
+    "lead_time_std": _num("a finite standard deviation in [0, 3650] days", nullable=True, default=0.0, lo=0.0,
+                          hi=MAX_DAYS),
+    "review_period": _num("a finite review period in [0, 3650] days", nullable=True, default=1.0, lo=0.0,
+                          hi=MAX_DAYS),
+    "unit_cost": _num("a finite unit cost in [1e-6, 1e12]", nullable=True, default=1.0, lo=1e-6,
+                      hi=MAX_MONEY),
+    "holding_rate": _num("a finite holding rate in [1e-6, 100] per year", nullable=True, default=0.25,
+                         lo=1e-6, hi=100.0),
+    "order_cost": _num("a finite order cost in [0, 1e12]", nullable=True, default=0.0, lo=0.0, hi=MAX_MONEY),
     "service_level": _num("a service level strictly between 0 and 1", nullable=True, default=0.95, lo=0.0,
                           lo_open=True, hi=1.0, hi_open=True),
-    "moq": _num("a finite minimum order quantity >= 0", nullable=True, default=0.0, lo=0.0),
-    "pack_size": _num("a finite pack size > 0", nullable=True, default=1.0, lo=0.0, lo_open=True),
+    "moq": _num("a finite minimum order quantity in [0, 1e15]", nullable=True, default=0.0, lo=0.0,
+                hi=MAX_QUANTITY),
+    "pack_size": _num("a finite pack size in [1e-6, 1e15]", nullable=True, default=1.0, lo=1e-6,
+                      hi=MAX_QUANTITY),
     "shelf_life_days": _num("a shelf life > 0 days (inf = not perishable)", nullable=True, default=_INF,
                             lo=0.0, lo_open=True, allow_inf=True),
-    "demand_std": _num("a finite demand standard deviation >= 0 per day", lo=0.0),
-    "stockout_cost": _num("a finite backorder cost > 0 per unit per day", lo=0.0, lo_open=True),
+    "demand_std": _num("a finite demand standard deviation in [0, 1e15] per day", lo=0.0, hi=MAX_QUANTITY),
+    "stockout_cost": _num("a finite backorder cost in (0, 1e12] per unit per day", lo=0.0, lo_open=True,
+                          hi=MAX_MONEY),
     "service_metric": ColumnRule("text", "'cycle' or 'fill_rate'", nullable=True, default="cycle",
                                  choices=tuple(SERVICE_METRICS)),
 }
@@ -187,13 +213,13 @@ ITEM_DEFAULTS: dict[str, float] = {name: r.default for name, r in ITEMS.items()
 
 # --- demand summary: one row per item, stationary daily demand ---------------------------------
 DEMAND: dict[str, ColumnRule] = {
-    "demand_mean": _num("a finite mean demand >= 0 per day", required=True, lo=0.0),
+    "demand_mean": _num("a finite mean demand in [0, 1e15] per day", required=True, lo=0.0, hi=MAX_QUANTITY),
     "demand_std": ITEMS["demand_std"],
 }
 
 #: the forecast column of a forecast table and the value of a sample-path table (units per period)
-FORECAST_VALUE = _num("finite forecasts >= 0", required=True, lo=0.0)
-SAMPLE_VALUE = _num("finite demand >= 0", required=True, lo=0.0)
+FORECAST_VALUE = _num("finite forecasts in [0, 1e15]", required=True, lo=0.0, hi=MAX_QUANTITY)
+SAMPLE_VALUE = _num("finite demand in [0, 1e15]", required=True, lo=0.0, hi=MAX_QUANTITY)
 FORECAST_BOUND = _num("a finite number", required=True)
 
 # --- policy: the output of inventory_policy, read back by simulate_inventory ---------------------

@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from stockopt._exec import SeriesBlock, map_series
+from stockopt._rules import MAX_QUANTITY
 from stockopt.data import GroupedSeries, take_series
 from stockopt.errors import MissingColumnError, raise_error, warn_fallback
 from stockopt.models._base import (
@@ -162,8 +163,14 @@ def series_var(grouped: GroupedSeries, rows: np.ndarray, h: int) -> np.ndarray:
 
 def finalise(model: Model, res: ForecastResult, values: np.ndarray, indptr: np.ndarray,
              h: int) -> tuple[ForecastResult, int]:
-    """Replace the forecasts of series a model could not fit by their historic mean; count them."""
-    bad = ~np.isfinite(res.mean).all(axis=1)
+    """Replace the forecasts of series a model could not fit by their historic mean; count them.
+
+    A series "could not be fitted" when a forecast is NaN, infinite or beyond the largest quantity
+    stockopt accepts (:data:`stockopt._rules.MAX_QUANTITY`, e.g. an exploding multiplicative
+    trend), so every forecast the API returns is finite and in range.
+    """
+    with np.errstate(invalid="ignore"):
+        bad = ~(np.abs(res.mean) <= MAX_QUANTITY).all(axis=1)  # NaN compares False
     n_bad = int(bad.sum())
     if n_bad:
         idx = np.flatnonzero(bad)

@@ -148,6 +148,7 @@ def cross_validation(
     target_col: str = "y",
     missing: str = "error",
     fill_gaps: str = "zero",
+    allow_negative: bool = False,
 ) -> pa.Table:
     """Backtest models on rolling origins: forecast ``h`` periods from ``n_windows`` cutoffs.
 
@@ -176,6 +177,8 @@ def cross_validation(
         without a model-based variance (as in :func:`stockopt.forecast`).
     id_col, time_col, target_col, missing, fill_gaps
         Passed to :func:`stockopt.group_series`.
+    allow_negative : bool
+        As in :func:`stockopt.forecast`: returns accepted, net demand (actuals too) clipped at 0.
 
     Returns
     -------
@@ -201,7 +204,8 @@ def cross_validation(
     period = _refit_period(refit)
     step = h if step_size is None else int(step_size)
     grouped = as_grouped(sales, freq=freq, id_col=id_col, time_col=time_col, target_col=target_col,
-                         missing=missing, fill_gaps=fill_gaps, extra_cols=extra_columns(models))
+                         missing=missing, fill_gaps=fill_gaps, allow_negative=allow_negative,
+                         extra_cols=extra_columns(models))
     sl = season_length if season_length is not None else grouped.freq.season_length
     mods = resolve_models(models, season_length=sl)
     levels, qs = normalise_levels(level, quantiles)

@@ -16,8 +16,20 @@ from typing import Any
 import click
 
 from stockopt._version import __version__
+from stockopt.errors import StockoptError
 
 logger = logging.getLogger("stockopt")
+
+
+class _Group(click.Group):
+    """The command group: a stockopt error (bad input, bad argument, unwritable output) ends the
+    command with its message and exit code 1, not with a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except StockoptError as exc:
+            raise click.ClickException(f"{type(exc).__name__}: {exc}") from exc
 
 
 def _setup_logging(verbose: int) -> None:
@@ -25,7 +37,7 @@ def _setup_logging(verbose: int) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="stockopt")
 @click.option("-v", "--verbose", count=True, help="More log output (-v info, -vv debug).")
 def main(verbose: int) -> None:
@@ -64,12 +76,13 @@ def _echo_summary(summary: dict[str, Any], out: Path | None) -> None:
 def demo(out: Path, n_series: int, n_days: int, horizon: int, seed: int) -> None:
     """Run the nightly job end to end on synthetic retail and supply data and write Parquet outputs."""
     from stockopt import datasets
+    from stockopt._arrow import check_output_dir
     from stockopt.pipeline import run_nightly
 
     t0 = time.perf_counter()
+    out = check_output_dir(out, parameter="--out", where="stockopt demo")
     sales = datasets.synthetic_retail(n_series, n_days, seed=seed)
     sup = datasets.synthetic_supply(sales, seed=seed, max_lead_time=max(1, horizon - 10))  # h covers them
-    out.mkdir(parents=True, exist_ok=True)
     _write(sales, out / "sales.parquet")
     click.echo(f"stockopt {__version__} demo: {n_series} item-locations x {n_days} days, "
                f"{sup.suppliers.num_rows} suppliers -> {out}/")
@@ -102,15 +115,19 @@ def _echo_orders(summary: dict[str, Any]) -> None:
 @click.option("--id-col", default="unique_id", show_default=True)
 @click.option("--time-col", default="ds", show_default=True)
 @click.option("--target-col", default="y", show_default=True)
+@click.option("--allow-negative", is_flag=True,
+              help="Accept returns booked as negative demand (net demand clipped at 0 before forecasting).")
 def forecast(sales: Path, out: Path, horizon: int, freq: str | None, models: tuple[str, ...],
              levels: tuple[float, ...], quantiles: tuple[float, ...], n_jobs: int, id_col: str, time_col: str,
-             target_col: str) -> None:
+             target_col: str, allow_negative: bool) -> None:
     """Forecast every series of the SALES Parquet file (long format) and write the forecasts."""
+    from stockopt._arrow import check_output_file
     from stockopt.forecasting import forecast as run_forecast
 
+    check_output_file(out, parameter="--out", where="stockopt forecast")  # before any work
     fc = run_forecast(sales, h=horizon, freq=freq, models=list(models), level=list(levels) or None,
                       quantiles=list(quantiles) or None, n_jobs=n_jobs, id_col=id_col, time_col=time_col,
-                      target_col=target_col)
+                      target_col=target_col, allow_negative=allow_negative)
     _write(fc, out)
     click.echo(f"wrote {fc.num_rows} rows x {fc.num_columns} columns to {out}")
 
@@ -132,6 +149,9 @@ def forecast(sales: Path, out: Path, horizon: int, freq: str | None, models: tup
               help="Partitions of series [default: one per 2 million input rows].")
 @click.option("--continuous-review", type=click.Choice(["daily", "keep"]), default=None,
               help="Size items with review_period 0 for a daily review, or keep continuous review.")
+@click.option("--allow-negative", is_flag=True,
+              help="Accept returns booked as negative demand (net demand clipped at 0 before forecasting); "
+              "without it, series with negative demand are quarantined.")
 @click.option("--stock", type=click.Path(exists=True, path_type=Path), default=None,
               help="File of stock (on_hand ...); with --suppliers, adds orders, alerts and KPIs.")
 @click.option("--suppliers", type=click.Path(exists=True, path_type=Path), default=None,
@@ -148,7 +168,7 @@ def plan(sales: Path | None, config: Path | None, items: Path | None, out: Path 
          freq: str | None, models: tuple[str, ...], id_col: str | None, n_jobs: int | None,
          n_partitions: int | None, continuous_review: str | None, stock: Path | None,
          suppliers: Path | None, open_orders: Path | None, as_of: str | None, censored: str | None,
-         quiet: bool, debug: bool) -> None:
+         allow_negative: bool, quiet: bool, debug: bool) -> None:
     """Run the nightly plan on SALES (and ITEMS): forecasts, policies, orders, quarantine and run.json.
 
     Streams the input in partitions of whole series, writes every output atomically and resumes a
@@ -161,7 +181,8 @@ def plan(sales: Path | None, config: Path | None, items: Path | None, out: Path 
               "open_orders": open_orders}
     plan_opts = {"config": config, "out_dir": out, "n_jobs": n_jobs, "n_partitions": n_partitions}
     options = {"h": horizon, "freq": freq, "models": list(models) or None, "id_col": id_col,
-               "continuous_review": continuous_review, "as_of": as_of, "censored": censored}
+               "continuous_review": continuous_review, "as_of": as_of, "censored": censored,
+               "allow_negative": allow_negative or None}
     given = {k: v for k, v in plan_opts.items() if v is not None or k == "config"}
     code, summary = run_plan_command(tables, given, {k: v for k, v in options.items() if v is not None},
                                      quiet=quiet, debug=debug, echo=click.echo)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,9 +25,10 @@ from stockopt._arrow import first_null as _first_null
 from stockopt._ids import encode_ids as _encode_ids
 from stockopt._kernels import _grouping, _ingest
 from stockopt._params import Boolean, Instance, Options, SequenceOf, validate_params
-from stockopt._rules import SALES, SALES_CHECKS, is_numeric_type
+from stockopt._rules import MAX_QUANTITY, SALES, SALES_CHECKS, is_numeric_type
 from stockopt.errors import (
     ColumnTypeError,
+    DataQualityWarning,
     DuplicateRowError,
     EmptyInputError,
     FrequencyError,
@@ -36,14 +38,21 @@ from stockopt.errors import (
     ParameterError,
     raise_error,
 )
-from stockopt.frequency import Frequency, infer_freq, parse_freq
+from stockopt.frequency import Frequency, infer_freq, parse_freq, weekday
 
 __all__ = ["GroupedSeries", "GroupReport", "group_series", "series_index", "take_series", "value_blocks",
-           "as_grouped", "SALES_PARAMS"]
+           "as_grouped", "clip_returns", "SALES_PARAMS", "coarser_spacing", "SPACING_MIN_ROWS",
+           "GAP_WARN_SHARE"]
 
 logger = logging.getLogger(__name__)
 
 _C = SALES_CHECKS
+
+#: a series is judged for its own spacing once it has this many rows.  A sparse daily series (sale
+#: days only) whose rows all fall on one weekday by chance then has a probability of (1/7)**4, 0.04 %.
+SPACING_MIN_ROWS = 5
+#: share of a series' periods that may be inserted gaps before :func:`group_series` warns
+GAP_WARN_SHARE = 0.5
 
 #: the rules of the arguments every function reading a sales table shares
 SALES_PARAMS = {
@@ -53,6 +62,7 @@ SALES_PARAMS = {
     "target_col": Instance(str),
     "missing": Options("error", "zero", "interpolate"),
     "fill_gaps": Options("zero", "interpolate", "error"),
+    "allow_negative": Boolean(),
 }
 
 
@@ -72,6 +82,12 @@ class GroupReport:
         Per series, how many missing periods were inserted.
     missing_filled : int
         How many null/NaN targets were replaced per the ``missing`` policy.
+    observed : ndarray of int64, optional
+        Per series, how many periods the input had (so ``gaps_filled / (observed + gaps_filled)`` is
+        the share of a series that was filled).
+    returns_clipped : ndarray of int64, optional
+        Per series, how many periods of negative net demand (returns) were set to 0 by
+        :func:`clip_returns` (None when returns were not accepted).
     """
 
     n_rows: int
@@ -79,6 +95,20 @@ class GroupReport:
     zero_copy: bool
     gaps_filled: np.ndarray
     missing_filled: int
+    observed: np.ndarray | None = None
+    returns_clipped: np.ndarray | None = None
+
+    @property
+    def total_returns_clipped(self) -> int:
+        """Periods whose negative net demand (returns) was set to 0 (:func:`clip_returns`)."""
+        return 0 if self.returns_clipped is None else int(self.returns_clipped.sum())
+
+    @property
+    def mostly_filled(self) -> np.ndarray:
+        """Indices of the series more than :data:`GAP_WARN_SHARE` of whose periods were inserted gaps."""
+        if self.observed is None:
+            return np.empty(0, dtype=np.int64)
+        return np.flatnonzero(self.gaps_filled > GAP_WARN_SHARE * (self.observed + self.gaps_filled))
 
     @property
     def total_gaps_filled(self) -> int:
@@ -291,7 +321,7 @@ def value_blocks(indptr: np.ndarray, per_block: int) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(bounds[:-1], bounds[1:])]
 
 
-@validate_params({**SALES_PARAMS, "allow_negative": Boolean(), "extra_cols": SequenceOf(Instance(str)),
+@validate_params({**SALES_PARAMS, "extra_cols": SequenceOf(Instance(str)),
                   "table": Instance(str)})
 def group_series(
     data: Any,
@@ -409,7 +439,8 @@ def group_series(
         raise_error(ColumnTypeError, "target of the wrong type", table=table, column=target_col,
                     expected="an integer or floating-point column", got=str(y_arr.type))
     y, zero_copy = _target_to_numpy(y_arr)
-    n_missing, first_nan, first_inf, first_neg = _grouping.scan_target(np.ascontiguousarray(y, dtype=np.float64))
+    n_missing, first_nan, first_inf, first_neg, first_big = _grouping.scan_target(
+        np.ascontiguousarray(y, dtype=np.float64), MAX_QUANTITY)
     if n_missing:
         if missing == "error":
             raise_error(NullValueError, _C["null_target"].what, table=table, column=target_col,
@@ -421,6 +452,10 @@ def group_series(
         row = int(first_inf)
         raise_error(NonFiniteValueError, _C["inf_target"].what, table=table, column=target_col,
                     series=id_of(row), row=row, expected=_C["inf_target"].accepted, got=float(y[row]))
+    if first_big >= 0:
+        row = int(first_big)
+        raise_error(ParameterError, _C["big_target"].what, table=table, column=target_col,
+                    series=id_of(row), row=row, expected=_C["big_target"].accepted, got=float(y[row]))
     if not allow_negative and first_neg >= 0:
         row = int(first_neg)
         raise_error(NegativeValueError, _C["negative_target"].what, table=table, column=target_col,
@@ -458,6 +493,13 @@ def group_series(
     full_len = np.empty(n_series, dtype=np.int64)
     total = _grouping.gap_counts(indptr, t, full_len)
     gaps = full_len - counts
+    coarse, own = coarser_spacing(t, indptr, f, gaps)
+    if coarse.size:  # never regrid a weekly (monthly ...) series onto daily (weekly ...) periods
+        i = int(coarse[0])
+        row = int(perm[indptr[i]]) if perm is not None else int(indptr[i])
+        raise_error(FrequencyError, _C["spacing"].what, table=table, column=time_col, series=ids[i].as_py(),
+                    row=row, expected=_C["spacing"].accepted.format(freq=f.alias, own=own[0]),
+                    got=f"{int(counts[i])} rows over {int(full_len[i])} periods")
     if total > n:
         if fill_gaps == "error":
             i = int(np.argmax(gaps > 0))
@@ -484,10 +526,79 @@ def group_series(
         _grouping.interpolate_nan(y, indptr)
 
     report = GroupReport(n_rows=n, sorted_input=perm is None, zero_copy=zero_copy, gaps_filled=gaps,
-                         missing_filled=n_missing)
+                         missing_filled=n_missing, observed=counts)
+    mostly = report.mostly_filled
+    if mostly.size:
+        i = int(mostly[0])
+        warnings.warn(f"{table}: {mostly.size} series have more than {GAP_WARN_SHARE:.0%} of their periods "
+                      f"inserted as gaps (fill_gaps={fill_gaps!r}); first: {ids[i].as_py()!r}, "
+                      f"{int(gaps[i])} of {int(full_len[i])} periods of {f.alias}", DataQualityWarning,
+                      stacklevel=2)
     return GroupedSeries(values=y, indptr=indptr, ids=ids, start=start, freq=f, time_type=time_type,
                          id_col=id_col, time_col=time_col, target_col=target_col, extra=extra,
                          id_dictionary=id_is_dict, report=report)
+
+
+def _coarser(freq: Frequency) -> list[tuple[str, int]]:
+    """The coarser spacings a series on ``freq`` could have: calendar grids (``(alias, 0)``) for daily
+    data, whole multiples of a period (``("", k)``) for monthly and quarterly data; coarsest first."""
+    if freq.kind == "D":
+        return [("YS", 0), ("QS", 0), ("MS", 0), ("ME", 0), ("W", 0)]
+    if freq.kind in ("MS", "ME"):
+        return [("", 12), ("", 3)]
+    if freq.kind == "QS":
+        return [("", 4)]
+    return []
+
+
+def coarser_spacing(t: np.ndarray, indptr: np.ndarray, freq: Frequency,
+                    gaps: np.ndarray) -> tuple[np.ndarray, list[str]]:
+    """Series whose own dates sit on a coarser spacing than ``freq`` (weekly rows in daily data ...).
+
+    ``t`` holds the sorted periods of every series (``indptr`` offsets) and ``gaps`` the periods
+    missing inside each.  A series of at least :data:`SPACING_MIN_ROWS` rows with every step longer
+    than one period is checked: daily data against the weekly (one weekday), month-start, month-end,
+    quarter and year grids; monthly data against every third and every twelfth month; quarterly data
+    against every fourth quarter.  Only those series are read, so the check costs nothing for
+    series without gaps.  Returns their indices and the spacing found (``"W-MON"``, ``"MS"``,
+    ``"every 3 periods of MS"`` ...).
+
+    Examples
+    --------
+    >>> from stockopt.frequency import parse_freq
+    >>> t = np.array([0, 1, 2, 3, 4, 4, 11, 18, 25, 32], dtype=np.int32)  # days; the 2nd series weekly
+    >>> idx, own = coarser_spacing(t, np.array([0, 5, 10]), parse_freq("D"), np.array([0, 24]))
+    >>> idx.tolist(), own
+    ([1], ['W-MON'])
+    """
+    lengths = np.diff(indptr)
+    cand = np.flatnonzero((lengths >= SPACING_MIN_ROWS) & (gaps >= lengths - 1))
+    checks = _coarser(freq)
+    if cand.size == 0 or not checks:
+        return np.empty(0, dtype=np.int64), []
+    src, sub = series_index(indptr, cand)
+    p = np.asarray(t)[src].astype(np.int64)
+    days = freq.to_days(p) if freq.kind == "D" else None
+    own = np.full(cand.size, None, dtype=object)
+    firsts = sub[:-1]
+    sizes = np.diff(sub)
+    for alias, k in checks:
+        if alias == "W":
+            wd = weekday(days)
+            first = wd[firsts]
+            off = wd != np.repeat(first, sizes)
+            names = np.array([Frequency("W", int(w)).alias for w in range(7)], dtype=object)[first]
+        elif alias:
+            off = ~Frequency(alias).to_period(days)[1]
+            names = np.full(cand.size, alias, dtype=object)
+        else:
+            r = np.remainder(p, k)
+            off = r != np.repeat(r[firsts], sizes)
+            names = np.full(cand.size, f"every {k} periods of {freq.alias}", dtype=object)
+        hit = (np.add.reduceat(off, firsts) == 0) & np.equal(own, None)
+        own[hit] = names[hit]
+    found = np.flatnonzero(np.not_equal(own, None))
+    return cand[found], [str(x) for x in own[found]]
 
 
 def row_order(codes: np.ndarray | None, run_starts: np.ndarray | None, n_rows: int, n_series: int,
@@ -641,8 +752,45 @@ def _extra_to_numpy(col: pa.ChunkedArray, *, table: str, column: str, id_of: Any
                 expected=SALES["extra"].accepted, got=str(col.type))
 
 
-def as_grouped(sales: Any, *, freq: Any = None, **options: Any) -> GroupedSeries:
-    """``sales`` itself when it is already a :class:`GroupedSeries`, else :func:`group_series` of it."""
+def clip_returns(grouped: GroupedSeries) -> GroupedSeries:
+    """Net demand clipped at zero: how forecasting and the nightly run treat returns.
+
+    Sales tables that book returns as negative demand (``allow_negative=True``) give the models
+    ``max(y, 0)``: a period in which more came back than went out counts as a period without
+    demand, and the returned units count as stock coming back, not as negative demand (a return does
+    not lower the demand the stock must cover; see ``docs/limits.md``).  The count of clipped
+    periods per series is kept in ``report.returns_clipped``.  The values are copied only when a
+    period is negative.
+
+    Examples
+    --------
+    >>> import numpy as np, pyarrow as pa
+    >>> from stockopt.frequency import parse_freq
+    >>> g = GroupedSeries(values=np.array([3.0, -2.0, 1.0, -1.0]), indptr=np.array([0, 3, 4]),
+    ...                   ids=pa.array(["a", "b"]), start=np.array([0, 0]), freq=parse_freq("D"))
+    >>> c = clip_returns(g)
+    >>> c.values.tolist(), c.report.returns_clipped.tolist()
+    ([3.0, 0.0, 1.0, 0.0], [1, 1])
+    """
+    import dataclasses
+
+    neg = grouped.values < 0.0
+    running = np.concatenate(([0], np.cumsum(neg, dtype=np.int64)))  # per-series counts, empty series too
+    counts = running[grouped.indptr[1:]] - running[grouped.indptr[:-1]]
+    report = grouped.report or GroupReport(n_rows=int(grouped.values.size), sorted_input=True,
+                                           zero_copy=False, gaps_filled=np.zeros(grouped.n_series, np.int64),
+                                           missing_filled=0)
+    report = dataclasses.replace(report, returns_clipped=counts,
+                                 zero_copy=report.zero_copy and not neg.any())
+    values = np.maximum(grouped.values, 0.0) if neg.any() else grouped.values
+    return dataclasses.replace(grouped, values=values, report=report)
+
+
+def as_grouped(sales: Any, *, freq: Any = None, allow_negative: bool = False,
+               **options: Any) -> GroupedSeries:
+    """``sales`` itself when it is already a :class:`GroupedSeries`, else :func:`group_series` of it;
+    with ``allow_negative``, returns are accepted and net demand clipped at 0 (:func:`clip_returns`)."""
     if isinstance(sales, GroupedSeries):
-        return sales
-    return group_series(sales, freq=freq, **options)
+        return clip_returns(sales) if allow_negative else sales
+    grouped = group_series(sales, freq=freq, allow_negative=allow_negative, **options)
+    return clip_returns(grouped) if allow_negative else grouped

@@ -25,9 +25,11 @@ __all__ = [
     "EmptyInputError",
     "SeriesTooShortError",
     "ParameterError",
+    "FileError",
     "ComputationError",
     "StockoptWarning",
     "FallbackWarning",
+    "DataQualityWarning",
     "describe",
     "raise_error",
     "warn_fallback",
@@ -108,6 +110,12 @@ class ParameterError(ValidationError):
     """An argument or a per-item parameter is out of its allowed range."""
 
 
+class FileError(ValidationError):
+    """A file or folder cannot be used: an input that is not a readable Parquet file or dataset
+    (corrupt, truncated, not Parquet), or an output path that cannot be written (a file where a
+    folder is expected, a read-only folder)."""
+
+
 class ComputationError(StockoptError, RuntimeError):
     """A computation failed for a reason other than the input's shape (should be rare)."""
 
@@ -118,6 +126,11 @@ class StockoptWarning(UserWarning):
 
 class FallbackWarning(StockoptWarning):
     """A method could not be applied as asked and a simpler one was used instead."""
+
+
+class DataQualityWarning(StockoptWarning):
+    """The input was accepted but looks doubtful (e.g. most of a series' periods were missing and
+    filled), so its results deserve a look."""
 
 
 def describe(

@@ -21,6 +21,7 @@ coverage   share of actuals inside ``[<Model>-lo-<L>, <Model>-hi-<L>]`` (metric 
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,7 +31,7 @@ import pyarrow.compute as pc
 
 from stockopt._arrow import _to_numpy, require_columns, time_to_days, to_table
 from stockopt._params import Instance, Integer, Options, SequenceOf, validate_params
-from stockopt.errors import ParameterError, raise_error
+from stockopt.errors import DataQualityWarning, ParameterError, raise_error
 
 __all__ = ["evaluate", "METRICS"]
 
@@ -213,7 +214,18 @@ def _naive_scales(train: Any, tbl: pa.Table, starts: np.ndarray, m: int, id_col:
         cut_days, _ = time_to_days(tbl.column(cutoff_col).combine_chunks().take(pa.array(starts)),
                                    table="cv", column=cutoff_col)
         cut_p, _ = g.freq.to_period(cut_days)
-        lengths = np.minimum(lengths, cut_p - g.start[pos] + 1)
+        lengths = np.clip(cut_p - g.start[pos] + 1, 0, lengths)
+    short = lengths <= m  # no seasonal difference at all: the scale is undefined
+    if short.all():
+        longest = int(lengths.max(initial=0))
+        raise_error(ParameterError, "bad argument", table="evaluate", parameter="season_length",
+                    expected=f"a season shorter than the training history (at most {max(longest - 1, 0)} "
+                    "periods here) for the naive scale of mase / rmsse", got=m)
+    if short.any():
+        i = int(np.argmax(short))
+        warnings.warn(f"evaluate: {int(short.sum())} series have a training history of at most "
+                      f"season_length={m} periods, so mase / rmsse are NaN for them (first: "
+                      f"{ids[i].as_py()!r}, {int(lengths[i])} periods)", DataQualityWarning, stacklevel=3)
     # prefix sums of seasonal differences per series, over the whole values array
     v = g.values
     d = np.zeros_like(v)
@@ -222,8 +234,8 @@ def _naive_scales(train: Any, tbl: pa.Table, starts: np.ndarray, m: int, id_col:
     d[ok] = v[ok] - v[np.flatnonzero(ok) - m]
     ca = np.concatenate(([0.0], np.cumsum(np.abs(d))))
     cs = np.concatenate(([0.0], np.cumsum(d * d)))
-    a = g.indptr[pos] + m
-    b = g.indptr[pos] + np.maximum(lengths, m)
+    a = g.indptr[pos] + np.minimum(m, lengths)
+    b = g.indptr[pos] + lengths
     k = np.maximum(lengths - m, 0).astype(np.float64)
     with np.errstate(invalid="ignore", divide="ignore"):
         mae = (ca[b] - ca[a]) / k

@@ -23,7 +23,7 @@ from stockopt._conformal import conformal_scores, interval_columns
 from stockopt._params import Boolean, Instance, Integer, Real, SequenceOf, validate_params
 from stockopt._runner import finalise, prepare, run_model, series_var
 from stockopt.data import SALES_PARAMS, GroupedSeries, as_grouped
-from stockopt.errors import warn_fallback
+from stockopt.errors import ParameterError, raise_error, warn_fallback
 from stockopt.models import MODEL_SPEC, resolve_models
 from stockopt.models._base import ForecastResult, Model
 
@@ -36,8 +36,8 @@ FORECAST_PARAMS = {
     **SALES_PARAMS,
     "h": Integer(1),
     "models": [MODEL_SPEC, SequenceOf(MODEL_SPEC, min_len=1)],
-    "level": [None, SequenceOf(Real(0, 100, lo_open=True, hi_open=True))],
-    "quantiles": [None, SequenceOf(Real(0, 1, lo_open=True, hi_open=True))],
+    "level": [None, SequenceOf(Real(0, 100, lo_open=True, hi_open=True), unique=True)],
+    "quantiles": [None, SequenceOf(Real(0, 1, lo_open=True, hi_open=True), unique=True)],
     "season_length": [None, Integer(1)],
     "nonnegative": Boolean(),
     "conformal_windows": Integer(1),
@@ -87,6 +87,7 @@ def forecast(
     fill_gaps: str = "zero",
     censored: str | None = None,
     X_future: Any = None,
+    allow_negative: bool = False,
 ) -> pa.Table:
     """Forecast every series ``h`` periods ahead with one or more models.
 
@@ -128,6 +129,11 @@ def forecast(
         each series, or a :class:`stockopt.Drivers`.  Their effects are estimated on the history and
         applied to every model's forecasts (:func:`stockopt.forecast_drivers`, which also returns
         the effects).
+    allow_negative : bool
+        Accept negative demand (returns booked as negative sales).  The models then see net demand
+        clipped at 0 (:func:`stockopt.data.clip_returns`): a period with more returned than sold
+        counts as a period without demand.  ``False`` (default) refuses negative demand with a
+        :class:`~stockopt.errors.NegativeValueError` naming the series and row.
 
     Returns
     -------
@@ -156,6 +162,11 @@ def forecast(
     if censored is not None or X_future is not None:  # demand signals: censored sales, drivers
         from stockopt.signals.forecast import forecast_signals
 
+        if allow_negative:
+            raise_error(ParameterError, "allow_negative=True cannot be combined with censored= or X_future=",
+                        parameter="allow_negative", got=True,
+                        expected="False, or net demand clipped first (stockopt.data.clip_returns)")
+
         return forecast_signals(sales, h, freq=freq, models=models, level=level, quantiles=quantiles,
                                 season_length=season_length, nonnegative=nonnegative,
                                 conformal_windows=conformal_windows, n_jobs=n_jobs, censored=censored,
@@ -163,7 +174,8 @@ def forecast(
                                 missing=missing, fill_gaps=fill_gaps)
     levels, qs = normalise_levels(level, quantiles)
     grouped = as_grouped(sales, freq=freq, id_col=id_col, time_col=time_col, target_col=target_col,
-                         missing=missing, fill_gaps=fill_gaps, extra_cols=extra_columns(models))
+                         missing=missing, fill_gaps=fill_gaps, allow_negative=allow_negative,
+                         extra_cols=extra_columns(models))
     sl = season_length if season_length is not None else grouped.freq.season_length
     mods = resolve_models(models, season_length=sl)
     table, _ = forecast_grouped(grouped, int(h), mods, levels, qs, n_jobs=n_jobs, nonnegative=nonnegative,

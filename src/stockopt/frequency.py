@@ -24,7 +24,7 @@ import numpy as np
 
 from stockopt.errors import FrequencyError, raise_error
 
-__all__ = ["Frequency", "parse_freq", "infer_freq"]
+__all__ = ["Frequency", "parse_freq", "infer_freq", "weekday"]
 
 _WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 # 1970-01-01 was a Thursday (weekday 3 with Monday = 0)
@@ -59,6 +59,13 @@ class Frequency:
         return {"D": 1.0, "W": 7.0, "MS": 365.25 / 12, "ME": 365.25 / 12, "QS": 365.25 / 4, "YS": 365.25}[
             self.kind
         ]
+
+    @property
+    def nominal_days(self) -> float:
+        """Length in days the inventory stage gives one period of a forecast table: 1, 7, 30 for a
+        month, 91 for a quarter, 365 for a year (``stockopt.inventory.demand``: a 45-day lead time is
+        1.5 monthly periods)."""
+        return {"D": 1.0, "W": 7.0, "MS": 30.0, "ME": 30.0, "QS": 91.0, "YS": 365.0}[self.kind]
 
     @property
     def season_length(self) -> int:
@@ -113,6 +120,17 @@ class Frequency:
 
     def __str__(self) -> str:
         return self.alias
+
+
+def weekday(days: np.ndarray) -> np.ndarray:
+    """Weekday (0 = Monday ... 6 = Sunday) of dates given as integer days since 1970-01-01.
+
+    Examples
+    --------
+    >>> weekday(np.array([0, 4])).tolist()  # 1970-01-01 was a Thursday, 1970-01-05 a Monday
+    [3, 0]
+    """
+    return np.remainder(np.asarray(days, dtype=np.int64) + _EPOCH_WEEKDAY, 7)
 
 
 def parse_freq(freq: str | Frequency) -> Frequency:
@@ -195,7 +213,7 @@ def infer_freq(days: np.ndarray) -> Frequency:
         periods, on_grid = f.to_period(days)
         if on_grid.all() and np.unique(periods).size == days.size:
             return f
-    weekday = np.remainder(days + _EPOCH_WEEKDAY, 7)
-    if (weekday == weekday[0]).all():
-        return Frequency("W", int(weekday[0]))
+    wd = weekday(days)
+    if (wd == wd[0]).all():
+        return Frequency("W", int(wd[0]))
     return Frequency("D")

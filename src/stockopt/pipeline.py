@@ -20,13 +20,19 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from stockopt._arrow import _to_numpy, require_columns, time_to_days, to_table
-from stockopt._params import Boolean, Instance, Options, PathLike, validate_params
-from stockopt._rules import ITEMS, SALES, SALES_CHECKS, is_id_type, is_numeric_type
-from stockopt.data import SALES_PARAMS, _encode_ids, row_order
-from stockopt.errors import ColumnTypeError, EmptyInputError, FallbackWarning, raise_error
+from stockopt._arrow import _to_numpy, check_output_dir, require_columns, time_to_days, to_table
+from stockopt._params import Instance, Options, PathLike, validate_params
+from stockopt._rules import ITEMS, MAX_QUANTITY, SALES, SALES_CHECKS, is_id_type, is_numeric_type
+from stockopt.data import SALES_PARAMS, _encode_ids, coarser_spacing, row_order
+from stockopt.errors import (
+    ColumnTypeError,
+    EmptyInputError,
+    FallbackWarning,
+    ParameterError,
+    raise_error,
+)
 from stockopt.forecasting import CENSORED_PARAM, FORECAST_PARAMS
-from stockopt.frequency import infer_freq, parse_freq
+from stockopt.frequency import Frequency, infer_freq, parse_freq
 from stockopt.replenishment._tables import AS_OF
 
 __all__ = ["quarantine", "quarantine_items", "run_nightly", "PlanResult"]
@@ -73,8 +79,7 @@ class PlanResult:
         ``alerts.parquet``, ``kpis.parquet`` when there are orders) into ``out``."""
         import pyarrow.parquet as pq
 
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
+        out = check_output_dir(out, parameter="out", where="PlanResult.write")
         pq.write_table(self.forecast, out / "forecast.parquet")
         pq.write_table(self.quarantine, out / "quarantine.parquet")
         pq.write_table(self.policy, out / "policy.parquet")
@@ -83,7 +88,7 @@ class PlanResult:
                 pq.write_table(getattr(self, name), out / f"{name}.parquet")
 
 
-@validate_params({**SALES_PARAMS, "allow_negative": Boolean(), "table": Instance(str)})
+@validate_params({**SALES_PARAMS, "table": Instance(str)})
 def quarantine(
     sales: Any,
     *,
@@ -133,6 +138,17 @@ def quarantine(
     >>> clean["unique_id"].to_pylist(), report.to_pylist()
     (['a', 'a'], [{'unique_id': 'b', 'reason': 'negative demand', 'first_row': 3}])
     """
+    clean, report, _ = _quarantine(sales, freq=freq, id_col=id_col, time_col=time_col, target_col=target_col,
+                                   missing=missing, fill_gaps=fill_gaps, allow_negative=allow_negative,
+                                   table=table)
+    return clean, report
+
+
+def _quarantine(sales: Any, *, freq: str | None, id_col: str, time_col: str, target_col: str, missing: str,
+                fill_gaps: str, allow_negative: bool,
+                table: str) -> tuple[pa.Table, pa.Table, Frequency | None]:
+    """:func:`quarantine`, also returning the frequency it judged the rows by (None when no row has
+    a time stamp), so that the grouping of the clean rows uses the same one."""
     tbl = to_table(sales, table=table)
     require_columns(tbl, {"id_col": id_col, "time_col": time_col, "target_col": target_col}, table=table)
     ids = tbl.column(id_col)
@@ -152,8 +168,11 @@ def quarantine(
     if missing == "error":
         reasons.append((np.isnan(y_np), _C["null_target"].what))
     reasons.append((np.isinf(y_np), _C["inf_target"].what))
+    with np.errstate(invalid="ignore"):
+        reasons.append((np.abs(y_np) > MAX_QUANTITY, _C["big_target"].what))
     if not allow_negative:
         reasons.append((y_np < 0, _C["negative_target"].what))
+    f = None
     if not null_time.all():
         if null_time.any():  # null rows are already flagged; give them any valid stamp to go on
             time_col_arr = pc.fill_null(time_col_arr, time_col_arr[int(np.argmin(null_time))])
@@ -165,8 +184,9 @@ def quarantine(
         reasons.append(((periods < -(2**31)) | (periods >= 2**31), _C["time_range"].what))
     null_id = _to_numpy(pc.is_null(ids), np.bool_)
     if not null_time.all():
-        dup, gapped = _pair_checks(ids, periods, ~null_time & ~null_id, fill_gaps == "error")
+        dup, gapped, coarse = _pair_checks(ids, periods, ~null_time & ~null_id, f)
         reasons.append((dup, _C["duplicate"].what))
+        reasons.append((coarse, f"{_C['spacing'].what} {f.alias}"))
         if fill_gaps == "error":
             reasons.append((gapped, _C["gap"].what))
     rows: dict[str, list[Any]] = {id_col: [], "reason": [], "first_row": []}
@@ -201,25 +221,27 @@ def quarantine(
                        "first_row": pa.array(rows["first_row"], type=pa.int64())})
     if report.num_rows:
         logger.warning("%s: %d series quarantined", table, report.num_rows)
-    return clean, report
+    return clean, report, f
 
 
 def _pair_checks(ids: pa.ChunkedArray, periods: np.ndarray, rows: np.ndarray,
-                 gaps: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Duplicate (id, period) pairs and series with missing periods, among the rows ``rows``.
+                 freq: Frequency) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Duplicate (id, period) pairs, series with missing periods and series spaced more coarsely
+    than ``freq`` (:func:`stockopt.data.coarser_spacing`), among the rows ``rows``.
 
-    Returns two masks over all rows: rows whose pair appeared in an earlier row, and (with
-    ``gaps``) the first row of each series whose periods leave a gap.  The rows are ordered by
-    (series, period) with group_series' own stable counting sort, and not at all when they already
-    are (one pass), so this costs about what grouping costs.
+    Returns three masks over all rows: rows whose pair appeared in an earlier row, the first row
+    of each series whose periods leave a gap, and the first row of each coarser series.  The rows
+    are ordered by (series, period) with group_series' own stable counting sort, and not at all when
+    they already are (one pass), so this costs about what grouping costs.
     """
     n = len(ids)
     dup = np.zeros(n, dtype=bool)
     gapped = np.zeros(n, dtype=bool)
+    coarse = np.zeros(n, dtype=bool)
     sel = None if rows.all() else np.flatnonzero(rows)  # None: every row
     m = n if sel is None else sel.size
     if m == 0:
-        return dup, gapped
+        return dup, gapped, coarse
     sub_ids = ids if sel is None else ids.take(pa.array(sel))
     t = periods if sel is None else periods[sel]
     if t.dtype != np.int32:  # out-of-range periods are reported on their own; keep them distinct here
@@ -235,14 +257,16 @@ def _pair_checks(ids: pa.ChunkedArray, periods: np.ndarray, rows: np.ndarray,
         same[indptr[:-1]] = False  # the first row of a series never repeats the previous series
         hit = perm[same]
         dup[hit if sel is None else sel[hit]] = True
-    if gaps:
-        lengths = np.diff(indptr)
-        distinct = lengths - (np.add.reduceat(same, indptr[:-1]) if perm is not None else 0)
-        span = ts[indptr[1:] - 1].astype(np.int64) - ts[indptr[:-1]] + 1
-        first = indptr[:-1] if perm is None else np.minimum.reduceat(perm, indptr[:-1])
-        hit = first[span > distinct]
-        gapped[hit if sel is None else sel[hit]] = True
-    return dup, gapped
+    lengths = np.diff(indptr)
+    distinct = lengths - (np.add.reduceat(same, indptr[:-1]) if perm is not None else 0)
+    span = ts[indptr[1:] - 1].astype(np.int64) - ts[indptr[:-1]] + 1
+    first = indptr[:-1] if perm is None else np.minimum.reduceat(perm, indptr[:-1])
+    hit = first[span > distinct]
+    gapped[hit if sel is None else sel[hit]] = True
+    wide, _ = coarser_spacing(ts, indptr, freq, span - distinct)
+    hit = first[wide]
+    coarse[hit if sel is None else sel[hit]] = True
+    return dup, gapped, coarse
 
 
 _NIGHTLY_PARAMS = {k: v for k, v in FORECAST_PARAMS.items()
@@ -266,6 +290,7 @@ def run_nightly(
     target_col: str = "y",
     missing: str = "error",
     fill_gaps: str = "zero",
+    allow_negative: bool = False,
     continuous_review: str = "daily",
     stock: Any = None,
     suppliers: Any = None,
@@ -279,12 +304,16 @@ def run_nightly(
     inventory policies from the first model's forecasts and intervals, with the ``items``
     parameters (or, without an items table, a 7-day lead time and a 95 % cycle service level).
     With ``out``, the tables are also written there as ``forecast.parquet``, ``policy.parquet``
-    and ``quarantine.parquet`` (:meth:`PlanResult.write`).
+    and ``quarantine.parquet`` (:meth:`PlanResult.write`).  Everything that can be refused is
+    checked before any forecasting: the arguments, the output folder (it must be writable), whole-table
+    faults of ``sales`` and ``items`` (a missing column, a column of the wrong type, an unreadable
+    file).
 
     Items whose row is unusable (no row for a forecast series, a duplicated id, a null, non-finite
-    or out-of-range parameter, an unknown ``service_metric``) are quarantined too: their series
-    keep their forecasts but get no policy, and the quarantine table names them with
-    ``table = "items"``, the reason and the first offending row.
+    or out-of-range parameter, an unknown ``service_metric``, a lead time plus review period longer
+    than the forecast horizon) are quarantined too: their series keep their forecasts but get no
+    policy, and the quarantine table names them with ``table = "items"``, the reason and the first
+    offending row.
 
     Parameters
     ----------
@@ -294,12 +323,18 @@ def run_nightly(
         One row per item (see :func:`stockopt.inventory_policy`), keyed by ``id_col`` like the
         sales.
     h : int
-        Forecast horizon in periods of the sales' frequency.
+        Forecast horizon in periods of the sales' frequency; it must cover each item's lead time
+        plus review period (in days).
     out : str or Path, optional
-        Folder to write the Parquet outputs to.
+        Folder to write the Parquet outputs to (created if needed; checked writable first).
     freq, models, level, n_jobs, id_col, time_col, target_col, missing, fill_gaps
         As in :func:`stockopt.forecast`; the quarantine applies the same ``missing`` and
-        ``fill_gaps``.
+        ``fill_gaps``.  Series spaced more coarsely than the frequency (weekly rows in daily data)
+        are quarantined, never regridded.
+    allow_negative : bool
+        Accept returns booked as negative demand: net demand is clipped at 0 before forecasting
+        (:func:`stockopt.data.clip_returns`) and the summary counts the clipped periods
+        (``returns``).  ``False`` (default) quarantines series with negative demand.
     continuous_review : {"daily", "keep"}
         What ``review_period = 0`` (continuous review) means in a nightly job, which can only order
         once a day.  ``"daily"`` (default) sizes those items for a daily review
@@ -325,7 +360,13 @@ def run_nightly(
     -------
     PlanResult
         ``.forecast``, ``.policy`` and ``.quarantine`` tables and the ``.summary`` dict (series
-        read, quarantined, gaps filled, models, policy statuses, seconds by stage).
+        read, quarantined and why, gaps filled, returns clipped, models and their fallbacks, policy
+        statuses, seconds by stage).  The policy table always has its columns, even with no row.
+
+    Raises
+    ------
+    stockopt.errors.EmptyInputError
+        When every series is quarantined (the quarantine report is written to ``out`` first).
 
     Examples
     --------
@@ -336,20 +377,34 @@ def run_nightly(
     >>> plan.forecast.num_rows, plan.policy.column_names[:3], plan.summary["series_forecast"]
     (42, ['sku', 'policy', 'distribution'], 3)
     """
-    from stockopt.data import group_series
+    from stockopt.data import clip_returns, group_series
     from stockopt.forecasting import forecast_grouped, normalise_levels
     from stockopt.models import resolve_models
     from stockopt.replenishment._nightly import check_arguments, plan_supply
 
     supply = check_arguments(items, stock, suppliers, open_orders)
+    if out is not None:
+        out = check_output_dir(out, parameter="out", where="run_nightly")
+    if items is not None:
+        items = to_table(items, table="items")
     timings: dict[str, float] = {}
     t = time.perf_counter()
     cols = dict(id_col=id_col, time_col=time_col, target_col=target_col, missing=missing, fill_gaps=fill_gaps)
-    clean, report = quarantine(sales, freq=freq, **cols)
+    clean, report, f = _quarantine(sales, freq=freq, allow_negative=allow_negative, table="sales", **cols)
     if clean.num_rows == 0:
+        if out is not None:
+            import pyarrow.parquet as pq
+
+            pq.write_table(_with_table(report, "sales"), out / "quarantine.parquet")
         raise_error(EmptyInputError, "every series was quarantined", table="sales",
-                    expected="at least one series without a problem (see the quarantine report)")
-    grouped = group_series(clean, freq=freq, extra_cols=[censored] if censored is not None else [], **cols)
+                    expected="at least one series without a problem (see the quarantine report"
+                    + (f" {out / 'quarantine.parquet'})" if out is not None else ")"),
+                    got=_reason_counts(report))
+    grouped = group_series(clean, freq=f or freq, allow_negative=allow_negative,
+                           extra_cols=[censored] if censored is not None else [], **cols)
+    if allow_negative:
+        grouped = clip_returns(grouped)
+    items_clean, item_report, n_remapped = _plan_items(items, grouped, h, continuous_review)
     timings["validate_group"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -367,22 +422,27 @@ def run_nightly(
             fc, model_stats = forecast_grouped(grouped, h, mods, levels, [], n_jobs=n_jobs)
     timings["forecast"] = time.perf_counter() - t
 
+    rep = grouped.report
     summary: dict[str, Any] = {
         "series": grouped.n_series + report.num_rows,
         "series_forecast": grouped.n_series,
         "series_quarantined": report.num_rows,
-        "rows": grouped.report.n_rows if grouped.report else None,
+        "rows": rep.n_rows if rep else None,
         "frequency": grouped.freq.alias,
-        "gaps_filled": grouped.report.total_gaps_filled if grouped.report else 0,
+        "gaps_filled": rep.total_gaps_filled if rep else 0,
+        "series_mostly_gap_filled": int(rep.mostly_filled.size) if rep else 0,
         "horizon": h,
         "forecast_rows": fc.num_rows,
         "models": model_stats,
     }
     if censored is not None:
         summary["censored"] = censored_counts
+    if allow_negative:
+        clipped = rep.returns_clipped if rep is not None and rep.returns_clipped is not None else np.zeros(0)
+        summary["returns"] = {"series_with_returns": int(np.count_nonzero(clipped)),
+                              "periods_clipped": int(clipped.sum())}
     t = time.perf_counter()
-    policy, item_report, n_remapped = _policies(fc, grouped, items, next(iter(model_stats)), n_jobs,
-                                                continuous_review)
+    policy = _policies(fc, grouped, items_clean, item_report, next(iter(model_stats)), n_jobs)
     timings["inventory"] = time.perf_counter() - t
     report = _with_table(report, "sales")
     if item_report.num_rows:
@@ -391,10 +451,9 @@ def run_nightly(
     summary["items_quarantined"] = item_report.num_rows
     summary["continuous_review_as_daily"] = n_remapped
     summary["policies"] = policy.num_rows
-    if policy.num_rows:
-        names, counts = np.unique(np.asarray(policy["status"].to_pylist(), dtype=object).astype(str),
-                                  return_counts=True)
-        summary["policy_status"] = {str(a): int(b) for a, b in zip(names, counts)}
+    names, counts = np.unique(np.asarray(policy["status"].to_pylist(), dtype=object).astype(str),
+                              return_counts=True)
+    summary["policy_status"] = {str(a): int(b) for a, b in zip(names, counts)}
     summary["total_safety_stock"] = (round(float(pc.sum(policy["safety_stock"]).as_py() or 0.0), 1)
                                      if policy.num_rows else 0.0)
     sr = None
@@ -406,12 +465,22 @@ def run_nightly(
         report = pa.concat_tables([report, sr.report.cast(report.schema)])
         summary.update(sr.summary)
         timings["replenish"] = time.perf_counter() - t
+    summary["quarantine_reasons"] = _reason_counts(report)
     result = PlanResult(forecast=fc, policy=policy, quarantine=report, summary=summary,
                         **({} if sr is None else dict(orders=sr.orders, alerts=sr.alerts, kpis=sr.kpis)))
     if out is not None:
         result.write(out)
     summary["seconds_by_stage"] = {k: round(v, 3) for k, v in timings.items()}
     return result
+
+
+def _reason_counts(report: pa.Table) -> dict[str, int]:
+    """How many series the quarantine set aside for each reason (reasons in first-seen order)."""
+    out: dict[str, int] = {}
+    for why in report["reason"].to_pylist():
+        key = why.split(":")[0] if why else str(why)  # "lead_time: expected ..." counts as "lead_time"
+        out[key] = out.get(key, 0) + 1
+    return out
 
 
 def _with_table(report: pa.Table, table: str) -> pa.Table:
@@ -456,7 +525,8 @@ def quarantine_items(items: Any, ids: pa.Array | pa.ChunkedArray, *,
     >>> clean["unique_id"].to_pylist()
     ['a']
     >>> [(r["unique_id"], r["reason"], r["first_row"]) for r in report.to_pylist()]
-    [('b', 'lead_time: expected a finite lead time >= 0 days', 1), ('c', 'no items row for this series', -1)]
+    [('b', 'lead_time: expected a finite lead time in [0, 3650] days', 1),
+     ('c', 'no items row for this series', -1)]
     """
     from stockopt.inventory._validate import _duplicated, check_ids, id_strings, item_problems
 
@@ -491,27 +561,39 @@ def quarantine_items(items: Any, ids: pa.Array | pa.ChunkedArray, *,
     return clean, report
 
 
-def _policies(fc: pa.Table, grouped: Any, items: Any, model: str, n_jobs: int,
-              continuous_review: str = "daily") -> tuple[pa.Table, pa.Table, int]:
-    """Inventory policies from the first model's forecasts (default item parameters without items).
+#: item parameters of a nightly run without an items table
+_DEFAULT_LEAD_TIME = 7.0
+_DEFAULT_SERVICE = 0.95
 
-    Returns the policy table, the report of quarantined items and the number of continuous-review
-    items sized for a daily review.
+
+def _plan_items(items: pa.Table | None, grouped: Any, h: int,
+                continuous_review: str) -> tuple[pa.Table, pa.Table, int]:
+    """The items to size, before any forecasting: the default parameters without an items table,
+    otherwise the usable rows (:func:`quarantine_items`; whole-table faults raise here, before the
+    forecast) minus those whose lead time plus review period the horizon does not cover.
+
+    Returns the items, the report of quarantined items and the number of continuous-review items
+    sized for a daily review.
     """
-    from stockopt.inventory import inventory_policy
+    from stockopt._rules import numeric_values
 
     id_col = grouped.id_col
+    covered = h * grouped.freq.nominal_days  # days of forecast the inventory stage reads
     if items is None:
-        items = pa.table({id_col: grouped.ids, "lead_time": pa.array(np.full(grouped.n_series, 7.0)),
-                          "service_level": pa.array(np.full(grouped.n_series, 0.95))})
+        need = _DEFAULT_LEAD_TIME + ITEMS["review_period"].default
+        if covered < need:
+            raise_error(ParameterError, "bad argument", table="run_nightly", parameter="h",
+                        expected=f"a horizon covering the default lead time + review period ({need:g} days; "
+                        "or an items table)", got=f"{h} ({covered:g} days of {grouped.freq.alias})")
+        n = grouped.n_series
+        items = pa.table({id_col: grouped.ids, "lead_time": pa.array(np.full(n, _DEFAULT_LEAD_TIME)),
+                          "service_level": pa.array(np.full(n, _DEFAULT_SERVICE))})
         report = pa.table({id_col: pa.array([], pa.large_string()), "reason": pa.array([], pa.string()),
                            "first_row": pa.array([], pa.int64())})
-    else:
-        items, report = quarantine_items(items, grouped.ids, id_col=id_col)
-        if report.num_rows:
-            bad = pa.array(report[id_col].to_pylist(), pa.large_string())
-            drop = _to_numpy(pc.is_in(pc.cast(fc[id_col], pa.large_string()), value_set=bad), np.bool_)
-            fc = fc.filter(pa.array(~drop))
+        return items, report, 0
+    row_col = "__stockopt_row__"  # each row's number in the caller's items table, for the report
+    items = items.append_column(row_col, pa.array(np.arange(items.num_rows, dtype=np.int64)))
+    items, report = quarantine_items(items, grouped.ids, id_col=id_col)
     n_remapped = 0
     if continuous_review == "daily" and "review_period" in items.column_names:
         rp = items["review_period"]
@@ -521,7 +603,35 @@ def _policies(fc: pa.Table, grouped: Any, items: Any, model: str, n_jobs: int,
             new = pc.if_else(pa.array(zero), pa.scalar(1.0), pc.cast(rp, pa.float64()))
             items = items.set_column(items.column_names.index("review_period"), "review_period", new)
             logger.info("items: %d continuous-review items sized for a daily review", n_remapped)
+    lt, _ = numeric_values(items, "lead_time", ITEMS["lead_time"], table="items")
+    rv, _ = numeric_values(items, "review_period", ITEMS["review_period"], table="items")
+    need = lt + np.where(rv > 0, rv, 1.0)
+    long = need > covered * (1 + 1e-12)
+    if long.any():  # the inventory stage would need forecasts beyond the horizon
+        hit = np.flatnonzero(long)
+        ids = items[id_col].take(pa.array(hit))
+        more = pa.table({id_col: pa.array([str(x) for x in ids.to_pylist()], pa.large_string()),
+                         "reason": pa.array([f"lead time + review period of {x:g} days beyond the forecast "
+                                             f"horizon ({covered:g} days)" for x in need[hit]], pa.string()),
+                         "first_row": items[row_col].take(pa.array(hit))})
+        report = pa.concat_tables([report, more])
+        items = items.filter(pa.array(~long))
+    return items.drop_columns([row_col]), report, n_remapped
+
+
+def _policies(fc: pa.Table, grouped: Any, items: pa.Table, item_report: pa.Table, model: str,
+              n_jobs: int) -> pa.Table:
+    """Inventory policies from the first model's forecasts for the usable ``items``; a table with
+    every policy column and no row when no item is left."""
+    from stockopt.inventory import inventory_policy
+    from stockopt.inventory._schema import policy_schema
+
+    id_col = grouped.id_col
+    if item_report.num_rows:
+        bad = pa.array(item_report[id_col].to_pylist(), pa.large_string())
+        drop = _to_numpy(pc.is_in(pc.cast(fc[id_col], pa.large_string()), value_set=bad), np.bool_)
+        fc = fc.filter(pa.array(~drop))
     if fc.num_rows == 0:
-        return pa.table({}), report, n_remapped
-    return inventory_policy(fc, items, model=model, n_jobs=n_jobs, id_col=id_col,
-                            time_col=grouped.time_col), report, n_remapped
+        return policy_schema(fc.schema.field(id_col).type, id_col).empty_table()
+    return inventory_policy(fc, items, model=model, n_jobs=n_jobs, id_col=id_col, time_col=grouped.time_col,
+                            period_days=grouped.freq.nominal_days)

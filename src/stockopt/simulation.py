@@ -58,6 +58,7 @@ def simulate(
     target_col: str = "y",
     missing: str = "error",
     fill_gaps: str = "zero",
+    allow_negative: bool = False,
 ) -> pa.Table:
     """Draw ``n_paths`` sample paths of the next ``h`` periods of every series.
 
@@ -69,7 +70,7 @@ def simulate(
 
     Parameters
     ----------
-    sales, h, freq, season_length, n_jobs, id_col, time_col, target_col, missing, fill_gaps
+    sales, h, freq, season_length, n_jobs, id_col, time_col, target_col, missing, fill_gaps, allow_negative
         As in :func:`stockopt.forecast`.
     model : Model or str
         One model (default ``"auto"``).
@@ -110,7 +111,8 @@ def simulate(
     True
     """
     grouped = as_grouped(sales, freq=freq, id_col=id_col, time_col=time_col, target_col=target_col,
-                         missing=missing, fill_gaps=fill_gaps, extra_cols=extra_columns(model))
+                         missing=missing, fill_gaps=fill_gaps, allow_negative=allow_negative,
+                         extra_cols=extra_columns(model))
     sl = season_length if season_length is not None else grouped.freq.season_length
     m = prepare(resolve_models([model], season_length=sl)[0], nonnegative=nonnegative)
     res = run_model(m, grouped.values, grouped.indptr, int(h), n_jobs, extra=grouped.extra)

@@ -8,6 +8,7 @@ offending position (or -1) and the Python layer names the series and row.
 
 import numpy as np
 cimport numpy as cnp
+from libc.math cimport INFINITY
 from libc.string cimport memcmp
 
 cnp.import_array()
@@ -220,13 +221,15 @@ def int_runs(const key_t[::1] keys, i64[::1] starts, i64 max_unordered):
     return runs, descent
 
 
-def scan_target(const double[::1] y):
-    """One pass over the demand: ``(n_nan, first_nan, first_inf, first_negative)`` (rows; -1 when none).
+def scan_target(const double[::1] y, double hi=INFINITY):
+    """One pass over the demand: ``(n_nan, first_nan, first_inf, first_negative, first_beyond)`` (rows;
+    -1 when none).
 
-    ``first_negative`` ignores NaN (NaN < 0 is false), as ``y < 0`` does.
+    ``first_negative`` ignores NaN (NaN < 0 is false), as ``y < 0`` does; ``first_beyond`` is the
+    first finite value with ``|v| > hi``.
     """
     cdef Py_ssize_t n = y.shape[0], j
-    cdef i64 n_nan = 0, first_nan = -1, first_inf = -1, first_neg = -1
+    cdef i64 n_nan = 0, first_nan = -1, first_inf = -1, first_neg = -1, first_big = -1
     cdef double v
     with nogil:
         for j in range(n):
@@ -240,9 +243,12 @@ def scan_target(const double[::1] y):
                     first_inf = j
                 if v < 0.0 and first_neg < 0:
                     first_neg = j
-            elif v < 0.0 and first_neg < 0:
-                first_neg = j
-    return n_nan, first_nan, first_inf, first_neg
+            else:
+                if v < 0.0 and first_neg < 0:
+                    first_neg = j
+                if (v > hi or v < -hi) and first_big < 0:
+                    first_big = j
+    return n_nan, first_nan, first_inf, first_neg, first_big
 
 
 def first_unsorted_runs(const i64[::1] indptr, const i32[::1] t):

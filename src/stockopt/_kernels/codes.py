@@ -17,6 +17,10 @@ STATUS_FAILED = 3  # numerical failure; forecasts are NaN
 POLICY_OK = 0
 POLICY_UNREACHABLE = 1  # the target could not be reached within the search range
 POLICY_FLOORED = 2  # the zero-safety-stock floor binds: service is above target
+POLICY_CONTINUOUS = 3  # past the integer work bound: sized with the continuous (normal/gamma) law
+POLICY_MOMENT = 4  # past the lead-time work bound: sized on the moment-matched lead-time demand
+POLICY_OUT_OF_RANGE = 5  # a number came out non-finite or out of range: the row's numbers are null
+POLICY_TOO_LARGE = 6  # the cost search is past the integer work bound: no numbers (null)
 
 # Demand distributions (inventory sizing, inventory simulation and sample paths).
 DIST_NORMAL = 0

@@ -26,10 +26,10 @@ from stockopt._kernels.inventory.discrete import (
     ready_rate_discrete,
 )
 from stockopt._kernels.inventory.policy import READY_MAX_POINTS
+from stockopt.inventory._bounds import compound_sizes
 from stockopt.inventory._compound import compound_ready_pmfs, compound_sizing_pmfs
 from stockopt.inventory._sizing import ItemArrays, discrete_policy_codes
 from stockopt.inventory.demand import DemandProfile
-from stockopt.inventory.history import compound_moments
 
 #: most pmf entries (float64) held at once by the exact discrete methods (~400 MB)
 PMF_BUDGET = 50_000_000
@@ -148,13 +148,8 @@ def discrete_chunks(a: ItemArrays, sub: np.ndarray, kind: str, per_item: int = 0
     m = sub.size
     sizes = [np.empty(m, np.int64) for _ in range(3)]
     if kind == "compound":  # mean + 12 sd + the largest size: a budget estimate, not a bound
-        c = a.compound
-        smax = (c.g_ip[sub + 1] - c.g_ip[sub] - 1).astype(np.float64)
-        lmax = a.l_eff[sub] + 4 * a.lsd_eff[sub]
-        rd = np.maximum(a.r_eff[sub], 1.0)
-        for x, days in zip(sizes, (lmax, rd, lmax + rd)):
-            mean, var = compound_moments(c.p[sub], c.period[sub], c.size_mean[sub], c.size_var[sub], days)
-            x[:] = np.ceil(mean + 12 * np.sqrt(var) + smax + 1)
+        for x, est in zip(sizes, compound_sizes(a.compound, sub, a.l_eff[sub], a.lsd_eff[sub], a.r_eff[sub])):
+            x[:] = est
     else:
         vd = np.where(a.dist[sub] == DIST_POISSON, a.d_day[sub], a.vd_day[sub])
         pmf_sizes(a.dist[sub], a.d_day[sub], vd, a.l_eff[sub], a.lsd_eff[sub], np.maximum(a.r_eff[sub], 1.0),

@@ -31,6 +31,7 @@ from stockopt._kernels.inventory.crossing import policy_crossing, policy_crossin
 from stockopt._kernels.inventory.mixture import policy_mixture
 from stockopt._kernels.inventory.policy import empty_outputs, policy_continuous, ready_rate_continuous
 from stockopt._kernels.inventory.ss import GRID_K, policy_ss_continuous
+from stockopt.inventory._bounds import lead_time_bounds, renewal_bounds
 from stockopt.inventory._compound import CompoundParams, compound_crossing_pmfs
 from stockopt.inventory.demand import DemandProfile, crossing_sample_pmfs
 
@@ -53,6 +54,9 @@ class ItemArrays:
     ``compound``: the compound laws of the items whose distribution is ``DIST_COMPOUND``.
     ``integer``: every item on the exact integer methods; ``fixed_s`` (integer methods only): the
     kernel's reorder level per item, evaluated instead of searched (RS: ``S - 1``).
+    ``continuous`` / ``too_large`` (work bounds, :mod:`stockopt.inventory._bounds`): items switched
+    from an integer method to the continuous law; items of the cost search past the bounds (sized
+    by a closed form that is not reported).
     """
 
     pol: np.ndarray
@@ -81,6 +85,8 @@ class ItemArrays:
     compound: CompoundParams | None = None
     integer: bool = False
     fixed_s: np.ndarray | None = None
+    continuous: np.ndarray | None = None
+    too_large: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -88,15 +94,22 @@ class ItemArrays:
 
 
 def size_items(a: ItemArrays) -> dict[str, np.ndarray]:
-    """Send every item to its family and return the filled outputs (``RESULTS``, ``ready``, ``freq``)."""
+    """Send every item to its family and return the filled outputs (``RESULTS``, ``ready``, ``freq``,
+    and ``moment``: the items whose random lead time is past its work bound, sized on the
+    moment-matched lead-time demand, :func:`stockopt.inventory._bounds.lead_time_bounds`)."""
     n = a.n
     out = empty_outputs(n)
     out["freq"] = np.full(n, np.nan)
     out["ready"] = np.full(n, np.nan)  # filled by each method when ready_rate=True
     # exact integer methods: Poisson, negative binomial, empirical, and every cost-optimal policy
     discrete = (a.dist >= DIST_POISSON) | (a.costs is not None) | a.integer
+    if a.too_large is not None:
+        discrete &= ~a.too_large
     ss_cont = (a.pol == POL_SS) & ~discrete  # (s, S), normal / gamma: renewal method
-    mixed = ~discrete & ~ss_cont & (a.lsd_eff > 0) & ~a.news
+    # renewal grids past the work bound (gamma of a tiny shape): no numbers (status too_large)
+    out["too_large"] = ss_cont & renewal_bounds(a.dist, a.m_r, a.v_r, GRID_K)
+    ss_cont &= ~out["too_large"]
+    mixed = ~discrete & ~ss_cont & (a.lsd_eff > 0) & ~a.news & ~out["too_large"]
     if a.lead_time_model == "normal":
         mixed[:] = False
     # order-up-to with a random lead time: exact model with crossing orders
@@ -106,7 +119,12 @@ def size_items(a: ItemArrays) -> dict[str, np.ndarray]:
     elif a.lead_time_model == "normal":
         cross &= discrete
     mixed &= ~cross
-    cont = np.flatnonzero(~discrete & ~mixed & ~cross & ~ss_cont)
+    # random lead times past their window: moment-matched lead-time demand (no crossing, no mixture)
+    moment = lead_time_bounds(cross, mixed | (ss_cont & (a.lsd_eff > 0)), a.l_eff, a.lsd_eff, a.r_eff)
+    cross &= ~moment
+    mixed &= ~moment
+    out["moment"] = moment
+    cont = np.flatnonzero(~discrete & ~mixed & ~cross & ~ss_cont & ~out["too_large"])
     if cont.size:
         size_closed_forms(a, cont, out)
     mix = np.flatnonzero(mixed)
@@ -114,7 +132,7 @@ def size_items(a: ItemArrays) -> dict[str, np.ndarray]:
         size_mixture(a, mix, out)
     ssc = np.flatnonzero(ss_cont)
     if ssc.size:
-        size_renewal(a, ssc, out)
+        size_renewal(a, ssc, out, moment[ssc])
     crs = np.flatnonzero(cross)
     if crs.size:
         size_crossing(a, crs, out)
@@ -185,11 +203,14 @@ def size_mixture(a: ItemArrays, mix: np.ndarray, out: dict[str, np.ndarray]) -> 
         out["ready"][mix] = mready
 
 
-def size_renewal(a: ItemArrays, ssc: np.ndarray, out: dict[str, np.ndarray]) -> None:
+def size_renewal(a: ItemArrays, ssc: np.ndarray, out: dict[str, np.ndarray],
+                 moment: np.ndarray | None = None) -> None:
     """(R, s, S) with normal and gamma demand: renewal method; random lead times as an exact mixture
-    unless ``lead_time_model="normal"``."""
+    unless ``lead_time_model="normal"`` (or ``moment``: past the mixture's work bound)."""
     names = (*RESULTS[:-1], "ready", "status")
     lsd = a.lsd_eff[ssc] if a.lead_time_model != "normal" else np.zeros(ssc.size)
+    if moment is not None:
+        lsd = np.where(moment, 0.0, lsd)
     sargs = [a.dist[ssc], a.metric[ssc], a.target[ssc], a.r_eff[ssc], a.m_l[ssc], a.v_l[ssc], a.m_r[ssc],
              a.v_r[ssc], a.q_cont[ssc], a.d_day[ssc], a.vd_day[ssc], a.l_eff[ssc], lsd]
     souts = [out[k][ssc] for k in names]

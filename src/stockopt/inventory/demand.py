@@ -140,9 +140,12 @@ def _nominal_period(diff: np.ndarray) -> np.ndarray:
 
 def _grouped(tbl: pa.Table, keys: list[str], label: str, period_days: float | None, id_col: str,
              time_col: str):
-    """Sort by keys + time; return the sorted table, group offsets, per-group period in days."""
+    """Sort by keys + time; return the sorted table, group offsets, per-group period in days.
+
+    Errors name the offending row in the caller's table (not in the sorted one)."""
     order = pc.sort_indices(tbl, sort_keys=[(k, "ascending") for k in keys] + [(time_col, "ascending")])
     tbl = tbl.take(order)
+    caller_row = np.asarray(order, dtype=np.int64)
     days, _ = time_to_days(tbl.column(time_col), table=label, column=time_col)
     gid = np.zeros(tbl.num_rows, dtype=np.int64)
     if tbl.num_rows:
@@ -164,7 +167,7 @@ def _grouped(tbl: pa.Table, keys: list[str], label: str, period_days: float | No
     if same.any() and (diffs[same] <= 0).any():
         row = int(np.flatnonzero(same & (diffs <= 0))[0]) + 1
         raise_error(FrequencyError, "repeated or unsorted dates within a series", table=label,
-                    column=time_col, series=tbl.column(id_col)[row].as_py(), row=row,
+                    column=time_col, series=tbl.column(id_col)[row].as_py(), row=int(caller_row[row]),
                     expected="one row per series and date")
     period = np.full(len(lens), np.nan)
     multi = lens >= 2
@@ -179,7 +182,7 @@ def _grouped(tbl: pa.Table, keys: list[str], label: str, period_days: float | No
         if bad.any():
             row = int(np.flatnonzero(bad)[0]) + 1
             raise_error(FrequencyError, f"irregular spacing of {time_col} within a series", table=label,
-                        column=time_col, series=tbl.column(id_col)[row].as_py(), row=row,
+                        column=time_col, series=tbl.column(id_col)[row].as_py(), row=int(caller_row[row]),
                         expected="a regular daily, weekly, monthly, quarterly or yearly forecast")
     if period_days is not None:
         period[:] = float(period_days)

@@ -25,6 +25,7 @@ import pyarrow.compute as pc
 
 from stockopt._arrow import require_columns
 from stockopt._params import Instance, Real, validate_params
+from stockopt._rules import MAX_QUANTITY
 from stockopt.errors import ValidationError, raise_error
 from stockopt.inventory._validate import ID, align, as_table, check_ids, require_nonempty
 from stockopt.inventory.demand import _grouped, _plain_ids
@@ -160,12 +161,13 @@ def _read_history(history: Any, label: str, period_days: float | None, id_col: s
     require_columns(tbl, {"id_col": id_col, "time_col": time_col, "target_col": target_col}, table=label)
     ids_in = check_ids(tbl, label, id_col)
     y_in, observed_in = _observed_demand(tbl, label, target_col)
-    bad = observed_in & (~np.isfinite(y_in) | (y_in < 0))
+    with np.errstate(invalid="ignore"):
+        bad = observed_in & ~((y_in >= 0) & (y_in <= MAX_QUANTITY))  # NaN fails both
     if bad.any():  # checked in the caller's row order, so the row named is the caller's
         row = int(np.flatnonzero(bad)[0])
-        raise_error(ValidationError, "demand must be finite and >= 0", table=label, column=target_col,
-                    series=ids_in[row].as_py(), row=row, got=float(y_in[row]),
-                    expected="demand in units >= 0 (null = not observed; clip returns before)")
+        raise_error(ValidationError, "demand must be finite, >= 0 and at most 1e15", table=label,
+                    column=target_col, series=ids_in[row].as_py(), row=row, got=float(y_in[row]),
+                    expected="demand in units in [0, 1e15] (null = not observed; clip returns before)")
     tbl, ip, period = _grouped(tbl, [id_col], label, period_days, id_col, time_col)
     ids_all = check_ids(tbl, label, id_col)
     y, observed = _observed_demand(tbl, label, target_col)

@@ -28,10 +28,17 @@ from stockopt._kernels.codes import (
     POL_RS,
     POL_SQ,
     POL_SS,
+    POLICY_CONTINUOUS,
+    POLICY_MOMENT,
+    POLICY_OUT_OF_RANGE,
+    POLICY_TOO_LARGE,
+    POLICY_UNREACHABLE,
 )
 from stockopt._params import Boolean, Instance, Integer, Options, Real, validate_params
 from stockopt.errors import MissingColumnError, ParameterError, ValidationError, raise_error
+from stockopt.inventory._bounds import COMPOUND_MAX_SIZE, INTEGER_MAX_POINTS, integer_bounds
 from stockopt.inventory._compound import CompoundParams
+from stockopt.inventory._schema import guard_rows
 from stockopt.inventory._sizing import ItemArrays, size_items
 from stockopt.inventory._validate import ID, items_arrays
 from stockopt.inventory.demand import DemandProfile, demand_profile, zero_demand_probability
@@ -46,7 +53,8 @@ DIST_NAMES = {"normal": DIST_NORMAL, "gamma": DIST_GAMMA, "poisson": DIST_POISSO
               "negbin": DIST_NEGBIN, "empirical": DIST_EMPIRICAL, "compound": DIST_COMPOUND}
 _POL_STR = pa.array(["RS", "sQ", "sS", "base_stock", "newsvendor"], pa.string())
 _DIST_STR = pa.array(["normal", "gamma", "poisson", "negbin", "empirical", "compound"], pa.string())
-_STATUS_STR = pa.array(["ok", "unreachable", "floored"], pa.string())
+_STATUS_STR = pa.array(["ok", "unreachable", "floored", "continuous", "moment_matched", "out_of_range",
+                        "too_large"], pa.string())
 
 
 def _labels(codes: np.ndarray, names: pa.Array) -> pa.Array:
@@ -361,7 +369,18 @@ def _compound_items(hp: HistoryProfile, prof: DemandProfile, d_rate: np.ndarray,
     items whose demand table has no variance; ``compound``: every item.
     """
     per = np.where(np.isfinite(hp.period), hp.period, 0.0)
-    has = (hp.n_demands > 0) & (per > 0)
+    # work bound: no compound law for sizes above COMPOUND_MAX_SIZE (docs/limits.md); those items
+    # are sized on the law their demand table gives
+    smax = np.zeros(len(per))
+    np.maximum.at(smax, hp.size_item, hp.size_units.astype(np.float64))
+    if hp.pooling > 0 and hp.pool_ratios is not None and hp.pool_ratios.size:
+        smax = np.maximum(smax, np.rint(hp.size_mean * float(np.max(hp.pool_ratios))))
+    huge = (hp.n_demands > 0) & (per > 0) & (smax > COMPOUND_MAX_SIZE)
+    has = (hp.n_demands > 0) & (per > 0) & ~huge
+    if huge.any():
+        log.warning("%d item(s) have a demand size above %d units in their history (first: %r): sized on "
+                    "their demand table's law, not the compound law", int(huge.sum()), COMPOUND_MAX_SIZE,
+                    prof.ids_str[int(np.flatnonzero(huge)[0])].as_py())
     cand = np.flatnonzero(has)
     gv, gip_sub, sm_c, sv_c = hp.size_law(cand)
     size_mean = np.zeros_like(d_rate)
@@ -369,7 +388,7 @@ def _compound_items(hp: HistoryProfile, prof: DemandProfile, d_rate: np.ndarray,
     size_mean[cand], size_var[cand] = sm_c, sv_c
     p = np.divide(d_rate * per, size_mean, out=np.zeros_like(d_rate), where=has)
     if distribution == "compound":
-        bad = (m_t > 0) & (~has | (p > 1.0 + 1e-12))
+        bad = (m_t > 0) & (~has | (p > 1.0 + 1e-12)) & ~huge
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
             why = ("no demand > 0 in its history" if not has[row] else
@@ -378,7 +397,7 @@ def _compound_items(hp: HistoryProfile, prof: DemandProfile, d_rate: np.ndarray,
             raise_error(ValidationError, f"cannot build a compound law: {why}", table="history",
                         series=prof.ids_str[row].as_py(), row=row,
                         expected="a history with demands for every item, or distribution='auto'")
-        use = m_t >= 0
+        use = (m_t >= 0) & ~huge
     else:
         use = has & (p <= 1.0) & ((hp.adi > INTERMITTENT_ADI) | degenerate)
     p = np.where(use, np.minimum(p, 1.0), 0.0)
@@ -424,32 +443,25 @@ def _item_arrays(prof: DemandProfile, it: dict[str, np.ndarray], sel: _Selection
     lsd = it["lead_time_std"]
     rv = it["review_period"]
     r1 = sel.r1
-    zeros = np.zeros(n)
-    # (s, S) on integer demand, or cost-optimal (s, S) (Zheng & Federgruen, integer units)
-    discrete = (dist >= DIST_POISSON) | (objective == "cost") | integer
-    r_eff = np.where(pol == POL_BASE, 1.0, np.where((pol == POL_SQ) & ~discrete, rv, r1))
     shelf = it["shelf_life_days"]
     news = pol == POL_NEWS
     period = np.minimum(r1, shelf)
-    r_eff = np.where(news, period, r_eff)
     l_eff = np.where(news, 0.0, lt)
     lsd_eff = np.where(news, 0.0, lsd)
-    m_l, v_l0 = prof.moments(zeros, l_eff)
-    m_r, v_r = prof.moments(np.where(news, lt, l_eff), r_eff)
-    span = l_eff + r_eff
-    d_day = np.divide(m_l + m_r, span, out=np.zeros(n), where=span > 0)
-    vd_day = np.divide(v_l0 + v_r, span, out=np.zeros(n), where=span > 0)
-    if sel.compound is not None and (dist == DIST_COMPOUND).any():  # the moments of the history's law
-        c, cu = sel.compound, dist == DIST_COMPOUND
-        (ml_c, vl_c), (mr_c, vr_c) = (compound_moments(c.p, c.period, c.size_mean, c.size_var, x)
-                                      for x in (l_eff, r_eff))
-        m_l, v_l0, m_r, v_r = (np.where(cu, xc, x) for xc, x in ((ml_c, m_l), (vl_c, v_l0), (mr_c, m_r),
-                                                                 (vr_c, v_r)))
-        d_day = np.divide(m_l + m_r, span, out=np.zeros(n), where=span > 0)
-        vd_day = np.divide(v_l0 + v_r, span, out=np.zeros(n), where=span > 0)
+    q = round_order_quantity(sel.q_eoq, it["moq"], it["pack_size"])
+    # (s, S) on integer demand, or cost-optimal (s, S) (Zheng & Federgruen, integer units)
+    discrete = (dist >= DIST_POISSON) | (objective == "cost") | integer
+    r_eff, m_l, v_l0, m_r, v_r, d_day, vd_day = _intervals(prof, sel, discrete, lt, rv, news, period, l_eff)
+    # work bounds (inventory/_bounds.py, docs/limits.md): integer methods past their size take the
+    # continuous law of the same moments; the cost search past them gives no numbers
+    dist, to_cont, too_large = _work_bounds(prof, sel, dist, objective, integer, ready_rate, l_eff, lsd_eff,
+                                            r_eff, d_day, vd_day, q)
+    if to_cont.any() or too_large.any():
+        discrete = ((dist >= DIST_POISSON) | (objective == "cost") | integer) & ~too_large
+        r_eff, m_l, v_l0, m_r, v_r, d_day, vd_day = _intervals(prof, sel, discrete, lt, rv, news, period,
+                                                               l_eff)
     v_l = v_l0 + d_day ** 2 * lsd_eff ** 2
 
-    q = round_order_quantity(sel.q_eoq, it["moq"], it["pack_size"])
     q_cont = np.where(np.isfinite(q), q, 0.0)
     target = it["service_level"]
     metric = it["metric"]
@@ -476,8 +488,55 @@ def _item_arrays(prof: DemandProfile, it: dict[str, np.ndarray], sel: _Selection
                         l_eff=l_eff, lsd_eff=lsd_eff, m_l=m_l, v_l=v_l, m_r=m_r, v_r=v_r, d_day=d_day,
                         vd_day=vd_day, q=q, q_cont=q_cont, prof=prof, lost_sales=bool(lost_sales),
                         ready_rate=bool(ready_rate), lead_time_model=lead_time_model, n_jobs=n_jobs,
-                        costs=costs, compound=sel.compound, integer=integer)
+                        costs=costs, compound=sel.compound, integer=integer, continuous=to_cont,
+                        too_large=too_large)
     return arrays, ctx
+
+
+def _intervals(prof: DemandProfile, sel: _Selection, discrete: np.ndarray, lt: np.ndarray, rv: np.ndarray,
+               news: np.ndarray, period: np.ndarray, l_eff: np.ndarray):
+    """The review period each item is sized over and its demand moments over the lead time and that
+    review period (units), and per day; compound items (of the selection) on their history's law."""
+    n = len(prof.ids)
+    r_eff = np.where(sel.pol == POL_BASE, 1.0, np.where((sel.pol == POL_SQ) & ~discrete, rv, sel.r1))
+    r_eff = np.where(news, period, r_eff)
+    m_l, v_l0 = prof.moments(np.zeros(n), l_eff)
+    m_r, v_r = prof.moments(np.where(news, lt, l_eff), r_eff)
+    span = l_eff + r_eff
+    cu = sel.dist == DIST_COMPOUND  # a compound item switched to a continuous law keeps its moments
+    if sel.compound is not None and cu.any():  # the moments of the history's law
+        c = sel.compound
+        (ml_c, vl_c), (mr_c, vr_c) = (compound_moments(c.p, c.period, c.size_mean, c.size_var, x)
+                                      for x in (l_eff, r_eff))
+        m_l, v_l0, m_r, v_r = (np.where(cu, xc, x) for xc, x in ((ml_c, m_l), (vl_c, v_l0), (mr_c, m_r),
+                                                                 (vr_c, v_r)))
+    d_day = np.divide(m_l + m_r, span, out=np.zeros(n), where=span > 0)
+    vd_day = np.divide(v_l0 + v_r, span, out=np.zeros(n), where=span > 0)
+    return r_eff, m_l, v_l0, m_r, v_r, d_day, vd_day
+
+
+def _work_bounds(prof: DemandProfile, sel: _Selection, dist: np.ndarray, objective: str, integer: bool,
+                 ready: bool, l_eff, lsd_eff, r_eff, d_day, vd_day, q):
+    """:func:`stockopt.inventory._bounds.integer_bounds` on the items as the integer methods would
+    size them; empirical items by their largest whole-path sum.  ``integer`` (``optimize_service``):
+    an item past the bounds is refused, naming it."""
+    path_max = None
+    if prof.kind == "samples" and (dist == DIST_EMPIRICAL).any():  # a path's total bounds its sub-sums
+        totals = np.add.reduceat(prof.vals, prof.ip[:-1]) if prof.vals.size else np.zeros(len(prof.ip) - 1)
+        path_max = np.zeros(len(prof.ids))
+        np.maximum.at(path_max, prof.path_item, np.where(np.diff(prof.ip) > 0, totals, 0.0))
+    new, to_cont, too_large = integer_bounds(dist, sel.pol, cost=objective == "cost", integer=integer,
+                                             d_day=d_day, vd_day=vd_day, l_days=l_eff, l_sd=lsd_eff,
+                                             r_days=r_eff, q=q, ready=ready, path_max=path_max,
+                                             compound=sel.compound)
+    if integer and to_cont.any():
+        row = int(np.flatnonzero(to_cont)[0])
+        raise_error(ParameterError, "an item is past the work bound of the integer level curves",
+                    table="demand", series=prof.ids_str[row].as_py(),
+                    expected=f"at most {INTEGER_MAX_POINTS} pmf entries per item (docs/limits.md); size "
+                    "such items with inventory_policy, which sizes them on the continuous law",
+                    got=f"mean demand {d_day[row]:g} a day over {l_eff[row] + r_eff[row]:g} days")
+    return new, to_cont, too_large
 
 
 @dataclass
@@ -507,8 +566,15 @@ def _short_shelf_life_outputs(out: dict[str, np.ndarray], c: _ShortShelf, metric
 
 def _policy_table(prof: DemandProfile, it: dict[str, np.ndarray], sel: _Selection, a: ItemArrays,
                   out: dict[str, np.ndarray], id_col: str = ID) -> pa.Table:
-    """The output table, checked: no quantity a buyer reads is NaN, infinite or negative."""
+    """The output table, checked: no number a buyer reads is NaN, infinite or out of range (its row
+    says ``out_of_range`` and carries nulls instead, :func:`stockopt.inventory._schema.guard_rows`);
+    the work bounds' statuses (``continuous``, ``moment_matched``, ``too_large``) are set here."""
     pol, news = sel.pol, a.news
+    n = a.n
+    to_cont = a.continuous if a.continuous is not None else np.zeros(n, dtype=bool)
+    too_large = a.too_large if a.too_large is not None else np.zeros(n, dtype=bool)
+    too_large = too_large | out.get("too_large", np.zeros(n, dtype=bool))  # renewal grids past the bound
+    moment = out.get("moment", np.zeros(n, dtype=bool))
     lsd = it["lead_time_std"]
     shelf = it["shelf_life_days"]
     q_out = np.where((pol == POL_SQ) | (pol == POL_SS), a.q, np.where(news, out["S"], a.m_r))
@@ -523,7 +589,7 @@ def _policy_table(prof: DemandProfile, it: dict[str, np.ndarray], sel: _Selectio
     cols = {
         id_col: prof.ids,
         "policy": _labels(pol, _POL_STR),
-        "distribution": _labels(a.dist, _DIST_STR),
+        "distribution": _labels(np.where(too_large, sel.dist, a.dist), _DIST_STR),
         "safety_stock": np.maximum(out["ss"], 0.0),
         "reorder_point": out["s"],
         "order_up_to": out["S"],
@@ -546,16 +612,18 @@ def _policy_table(prof: DemandProfile, it: dict[str, np.ndarray], sel: _Selectio
         "shelf_life_days": pa.array(shelf, mask=~np.isfinite(shelf)),  # null = not perishable
         "status": _labels(out["status"], _STATUS_STR),
     }
-    for name in ("safety_stock", "reorder_point", "order_up_to", "order_quantity",
-                 "expected_backorders", "expected_on_hand", "holding_cost"):
-        arr = cols[name]
-        bad = ~np.isfinite(arr) | (arr < -1e-9)
-        if bad.any():  # pragma: no cover - guarded by validation; kept as a last line of defence
-            row = int(np.flatnonzero(bad)[0])
-            raise_error(ParameterError, f"could not compute a finite {name}", table="items",
-                        series=prof.ids_str[row].as_py(), got=float(arr[row]))
-        cols[name] = np.maximum(arr, 0.0)
-    unreachable = out["status"] == 1
+    st = out["status"].astype(np.int8)  # the work bounds' statuses; an unreachable target is said first
+    st[(to_cont | moment) & (st != POLICY_UNREACHABLE)] = POLICY_MOMENT
+    st[to_cont & (st != POLICY_UNREACHABLE)] = POLICY_CONTINUOUS
+    st[too_large] = POLICY_TOO_LARGE
+    cols = guard_rows(cols, st, out_of_range=POLICY_OUT_OF_RANGE, no_numbers=too_large,
+                      ready_asked=a.ready_rate)
+    cols["status"] = _labels(st, _STATUS_STR)
+    flagged = (st == POLICY_OUT_OF_RANGE) | too_large
+    if flagged.any():
+        log.warning("%d item(s) got no numbers (status out_of_range / too_large; first: %r)",
+                    int(flagged.sum()), prof.ids_str[int(np.flatnonzero(flagged)[0])].as_py())
+    unreachable = st == POLICY_UNREACHABLE
     if unreachable.any():
         log.warning("%d item(s) cannot reach their service target (first: %r)", int(unreachable.sum()),
                     prof.ids_str[int(np.flatnonzero(unreachable)[0])].as_py())
