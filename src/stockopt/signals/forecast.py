@@ -103,7 +103,7 @@ def forecast_signals(
     return table
 
 
-@validate_params({**FORECAST_PARAMS, **CENSORED_PARAM})
+@validate_params({**{k: v for k, v in FORECAST_PARAMS.items() if k != "allow_negative"}, **CENSORED_PARAM})
 def forecast_drivers(
     sales: Any,
     h: int,
