@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import math
+import os
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -33,6 +36,39 @@ def test_demo_writes_outputs(tmp_path):
     fc = pq.read_table(tmp_path / "forecast.parquet")
     assert fc.num_rows == 30 * 14
     assert (tmp_path / "summary.json").exists() and "series_forecast" in r.output
+    # the whole plan: tonight's stock and open orders next to the outputs, so the report projects from them
+    sup = so.datasets.synthetic_supply(so.datasets.synthetic_retail(30, 120, seed=0), seed=0, max_lead_time=4)
+    assert pq.read_table(tmp_path / "stock.parquet").equals(sup.stock)
+    assert pq.read_table(tmp_path / "open_orders.parquet").equals(sup.open_orders)
+    page = tmp_path / "report.html"
+    html = page.read_text()
+    assert "Projected stock of the top items" in html and "data:image/png;base64," in html
+    assert "Start: tonight&#x27;s net stock (on hand - backorders - reserved, from the stock table)" in html
+    lines = r.output.splitlines()
+    assert lines[-1].startswith(f"report: {page}")
+    folder, files = lines[-2].split(": ", 1)
+    assert folder == f"outputs in {tmp_path.resolve()}/"
+    assert sorted(files.split(", ")) == sorted(f.name for f in tmp_path.iterdir())
+    # the compile note: the demo's kernels are in numba's cache now; an empty cache folder has none
+    from stockopt.cli import _kernels_cold
+
+    assert not _kernels_cold()
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path.parent / "empty_numba_cache")}
+    code = "from stockopt.cli import _kernels_cold; print(_kernels_cold())"
+    cold = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert cold.stdout.strip() == "True"
+
+
+def test_demo_says_why_there_is_no_report_without_matplotlib(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.figure", None)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = CliRunner().invoke(main, ["demo", "--out", str(tmp_path), "--n-series", "6", "--n-days", "60",
+                                      "--horizon", "14"])
+    assert r.exit_code == 0, r.output
+    assert r.output.splitlines()[-1] == (f"report: not written, matplotlib is not installed "
+                                         f"(pip install \"stockopt[plot]\", then stockopt report {tmp_path})")
+    assert not (tmp_path / "report.html").exists() and (tmp_path / "kpis.parquet").exists()
 
 
 def test_forecast_command(tmp_path):

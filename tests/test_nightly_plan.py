@@ -217,3 +217,29 @@ def test_progress_counts_the_done_partitions(whole):
           progress=lambda n, total: seen.append((n, total)))
     assert seen and seen[-1] == (4, 4) and all(t == 4 for _, t in seen)
     assert [n for n, _ in seen] == sorted(n for n, _ in seen)
+
+
+@pytest.fixture(scope="module")
+def supply_world():
+    sales = so.datasets.synthetic_retail(60, 120, seed=5).select(["unique_id", "ds", "y", "price"])
+    sup = so.datasets.synthetic_supply(sales, n_suppliers=4, seed=5)
+    tables = dict(stock=sup.stock, suppliers=sup.suppliers, open_orders=sup.open_orders)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = so.run_nightly(sales, sup.items, 28, models=MODELS, freq="D", **tables)
+    return sales, sup, tables, ref
+
+
+@pytest.mark.parametrize("n_partitions", [1, 3])
+def test_plan_with_supply_tables_equals_run_nightly_orders_alerts_and_kpis(supply_world, n_partitions):
+    sales, sup, tables, ref = supply_world
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = so.plan(sales, sup.items, h=28, models=MODELS, freq="D", n_partitions=n_partitions, **tables)
+    _check_same(res, ref)
+    assert ref.orders.num_rows > 0 and ref.alerts.num_rows > 0 and ref.kpis.num_rows == ref.policy.num_rows
+    for name, keys in (("orders", ["unique_id", "order_date"]), ("alerts", ["unique_id", "kind"]),
+                       ("kpis", ["unique_id"])):
+        assert getattr(res, name).equals(_sorted(getattr(ref, name), keys)), name
+    for key in ("order_lines", "order_value", "suppliers_ordering", "projected_fill_rate", "alerts"):
+        assert res.summary[key] == ref.summary[key], key

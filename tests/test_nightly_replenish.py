@@ -180,3 +180,24 @@ def test_the_supply_stage_honours_id_col(world):
     base = so.run_nightly(sales, sup.items, 28, stock=sup.stock, open_orders=sup.open_orders, **opts)
     for name in ("orders", "alerts", "kpis"):
         assert getattr(res, name).equals(ren(getattr(base, name))), name
+
+
+def test_with_two_models_the_orders_alerts_and_kpis_use_the_first_models_forecast(world):
+    sales, sup = world
+    supply = dict(stock=sup.stock, suppliers=sup.suppliers, open_orders=sup.open_orders)
+    two = so.run_nightly(sales, sup.items, 28, models=["croston_sba", "naive"], freq="D", **supply)
+    one = so.run_nightly(sales, sup.items, 28, models=["croston_sba"], freq="D", **supply)
+    assert {"CrostonSBA", "Naive"} <= set(two.forecast.column_names)
+    assert two.policy.equals(one.policy) and two.orders.num_rows > 0
+    for name in ("orders", "alerts", "kpis"):
+        assert getattr(two, name).equals(getattr(one, name)), name
+    # the public functions told to read the first model's column of the two-model forecast
+    plan = so.replenish_plan(sup.stock, two.policy, sup.items, sup.suppliers, as_of=sup.as_of,
+                             forecast=two.forecast, model="CrostonSBA", open_orders=sup.open_orders,
+                             period_days=1.0)
+    assert two.orders.equals(plan.orders)
+    assert two.kpis.equals(so.project_kpis(plan).items)
+    naive = so.replenish_plan(sup.stock, two.policy, sup.items, sup.suppliers, as_of=sup.as_of,
+                              forecast=two.forecast, model="Naive", open_orders=sup.open_orders,
+                              period_days=1.0)
+    assert not naive.orders.equals(plan.orders)  # the column read matters

@@ -161,3 +161,28 @@ def test_projection_fill_rate_agrees_with_a_plain_simulation():
         so.project_kpis(res, n_paths=0)
     longer = so.project_kpis(res, horizon_days=60, n_paths=200, seed=3)
     assert longer.horizon_days == 60 and longer.suppliers["fill_rate"][0].as_py() > 0.8
+
+
+def test_an_items_kpis_do_not_depend_on_the_other_items_or_the_row_order():
+    ids = [f"item-{k}" for k in range(12)]
+    n = len(ids)
+    rng = np.random.default_rng(5)
+    items = pa.table({"unique_id": ids, "supplier_id": ["S"] * n, "lead_time": np.full(n, 3.0),
+                      "unit_cost": rng.uniform(1.0, 9.0, n)})
+    stock = pa.table({"unique_id": ids, "on_hand": rng.uniform(0.0, 120.0, n)})
+    sup = pa.table({"supplier_id": ["S"], "order_days": [[0, 3]]})
+    pol = policy(ids, mean=10.0, std=4.0, lead=3.0, review=3.0, big_s=90.0)
+
+    def kpis(rows):
+        take = pa.array(rows)
+        res = so.replenish_plan(stock.take(take), pol.take(take), items.take(take), sup, as_of=AS_OF)
+        return {r["unique_id"]: r for r in so.project_kpis(res, n_paths=300, seed=9).items.to_pylist()}
+
+    whole = kpis(list(range(n)))
+    assert len({r["fill_rate"] for r in whole.values()}) > 3  # different items, different numbers
+    subset = kpis([9, 2, 7])
+    assert subset == {i: whole[i] for i in subset}
+    shuffled = kpis(rng.permutation(n).tolist())
+    assert shuffled == whole
+    other = so.project_kpis(so.replenish_plan(stock, pol, items, sup, as_of=AS_OF), n_paths=300, seed=10)
+    assert other.items["fill_rate"].to_pylist() != [whole[i]["fill_rate"] for i in ids]  # the seed counts

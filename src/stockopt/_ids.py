@@ -7,6 +7,11 @@ lexicographic order).  Those are recognised in one compiled pass over the Arrow 
 equal neighbours), and only the run heads, one per series, are sorted; every other table is
 hash-encoded.  Either way the series come out in the same canonical order: sorted ids (bytewise for
 strings, numeric for integers).
+
+The second half is stable hashes of ids (:func:`fnv1a_64`, :func:`id_hashes`): the same id gives
+the same number in every process and partition (Python's own ``hash`` is salted per process).  They
+assign series to partitions (:mod:`stockopt.nightly._partition`) and seed each item's random stream
+in :func:`stockopt.project_kpis`.
 """
 
 from __future__ import annotations
@@ -15,12 +20,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from stockopt._arrow import first_null
+from stockopt._arrow import _to_numpy, first_null
 from stockopt._kernels import _grouping
 from stockopt._rules import SALES, is_id_type
 from stockopt.errors import ColumnTypeError, NullValueError, raise_error
 
-__all__ = ["encode_ids", "grouped_runs"]
+__all__ = ["encode_ids", "grouped_runs", "fnv1a_64", "id_hashes"]
 
 
 def encode_ids(col: pa.ChunkedArray, *, table: str,
@@ -214,3 +219,66 @@ def _dictionary_runs(chunks: list[pa.DictionaryArray], starts: np.ndarray,
         run_starts = run_starts[used]
         ids = ids.filter(pa.array(used))
     return run_starts, ids
+
+
+# --- stable hashes of ids (FNV-1a, Fowler-Noll-Vo; IETF draft-eastlake-fnv) ---
+
+_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
+_FNV_PRIME = np.uint64(0x100000001B3)
+
+
+def fnv1a_64(strings: pa.Array) -> np.ndarray:
+    """64-bit FNV-1a hash of each UTF-8 string of ``strings`` (nulls hash as the empty string).
+
+    Vectorised over the Arrow offsets and data buffers: one NumPy pass per byte position of the
+    longest string.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> [hex(int(v)) for v in fnv1a_64(pa.array(["", "a", "foobar"]))]
+    ['0xcbf29ce484222325', '0xaf63dc4c8601ec8c', '0x85944171f73967e8']
+    """
+    arr = strings.cast(pa.large_string()) if not pa.types.is_large_string(strings.type) else strings
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    n = len(arr)
+    out = np.full(n, _FNV_OFFSET, dtype=np.uint64)
+    if n == 0:
+        return out
+    bufs = arr.buffers()
+    offsets = np.frombuffer(bufs[1], dtype=np.int64, count=n + 1, offset=arr.offset * 8)
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    starts = offsets[:-1]
+    lengths = offsets[1:] - starts
+    if arr.null_count:
+        lengths = np.where(_to_numpy(pc.is_valid(arr), np.bool_), lengths, 0)
+    with np.errstate(over="ignore"):
+        for j in range(int(lengths.max()) if n else 0):
+            live = np.flatnonzero(lengths > j)
+            h = out[live] ^ data[starts[live] + j].astype(np.uint64)
+            out[live] = h * _FNV_PRIME
+    return out
+
+
+def _id_text(ids: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Ids as UTF-8 text (integers in decimal), one chunk."""
+    if isinstance(ids, pa.ChunkedArray):
+        ids = ids.combine_chunks()
+    if pa.types.is_dictionary(ids.type):
+        ids = ids.dictionary_decode()
+    if not (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type)):
+        ids = pc.cast(ids, pa.large_string())
+    return ids
+
+
+def id_hashes(ids: pa.Array | pa.ChunkedArray) -> np.ndarray:
+    """:func:`fnv1a_64` of each id as UTF-8 text (integers in decimal; nulls as the empty string).
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> id_hashes(pa.array([1, None])).tolist() == fnv1a_64(pa.array(["1", ""])).tolist()
+    True
+    """
+    return fnv1a_64(_id_text(ids))

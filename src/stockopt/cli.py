@@ -1,6 +1,7 @@
 """The ``stockopt`` command line, for nightly batch jobs.
 
-``stockopt demo --out DIR`` runs the main job end to end on the bundled synthetic data;
+``stockopt demo --out DIR`` runs the whole nightly plan on the bundled synthetic data (and writes its
+HTML report);
 ``stockopt forecast`` and ``stockopt plan`` run the stages on the user's Parquet files.
 """
 
@@ -66,15 +67,28 @@ def _echo_summary(summary: dict[str, Any], out: Path | None) -> None:
         (out / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
 
 
+def _kernels_cold() -> bool:
+    """Whether numba's on-disk cache lacks the kernels the demo starts and ends with (reads two small
+    index files; True when it cannot tell)."""
+    try:
+        from stockopt._kernels.forecast.classify import classify_demand
+        from stockopt._kernels.inventory.project import project_items
+
+        return any(not f._cache._cache_file._load_index() for f in (classify_demand, project_items))
+    except Exception:  # numba internals moved: say it anyway
+        return True
+
+
 @main.command()
 @click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=Path("demo_out"),
-              show_default=True, help="Folder for the Parquet outputs and summary.json.")
+              show_default=True, help="Folder for the inputs, Parquet outputs, summary.json and report.html.")
 @click.option("--n-series", default=500, show_default=True, help="Item-locations to simulate.")
 @click.option("--n-days", default=730, show_default=True, help="Days of sales history.")
 @click.option("--horizon", default=28, show_default=True, help="Days to forecast.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the synthetic data.")
 def demo(out: Path, n_series: int, n_days: int, horizon: int, seed: int) -> None:
-    """Run the nightly job end to end on synthetic retail and supply data and write Parquet outputs."""
+    """Run the whole nightly plan on synthetic retail and supply data: forecasts, policies, orders,
+    alerts, KPIs and the HTML report, all written into one folder."""
     from stockopt import datasets
     from stockopt._arrow import check_output_dir
     from stockopt.pipeline import run_nightly
@@ -83,14 +97,40 @@ def demo(out: Path, n_series: int, n_days: int, horizon: int, seed: int) -> None
     out = check_output_dir(out, parameter="--out", where="stockopt demo")
     sales = datasets.synthetic_retail(n_series, n_days, seed=seed)
     sup = datasets.synthetic_supply(sales, seed=seed, max_lead_time=max(1, horizon - 10))  # h covers them
-    _write(sales, out / "sales.parquet")
+    inputs = {"sales": sales, "stock": sup.stock, "open_orders": sup.open_orders}  # the report reads them
+    for name, tbl in inputs.items():
+        _write(tbl, out / f"{name}.parquet")
     click.echo(f"stockopt {__version__} demo: {n_series} item-locations x {n_days} days, "
                f"{sup.suppliers.num_rows} suppliers -> {out}/")
-    summary = run_nightly(sales, sup.items, horizon, out=out, freq="D", stock=sup.stock,
-                          suppliers=sup.suppliers, open_orders=sup.open_orders, as_of=sup.as_of).summary
+    if _kernels_cold():
+        click.echo("note: first run, numba compiles the kernels once (about a minute, cached afterwards; "
+                   "`stockopt warmup` does it at deploy time)")
+    res = run_nightly(sales, sup.items, horizon, out=out, freq="D", stock=sup.stock,
+                      suppliers=sup.suppliers, open_orders=sup.open_orders, as_of=sup.as_of)
+    summary = res.summary
     summary["seconds"] = round(time.perf_counter() - t0, 2)
     _echo_summary(summary, out)
     _echo_orders(summary)
+    written = [f"{name}.parquet" for name in inputs]
+    written += [f"{name}.parquet" for name in ("forecast", "policy", "quarantine", "orders", "alerts", "kpis")
+                if getattr(res, name) is not None]
+    written.append("summary.json")
+    try:
+        from stockopt.reporting._html import _matplotlib
+
+        _matplotlib()
+    except ImportError:
+        note = "report: not written, matplotlib is not installed (pip install \"stockopt[plot]\", then " \
+               f"stockopt report {out})"
+    else:
+        from stockopt.reporting import report
+
+        t = time.perf_counter()
+        page = report(out, top=6)  # charts cost about 0.5 s an item: `stockopt report --top` for more
+        written.append(page.name)
+        note = f"report: {page}  ({time.perf_counter() - t:.1f} s; open it in a browser)"
+    click.echo(f"outputs in {out.resolve()}/: {', '.join(written)}")
+    click.echo(note)
 
 
 def _echo_orders(summary: dict[str, Any]) -> None:

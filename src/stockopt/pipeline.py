@@ -442,7 +442,8 @@ def run_nightly(
         summary["returns"] = {"series_with_returns": int(np.count_nonzero(clipped)),
                               "periods_clipped": int(clipped.sum())}
     t = time.perf_counter()
-    policy = _policies(fc, grouped, items_clean, item_report, next(iter(model_stats)), n_jobs)
+    first_model = next(iter(model_stats))  # policies, orders, alerts and KPIs all use the first model
+    policy = _policies(fc, grouped, items_clean, item_report, first_model, n_jobs)
     timings["inventory"] = time.perf_counter() - t
     report = _with_table(report, "sales")
     if item_report.num_rows:
@@ -460,8 +461,8 @@ def run_nightly(
     if supply:
         t = time.perf_counter()
         sr = plan_supply(policy, fc, items, clean, stock=stock, suppliers=suppliers, open_orders=open_orders,
-                         as_of=as_of, period_days=grouped.freq.days_per_period, id_col=id_col,
-                         time_col=time_col, target_col=target_col, n_jobs=n_jobs)
+                         as_of=as_of, model=first_model, period_days=grouped.freq.days_per_period,
+                         id_col=id_col, time_col=time_col, target_col=target_col, n_jobs=n_jobs)
         report = pa.concat_tables([report, sr.report.cast(report.schema)])
         summary.update(sr.summary)
         timings["replenish"] = time.perf_counter() - t

@@ -1,11 +1,11 @@
 """Partitions of whole series by a stable hash of their id, and the streaming spill of the inputs.
 
 A series belongs to partition ``fnv1a_64(id as UTF-8 text) % n_partitions``.  The hash is the
-64-bit FNV-1a of Fowler, Noll and Vo (IETF draft-eastlake-fnv), computed with NumPy over the
-Arrow string buffers, one byte position at a time for all ids at once (ids are short, so a few
-vectorised passes); Python's own ``hash`` is salted per process and would scatter series
-differently in every worker.  Integer ids are hashed as their decimal text, so a sales table with
-integer ids and an items table with the same ids as strings land in the same partitions.
+64-bit FNV-1a of Fowler, Noll and Vo (:func:`stockopt._ids.fnv1a_64`, shared with the per-item
+random streams of :func:`stockopt.project_kpis`); Python's own ``hash`` is salted per process and
+would scatter series differently in every worker.  Integer ids are hashed as their decimal
+text, so a sales table with integer ids and an items table with the same ids as strings land in
+the same partitions.
 
 Each input batch is hashed on its distinct ids only (a sales batch holds long runs of one id), and
 its rows are appended to one Arrow IPC file per partition.  Memory is bounded by one batch plus the
@@ -26,64 +26,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from stockopt._arrow import _to_numpy, require_columns, time_to_days, to_table
+from stockopt._ids import _id_text, fnv1a_64
 from stockopt.errors import ColumnTypeError, EmptyInputError, raise_error
 
 __all__ = ["fnv1a_64", "id_partitions", "iter_batches", "read_whole", "spill", "split_table", "SpillResult",
            "ROW_COL"]
-
-_FNV_OFFSET = np.uint64(0xCBF29CE484222325)
-_FNV_PRIME = np.uint64(0x100000001B3)
 
 #: the column added to each partition file: the row's 0-based position in the whole input
 ROW_COL = "__stockopt_row"
 
 #: rows per batch read from a file or cut from an in-memory table
 DEFAULT_BATCH_ROWS = 1 << 20
-
-
-def fnv1a_64(strings: pa.Array) -> np.ndarray:
-    """64-bit FNV-1a hash of each UTF-8 string of ``strings`` (nulls hash as the empty string).
-
-    Vectorised over the Arrow offsets and data buffers: one NumPy pass per byte position of the
-    longest string.
-
-    Examples
-    --------
-    >>> import pyarrow as pa
-    >>> [hex(int(v)) for v in fnv1a_64(pa.array(["", "a", "foobar"]))]
-    ['0xcbf29ce484222325', '0xaf63dc4c8601ec8c', '0x85944171f73967e8']
-    """
-    arr = strings.cast(pa.large_string()) if not pa.types.is_large_string(strings.type) else strings
-    if isinstance(arr, pa.ChunkedArray):
-        arr = arr.combine_chunks()
-    n = len(arr)
-    out = np.full(n, _FNV_OFFSET, dtype=np.uint64)
-    if n == 0:
-        return out
-    bufs = arr.buffers()
-    offsets = np.frombuffer(bufs[1], dtype=np.int64, count=n + 1, offset=arr.offset * 8)
-    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
-    starts = offsets[:-1]
-    lengths = offsets[1:] - starts
-    if arr.null_count:
-        lengths = np.where(_to_numpy(pc.is_valid(arr), np.bool_), lengths, 0)
-    with np.errstate(over="ignore"):
-        for j in range(int(lengths.max()) if n else 0):
-            live = np.flatnonzero(lengths > j)
-            h = out[live] ^ data[starts[live] + j].astype(np.uint64)
-            out[live] = h * _FNV_PRIME
-    return out
-
-
-def _id_text(ids: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """Ids as UTF-8 text (integers in decimal), one chunk."""
-    if isinstance(ids, pa.ChunkedArray):
-        ids = ids.combine_chunks()
-    if pa.types.is_dictionary(ids.type):
-        ids = ids.dictionary_decode()
-    if not (pa.types.is_string(ids.type) or pa.types.is_large_string(ids.type)):
-        ids = pc.cast(ids, pa.large_string())
-    return ids
 
 
 def id_partitions(ids: pa.Array | pa.ChunkedArray, n_partitions: int) -> np.ndarray:

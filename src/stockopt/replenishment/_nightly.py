@@ -109,10 +109,12 @@ def _positions(needed: pa.Array, have: pa.Array) -> np.ndarray:
 
 def plan_supply(policy: pa.Table, forecast: pa.Table, items: Any, sales: pa.Table | None, *, stock: Any,
                 suppliers: Any, open_orders: Any, as_of: Any, period_days: float, id_col: str, time_col: str,
-                target_col: str, n_jobs: int) -> SupplyResult:
+                target_col: str, n_jobs: int, model: str | None = None) -> SupplyResult:
     """Quarantine unusable supply rows, then orders, alerts and projected KPIs for the rest of ``policy``.
 
-    ``as_of`` defaults to the first day of the forecast (the day after the sales for a daily run).
+    ``as_of`` defaults to the first day of the forecast (the day after the sales for a daily run);
+    ``model`` names the forecast column the orders and alerts read (the one the policy was sized
+    from, the run's first model).
     """
     from stockopt.replenishment.alerts import ALERT_SCHEMA, alerts
     from stockopt.replenishment.kpis import project_kpis
@@ -210,8 +212,8 @@ def plan_supply(policy: pa.Table, forecast: pa.Table, items: Any, sales: pa.Tabl
     if oo is not None:
         oo = oo.filter(pc.is_in(id_strings(oo.column(id_col)), value_set=kept))
     tables = dict(stock=st_k, policy=pol, items=it_k, suppliers=sp_k)
-    opts = dict(as_of=as_of, forecast=forecast, open_orders=oo, period_days=period_days, id_col=id_col,
-                time_col=time_col)
+    opts = dict(as_of=as_of, forecast=forecast, open_orders=oo, model=model, period_days=period_days,
+                id_col=id_col, time_col=time_col)
     res = replenish_plan(**tables, **opts, n_jobs=n_jobs)
     al = alerts(**tables, **opts, sales=sales, target_col=target_col)
     kpis = project_kpis(res).items

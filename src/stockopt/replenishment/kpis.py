@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from stockopt._ids import id_hashes
 from stockopt._kernels.codes import DIST_COMPOUND, DIST_EMPIRICAL, DIST_NEGBIN
 from stockopt._kernels.inventory.project import project_items
 from stockopt._params import Integer, validate_params
@@ -47,7 +48,9 @@ def project_kpis(plan: Any, *, horizon_days: int | None = None, n_paths: int = 2
     n_paths : int
         Demand paths per item.
     seed : int
-        Seed; each item has its own stream, so the result does not depend on the partitioning.
+        Seed; each item's stream is seeded from ``seed`` and a stable hash of its id
+        (:func:`stockopt._ids.fnv1a_64`), so an item's KPIs do not depend on the other items of the
+        plan, their order or the partitioning of a nightly run.
 
     Returns
     -------
@@ -122,7 +125,7 @@ def project_kpis(plan: Any, *, horizon_days: int | None = None, n_paths: int = 2
         dv,
         int(n_paths),
         int(seed),
-        0,
+        id_hashes(tb.ids),
         out,
     )
     cost = tb.item["unit_cost"]

@@ -4,8 +4,9 @@ The steady-state simulator (:func:`stockopt._kernels.inventory.sim.simulate_item
 every item at its order-up-to level with an empty pipeline; a plan is judged from where the items
 are today: their net stock, the open orders and the proposed order arriving on known days.  This
 kernel replays that start with the simulator's own demand draws (``sim._draw_demand``, the
-distributions of the policy) and random streams (``sim.item_seed``, one stream per item, so the
-result does not depend on how items are split over threads), and the same day timing (arrivals,
+distributions of the policy) and random streams (``sim.item_seed`` of ``seed`` and the item's key
+``keys[i]``, a stable hash of its id, so the result of an item does not depend on the other items,
+their order or the partitioning), and the same day timing (arrivals,
 then demand; unmet demand backordered).  After the plan's cover it keeps ordering up to the
 plan's level on the supplier's order days, in whole packs, arriving a lead time later.
 
@@ -40,7 +41,7 @@ def project_items(
     dv,
     n_paths,
     seed,
-    offset,
+    keys,
     out,
 ):
     """Simulate ``n_paths`` paths per item and write per-item means into ``out`` (shape ``(n, 6)``).
@@ -52,7 +53,7 @@ def project_items(
     """
     n = net0.shape[0]
     for i in range(n):
-        np.random.seed(item_seed(seed, offset + i))
+        np.random.seed(item_seed(seed, keys[i]))
         h = horizon[i]
         size = h + lead[i] + 1
         pipe = np.zeros(size)
