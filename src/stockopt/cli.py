@@ -86,9 +86,10 @@ def _kernels_cold() -> bool:
 @click.option("--n-days", default=730, show_default=True, help="Days of sales history.")
 @click.option("--horizon", default=28, show_default=True, help="Days to forecast.")
 @click.option("--seed", default=0, show_default=True, help="Seed of the synthetic data.")
-def demo(out: Path, n_series: int, n_days: int, horizon: int, seed: int) -> None:
+@click.option("--no-signals", is_flag=True, help="Skip the censored-demand and promotion figures.")
+def demo(out: Path, n_series: int, n_days: int, horizon: int, seed: int, no_signals: bool) -> None:
     """Run the whole nightly plan on synthetic retail and supply data: forecasts, policies, orders,
-    alerts, KPIs and the HTML report, all written into one folder."""
+    alerts, KPIs and the HTML report, all written into one folder; then the demand-signal figures."""
     from stockopt import datasets
     from stockopt._arrow import check_output_dir
     from stockopt.pipeline import run_nightly
@@ -111,6 +112,9 @@ def demo(out: Path, n_series: int, n_days: int, horizon: int, seed: int) -> None
     summary["seconds"] = round(time.perf_counter() - t0, 2)
     _echo_summary(summary, out)
     _echo_orders(summary)
+    if not no_signals:  # issue 13: bias and accuracy against a known true demand (stockopt.signals._demo)
+        from stockopt.signals._demo import signals_demo
+        click.echo("\n".join(signals_demo(seed=seed).lines()))
     written = [f"{name}.parquet" for name in inputs]
     written += [f"{name}.parquet" for name in ("forecast", "policy", "quarantine", "orders", "alerts", "kpis")
                 if getattr(res, name) is not None]

@@ -31,7 +31,8 @@ SMOOTH, INTERMITTENT, LUMPY = 0, 1, 2
 @validate_params({"n_series": Integer(0), "n_days": Integer(0), "seed": Integer(0), "start": Instance(str),
                   "mix": SequenceOf(Real(0), min_len=3), "promotions": Boolean(), "stockouts": Boolean(),
                   "return_truth": Boolean(), "stockout_share": Real(0, 1), "stockout_rate": Real(0, 1),
-                  "stockout_days": SequenceOf(Integer(1), min_len=2)})
+                  "stockout_days": SequenceOf(Integer(1), min_len=2),
+                  "promotion_uplift": SequenceOf(Real(1), min_len=2)})
 def synthetic_retail(
     n_series: int = 1000,
     n_days: int = 730,
@@ -45,6 +46,7 @@ def synthetic_retail(
     stockout_share: float = 1.0 / 3.0,
     stockout_rate: float = 1.0 / 90.0,
     stockout_days: tuple[int, int] = (1, 7),
+    promotion_uplift: tuple[float, float] = (1.3, 2.5),
 ) -> pa.Table:
     """Draw daily retail sales for ``n_series`` item-locations over ``n_days`` days.
 
@@ -77,6 +79,10 @@ def synthetic_retail(
     stockout_days : (int, int)
         Shortest and longest spell, in days (each series draws one length in this range).
         The defaults give the tables of earlier versions, bit for bit.
+    promotion_uplift : (float, float)
+        Range of the demand uplift during a promotion (each series draws one factor uniformly in
+        it; ``(1.5, 1.5)`` gives every series the same known uplift).  The default gives the
+        tables of earlier versions, bit for bit.
 
     Returns
     -------
@@ -101,6 +107,11 @@ def synthetic_retail(
                     expected="a pair (shortest, longest) of spell lengths in days, shortest <= longest",
                     got=stockout_days)
     lo_days, hi_days = (int(d) for d in stockout_days)
+    if len(promotion_uplift) != 2 or promotion_uplift[0] > promotion_uplift[1]:
+        raise_error(ParameterError, "bad argument", table="synthetic_retail", parameter="promotion_uplift",
+                    expected="a pair (lowest, highest) of uplift factors >= 1, lowest <= highest",
+                    got=promotion_uplift)
+    up_range = (float(promotion_uplift[0]), float(promotion_uplift[1]))
     start_day = int(np.datetime64(start, "D").astype(np.int64))
     n_rows = n_series * n_days
     y = np.empty(n_rows, dtype=np.float64)
@@ -117,7 +128,7 @@ def synthetic_retail(
         b1 = min(b0 + block, n_series)
         rng = np.random.default_rng(streams[b0 // block])
         out = _draw_block(rng, b1 - b0, n_days, start_day, p, promotions, stockouts,
-                          (stockout_share, stockout_rate, lo_days, hi_days))
+                          (stockout_share, stockout_rate, lo_days, hi_days), up_range)
         sl = slice(b0 * n_days, b1 * n_days)
         y[sl] = out["y"].ravel()
         in_stock[sl] = out["in_stock"].ravel()
@@ -141,6 +152,7 @@ def synthetic_retail(
 def _draw_block(
     rng: np.random.Generator, k: int, n_days: int, start_day: int, mix: np.ndarray, promotions: bool,
     stockouts: bool, spells: tuple[float, float, int, int] = (1.0 / 3.0, 1.0 / 90.0, 1, 7),
+    up_range: tuple[float, float] = (1.3, 2.5),
 ) -> dict[str, np.ndarray]:
     """Draw ``k`` series of ``n_days`` days (one block, one random stream)."""
     days = np.arange(start_day, start_day + n_days, dtype=np.int64)
@@ -154,7 +166,7 @@ def _draw_block(
         length = rng.integers(3, 11, size=k)
         starts = rng.random((k, n_days)) < 1.0 / 60.0
         promo = _spells(starts, length)
-        uplift = rng.uniform(1.3, 2.5, size=k)
+        uplift = rng.uniform(up_range[0], up_range[1], size=k)
         cut = rng.uniform(0.1, 0.3, size=k)
     else:
         promo = np.zeros((k, n_days), dtype=bool)
