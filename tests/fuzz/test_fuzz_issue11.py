@@ -121,7 +121,8 @@ def test_plan_with_freq_d_on_weekly_data_fails_loudly(tmp_path):
     out = tmp_path / "plan"
     r = CliRunner().invoke(main, ["plan", str(tmp_path / "weekly.parquet"), "--freq", "D", "--out", str(out),
                                   "-h", "14"])
-    assert r.exit_code == 1 and "EmptyInputError" in r.output and "every series was quarantined" in r.output
+    # exit 4: nothing could be planned (the plan command's documented codes: 0, 3 some quarantined, 4, 1 error)
+    assert r.exit_code == 4 and "EmptyInputError" in r.output and "every series was quarantined" in r.output
     assert "spaced more coarsely" in r.output and "Traceback" not in r.output
     rep = pq.read_table(out / "quarantine.parquet")
     assert rep.num_rows == 4 and set(rep["reason"].to_pylist()) == {

@@ -53,7 +53,7 @@ from stockopt.nightly._partition import (
     spill,
     split_table,
 )
-from stockopt.pipeline import PlanResult, quarantine, run_nightly
+from stockopt.pipeline import PlanResult, _reason_counts, quarantine, run_nightly
 
 __all__ = ["plan", "plan_partition", "PartTask"]
 
@@ -444,8 +444,10 @@ def _plan(tables_in: dict[str, Any], plan_in: dict[str, Any], options: dict[str,
             if out_dir is not None and result.quarantine.num_rows:
                 atomic_write_parquet(result.quarantine, out_dir / "quarantine.parquet",
                                      {"stockopt.run_id": rid})
+            where = f" {out_dir / 'quarantine.parquet'}" if out_dir is not None else ""
             raise_error(EmptyInputError, "every series was quarantined", table="sales",
-                        expected="at least one series without a problem (see the quarantine report)")
+                        expected=f"at least one series without a problem (see the quarantine report{where})",
+                        got=_reason_counts(result.quarantine) if result.quarantine.num_rows else None)
         timings["total"] = time.perf_counter() - t_start
         summary["seconds_by_step"] = {k: round(v, 3) for k, v in timings.items()}
         if out_dir is not None:
