@@ -148,7 +148,10 @@ def _canonical(tbl: pa.Table, id_col: str, time_col: str) -> pa.Table:
     keys = [(c, "ascending") for c in ("table", id_col) if c in tbl.column_names]
     keys += [(c, "ascending") for c in (time_col, "step", "order_date", "kind", "first_row", "reason")
              if c in tbl.column_names and c != id_col]
-    idx = pc.sort_indices(tbl, sort_keys=keys, null_placement="at_start")
+    try:  # pyarrow >= 25 takes the null placement per key (the table-wide option is deprecated)
+        idx = pc.sort_indices(tbl, sort_keys=[(c, o, "at_start") for c, o in keys])
+    except (TypeError, ValueError):  # older pyarrow: one placement for every key
+        idx = pc.sort_indices(tbl, sort_keys=keys, null_placement="at_start")
     return tbl.take(idx)
 
 
