@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from stockopt._exec import get_executor
-from stockopt._kernels.inventory.cover import argmin_packs, grid_fill, grid_sizes, pack_costs
-from stockopt.replenishment._sizing import Sizing, gather_points, per_item
+from stockopt._kernels.inventory.cover import grid_fill, grid_sizes, pack_costs
+from stockopt.replenishment._sizing import Sizing, argmin_items, gather_points, per_item
 from stockopt.replenishment._solver import Block, solve_block
 from stockopt.replenishment._tables import Tables
 
@@ -86,37 +86,12 @@ def _evaluate(sz: Sizing, rows: np.ndarray, k: np.ndarray) -> tuple[np.ndarray, 
 
 def _argmin(sz: Sizing, rows: np.ndarray, lam: np.ndarray) -> np.ndarray:
     """Each item's integer optimum with a price ``lam`` per pack (no supplier constraint)."""
-    out = np.zeros(rows.size, np.int64)
-    if rows.size:
-        ip, pm, pv, pw = gather_points(sz, rows)
-        lam = np.ascontiguousarray(lam, dtype=np.float64)
-        y, pk, kmin, kmax, qt, g, kap = (
-            x[rows] for x in (sz.y, sz.pk, sz.kmin, sz.kmax, sz.qt, sz.g, sz.kap)
-        )
-        dist, h, b = sz.dist[rows], sz.h[rows], sz.b[rows]
-        per_item(
-            rows.size,
-            sz.extra.get("n_jobs", 1),
-            lambda a, c: argmin_packs(
-                y[a:c],
-                pk[a:c],
-                kmin[a:c],
-                kmax[a:c],
-                qt[a:c],
-                g[a:c],
-                kap[a:c],
-                lam[a:c],
-                ip[a : c + 1],
-                pm,
-                pv,
-                pw,
-                dist[a:c],
-                h[a:c],
-                b[a:c],
-                out[a:c],
-            ),
-        )
-    return out
+    if not rows.size:
+        return np.zeros(0, np.int64)
+    ip, pm, pv, pw = gather_points(sz, rows)
+    cols = (x[rows] for x in (sz.y, sz.pk, sz.kmin, sz.kmax, sz.qt, sz.g, sz.kap))
+    return argmin_items(*cols, np.ascontiguousarray(lam, dtype=np.float64), ip, pm, pv, pw, sz.dist[rows],
+                        sz.h[rows], sz.b[rows], sz.extra.get("n_jobs", 1))
 
 
 def _group_sum(sup: np.ndarray, x: np.ndarray, n_sup: int) -> np.ndarray:

@@ -292,55 +292,18 @@ def size_orders(
         np.int8
     )
     kmax = np.where(short, lo, kmax)
-    k_star = np.zeros(n, np.int64)
     zero = np.zeros(n)
-    per_item(
-        n,
-        n_jobs,
-        lambda a, c: argmin_packs(
-            y[a:c],
-            pk[a:c],
-            kmin[a:c],
-            kmax[a:c],
-            qt[a:c],
-            g[a:c],
-            kap[a:c],
-            zero[a:c],
-            ip[a : c + 1],
-            pm,
-            pv,
-            pw,
-            dist[a:c],
-            h[a:c],
-            b[a:c],
-            k_star[a:c],
-        ),
-    )
+    k_star = argmin_items(y, pk, kmin, kmax, qt, g, kap, zero, ip, pm, pv, pw, dist, h, b, n_jobs)
     # which cap bound the optimum: re-solve those at the cover cap alone
     at_cap = np.flatnonzero((k_star == kmax) & (kmax > 0) & (relax == RELAX_NONE) & (cap < cap_cov))
     cap_kind = np.zeros(n, np.int8)
     cap_units = np.zeros(n)
     if at_cap.size:
         kc = np.floor(np.maximum(cap_cov[at_cap], 0.0) / pk[at_cap] + 1e-9).astype(np.int64)
-        k_free = np.zeros(at_cap.size, np.int64)
-        sl = [x[at_cap] for x in (y, pk, kmin)]
         gi, gip = _gather_csr(ip, at_cap)
-        argmin_packs(
-            *sl,
-            kc,
-            qt[at_cap],
-            g[at_cap],
-            kap[at_cap],
-            zero[at_cap],
-            gip,
-            pm[gi],
-            pv[gi],
-            pw[gi],
-            dist[at_cap],
-            h[at_cap],
-            b[at_cap],
-            k_free,
-        )
+        k_free = argmin_items(y[at_cap], pk[at_cap], kmin[at_cap], kc, qt[at_cap], g[at_cap], kap[at_cap],
+                              zero[at_cap], gip, pm[gi], pv[gi], pw[gi], dist[at_cap], h[at_cap], b[at_cap],
+                              n_jobs=1)
         bound = k_free > k_star[at_cap]
         idx = at_cap[bound]
         cap_kind[idx] = np.where(cap_ms[idx] <= cap_sl[idx], RELAX_MAX_STOCK, RELAX_SHELF)
@@ -400,6 +363,20 @@ def per_item(n: int, n_jobs: int, fn: Callable[[int, int], None]) -> None:
     """Run the in-place ``fn(a, b)`` over contiguous item ranges, one per thread (the kernels release the
     GIL), through the executor seam."""
     for_item_blocks(item_blocks(n, n_jobs, min_items=_MIN_ITEMS_PER_BLOCK), fn)
+
+
+def argmin_items(y: np.ndarray, pk: np.ndarray, kmin: np.ndarray, kmax: np.ndarray, qt: np.ndarray,
+                 g: np.ndarray, kap: np.ndarray, lam: np.ndarray, ip: np.ndarray, pm: np.ndarray,
+                 pv: np.ndarray, pw: np.ndarray, dist: np.ndarray, h: np.ndarray, b: np.ndarray,
+                 n_jobs: int) -> np.ndarray:
+    """Each item's integer optimum in packs, ``lam`` the price of a pack (0: no supplier constraint),
+    by the kernel ``argmin_packs`` over blocks of items (``ip``: each item's grid points in
+    ``pm, pv, pw``)."""
+    out = np.zeros(y.size, np.int64)
+    per_item(y.size, n_jobs, lambda a, c: argmin_packs(
+        y[a:c], pk[a:c], kmin[a:c], kmax[a:c], qt[a:c], g[a:c], kap[a:c], lam[a:c], ip[a : c + 1], pm, pv, pw,
+        dist[a:c], h[a:c], b[a:c], out[a:c]))
+    return out
 
 
 def _gather_csr(ip: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
