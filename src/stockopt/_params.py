@@ -20,6 +20,7 @@ import inspect
 import math
 import numbers
 import os
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -44,14 +45,16 @@ __all__ = [
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class Constraint:
+class Constraint(ABC):
     """One accepted kind of value: :meth:`ok` tests it, :meth:`describe` says it in words."""
 
-    def ok(self, value: Any) -> bool:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def ok(self, value: Any) -> bool:
+        """Whether ``value`` is accepted."""
 
-    def describe(self) -> str:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def describe(self) -> str:
+        """The accepted values in words (for error messages)."""
 
     def invalid(self) -> Any:
         """A value this constraint refuses (used by the common tests)."""
