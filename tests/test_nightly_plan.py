@@ -126,7 +126,7 @@ def test_outputs_are_atomic_tagged_and_replace_a_previous_run(whole, tmp_path):
     out.mkdir()
     pq.write_table(pa.table({"x": [1]}), out / "orders.parquet")
     res = so.plan(sales, items, h=H, models=MODELS, n_partitions=3, out_dir=out)
-    names = sorted(os.listdir(out))
+    names = sorted(set(os.listdir(out)) - {".lock"})  # the folder lock file stays
     assert names == ["forecast.parquet", "policy.parquet", "quarantine.parquet", "run.json", "summary.json"]
     run = json.loads((out / "run.json").read_text())
     rid = run["run_id"]
@@ -142,7 +142,7 @@ def test_outputs_are_atomic_tagged_and_replace_a_previous_run(whole, tmp_path):
     assert json.loads((out / "summary.json").read_text()) == run["summary"]
 
     # a failing run (an items table without lead_time) leaves the complete output untouched
-    before = {n: (out / n).read_bytes() for n in os.listdir(out)}
+    before = {n: (out / n).read_bytes() for n in os.listdir(out) if not n.startswith(".")}
     with pytest.raises(MissingColumnError):
         so.plan(sales, items.drop_columns(["lead_time"]), h=H, models=MODELS, n_partitions=3, out_dir=out)
     assert {n: (out / n).read_bytes() for n in os.listdir(out) if not n.startswith(".")} == before
@@ -243,3 +243,26 @@ def test_plan_with_supply_tables_equals_run_nightly_orders_alerts_and_kpis(suppl
         assert getattr(res, name).equals(_sorted(getattr(ref, name), keys)), name
     for key in ("order_lines", "order_value", "suppliers_ordering", "projected_fill_rate", "alerts"):
         assert res.summary[key] == ref.summary[key], key
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the folder lock is an fcntl.flock")
+def test_a_second_run_into_a_locked_folder_is_refused_and_writes_nothing(tmp_path):
+    import fcntl
+
+    from stockopt.errors import FileError
+
+    sales = so.datasets.synthetic_retail(4, 60, seed=2).select(["unique_id", "ds", "y"])
+    out = tmp_path / "out"
+    out.mkdir()
+    with open(out / ".lock", "w") as other:  # another run (same host) holds the folder
+        other.write("4242")
+        other.flush()
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(FileError, match="another plan is writing to this folder.*4242"):
+            so.plan(sales, h=H, models=["naive"], out_dir=out)
+        assert sorted(p.name for p in out.iterdir()) == [".lock"]
+        fcntl.flock(other, fcntl.LOCK_UN)
+    res = so.plan(sales, h=H, models=["naive"], out_dir=out)  # released: the run goes ahead
+    assert res.forecast.num_rows == 4 * H and (out / "run.json").exists()
+    with open(out / ".lock", "w") as probe:  # and the run released the lock when it ended
+        fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -14,6 +14,11 @@ outputs this run does not produce are removed, and ``run.json`` is written last.
 ``run.json`` therefore holds no complete run, and every final file carries its run id in its
 Parquet metadata (``stockopt.run_id``), so files of two runs can always be told apart.  A run that
 fails before assembling (an error in a partition, a kill) leaves the previous output untouched.
+
+One run at a time per folder: a run holds an exclusive lock on ``out_dir/.lock`` (an advisory
+``flock``, released by the system when the process ends, even by ``kill -9``) from before it
+touches the folder until its outputs are published; a second run into the same folder is refused
+with :class:`~stockopt.errors.FileError` naming the process that holds it.
 """
 
 from __future__ import annotations
@@ -22,14 +27,15 @@ import hashlib
 import json
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["run_id", "atomic_write_parquet", "atomic_write_json", "OUTPUTS", "publish"]
+__all__ = ["run_id", "atomic_write_parquet", "atomic_write_json", "OUTPUTS", "publish", "folder_lock"]
 
 #: every final table a plan may write (``<name>.parquet``), in the order they are published
 OUTPUTS = ("forecast", "policy", "quarantine", "orders", "alerts", "kpis")
@@ -143,3 +149,43 @@ def clear_parts(out_dir: Path, keep: str | None = None) -> None:
             shutil.rmtree(d, ignore_errors=True)
     if keep is None:
         shutil.rmtree(parts, ignore_errors=True)
+
+
+@contextmanager
+def folder_lock(out_dir: Path) -> Iterator[None]:
+    """Hold the exclusive lock of ``out_dir`` (``out_dir/.lock``) for the duration of the block.
+
+    The lock is an advisory ``fcntl.flock`` on the file, so the system releases it when the process
+    ends in any way; the file itself (holding the owner's process id, for the message) may stay.
+    Where ``fcntl`` does not exist (Windows) no lock is taken.
+
+    Raises
+    ------
+    stockopt.errors.FileError
+        When another process holds the lock (another plan is writing to the same folder).
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    from stockopt.errors import FileError, raise_error
+
+    path = out_dir / ".lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            owner = os.pread(fd, 32, 0).decode(errors="replace").strip() or "unknown"
+            raise_error(FileError, "another plan is writing to this folder", table="plan",
+                        parameter="out_dir", got=f"{out_dir} locked by process {owner}",
+                        expected="one run per output folder at a time (wait, or choose another folder)")
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        try:
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+    finally:
+        os.close(fd)

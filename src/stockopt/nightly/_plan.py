@@ -13,6 +13,7 @@ partition runs, and quarantine rows give their row in the whole input.  Steps th
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import logging
@@ -39,6 +40,7 @@ from stockopt.nightly._output import (
     atomic_write_json,
     atomic_write_parquet,
     clear_parts,
+    folder_lock,
     publish,
     run_id,
 )
@@ -388,11 +390,13 @@ def _plan(tables_in: dict[str, Any], plan_in: dict[str, Any], options: dict[str,
 
     out_dir = Path(popts["out_dir"]) if popts["out_dir"] is not None else None
     tmp_root = None
+    lock = contextlib.ExitStack()
     if out_dir is None:
         tmp_root = tempfile.mkdtemp(prefix="stockopt-plan-")
         work = Path(tmp_root) / rid
     else:
         _check_out_dir(out_dir)
+        lock.enter_context(folder_lock(out_dir))  # one run per folder, until its outputs are published
         work = out_dir / ".parts" / rid
         clear_parts(out_dir, keep=rid)  # parts of other (older) runs can never be resumed
     try:
@@ -462,6 +466,7 @@ def _plan(tables_in: dict[str, Any], plan_in: dict[str, Any], options: dict[str,
                 clear_parts(out_dir, keep=None)
         return result
     finally:
+        lock.close()
         if tmp_root is not None:
             shutil.rmtree(tmp_root, ignore_errors=True)
 
