@@ -166,3 +166,78 @@ def test_mark_stockouts_output_fed_back_with_gaps():
     first = (run["start"][0].as_py() - START).days
     last = (run["end"][0].as_py() - START).days
     np.testing.assert_array_equal(cens, (days >= first) & (days <= last))
+
+
+# --- a null in-stock flag in the nightly run --------------------------------------------------------------
+def _nightly_sales():
+    sales = so.datasets.synthetic_retail(6, 120, seed=2, stockout_share=0.5, stockout_days=(3, 10))
+    flag = np.asarray(sales["in_stock"]).astype(object)
+    ids = np.asarray(sales["unique_id"].to_pylist())
+    bad_id = sorted(set(ids))[2]
+    rows = np.flatnonzero(ids == bad_id)
+    flag[rows[[40, 41, 90]]] = None
+    with_null = sales.set_column(sales.column_names.index("in_stock"), "in_stock", pa.array(flag.tolist(),
+                                                                                           pa.bool_()))
+    on_hand = np.where(np.asarray(sales["in_stock"]), 5.0, 0.0)
+    on_hand[rows[7]] = np.nan
+    with_nan = sales.append_column("on_hand", pa.array(on_hand))
+    return sales, with_null, with_nan, bad_id, int(rows[40]), int(rows[7])
+
+
+def test_null_in_stock_flag_quarantines_its_series_and_the_run_goes_on():
+    sales, with_null, with_nan, bad_id, row_null, row_nan = _nightly_sales()
+    others = with_null.filter(pc.not_equal(with_null["unique_id"], bad_id))
+    for tbl, col, row in ((with_null, "in_stock", row_null), (with_nan, "on_hand", row_nan)):
+        with pytest.raises(NullValueError, match=col):  # forecast (not a nightly run) keeps refusing
+            so.forecast(tbl, 14, freq="D", models=["naive"], censored=col)
+        plan = so.run_nightly(tbl, h=14, freq="D", models=["ses"], censored=col)
+        assert plan.quarantine.to_pylist() == [{"unique_id": bad_id, "reason": f"null in-stock flag ({col})",
+                                                "first_row": row, "table": "sales"}]
+        assert plan.summary["series_quarantined"] == 1
+        assert plan.summary["quarantine_reasons"] == {f"null in-stock flag ({col})": 1}
+        want = so.forecast(others if col == "in_stock" else
+                           with_nan.filter(pc.not_equal(with_nan["unique_id"], bad_id)),
+                           14, freq="D", models=["ses"], level=[80, 95], censored=col)
+        assert plan.forecast.equals(want)
+    # without censored= the flag is not read, and nothing is quarantined
+    assert so.run_nightly(with_null, h=14, freq="D", models=["naive"]).quarantine.num_rows == 0
+    clean, report = so.quarantine(with_null, freq="D", censored="in_stock")
+    assert report["unique_id"].to_pylist() == [bad_id] and clean.num_rows == others.num_rows
+
+
+def test_censoring_column_faults_of_the_whole_table_still_raise():
+    sales, *_ = _nightly_sales()
+    with pytest.raises(so.errors.MissingColumnError, match="stock_flag"):
+        so.run_nightly(sales, h=14, freq="D", models=["naive"], censored="stock_flag")
+    text = sales.append_column("status", pa.array(["in"] * sales.num_rows))
+    with pytest.raises(so.errors.ColumnTypeError, match="status"):
+        so.run_nightly(text, h=14, freq="D", models=["naive"], censored="status")
+
+
+def test_plan_and_cli_quarantine_null_flags(tmp_path):
+    import pyarrow.parquet as pq
+    from click.testing import CliRunner
+
+    from stockopt.cli import main
+
+    sales, with_null, _, bad_id, row_null, _ = _nightly_sales()
+    res = so.plan(with_null, h=14, freq="D", models=["naive"], censored="in_stock", n_partitions=2,
+                  backend="threads")
+    assert res.quarantine.to_pylist() == [{"unique_id": bad_id, "reason": "null in-stock flag (in_stock)",
+                                           "first_row": row_null, "table": "sales"}]
+    direct = so.run_nightly(with_null, h=14, freq="D", models=["naive"], censored="in_stock")
+    assert res.forecast.equals(direct.forecast)
+    # a partition holding only the bad series: its report still names it
+    from stockopt.nightly._plan import plan_partition
+
+    alone = with_null.filter(pc.equal(with_null["unique_id"], bad_id))
+    part = plan_partition({"sales": alone}, {"h": 14, "models": ["naive"], "freq": "D",
+                                             "censored": "in_stock"})
+    assert part.quarantine["unique_id"].to_pylist() == [bad_id]
+    assert part.quarantine["reason"].to_pylist() == ["null in-stock flag (in_stock)"]
+    pq.write_table(with_null, tmp_path / "sales.parquet")
+    out = CliRunner().invoke(main, ["plan", str(tmp_path / "sales.parquet"), "--out", str(tmp_path / "plan"),
+                                    "-h", "14", "--freq", "D", "--model", "naive", "--censored", "in_stock"])
+    assert out.exit_code == 3, out.output
+    q = pq.read_table(tmp_path / "plan" / "quarantine.parquet")
+    assert q["unique_id"].to_pylist() == [bad_id] and q["first_row"].to_pylist() == [row_null]
