@@ -169,6 +169,9 @@ SALES_CHECKS: dict[str, RowCheck] = {
     "spacing": RowCheck("series spaced more coarsely than the frequency",
                         "series on the periods of {freq} (this one is on {own}); pass freq=... or group the "
                         "series of each frequency apart"),
+    "null_censored": RowCheck("null in-stock flag",
+                              "true or false in every row of an in-stock flag, or a stock level in every row "
+                              "of an on_hand column"),
 }
 
 #: service measures an item may target, and their codes for the kernels

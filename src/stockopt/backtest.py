@@ -17,13 +17,21 @@ import pyarrow as pa
 
 from stockopt._arrow import days_to_time
 from stockopt._kernels.codes import STATUS_FAILED
-from stockopt._params import Boolean, Integer, validate_params
+from stockopt._params import Boolean, Instance, Integer, SequenceOf, validate_params
 from stockopt._runner import prepare, run_fit, run_forward, run_model
 from stockopt.data import as_grouped, series_index
 from stockopt.errors import ParameterError, raise_error
-from stockopt.forecasting import FORECAST_PARAMS, extra_columns, forecast, model_output, normalise_levels
+from stockopt.forecasting import (
+    CENSORED_PARAM,
+    FORECAST_PARAMS,
+    extra_columns,
+    forecast,
+    model_output,
+    normalise_levels,
+)
 from stockopt.models import resolve_models
 from stockopt.models._base import ForecastResult, Model, Params, put_params, take_params
+from stockopt.signals.drivers import Drivers
 
 __all__ = ["cross_validation"]
 
@@ -126,8 +134,10 @@ def _fit_or_forward(model: Model, values: np.ndarray, indptr: np.ndarray, idx: n
     return _scatter(parts, n, h), store, counts
 
 
-@validate_params({**FORECAST_PARAMS, "n_windows": Integer(1), "step_size": [None, Integer(1)],
-                  "refit": [Boolean(), Integer(0)]})
+@validate_params({**FORECAST_PARAMS, **CENSORED_PARAM, "n_windows": Integer(1),
+                  "step_size": [None, Integer(1)], "refit": [Boolean(), Integer(0)],
+                  "X_future": [None, Boolean(), SequenceOf(Instance(str), min_len=1, unique=True),
+                               Instance(Drivers)]})
 def cross_validation(
     sales: Any,
     h: int,
@@ -149,6 +159,8 @@ def cross_validation(
     missing: str = "error",
     fill_gaps: str = "zero",
     allow_negative: bool = False,
+    censored: str | None = None,
+    X_future: bool | Sequence[str] | Drivers | None = None,
 ) -> pa.Table:
     """Backtest models on rolling origins: forecast ``h`` periods from ``n_windows`` cutoffs.
 
@@ -179,16 +191,39 @@ def cross_validation(
         Passed to :func:`stockopt.group_series`.
     allow_negative : bool
         As in :func:`stockopt.forecast`: returns accepted, net demand (actuals too) clipped at 0.
+    censored : str, optional
+        An in-stock flag (False = stocked out) or ``on_hand`` column of ``sales``: every window is
+        fitted as :func:`stockopt.forecast` with ``censored=`` on its training history (demand, not
+        sales, is forecast).  The output gains a boolean column ``in_stock`` over the hold-out
+        periods: **score only the rows where it is True** (``cv.filter(cv["in_stock"])``), since
+        in a stocked-out period the sales are a lower bound of demand, which is unobserved there;
+        scored against those sales a demand forecast would look biased high.
+    X_future : bool, list of str or Drivers, optional
+        Demand drivers (:func:`stockopt.forecast_drivers`).  Their values over each window's
+        horizon are taken from ``sales`` itself, since in a backtest they are known; their effects
+        are estimated on each training window only.  ``True``: every boolean or numeric column of
+        ``sales`` besides the id, time, target and ``censored`` columns is a driver (the
+        convention of statsforecast's ``cross_validation``, which reads the table's other columns
+        as exogenous); a list names the driver columns; a :class:`stockopt.Drivers` adds pooling
+        (``pool_by``), a holiday ``calendar`` and ``yearly`` seasonality, its ``future`` being
+        ``None`` (no driver column), ``True`` or a list of names.  Each window is then
+        :func:`stockopt.forecast` with ``X_future`` = those columns over the window's horizon.
+
+        With ``censored`` or ``X_future``, ``refit`` must be True (the correction and the driver
+        effects are estimated again at each cutoff) and ``allow_negative`` False.
 
     Returns
     -------
     pyarrow.Table
-        ``unique_id, ds, cutoff, y`` and the forecast columns of :func:`forecast`.
+        ``unique_id, ds, cutoff, y`` (the sales of the hold-out periods), with ``censored`` an
+        ``in_stock`` column, and the forecast columns of :func:`forecast`.
 
     References
     ----------
     Tashman, L. J. (2000), Out-of-sample tests of forecasting accuracy: an analysis and review,
     *International Journal of Forecasting* 16(4), 437-450 (rolling-origin evaluation).
+    Nahmias, S. (1994), Demand estimation in lost sales inventory systems, *Naval Research
+    Logistics* 41(6), 739-757 (sales in stocked-out periods only bound demand from below).
 
     Examples
     --------
@@ -200,9 +235,36 @@ def cross_validation(
     >>> cv.select(["cutoff", "y", "Naive"]).to_pylist()  # doctest: +NORMALIZE_WHITESPACE
     [{'cutoff': datetime.date(2024, 1, 4), 'y': 5.0, 'Naive': 4.0},
      {'cutoff': datetime.date(2024, 1, 5), 'y': 6.0, 'Naive': 5.0}]
+
+    A censored backtest scores demand forecasts on the periods in stock only:
+
+    >>> import pyarrow.compute as pc
+    >>> import stockopt as so
+    >>> sales = so.datasets.synthetic_retail(20, 200, seed=1, stockout_share=0.6)
+    >>> cv = cross_validation(sales, 14, models=["ses"], n_windows=2, censored="in_stock",
+    ...                       X_future=["on_promotion", "price"])
+    >>> cv.column_names[:5], cv.num_rows
+    (['unique_id', 'ds', 'cutoff', 'y', 'in_stock'], 560)
+    >>> scored = so.evaluate(cv.filter(cv["in_stock"]), metrics=["mae"])
     """
     period = _refit_period(refit)
     step = h if step_size is None else int(step_size)
+    if X_future is False:
+        X_future = None
+    if censored is not None or X_future is not None:  # demand signals: censored sales, drivers
+        from stockopt.signals.backtest import cross_validation_signals
+
+        if period != 1 or allow_negative:
+            bad, got = ("refit", refit) if period != 1 else ("allow_negative", allow_negative)
+            raise_error(ParameterError, f"{bad}={got!r} cannot be combined with censored= or X_future=",
+                        table="cross_validation", parameter=bad, got=got,
+                        expected="refit=True and allow_negative=False (each window is a forecast with the "
+                        "signals on its training history)")
+        return cross_validation_signals(
+            sales, int(h), freq=freq, models=models, n_windows=n_windows, step=step, level=level,
+            quantiles=quantiles, season_length=season_length, nonnegative=nonnegative,
+            conformal_windows=conformal_windows, n_jobs=n_jobs, id_col=id_col, time_col=time_col,
+            target_col=target_col, missing=missing, fill_gaps=fill_gaps, censored=censored, X_future=X_future)
     grouped = as_grouped(sales, freq=freq, id_col=id_col, time_col=time_col, target_col=target_col,
                          missing=missing, fill_gaps=fill_gaps, allow_negative=allow_negative,
                          extra_cols=extra_columns(models))

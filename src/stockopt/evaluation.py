@@ -65,8 +65,8 @@ def evaluate(
     metrics : sequence of str
         Any of :data:`METRICS`.
     models : sequence of str, optional
-        Model columns to score; default every column that is not an id, time, cutoff, actual or
-        interval/quantile column.
+        Model columns to score; default every column that is not an id, time, cutoff, actual,
+        interval/quantile or boolean column (the ``in_stock`` flag of a censored backtest).
     train : table, optional
         The sales history (``unique_id, ds, y``) the scaled metrics take their scale from, up to
         each cutoff; required for ``mase`` and ``rmsse``.
@@ -97,7 +97,8 @@ def evaluate(
     tbl = tbl.sort_by(sort_keys)
     skip = {id_col, time_col, target_col, cutoff_col}
     if models is None:
-        models = [c for c in tbl.column_names if c not in skip and not _NON_MODEL.match(c)]
+        models = [c for c in tbl.column_names if c not in skip and not _NON_MODEL.match(c)
+                  and not pa.types.is_boolean(tbl.schema.field(c).type)]  # flags (in_stock) are no forecast
     y = _to_numpy(tbl.column(target_col).cast(pa.float64()), np.float64)
     # group boundaries: a new group where id (or cutoff) changes
     keys = [tbl.column(id_col)] + ([tbl.column(cutoff_col)] if has_cutoff else [])

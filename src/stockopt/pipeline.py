@@ -88,7 +88,7 @@ class PlanResult:
                 pq.write_table(getattr(self, name), out / f"{name}.parquet")
 
 
-@validate_params({**SALES_PARAMS, "table": Instance(str)})
+@validate_params({**SALES_PARAMS, **CENSORED_PARAM, "table": Instance(str)})
 def quarantine(
     sales: Any,
     *,
@@ -99,6 +99,7 @@ def quarantine(
     missing: str = "error",
     fill_gaps: str = "zero",
     allow_negative: bool = False,
+    censored: str | None = None,
     table: str = "sales",
 ) -> tuple[pa.Table, pa.Table]:
     """Split a sales table into the rows of clean series and a report of quarantined series.
@@ -106,10 +107,11 @@ def quarantine(
     A series is quarantined when :func:`stockopt.group_series`, given the same options, would refuse
     it: a row with a null time, a time of day, a stamp off the frequency or out of range, a
     repeated period, a null/NaN demand (unless ``missing`` fills it), an infinite demand, a negative
-    demand (unless ``allow_negative``), or missing periods inside it when ``fill_gaps="error"``.
-    Rows with a null id cannot be attributed to a series and are dropped (and counted in the report
-    under a null id).  Faults of the whole table (a missing column, a column of the wrong type)
-    raise as in :func:`stockopt.group_series`.
+    demand (unless ``allow_negative``), or missing periods inside it when ``fill_gaps="error"``;
+    with ``censored``, also a null in-stock flag (or a null or NaN stock level), which
+    :func:`stockopt.forecast` with ``censored=`` refuses.  Rows with a null id cannot be attributed
+    to a series and are dropped (and counted in the report under a null id).  Faults of the whole
+    table (a missing column, a column of the wrong type) raise as in :func:`stockopt.group_series`.
 
     Parameters
     ----------
@@ -117,6 +119,11 @@ def quarantine(
         Long demand history ``unique_id, ds, y``.
     freq, id_col, time_col, target_col, missing, fill_gaps, allow_negative
         As in :func:`stockopt.group_series`.
+    censored : str, optional
+        The in-stock flag (boolean, False = stocked out) or ``on_hand`` column of a censored run
+        (:func:`stockopt.forecast` ``censored=``); a series with a null there is quarantined with the
+        reason ``"null in-stock flag (<column>)"``.  A column that is absent or neither boolean nor
+        numeric raises, as it would in the forecast.
     table : str
         The table's role, used in messages.
 
@@ -137,16 +144,33 @@ def quarantine(
     >>> clean, report = quarantine(sales, freq="D")
     >>> clean["unique_id"].to_pylist(), report.to_pylist()
     (['a', 'a'], [{'unique_id': 'b', 'reason': 'negative demand', 'first_row': 3}])
+    >>> flagged = sales.set_column(2, "y", pa.array([1.0, 2.0, 3.0, 4.0])).append_column(
+    ...     "in_stock", pa.array([True, None, True, False]))
+    >>> quarantine(flagged, freq="D", censored="in_stock")[1].to_pylist()
+    [{'unique_id': 'a', 'reason': 'null in-stock flag (in_stock)', 'first_row': 1}]
     """
     clean, report, _ = _quarantine(sales, freq=freq, id_col=id_col, time_col=time_col, target_col=target_col,
                                    missing=missing, fill_gaps=fill_gaps, allow_negative=allow_negative,
-                                   table=table)
+                                   table=table, censored=censored)
     return clean, report
 
 
+def _censor_nulls(tbl: pa.Table, column: str, *, table: str) -> np.ndarray:
+    """Rows whose censoring value is unusable: a null flag, or a null or NaN stock level.
+
+    A missing column or one of the wrong type is a fault of the whole table and raises (as
+    :func:`stockopt.group_series` and :func:`stockopt.signals._common.censor_mask` would)."""
+    require_columns(tbl, {"censored": column}, table=table)
+    col = tbl.column(column)
+    if not (pa.types.is_boolean(col.type) or is_numeric_type(col.type)):
+        raise_error(ColumnTypeError, "censoring column of the wrong type", table=table, column=column,
+                    expected="boolean (in stock) or numeric (on hand)", got=str(col.type))
+    return _to_numpy(pc.is_null(col, nan_is_null=pa.types.is_floating(col.type)), np.bool_)
+
+
 def _quarantine(sales: Any, *, freq: str | None, id_col: str, time_col: str, target_col: str, missing: str,
-                fill_gaps: str, allow_negative: bool,
-                table: str) -> tuple[pa.Table, pa.Table, Frequency | None]:
+                fill_gaps: str, allow_negative: bool, table: str,
+                censored: str | None = None) -> tuple[pa.Table, pa.Table, Frequency | None]:
     """:func:`quarantine`, also returning the frequency it judged the rows by (None when no row has
     a time stamp), so that the grouping of the clean rows uses the same one."""
     tbl = to_table(sales, table=table)
@@ -172,6 +196,9 @@ def _quarantine(sales: Any, *, freq: str | None, id_col: str, time_col: str, tar
         reasons.append((np.abs(y_np) > MAX_QUANTITY, _C["big_target"].what))
     if not allow_negative:
         reasons.append((y_np < 0, _C["negative_target"].what))
+    if censored is not None:  # the flag forecast(censored=) reads: a null there refuses the series
+        why = f"{_C['null_censored'].what} ({censored})"
+        reasons.append((_censor_nulls(tbl, censored, table=table), why))
     f = None
     if not null_time.all():
         if null_time.any():  # null rows are already flagged; give them any valid stamp to go on
@@ -354,7 +381,8 @@ def run_nightly(
     censored : str, optional
         An in-stock flag (False = stocked out) or ``on_hand`` column of ``sales``: the models
         forecast demand, not sales (:mod:`stockopt.signals.censored`); the summary gains the
-        ``censored`` counts.
+        ``censored`` counts.  A series with a null flag (or a null or NaN stock level) is
+        quarantined (reason ``"null in-stock flag (<column>)"``) and the run goes on.
 
     Returns
     -------
@@ -390,7 +418,8 @@ def run_nightly(
     timings: dict[str, float] = {}
     t = time.perf_counter()
     cols = dict(id_col=id_col, time_col=time_col, target_col=target_col, missing=missing, fill_gaps=fill_gaps)
-    clean, report, f = _quarantine(sales, freq=freq, allow_negative=allow_negative, table="sales", **cols)
+    clean, report, f = _quarantine(sales, freq=freq, allow_negative=allow_negative, table="sales",
+                                   censored=censored, **cols)
     if clean.num_rows == 0:
         if out is not None:
             import pyarrow.parquet as pq

@@ -156,3 +156,48 @@ def test_constant_extreme_values_forecast_themselves(value):
     for m in ("Naive", "HistoricAverage"):
         assert fc[m].to_pylist() == pytest.approx([value] * 5, rel=1e-12, abs=0)
     assert math.isfinite(fc["AutoETS"][0].as_py())
+
+
+@fuzz_settings(ci=20)
+@given(data=st.data(), freq=st.sampled_from(["D", "W-SUN", "MS"]), on_hand=st.booleans())
+def test_censored_nightly_run_quarantines_null_flags_and_goes_on(data, freq, on_hand):
+    """A null in-stock flag (or a null / NaN stock level) sets its series aside, at its first such row; the
+    other series get exactly the censored forecast they get alone, and forecast itself refuses the table."""
+    rows = data.draw(sales_rows(freq=freq, clean=True, max_series=5))
+    n = len(rows)
+    if on_hand:  # stock levels at or below zero are stockouts; None and NaN are unusable
+        levels = data.draw(st.lists(st.sampled_from([0.0, 3.0, 7.0, -1.0, None, math.nan]), min_size=n,
+                                    max_size=n))
+        col = pa.array(levels, pa.float64(), from_pandas=False)
+        bad = [v is None or (isinstance(v, float) and math.isnan(v)) for v in levels]
+    else:
+        flags = data.draw(st.lists(st.sampled_from([True, True, False, None]), min_size=n, max_size=n))
+        col = pa.array(flags, pa.bool_())
+        bad = [v is None for v in flags]
+    name = "on_hand" if on_hand else "in_stock"
+    tbl = rows_table(rows).append_column(name, col)
+    first_bad: dict[object, int] = {}
+    for i, (r, b) in enumerate(zip(rows, bad)):
+        if b:
+            first_bad.setdefault(r[0], i)
+    good = sorted({r[0] for r in rows} - set(first_bad))
+    h = {"D": 14, "W-SUN": 2, "MS": 1}[freq]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if first_bad:
+            with pytest.raises(NullValueError):
+                so.forecast(tbl, h, freq=freq, models=["naive"], censored=name)
+        try:
+            plan = so.run_nightly(tbl, h=h, freq=freq, models=["naive"], censored=name)
+        except EmptyInputError:
+            assert not good
+            return
+        assert good
+        q = plan.quarantine.filter(pc.equal(plan.quarantine["table"], "sales"))
+        assert {r["unique_id"]: r["first_row"] for r in q.to_pylist()} == first_bad
+        assert set(q["reason"].to_pylist()) <= {f"null in-stock flag ({name})"}
+        assert plan.summary["series_quarantined"] == len(first_bad)
+        assert plan.policy[0].to_pylist() == good
+        keep = pa.array([r[0] in good for r in rows])
+        alone = so.forecast(tbl.filter(keep), h, freq=freq, models=["naive"], level=[80, 95], censored=name)
+    assert plan.forecast.equals(alone)

@@ -110,7 +110,7 @@ def plan_partition(tables: Mapping[str, pa.Table | None], config: Mapping[str, A
         if "every series was quarantined" not in str(exc):
             raise
         qopts = {k: config[k] for k in ("freq", "id_col", "time_col", "target_col", "missing", "fill_gaps",
-                                        "allow_negative") if k in config}
+                                        "allow_negative", "censored") if k in config}
         _, report = quarantine(sales, **qopts)
         report = report.append_column("table", pa.array(["sales"] * report.num_rows, pa.string()))
         res = PlanResult(forecast=pa.table({}), policy=pa.table({}), quarantine=report,

@@ -14,6 +14,8 @@ from stockopt.errors import ColumnTypeError, MissingColumnError, NullValueError,
 
 #: the argument rules of the column names every demand-signal function reading a sales table takes
 SALES_COLS = {k: SALES_PARAMS[k] for k in ("freq", "id_col", "time_col", "target_col")}
+#: ... and of the gap and null-target options they share with :func:`stockopt.forecast`
+GAP_OPTIONS = {k: SALES_PARAMS[k] for k in ("missing", "fill_gaps")}
 
 
 def as_grouped(sales: Any, *, freq: Any = None, extra_cols: tuple[str, ...] = (),

@@ -46,7 +46,7 @@ from stockopt._kernels.forecast.censored import adjust_block, impute_block, phas
 from stockopt._params import Instance, validate_params
 from stockopt.data import GroupedSeries
 from stockopt.errors import ParameterError, raise_error
-from stockopt.signals._common import SALES_COLS, as_grouped, censor_mask
+from stockopt.signals._common import GAP_OPTIONS, SALES_COLS, as_grouped, censor_mask
 
 __all__ = ["estimate_demand", "CensoredHistory", "censored_history", "forecast_censored"]
 
@@ -189,7 +189,7 @@ def _merge_stats(into: dict[str, dict[str, Any]], new: dict[str, dict[str, Any]]
                 cur[key] = cur.get(key, 0) + val
 
 
-@validate_params({**SALES_COLS, "censored": Instance(str)})
+@validate_params({**SALES_COLS, **GAP_OPTIONS, "censored": Instance(str)})
 def estimate_demand(
     sales: Any,
     *,
@@ -198,6 +198,8 @@ def estimate_demand(
     id_col: str = "unique_id",
     time_col: str = "ds",
     target_col: str = "y",
+    missing: str = "error",
+    fill_gaps: str = "zero",
 ) -> pa.Table:
     """The demand behind censored sales: each stocked-out period's conditional expected demand.
 
@@ -217,12 +219,20 @@ def estimate_demand(
         column (a period is censored when it is at or below zero).
     id_col, time_col, target_col : str
         Column names.
+    missing : {"error", "zero", "interpolate"}
+        Null or NaN sales: refused, read as zero, or interpolated within the series, as in
+        :func:`stockopt.forecast` (:func:`stockopt.group_series`).
+    fill_gaps : {"zero", "interpolate", "error"}
+        Periods absent inside a series: inserted with zero sales (default), interpolated, or
+        refused, as in :func:`stockopt.forecast`; inserted periods carry the extra columns (the
+        in-stock flag, the stock level) of the period before them.
 
     Returns
     -------
     pyarrow.Table
         ``unique_id, ds, y, demand, censored`` (pieces per period; ``censored`` True where the
-        period was out of stock), one row per series and period (gaps filled with zero sales).
+        period was out of stock), one row per series and period (gaps filled as ``fill_gaps``
+        says; ``y`` holds the sales as filled).
 
     Examples
     --------
@@ -235,7 +245,7 @@ def estimate_demand(
     ([5.0, 5.0], True)
     """
     grouped = as_grouped(sales, freq=freq, extra_cols=(censored,), id_col=id_col, time_col=time_col,
-                         target_col=target_col)
+                         target_col=target_col, missing=missing, fill_gaps=fill_gaps)
     out = censor_mask(grouped, censored)
     demand, _ = impute(grouped, out)
     rows = np.repeat(np.arange(grouped.n_series, dtype=np.int64), grouped.lengths)

@@ -17,6 +17,7 @@ import pyarrow.compute as pc
 from stockopt._params import Instance, Integer, Real, validate_params
 from stockopt.models.auto import DEMAND_CLASSES, demand_classes
 from stockopt.signals._common import (
+    GAP_OPTIONS,
     SALES_COLS,
     as_grouped,
     censor_mask,
@@ -36,7 +37,8 @@ NEW_DAYS = 90.0
 DEAD_DAYS = 182.0
 
 
-@validate_params({**SALES_COLS, "adi_cut": Real(0, lo_open=True), "cv2_cut": Real(0, lo_open=True),
+@validate_params({**SALES_COLS, **GAP_OPTIONS, "adi_cut": Real(0, lo_open=True),
+                  "cv2_cut": Real(0, lo_open=True),
                   "new_periods": [None, Integer(1)], "dead_periods": [None, Integer(1)],
                   "censored": [None, Instance(str)]})
 def classify_demand(
@@ -51,6 +53,8 @@ def classify_demand(
     id_col: str = "unique_id",
     time_col: str = "ds",
     target_col: str = "y",
+    missing: str = "error",
+    fill_gaps: str = "zero",
 ) -> pa.Table:
     """Classify each series' demand pattern (smooth, erratic, intermittent, lumpy); flag new and dead items.
 
@@ -82,6 +86,13 @@ def classify_demand(
         count towards ``dead``.
     id_col, time_col, target_col : str
         Column names (see :func:`stockopt.group_series`).
+    missing : {"error", "zero", "interpolate"}
+        Null or NaN sales: refused, read as zero, or interpolated within the series, as in
+        :func:`stockopt.forecast` (:func:`stockopt.group_series`).
+    fill_gaps : {"zero", "interpolate", "error"}
+        Periods absent inside a series: inserted with zero sales (default), interpolated, or
+        refused, as in :func:`stockopt.forecast`; inserted periods carry the extra columns (the
+        in-stock flag, the stock level) of the period before them.
 
     Returns
     -------
@@ -112,7 +123,7 @@ def classify_demand(
     'smooth'
     """
     grouped = as_grouped(sales, freq=freq, extra_cols=(censored,) if censored else (), id_col=id_col,
-                         time_col=time_col, target_col=target_col)
+                         time_col=time_col, target_col=target_col, missing=missing, fill_gaps=fill_gaps)
     new_p = periods_for_days(grouped, NEW_DAYS) if new_periods is None else int(new_periods)
     dead_p = periods_for_days(grouped, DEAD_DAYS) if dead_periods is None else int(dead_periods)
     values, indptr = grouped.values, grouped.indptr

@@ -25,7 +25,7 @@ from stockopt._kernels.forecast.quality import zero_runs_block
 from stockopt._params import Instance, Real, validate_params
 from stockopt.data import GroupedSeries
 from stockopt.errors import ColumnTypeError, raise_error
-from stockopt.signals._common import SALES_COLS, as_grouped, censor_mask, period_dates
+from stockopt.signals._common import GAP_OPTIONS, SALES_COLS, as_grouped, censor_mask, period_dates
 
 __all__ = ["detect_stockouts", "mark_stockouts", "ZeroRuns", "zero_run_scan"]
 
@@ -133,7 +133,7 @@ def _mask(first: np.ndarray, length: np.ndarray, n: int) -> np.ndarray:
     return np.cumsum(m[:-1]) > 0
 
 
-@validate_params({**SALES_COLS, "alpha": Real(0, 1, lo_open=True, hi_open=True),
+@validate_params({**SALES_COLS, **GAP_OPTIONS, "alpha": Real(0, 1, lo_open=True, hi_open=True),
                   "in_stock": [None, Instance(str)], "promotion": [None, Instance(str)]})
 def detect_stockouts(
     sales: Any,
@@ -145,6 +145,8 @@ def detect_stockouts(
     id_col: str = "unique_id",
     time_col: str = "ds",
     target_col: str = "y",
+    missing: str = "error",
+    fill_gaps: str = "zero",
 ) -> pa.Table:
     """Likely unrecorded stockouts: runs of zero sales improbable under each series' own rate.
 
@@ -173,6 +175,15 @@ def detect_stockouts(
         the usual one), so that a regular period's rate is not underestimated.
     id_col, time_col, target_col : str
         Column names.
+    missing : {"error", "zero", "interpolate"}
+        Null or NaN sales: refused, read as zero, or interpolated within the series, as in
+        :func:`stockopt.forecast` (:func:`stockopt.group_series`).
+    fill_gaps : {"zero", "interpolate", "error"}
+        Periods absent inside a series: inserted with zero sales (default), interpolated, or
+        refused, as in :func:`stockopt.forecast`; inserted periods carry the extra columns (the
+        in-stock flag, the stock level) of the period before them.
+        A run may then cover inserted periods (with ``fill_gaps="zero"`` a missing day is a day
+        without sales).
 
     Returns
     -------
@@ -203,7 +214,7 @@ def detect_stockouts(
     """
     cols = tuple(c for c in (in_stock, promotion) if c)
     grouped = as_grouped(sales, freq=freq, extra_cols=cols, id_col=id_col, time_col=time_col,
-                         target_col=target_col)
+                         target_col=target_col, missing=missing, fill_gaps=fill_gaps)
     phase, n_phases = _phase(grouped)
     promo = None
     if promotion:
