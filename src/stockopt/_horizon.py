@@ -229,6 +229,6 @@ def _order_need(items: pa.Table, ids: pa.Array, lead: np.ndarray, ok: np.ndarray
     best = int(np.argmax(arrival))
     days = float(arrival[best] - f0)
     gap = day0 - f0
-    why = (f"item {ids[best].as_py()!r}'s orders: {days:g} days from the first forecast day to the arrival "
+    why = (f"orders of item {ids[best].as_py()!r}: {days:g} days from the first forecast day to the arrival "
            f"of the order after the next (as_of {gap:+d} days, lead time {lead[best]:g} days)")
     return _periods(days, freq.days_per_period), why
