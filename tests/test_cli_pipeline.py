@@ -74,8 +74,9 @@ def test_demo_says_why_there_is_no_report_without_matplotlib(tmp_path, monkeypat
 def test_forecast_command(tmp_path):
     sales = so.datasets.synthetic_retail(10, 60, seed=1)
     pq.write_table(sales, tmp_path / "s.parquet")
-    r = CliRunner().invoke(main, ["forecast", str(tmp_path / "s.parquet"), "-h", "7", "--model", "naive",
-                                  "--model", "croston_sba", "--level", "80", "--out", str(tmp_path / "f.parquet")])
+    r = CliRunner().invoke(main, ["forecast", str(tmp_path / "s.parquet"), "--horizon", "7",
+                                  "--model", "naive", "--model", "croston_sba", "--level", "80",
+                                  "--out", str(tmp_path / "f.parquet")])
     assert r.exit_code == 0, r.output
     fc = pq.read_table(tmp_path / "f.parquet")
     want = so.forecast(sales, h=7, models=["naive", "croston_sba"], level=[80])

@@ -26,16 +26,16 @@ def test_plan_command_writes_the_plan_and_exits_by_what_was_planned(tmp_path):
     pq.write_table(_sales(False), tmp_path / "good.parquet")
     pq.write_table(_sales(True), tmp_path / "bad.parquet")
     run = CliRunner()
-    r = run.invoke(main, ["plan", str(tmp_path / "good.parquet"), "--out", str(tmp_path / "a"), "-h", "14",
-                          "--model", "naive", "--partitions", "3", "--quiet"])
+    r = run.invoke(main, ["plan", str(tmp_path / "good.parquet"), "--out", str(tmp_path / "a"),
+                          "--horizon", "14", "--model", "naive", "--partitions", "3", "--quiet"])
     assert r.exit_code == 0, r.output
     want = so.plan(tmp_path / "good.parquet", h=14, models=["naive"], n_partitions=3)
     assert pq.read_table(tmp_path / "a" / "forecast.parquet").replace_schema_metadata(None).equals(
         want.forecast.replace_schema_metadata(None))
     assert json.loads((tmp_path / "a" / "run.json").read_text())["summary"]["partitions"] == 3
     # one series quarantined: planned, exit code 3; the quarantine names it at its row of the input
-    r = run.invoke(main, ["plan", str(tmp_path / "bad.parquet"), "--out", str(tmp_path / "b"), "-h", "14",
-                          "--model", "naive"])
+    r = run.invoke(main, ["plan", str(tmp_path / "bad.parquet"), "--out", str(tmp_path / "b"),
+                          "--horizon", "14", "--model", "naive"])
     assert r.exit_code == 3, r.output
     q = pq.read_table(tmp_path / "b" / "quarantine.parquet")
     assert q["first_row"].to_pylist() == [5] and "series_forecast" in r.output
@@ -56,5 +56,5 @@ def test_plan_command_reads_a_config_and_reports_errors_in_one_line(tmp_path):
     y = np.full(s.num_rows, -1.0)
     pq.write_table(s.set_column(2, "y", pa.array(y)), tmp_path / "all_bad.parquet")
     r = CliRunner().invoke(main, ["plan", str(tmp_path / "all_bad.parquet"), "--out", str(tmp_path / "c"),
-                                  "-h", "14", "--model", "naive"])
+                                  "--horizon", "14", "--model", "naive"])
     assert r.exit_code == 4 and "every series was quarantined" in r.output

@@ -148,7 +148,8 @@ def test_demo_and_plan_commands_write_orders_alerts_and_kpis(world, tmp_path):
         files[name] = str(tmp_path / f"{name}.parquet")
         pq.write_table(tbl, files[name])
     r = CliRunner().invoke(main, ["plan", files["sales"], "--items", files["items"], "--out",
-                                  str(tmp_path / "p"), "-h", "28", "--freq", "D", "--stock", files["stock"],
+                                  str(tmp_path / "p"), "--horizon", "28", "--freq", "D",
+                                  "--stock", files["stock"],
                                   "--suppliers", files["suppliers"], "--open-orders", files["open_orders"],
                                   "--as-of", sup.as_of])
     assert r.exit_code == 0, r.output

@@ -58,7 +58,7 @@ def test_nightly_plan_with_censored_sales(tmp_path):
     sales = so.datasets.synthetic_retail(30, 200, seed=3, stockout_share=0.5, stockout_days=(7, 21))
     pq.write_table(sales, tmp_path / "sales.parquet")
     res = CliRunner().invoke(main, ["plan", str(tmp_path / "sales.parquet"), "--out", str(tmp_path / "plan"),
-                                    "-h", "14", "--freq", "D", "--censored", "in_stock"])
+                                    "--horizon", "14", "--freq", "D", "--censored", "in_stock"])
     assert res.exit_code == 0, res.output
     summary = so.run_nightly(sales, h=14, freq="D", censored="in_stock").summary
     plain = so.run_nightly(sales, h=14, freq="D").summary

@@ -149,7 +149,7 @@ def _echo_orders(summary: dict[str, Any]) -> None:
 @click.argument("sales", type=click.Path(exists=True, path_type=Path))
 @click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path), required=True,
               help="Parquet file to write the forecast table to.")
-@click.option("-h", "--horizon", "horizon", type=int, required=True, help="Periods to forecast.")
+@click.option("--horizon", "horizon", type=int, required=True, help="Periods to forecast.")
 @click.option("--freq", default=None, help="Frequency alias (D, W, W-MON, MS ...); inferred if omitted.")
 @click.option("--model", "models", multiple=True, default=("auto",), show_default=True,
               help="Model name (repeatable), e.g. auto_ets, croston_sba, auto.")
@@ -176,64 +176,120 @@ def forecast(sales: Path, out: Path, horizon: int, freq: str | None, models: tup
     click.echo(f"wrote {fc.num_rows} rows x {fc.num_columns} columns to {out}")
 
 
+def _choices(rule: Any) -> list[str]:
+    """The choices of an ``Options`` rule, for a ``click.Choice`` that cannot drift from the API."""
+    return [str(c) for c in rule.choices]
+
+
+def _plan_rules() -> tuple[Any, Any, Any]:
+    from stockopt.data import SALES_PARAMS
+    from stockopt.inventory.policy import POLICY_PARAMS
+    from stockopt.nightly._config import PLAN_PARAMS
+
+    return SALES_PARAMS, POLICY_PARAMS, PLAN_PARAMS
+
+
+_SALES_RULES, _POLICY_RULES, _PLAN_RULES = _plan_rules()
+
+#: ``stockopt plan``'s flags whose option name is not the flag's name with ``_`` for ``-``
+PLAN_FLAG_NAMES = {"h": "--horizon", "models": "--model", "level": "--level", "out_dir": "--out",
+                   "n_partitions": "--partitions"}
+#: the plan's own options (``so.plan``), passed apart from run_nightly's
+_PLAN_OWN = ("n_jobs", "n_partitions", "backend", "partition_by", "batch_rows", "keep_parts")
+_TABLE_NAMES = ("items", "stock", "suppliers", "open_orders")
+
+
 @main.command()
 @click.argument("sales", required=False, type=click.Path(exists=True, path_type=Path))
 @click.option("--config", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="TOML file of plan options and input paths (docs/scale.md); flags given here win.")
 @click.option("--items", type=click.Path(exists=True, path_type=Path), default=None,
               help="File of item parameters (lead_time, service_level ...); defaults apply if omitted.")
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Folder for the outputs and run.json (or out_dir in the config).")
-@click.option("-h", "--horizon", "horizon", type=int, default=None, help="Periods to forecast [default: 28].")
-@click.option("--freq", default=None, help="Frequency alias; inferred if omitted.")
-@click.option("--model", "models", multiple=True, help="Model name (repeatable) [default: auto].")
-@click.option("--id-col", default=None, help="Series id column [default: unique_id].")
-@click.option("--n-jobs", default=None, type=int, help="Partitions planned at once [default: 1].")
-@click.option("--partitions", "n_partitions", default=None, type=int,
-              help="Partitions of series [default: one per 2 million input rows].")
-@click.option("--continuous-review", type=click.Choice(["daily", "keep"]), default=None,
-              help="Size items with review_period 0 for a daily review, or keep continuous review.")
-@click.option("--allow-negative", is_flag=True,
-              help="Accept returns booked as negative demand (net demand clipped at 0 before forecasting); "
-              "without it, series with negative demand are quarantined.")
 @click.option("--stock", type=click.Path(exists=True, path_type=Path), default=None,
               help="File of stock (on_hand ...); with --suppliers, adds orders, alerts and KPIs.")
 @click.option("--suppliers", type=click.Path(exists=True, path_type=Path), default=None,
               help="File of suppliers (supplier_id, lead_time, order_days ...).")
 @click.option("--open-orders", type=click.Path(exists=True, path_type=Path), default=None,
               help="File of open orders (arrival_date, quantity).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the outputs and run.json (or out_dir in the config).")
+@click.option("--horizon", "h", type=int, default=None,
+              help="Periods to forecast [default: derived from the items' lead time + review period; a "
+              "shorter one is extended to that].")
+@click.option("--freq", default=None, help="Frequency alias; inferred if omitted.")
+@click.option("--model", "models", multiple=True, help="Model name (repeatable) [default: auto].")
+@click.option("--level", "level", multiple=True, type=float,
+              help="Prediction-interval level in percent (repeatable) [default: 80 and 95].")
+@click.option("--id-col", default=None, help="Series id column [default: unique_id].")
+@click.option("--time-col", default=None, help="Time column of the sales [default: ds].")
+@click.option("--target-col", default=None, help="Demand column of the sales [default: y].")
+@click.option("--missing", type=click.Choice(_choices(_SALES_RULES["missing"])), default=None,
+              help="Null demand: quarantine the series (error), or fill it [default: error].")
+@click.option("--fill-gaps", type=click.Choice(_choices(_SALES_RULES["fill_gaps"])), default=None,
+              help="Missing periods inside a series [default: zero].")
+@click.option("--allow-negative/--no-allow-negative", "allow_negative", default=None,
+              help="Accept returns booked as negative demand (net demand clipped at 0 before forecasting); "
+              "without it, series with negative demand are quarantined.")
+@click.option("--continuous-review", type=click.Choice(["daily", "keep"]), default=None,
+              help="Size items with review_period 0 for a daily review, or keep continuous review.")
 @click.option("--as-of", default=None,
               help="Day orders are planned from (ISO date; default: the first forecast day).")
 @click.option("--censored", default=None,
               help="In-stock flag (False = stocked out) or on_hand column: forecast demand, not sales.")
+@click.option("--policy", type=click.Choice(_choices(_POLICY_RULES["policy"])), default=None,
+              help="Inventory policy of every item [default: auto].")
+@click.option("--service-level", type=float, default=None,
+              help="Service level of items without one (no items file, column or value) [default: 0.95].")
+@click.option("--lead-time", type=float, default=None,
+              help="Lead time (days) of items without one [default: 7 without an items file; with one, a "
+              "null lead time quarantines its item].")
+@click.option("--review-period", type=float, default=None,
+              help="Review period (days) of items without one [default: 1].")
+@click.option("--max-horizon-days", type=float, default=None,
+              help="Longest lead time + review period (days) an item may ask the forecast to cover; longer "
+              "items rows are quarantined [default: 365].")
+@click.option("--n-jobs", default=None, type=int, help="Partitions planned at once [default: 1].")
+@click.option("--partitions", "n_partitions", default=None, type=int,
+              help="Partitions of series [default: one per 2 million input rows].")
+@click.option("--backend", type=click.Choice(_choices(_PLAN_RULES["backend"])), default=None,
+              help="Where parallel partitions run [default: processes].")
+@click.option("--partition-by", default=None,
+              help="Items column keeping its items in one partition [default: supplier_id with suppliers].")
+@click.option("--batch-rows", default=None, type=int, help="Rows read per batch while partitioning.")
+@click.option("--keep-parts/--no-keep-parts", "keep_parts", default=None,
+              help="Keep out/.parts after a complete run.")
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary (for schedulers).")
 @click.option("--debug", is_flag=True, help="Print the traceback of an error.")
-def plan(sales: Path | None, config: Path | None, items: Path | None, out: Path | None, horizon: int | None,
-         freq: str | None, models: tuple[str, ...], id_col: str | None, n_jobs: int | None,
-         n_partitions: int | None, continuous_review: str | None, stock: Path | None,
-         suppliers: Path | None, open_orders: Path | None, as_of: str | None, censored: str | None,
-         allow_negative: bool, quiet: bool, debug: bool) -> None:
+def plan(sales: Path | None, config: Path | None, quiet: bool, debug: bool, **flags: Any) -> None:
     """Run the nightly plan on SALES (and ITEMS): forecasts, policies, orders, quarantine and run.json.
 
-    Streams the input in partitions of whole series, writes every output atomically and resumes a
-    run that was stopped.  Exit codes: 0 all planned, 3 some series or items quarantined, 4 nothing
-    planned, 1 error (one line; --debug for the traceback), 2 bad command line.
+    Every option of the config file is also a flag (a flag given here wins).  Streams the input in
+    partitions of whole series, writes every output atomically and resumes a run that was stopped.
+    Exit codes: 0 all planned, 3 some series or items quarantined, 4 nothing planned, 1 error (one
+    line; --debug for the traceback), 2 bad command line.
     """
     from stockopt.nightly._cli import run_plan_command
 
-    tables = {"sales": sales, "items": items, "stock": stock, "suppliers": suppliers,
-              "open_orders": open_orders}
-    plan_opts = {"config": config, "out_dir": out, "n_jobs": n_jobs, "n_partitions": n_partitions}
-    options = {"h": horizon, "freq": freq, "models": list(models) or None, "id_col": id_col,
-               "continuous_review": continuous_review, "as_of": as_of, "censored": censored,
-               "allow_negative": allow_negative or None}
-    given = {k: v for k, v in plan_opts.items() if v is not None or k == "config"}
-    code, summary = run_plan_command(tables, given, {k: v for k, v in options.items() if v is not None},
-                                     quiet=quiet, debug=debug, echo=click.echo)
+    tables, plan_opts, options = plan_arguments(sales, config, flags)
+    code, summary = run_plan_command(tables, plan_opts, options, quiet=quiet, debug=debug, echo=click.echo)
     if summary is not None and not quiet:
         _echo_summary(summary, None)
         _echo_orders(summary)
     sys.exit(code)
+
+
+def plan_arguments(sales: Path | None, config: Path | None,
+                   flags: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """``stockopt plan``'s flags as the tables, plan options and run_nightly options of ``so.plan``
+    (flags not given are left out, so that the config's or the defaults apply)."""
+    given = {k: (list(v) if isinstance(v, tuple) else v) for k, v in flags.items()
+             if v is not None and v != ()}
+    tables = {"sales": sales, **{k: given.pop(k, None) for k in _TABLE_NAMES}}
+    plan_opts: dict[str, Any] = {"config": config}
+    for k in ("out_dir", *_PLAN_OWN):
+        if k in given:
+            plan_opts[k] = given.pop(k)
+    return tables, plan_opts, given
 
 
 @main.command()

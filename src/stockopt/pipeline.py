@@ -21,18 +21,27 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from stockopt._arrow import _to_numpy, check_output_dir, require_columns, time_to_days, to_table
-from stockopt._params import Instance, Options, PathLike, validate_params
+from stockopt._horizon import (
+    DEFAULT_LEAD_TIME,
+    DEFAULT_SERVICE_LEVEL,
+    MAX_HORIZON_DAYS,
+    Horizon,
+    derive_horizon,
+    fill_item_defaults,
+    item_need_days,
+)
+from stockopt._params import Instance, Integer, Options, PathLike, Real, validate_params
 from stockopt._rules import ITEMS, MAX_QUANTITY, SALES, SALES_CHECKS, is_id_type, is_numeric_type
 from stockopt.data import SALES_PARAMS, _encode_ids, coarser_spacing, row_order
 from stockopt.errors import (
     ColumnTypeError,
     EmptyInputError,
     FallbackWarning,
-    ParameterError,
     raise_error,
 )
 from stockopt.forecasting import CENSORED_PARAM, FORECAST_PARAMS
 from stockopt.frequency import Frequency, infer_freq, parse_freq
+from stockopt.inventory.policy import POLICY_PARAMS
 from stockopt.replenishment._tables import AS_OF
 
 __all__ = ["quarantine", "quarantine_items", "run_nightly", "PlanResult"]
@@ -300,12 +309,23 @@ _NIGHTLY_PARAMS = {k: v for k, v in FORECAST_PARAMS.items()
                    if k not in ("quantiles", "season_length", "nonnegative", "conformal_windows")}
 
 
-@validate_params({**_NIGHTLY_PARAMS, **CENSORED_PARAM, "out": [None, PathLike()],
+#: the run's item defaults and the horizon's cap (see :mod:`stockopt._horizon`)
+_ITEM_OPTIONS = {
+    "h": [None, Integer(1)],
+    "policy": POLICY_PARAMS["policy"],
+    "service_level": Real(0, 1, lo_open=True, hi_open=True),
+    "lead_time": [None, Real(0, float(ITEMS["lead_time"].hi))],
+    "review_period": Real(0, float(ITEMS["review_period"].hi)),
+    "max_horizon_days": Real(1, float(ITEMS["lead_time"].hi) * 2),
+}
+
+
+@validate_params({**_NIGHTLY_PARAMS, **CENSORED_PARAM, **_ITEM_OPTIONS, "out": [None, PathLike()],
                   "as_of": [None, AS_OF], "continuous_review": Options("daily", "keep")})
 def run_nightly(
     sales: Any,
     items: Any = None,
-    h: int = 28,
+    h: int | None = None,
     *,
     out: str | Path | None = None,
     freq: str | None = None,
@@ -324,12 +344,18 @@ def run_nightly(
     open_orders: Any = None,
     as_of: Any = None,
     censored: str | None = None,
+    policy: str = "auto",
+    service_level: float = DEFAULT_SERVICE_LEVEL,
+    lead_time: float | None = None,
+    review_period: float = 1.0,
+    max_horizon_days: float = MAX_HORIZON_DAYS,
 ) -> PlanResult:
     """Run the nightly job: quarantine, forecast, size policies; return the tables and a summary.
 
     Stages: quarantine bad series, group, forecast ``h`` periods with ``models``, then compute
     inventory policies from the first model's forecasts and intervals, with the ``items``
-    parameters (or, without an items table, a 7-day lead time and a 95 % cycle service level).
+    parameters (or, without an items table, ``lead_time`` (7 days), ``review_period`` (1 day) and
+    ``service_level`` (a 95 % cycle service level)).
     With ``out``, the tables are also written there as ``forecast.parquet``, ``policy.parquet``
     and ``quarantine.parquet`` (:meth:`PlanResult.write`).  Everything that can be refused is
     checked before any forecasting: the arguments, the output folder (it must be writable), whole-table
@@ -338,7 +364,7 @@ def run_nightly(
 
     Items whose row is unusable (no row for a forecast series, a duplicated id, a null, non-finite
     or out-of-range parameter, an unknown ``service_metric``, a lead time plus review period longer
-    than the forecast horizon) are quarantined too: their series keep their forecasts but get no
+    than ``max_horizon_days``) are quarantined too: their series keep their forecasts but get no
     policy, and the quarantine table names them with ``table = "items"``, the reason and the first
     offending row.
 
@@ -349,9 +375,15 @@ def run_nightly(
     items : Arrow-compatible table or Parquet path, optional
         One row per item (see :func:`stockopt.inventory_policy`), keyed by ``id_col`` like the
         sales.
-    h : int
-        Forecast horizon in periods of the sales' frequency; it must cover each item's lead time
-        plus review period (in days).
+    h : int, optional
+        Forecast horizon in periods of the sales' frequency.  Default: derived, the fewest periods
+        covering the longest lead time + review period of the usable items rows (a review period of
+        0 counts as one day), and with a replenishment stage the days from the first forecast day
+        to the arrival of each item's order after the next (``as_of``, its supplier's order days,
+        its lead time).  A shorter ``h`` is extended to that, never refused; the summary gives
+        ``horizon``, ``horizon_requested``, ``horizon_needed`` (periods) and ``horizon_reason``
+        (which item needed it).  Every usable items row counts, also one without sales, so that a
+        partitioned run (:func:`stockopt.plan`) forecasts the same horizon.
     out : str or Path, optional
         Folder to write the Parquet outputs to (created if needed; checked writable first).
     freq, models, level, n_jobs, id_col, time_col, target_col, missing, fill_gaps
@@ -383,6 +415,22 @@ def run_nightly(
         forecast demand, not sales (:mod:`stockopt.signals.censored`); the summary gains the
         ``censored`` counts.  A series with a null flag (or a null or NaN stock level) is
         quarantined (reason ``"null in-stock flag (<column>)"``) and the run goes on.
+    policy : {"auto", "RS", "sQ", "sS", "base_stock", "newsvendor"}
+        The policy of every item (:func:`stockopt.inventory_policy`).
+    service_level : float
+        Service level of the items without one (no items table, no column, or a null): default
+        0.95, with ``service_metric`` "cycle" unless the items row says otherwise.
+    lead_time : float, optional
+        Lead time (days) of the items without one.  Without an items table: every item's (None:
+        7 days).  With one, a value here fills null lead times and an absent column; None keeps
+        the column required and quarantines a row whose lead time is null.
+    review_period : float
+        Review period (days) of the items without one (default 1 day, a nightly order).
+    max_horizon_days : float
+        An items row whose lead time + review period exceeds this many days (default 365, or the
+        days of a longer requested ``h``) is a fault of that row, quarantined, not a reason to
+        forecast that far for every series: the forecast costs about the same per period of
+        horizon for every series (``docs/limits.md``, ``docs/scale.md``).
 
     Returns
     -------
@@ -413,11 +461,13 @@ def run_nightly(
     supply = check_arguments(items, stock, suppliers, open_orders)
     if out is not None:
         out = check_output_dir(out, parameter="out", where="run_nightly")
-    if items is not None:
-        items = to_table(items, table="items")
+    if items is not None:  # the run's defaults in place of absent columns and nulls (orders read them too)
+        items = fill_item_defaults(to_table(items, table="items"), lead_time=lead_time,
+                                   review_period=review_period, service_level=service_level)
     timings: dict[str, float] = {}
     t = time.perf_counter()
     cols = dict(id_col=id_col, time_col=time_col, target_col=target_col, missing=missing, fill_gaps=fill_gaps)
+    sales = to_table(sales, table="sales")
     clean, report, f = _quarantine(sales, freq=freq, allow_negative=allow_negative, table="sales",
                                    censored=censored, **cols)
     if clean.num_rows == 0:
@@ -433,7 +483,13 @@ def run_nightly(
                            extra_cols=[censored] if censored is not None else [], **cols)
     if allow_negative:
         grouped = clip_returns(grouped)
-    items_clean, item_report, n_remapped = _plan_items(items, grouped, h, continuous_review)
+    hz = derive_horizon(items, suppliers if supply else None, freq=grouped.freq,
+                        last_day=_last_day(sales, time_col), as_of=as_of, h=h, id_col=id_col,
+                        lead_time=lead_time, review_period=review_period, max_horizon_days=max_horizon_days)
+    h = hz.h
+    defaults = {"lead_time": DEFAULT_LEAD_TIME if lead_time is None else float(lead_time),
+                "service_level": float(service_level), "review_period": float(review_period)}
+    items_clean, item_report, n_remapped = _plan_items(items, grouped, hz, continuous_review, defaults)
     timings["validate_group"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -460,7 +516,7 @@ def run_nightly(
         "frequency": grouped.freq.alias,
         "gaps_filled": rep.total_gaps_filled if rep else 0,
         "series_mostly_gap_filled": int(rep.mostly_filled.size) if rep else 0,
-        "horizon": h,
+        **hz.summary(),
         "forecast_rows": fc.num_rows,
         "models": model_stats,
     }
@@ -472,7 +528,7 @@ def run_nightly(
                               "periods_clipped": int(clipped.sum())}
     t = time.perf_counter()
     first_model = next(iter(model_stats))  # policies, orders, alerts and KPIs all use the first model
-    policy = _policies(fc, grouped, items_clean, item_report, first_model, n_jobs)
+    policy = _policies(fc, grouped, items_clean, item_report, first_model, n_jobs, policy)
     timings["inventory"] = time.perf_counter() - t
     report = _with_table(report, "sales")
     if item_report.num_rows:
@@ -591,16 +647,22 @@ def quarantine_items(items: Any, ids: pa.Array | pa.ChunkedArray, *,
     return clean, report
 
 
-#: item parameters of a nightly run without an items table
-_DEFAULT_LEAD_TIME = 7.0
-_DEFAULT_SERVICE = 0.95
+def _last_day(sales: pa.Table, time_col: str) -> int | None:
+    """The latest stamp of the sales (days since 1970-01-01), None without a dated row."""
+    col = sales.column(time_col)
+    if not pa.types.is_temporal(col.type) or col.null_count == len(col):
+        return None
+    latest = pc.max(col)
+    days, _ = time_to_days(pa.array([latest.as_py()], type=col.type), table="sales", column=time_col)
+    return int(days[0])
 
 
-def _plan_items(items: pa.Table | None, grouped: Any, h: int,
-                continuous_review: str) -> tuple[pa.Table, pa.Table, int]:
-    """The items to size, before any forecasting: the default parameters without an items table,
+def _plan_items(items: pa.Table | None, grouped: Any, hz: Horizon, continuous_review: str,
+                defaults: dict[str, float]) -> tuple[pa.Table, pa.Table, int]:
+    """The items to size, before any forecasting: the run's defaults without an items table,
     otherwise the usable rows (:func:`quarantine_items`; whole-table faults raise here, before the
-    forecast) minus those whose lead time plus review period the horizon does not cover.
+    forecast) minus those whose lead time plus review period exceeds the horizon's limit
+    (``max_horizon_days``).
 
     Returns the items, the report of quarantined items and the number of continuous-review items
     sized for a daily review.
@@ -608,16 +670,9 @@ def _plan_items(items: pa.Table | None, grouped: Any, h: int,
     from stockopt._rules import numeric_values
 
     id_col = grouped.id_col
-    covered = h * grouped.freq.nominal_days  # days of forecast the inventory stage reads
     if items is None:
-        need = _DEFAULT_LEAD_TIME + ITEMS["review_period"].default
-        if covered < need:
-            raise_error(ParameterError, "bad argument", table="run_nightly", parameter="h",
-                        expected=f"a horizon covering the default lead time + review period ({need:g} days; "
-                        "or an items table)", got=f"{h} ({covered:g} days of {grouped.freq.alias})")
         n = grouped.n_series
-        items = pa.table({id_col: grouped.ids, "lead_time": pa.array(np.full(n, _DEFAULT_LEAD_TIME)),
-                          "service_level": pa.array(np.full(n, _DEFAULT_SERVICE))})
+        items = pa.table({id_col: grouped.ids, **{k: pa.array(np.full(n, v)) for k, v in defaults.items()}})
         report = pa.table({id_col: pa.array([], pa.large_string()), "reason": pa.array([], pa.string()),
                            "first_row": pa.array([], pa.int64())})
         return items, report, 0
@@ -635,14 +690,15 @@ def _plan_items(items: pa.Table | None, grouped: Any, h: int,
             logger.info("items: %d continuous-review items sized for a daily review", n_remapped)
     lt, _ = numeric_values(items, "lead_time", ITEMS["lead_time"], table="items")
     rv, _ = numeric_values(items, "review_period", ITEMS["review_period"], table="items")
-    need = lt + np.where(rv > 0, rv, 1.0)
-    long = need > covered * (1 + 1e-12)
-    if long.any():  # the inventory stage would need forecasts beyond the horizon
+    need = item_need_days(lt, rv)
+    long = need > hz.limit_days * (1 + 1e-12)
+    if long.any():  # a fault of the row, not a horizon for every series (docs/limits.md)
         hit = np.flatnonzero(long)
         ids = items[id_col].take(pa.array(hit))
         more = pa.table({id_col: pa.array([str(x) for x in ids.to_pylist()], pa.large_string()),
-                         "reason": pa.array([f"lead time + review period of {x:g} days beyond the forecast "
-                                             f"horizon ({covered:g} days)" for x in need[hit]], pa.string()),
+                         "reason": pa.array([f"lead time + review period of {x:g} days beyond the longest "
+                                             f"horizon a run derives (max_horizon_days = {hz.limit_days:g})"
+                                             for x in need[hit]], pa.string()),
                          "first_row": items[row_col].take(pa.array(hit))})
         report = pa.concat_tables([report, more])
         items = items.filter(pa.array(~long))
@@ -650,7 +706,7 @@ def _plan_items(items: pa.Table | None, grouped: Any, h: int,
 
 
 def _policies(fc: pa.Table, grouped: Any, items: pa.Table, item_report: pa.Table, model: str,
-              n_jobs: int) -> pa.Table:
+              n_jobs: int, policy: str = "auto") -> pa.Table:
     """Inventory policies from the first model's forecasts for the usable ``items``; a table with
     every policy column and no row when no item is left."""
     from stockopt.inventory import inventory_policy
@@ -663,5 +719,5 @@ def _policies(fc: pa.Table, grouped: Any, items: pa.Table, item_report: pa.Table
         fc = fc.filter(pa.array(~drop))
     if fc.num_rows == 0:
         return policy_schema(fc.schema.field(id_col).type, id_col).empty_table()
-    return inventory_policy(fc, items, model=model, n_jobs=n_jobs, id_col=id_col, time_col=grouped.time_col,
-                            period_days=grouped.freq.nominal_days)
+    return inventory_policy(fc, items, policy=policy, model=model, n_jobs=n_jobs, id_col=id_col,
+                            time_col=grouped.time_col, period_days=grouped.freq.nominal_days)

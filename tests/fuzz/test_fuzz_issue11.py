@@ -120,7 +120,7 @@ def test_plan_with_freq_d_on_weekly_data_fails_loudly(tmp_path):
     pq.write_table(weekly, tmp_path / "weekly.parquet")
     out = tmp_path / "plan"
     r = CliRunner().invoke(main, ["plan", str(tmp_path / "weekly.parquet"), "--freq", "D", "--out", str(out),
-                                  "-h", "14"])
+                                  "--horizon", "14"])
     # exit 4: nothing could be planned (the plan command's documented codes: 0, 3 some quarantined, 4, 1 error)
     assert r.exit_code == 4 and "EmptyInputError" in r.output and "every series was quarantined" in r.output
     assert "spaced more coarsely" in r.output and "Traceback" not in r.output
@@ -128,7 +128,8 @@ def test_plan_with_freq_d_on_weekly_data_fails_loudly(tmp_path):
     assert rep.num_rows == 4 and set(rep["reason"].to_pylist()) == {
         "series spaced more coarsely than the frequency D"}
     assert not (out / "policy.parquet").exists()
-    r = CliRunner().invoke(main, ["plan", str(tmp_path / "weekly.parquet"), "--out", str(out), "-h", "4"])
+    r = CliRunner().invoke(main, ["plan", str(tmp_path / "weekly.parquet"), "--out", str(out),
+                                  "--horizon", "4"])
     assert r.exit_code == 0, r.output
     assert "W-SUN" in r.output
 
@@ -300,7 +301,7 @@ def test_unwritable_output_is_refused_before_any_work(tmp_path, monkeypatch):
     finally:
         _unlock(ro, locked)
     pq.write_table(sales, tmp_path / "s.parquet")
-    r = CliRunner().invoke(main, ["forecast", str(tmp_path / "s.parquet"), "-h", "3", "--out",
+    r = CliRunner().invoke(main, ["forecast", str(tmp_path / "s.parquet"), "--horizon", "3", "--out",
                                   str(tmp_path / "afile" / "f.parquet")])
     assert r.exit_code == 1 and "FileError" in r.output and "'--out'" in r.output
 
@@ -347,10 +348,10 @@ def test_negative_demand_is_a_real_option_of_forecast_nightly_and_cli(tmp_path):
     assert_sane_policy(plan.policy)
     assert refused.quarantine["reason"].to_pylist() == ["negative demand"]
     pq.write_table(sales, tmp_path / "s.parquet")
-    r = CliRunner().invoke(main, ["forecast", str(tmp_path / "s.parquet"), "-h", "3", "--model", "naive",
-                                  "--allow-negative", "--out", str(tmp_path / "f.parquet")])
+    r = CliRunner().invoke(main, ["forecast", str(tmp_path / "s.parquet"), "--horizon", "3",
+                                  "--model", "naive", "--allow-negative", "--out", str(tmp_path / "f.parquet")])
     assert r.exit_code == 0, r.output
-    r = CliRunner().invoke(main, ["plan", str(tmp_path / "s.parquet"), "-h", "14", "--allow-negative",
+    r = CliRunner().invoke(main, ["plan", str(tmp_path / "s.parquet"), "--horizon", "14", "--allow-negative",
                                   "--out", str(tmp_path / "plan")])
     assert r.exit_code == 0, r.output
     assert pq.read_table(tmp_path / "plan" / "policy.parquet").num_rows == 2
@@ -389,8 +390,10 @@ def real_oil():
 
 # --- findings of this work (beyond the issue) -------------------------------------------------------
 
-def test_horizon_shorter_than_lead_time_is_refused_before_forecasting(monkeypatch):
-    """Before: the whole run died in the inventory stage, after forecasting."""
+def test_horizon_shorter_than_lead_time_is_extended_and_item_faults_refused_before_forecasting(monkeypatch):
+    """Before: the whole run died in the inventory stage, after forecasting; then (issue 11) a too-short
+    horizon was refused or its items quarantined.  Now (issue 12) the horizon is extended to what the
+    items need, and only a whole-table fault of the items stops the run, before any forecast."""
     import stockopt.forecasting
 
     sales = _sales({"a": _noisy(60, 16), "b": _noisy(60, 17)})
@@ -400,17 +403,18 @@ def test_horizon_shorter_than_lead_time_is_refused_before_forecasting(monkeypatc
 
     with monkeypatch.context() as m:
         m.setattr(stockopt.forecasting, "forecast_grouped", no_forecast)
-        expect_error(lambda: so.run_nightly(sales, h=3, freq="D"), ParameterError, "'h'", "8 days")
         expect_error(lambda: so.run_nightly(sales, pa.table({"unique_id": ["a", "b"]}), h=28, freq="D"),
                      so.errors.MissingColumnError, "lead_time")
-    items = pa.table({"unique_id": ["a", "b"], "lead_time": [3.0, 30.0]})
+        expect_error(lambda: so.run_nightly(sales, h=3, freq="D", lead_time=400.0), ParameterError,
+                     "'lead_time'", "max_horizon_days")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        plan = so.run_nightly(sales, h=3, freq="D", models=["naive"])
+        assert plan.summary["horizon"] == 8 and plan.summary["horizon_requested"] == 3  # 7 + 1 days
+        items = pa.table({"unique_id": ["a", "b"], "lead_time": [3.0, 30.0]})
         plan = so.run_nightly(sales, items, 14, freq="D", models=["naive"])
-    assert plan.policy["unique_id"].to_pylist() == ["a"]
-    assert plan.quarantine.to_pylist() == [
-        {"unique_id": "b", "first_row": 1, "table": "items",
-         "reason": "lead time + review period of 31 days beyond the forecast horizon (14 days)"}]
+    assert plan.policy["unique_id"].to_pylist() == ["a", "b"] and plan.quarantine.num_rows == 0
+    assert plan.summary["horizon"] == 31 and "'b'" in plan.summary["horizon_reason"]
 
 
 def test_one_row_forecasts_still_plan():
@@ -425,7 +429,8 @@ def test_one_row_forecasts_still_plan():
 
 
 def test_cli_errors_are_messages_not_tracebacks(tmp_path):
-    r = CliRunner().invoke(main, ["forecast", str(tmp_path), "-h", "3", "--out", str(tmp_path / "f.parquet")])
+    r = CliRunner().invoke(main, ["forecast", str(tmp_path), "--horizon", "3",
+                                  "--out", str(tmp_path / "f.parquet")])
     assert r.exit_code == 1 and "Error:" in r.output and "Traceback" not in r.output
 
 

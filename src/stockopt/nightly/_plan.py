@@ -32,9 +32,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from stockopt._arrow import _to_numpy
+from stockopt._horizon import (
+    DEFAULT_SERVICE_LEVEL,
+    MAX_HORIZON_DAYS,
+    Horizon,
+    derive_horizon,
+    fill_item_defaults,
+    fixed_horizon,
+)
 from stockopt._params import validate_params
 from stockopt._version import __version__
-from stockopt.errors import EmptyInputError, raise_error
+from stockopt.errors import EmptyInputError, ParameterError, raise_error
 from stockopt.nightly._config import PER_ID_TABLES, PLAN_PARAMS, TABLES, load_config, resolve
 from stockopt.nightly._output import (
     atomic_write_json,
@@ -57,13 +65,14 @@ from stockopt.nightly._partition import (
 )
 from stockopt.pipeline import PlanResult, _reason_counts, quarantine, run_nightly
 
-__all__ = ["plan", "plan_partition", "PartTask"]
+__all__ = ["plan", "plan_partition", "plan_horizon", "PartTask"]
 
 logger = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------------------------------------- one partition
-def plan_partition(tables: Mapping[str, pa.Table | None], config: Mapping[str, Any]) -> PlanResult:
+def plan_partition(tables: Mapping[str, pa.Table | None], config: Mapping[str, Any], *,
+                   horizon: Mapping[str, Any] | None = None) -> PlanResult:
     """Plan one partition of whole series: :func:`stockopt.run_nightly` on its tables.
 
     Parameters
@@ -76,6 +85,10 @@ def plan_partition(tables: Mapping[str, pa.Table | None], config: Mapping[str, A
     config : dict
         Options of :func:`stockopt.run_nightly` (``h``, ``models``, ``freq``, ``id_col``, ``n_jobs``
         ...).
+    horizon : dict, optional
+        The whole run's horizon (:func:`plan_horizon`): every partition forecasts it, whatever
+        items it holds.  Without it the partition derives its own from its tables, which may be
+        shorter than another partition's.
 
     Returns
     -------
@@ -105,7 +118,8 @@ def plan_partition(tables: Mapping[str, pa.Table | None], config: Mapping[str, A
     id_col = config.get("id_col", "unique_id")
     time_col = config.get("time_col", "ds")
     try:
-        res = run_nightly(sales, items, **given, **config)
+        with fixed_horizon(dict(horizon) if horizon is not None else None):
+            res = run_nightly(sales, items, **given, **config)
     except EmptyInputError as exc:
         if "every series was quarantined" not in str(exc):
             raise
@@ -157,6 +171,57 @@ def _canonical(tbl: pa.Table, id_col: str, time_col: str) -> pa.Table:
     return tbl.take(idx)
 
 
+def plan_horizon(tables: Mapping[str, pa.Table | None], config: Mapping[str, Any], *,
+                 last_day: int | None) -> Horizon:
+    """The horizon of a partitioned run, derived once from the whole items and suppliers tables.
+
+    Parameters
+    ----------
+    tables : dict of str to pyarrow.Table
+        ``items`` and, with a replenishment stage, ``stock`` and ``suppliers`` (whole; the sales
+        are not read).
+    config : dict
+        Options of :func:`stockopt.run_nightly`; ``freq`` is required (a partition cannot infer it
+        alone).
+    last_day : int or None
+        The latest sales stamp of the whole input (days since 1970-01-01), which fixes the first
+        forecast day the order stage counts from when ``as_of`` is given.
+
+    Returns
+    -------
+    stockopt._horizon.Horizon
+        ``h``, ``requested``, ``needed``, ``limit_days`` and ``reason``; pass
+        ``dataclasses.asdict`` of it to :func:`plan_partition` as ``horizon``.
+
+    Examples
+    --------
+    >>> import pyarrow as pa
+    >>> items = pa.table({"unique_id": ["a", "b"], "lead_time": [3.0, 40.0]})
+    >>> hz = plan_horizon({"items": items}, {"h": 28, "freq": "D"}, last_day=None)
+    >>> hz.h, hz.requested, hz.reason
+    (41, 28, "item 'b': lead time 40 + review period 1 days")
+    """
+    from stockopt.frequency import parse_freq
+
+    freq = config.get("freq")
+    if freq is None:
+        raise_error(ParameterError, "bad argument", table="plan", parameter="freq",
+                    expected="a frequency: the horizon is derived before any partition is read", got=None)
+    items = tables.get("items")
+    lead_time = config.get("lead_time")
+    review_period = float(config.get("review_period", 1.0))
+    if items is not None:
+        items = fill_item_defaults(items, lead_time=lead_time, review_period=review_period,
+                                   service_level=config.get("service_level", DEFAULT_SERVICE_LEVEL))
+    supply = tables.get("stock") is not None and tables.get("suppliers") is not None
+    return derive_horizon(items, tables.get("suppliers") if supply else None,
+                          freq=parse_freq(freq) if isinstance(freq, str) else freq, last_day=last_day,
+                          as_of=config.get("as_of"), h=config.get("h"),
+                          id_col=config.get("id_col", "unique_id"), lead_time=lead_time,
+                          review_period=review_period,
+                          max_horizon_days=config.get("max_horizon_days", MAX_HORIZON_DAYS))
+
+
 # ---------------------------------------------------------------------------------------------- tasks
 @dataclass(frozen=True)
 class PartTask:
@@ -170,6 +235,7 @@ class PartTask:
     inputs: Mapping[str, Sequence[str]]
     out: str
     config: Mapping[str, Any]
+    horizon: Mapping[str, Any] | None = None
 
 
 def run_part(task: PartTask) -> dict[str, Any]:
@@ -183,7 +249,7 @@ def run_part(task: PartTask) -> dict[str, Any]:
     t = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        res = plan_partition(tables, task.config)
+        res = plan_partition(tables, task.config, horizon=task.horizon)
     written = []
     for f in _table_fields(res):
         tbl = getattr(res, f)
@@ -209,7 +275,8 @@ def _read_done(out: Path) -> dict[str, Any] | None:
 
 # ---------------------------------------------------------------------------------------------- summaries
 #: summary entries that are facts of the whole run (the same in every partition), never added up
-_FACTS = frozenset({"horizon", "frequency", "as_of", "h", "level", "models_requested"})
+_FACTS = frozenset({"horizon", "horizon_requested", "horizon_needed", "horizon_reason", "frequency", "as_of",
+                    "h", "level", "models_requested"})
 #: summary entries that are a maximum over items (the worst partition's is the run's)
 _MAXIMA = frozenset({"solver_max_gap"})
 
@@ -408,6 +475,9 @@ def _plan(tables_in: dict[str, Any], plan_in: dict[str, Any], options: dict[str,
             from stockopt.frequency import infer_freq
 
             run["freq"] = infer_freq(np.asarray(spilled["days"], dtype=np.int64)).alias
+        hz = None  # without a frequency (no dated row) the partitions derive their own
+        if run.get("freq") is not None:
+            hz = plan_horizon(small, run, last_day=max(spilled["days"]) if spilled["days"] else None)
         part_cfg = dict(run)
         inner_jobs = max(1, n_jobs // max(1, sum(1 for r in spilled["rows"] if r)))
         part_cfg["n_jobs"] = inner_jobs
@@ -424,7 +494,8 @@ def _plan(tables_in: dict[str, Any], plan_in: dict[str, Any], options: dict[str,
                       for name in spilled["tables"]}
             inputs["sales"] = [str(work / "input" / "sales" / f) for f in spilled["sales_files"][p]]
             inputs.update({name: [str(work / "input" / f"{name}.arrow")] for name in spilled["whole"]})
-            tasks.append(PartTask(p, inputs, str(out), part_cfg))
+            tasks.append(PartTask(p, inputs, str(out), part_cfg,
+                                  dataclasses.asdict(hz) if hz is not None else None))
         logger.info("plan %s: %d partitions, %d to plan (%d already done)", rid, len(tasks) + len(done),
                     len(tasks), len(done))
         t = time.perf_counter()
@@ -444,6 +515,7 @@ def _plan(tables_in: dict[str, Any], plan_in: dict[str, Any], options: dict[str,
         result = _assemble(work, done, id_col, time_col)
         timings["assemble"] = time.perf_counter() - t
         summary = result.summary
+        summary.update(hz.summary() if hz is not None else {})
         summary["partitions"] = n_parts
         summary["run_id"] = rid
         summary["resumed_partitions"] = len(done) - len(tasks)
