@@ -237,7 +237,7 @@ def test_plan_and_cli_quarantine_null_flags(tmp_path):
     assert part.quarantine["reason"].to_pylist() == ["null in-stock flag (in_stock)"]
     pq.write_table(with_null, tmp_path / "sales.parquet")
     out = CliRunner().invoke(main, ["plan", str(tmp_path / "sales.parquet"), "--out", str(tmp_path / "plan"),
-                                    "-h", "14", "--freq", "D", "--model", "naive", "--censored", "in_stock"])
+                                    "--horizon", "14", "--freq", "D", "--model", "naive", "--censored", "in_stock"])
     assert out.exit_code == 3, out.output
     q = pq.read_table(tmp_path / "plan" / "quarantine.parquet")
     assert q["unique_id"].to_pylist() == [bad_id] and q["first_row"].to_pylist() == [row_null]
