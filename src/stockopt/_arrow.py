@@ -8,6 +8,7 @@ directory holding a Parquet dataset, and - as a convenience - a pandas DataFrame
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -23,8 +24,8 @@ from stockopt.errors import (
     raise_error,
 )
 
-__all__ = ["to_table", "require_columns", "time_to_days", "days_to_time", "check_output_dir",
-           "check_output_file"]
+__all__ = ["to_table", "pandas_columns", "require_columns", "time_to_days", "days_to_time",
+           "check_output_dir", "check_output_file"]
 
 #: what pyarrow raises for a file it cannot read (corrupt, truncated, not Parquet, unreadable)
 _READ_ERRORS = (pa.ArrowException, OSError)
@@ -48,7 +49,9 @@ def to_table(
     table : str
         The table's role, used in error messages (``"sales"``, ``"items"`` ...).
     columns : list of str, optional
-        For Parquet paths, read only these columns.
+        For Parquet paths and pandas frames, read only these columns (absent ones are left to the
+        caller to report).  A pandas frame's columns are then converted one by one, zero-copy where
+        pandas holds them as NumPy or Arrow memory (see :func:`pandas_columns`).
     dictionary_columns : list of str, optional
         For Parquet paths, string columns to read dictionary-encoded (far less memory for the
         repeated ids of long tables).
@@ -61,6 +64,8 @@ def to_table(
         return data.read_all()
     if isinstance(data, (str, os.PathLike)):
         return _read_parquet(Path(data), table=table, columns=columns, dictionary_columns=dictionary_columns)
+    if columns is not None and _is_pandas_frame(data):
+        return pandas_columns(data, columns)
     if hasattr(data, "__arrow_c_stream__"):
         return pa.table(data)
     if hasattr(data, "to_arrow") and callable(data.to_arrow):  # polars / duckdb without the protocol
@@ -75,6 +80,71 @@ def to_table(
     raise_error(ColumnTypeError, "cannot read the input", table=table,
                 expected="a pyarrow Table, RecordBatchReader, an object with __arrow_c_stream__ (pandas, "
                 "polars, duckdb) or a Parquet path", got=type(data).__name__)
+
+
+def _is_pandas_frame(data: Any) -> bool:
+    pd = sys.modules.get("pandas")  # a frame can only exist once pandas was imported
+    return pd is not None and isinstance(data, pd.DataFrame)
+
+
+def pandas_columns(df: Any, columns: list[str]) -> pa.Table:
+    """The columns ``columns`` of the pandas DataFrame ``df`` (those it has) as an Arrow table.
+
+    The same arrays as ``pa.Table.from_pandas(df[columns], preserve_index=False)`` (NaN and NaT are
+    nulls there too), without its pandas schema metadata, built column by column so that most
+    columns are not copied: ``pa.Table.from_pandas`` scans every float and datetime column to build
+    a validity bitmap of its NaN/NaT, at the cost of a copy.  Here one reduction (``sum``, ``min``)
+    tells whether a float or datetime column holds any NaN or NaT; without any, its NumPy buffer is
+    wrapped as it is, and with some the column goes through ``pa.array``.  Arrow-backed columns
+    (``string[pyarrow]``, ``ArrowDtype``) are zero-copy already, and a categorical column wraps its
+    codes under the dictionary pyarrow builds from its categories.  Object columns (Python strings)
+    are converted by pyarrow: a floor no library avoids.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"unique_id": ["a", "b"], "ds": pd.to_datetime(["2024-01-01", "2024-01-02"]),
+    ...                    "y": [1.0, float("nan")], "other": [0, 1]})
+    >>> t = pandas_columns(df, ["unique_id", "ds", "y", "absent"])
+    >>> t.column_names, str(t.schema.field("ds").type), t.column("y").null_count
+    (['unique_id', 'ds', 'y'], 'timestamp[ns]', 1)
+    """
+    names = [c for c in columns if c in df.columns]
+    if not df.columns.is_unique or len(set(names)) != len(names):
+        return pa.Table.from_pandas(df[names], preserve_index=False).replace_schema_metadata(None)
+    return pa.table({name: _pandas_array(df[name]) for name in names})
+
+
+def _pandas_array(s: Any) -> pa.Array:
+    """One pandas Series as the Arrow array ``pa.array(s)`` gives, without a copy where it can."""
+    import pandas as pd
+
+    dtype = s.dtype
+    n = len(s)
+    if n == 0:
+        return pa.array(s)
+    if isinstance(dtype, np.dtype) and dtype.kind == "f" and dtype.itemsize in (4, 8):
+        v = np.ascontiguousarray(s.to_numpy(copy=False))
+        with np.errstate(all="ignore"):  # NaN (or inf - inf) in the sum: go through pyarrow
+            if not np.isnan(v.sum()):
+                return pa.array(v)
+        return pa.array(s)
+    if isinstance(dtype, np.dtype) and dtype.kind == "M" or isinstance(dtype, pd.DatetimeTZDtype):
+        typ = pa.array(s.iloc[:1]).type  # the unit and time zone name as pyarrow writes them
+        v = s.array.tz_convert(None) if isinstance(dtype, pd.DatetimeTZDtype) else s.array
+        raw = np.ascontiguousarray(np.asarray(v).view(np.int64))
+        if int(raw.min()) != np.iinfo(np.int64).min:  # no NaT
+            return pa.Array.from_buffers(typ, n, [None, pa.py_buffer(raw)])
+        return pa.array(s)
+    if isinstance(dtype, pd.CategoricalDtype):
+        codes = np.ascontiguousarray(s.cat.codes.to_numpy())
+        if int(codes.min()) >= 0:  # no missing value
+            head = pa.array(s.iloc[:1])  # the dictionary and its type, as pyarrow builds them
+            if head.type.index_type == pa.from_numpy_dtype(codes.dtype):
+                return pa.DictionaryArray.from_arrays(pa.array(codes), head.dictionary,
+                                                      ordered=head.type.ordered)
+        return pa.array(s)
+    return pa.array(s)
 
 
 def parquet_schema(path: str | os.PathLike, *, table: str = "input") -> pa.Schema:

@@ -388,8 +388,7 @@ def group_series(
     """
     wanted = [id_col, time_col, target_col, *extra_cols]
     from_path = isinstance(data, (str, os.PathLike))
-    tbl = to_table(data, table=table, columns=wanted if from_path else None,
-                   dictionary_columns=[id_col] if from_path else None)
+    tbl = to_table(data, table=table, columns=wanted, dictionary_columns=[id_col] if from_path else None)
     require_columns(tbl, {"id_col": id_col, "time_col": time_col, "target_col": target_col}, table=table)
     require_columns(tbl, {f"extra_cols[{i}]": c for i, c in enumerate(extra_cols)}, table=table)
     n = tbl.num_rows
