@@ -64,7 +64,7 @@ def to_table(
         return data.read_all()
     if isinstance(data, (str, os.PathLike)):
         return _read_parquet(Path(data), table=table, columns=columns, dictionary_columns=dictionary_columns)
-    if columns is not None and _is_pandas_frame(data):
+    if columns is not None and _is_pandas_frame(data) and data.columns.is_unique:
         return pandas_columns(data, columns)
     if hasattr(data, "__arrow_c_stream__"):
         return pa.table(data)
@@ -88,7 +88,8 @@ def _is_pandas_frame(data: Any) -> bool:
 
 
 def pandas_columns(df: Any, columns: list[str]) -> pa.Table:
-    """The columns ``columns`` of the pandas DataFrame ``df`` (those it has) as an Arrow table.
+    """The columns ``columns`` of the pandas DataFrame ``df`` (those it has; its column names
+    unique) as an Arrow table.
 
     The same arrays as ``pa.Table.from_pandas(df[columns], preserve_index=False)`` (NaN and NaT are
     nulls there too), without its pandas schema metadata, built column by column so that most
@@ -109,9 +110,7 @@ def pandas_columns(df: Any, columns: list[str]) -> pa.Table:
     >>> t.column_names, str(t.schema.field("ds").type), t.column("y").null_count
     (['unique_id', 'ds', 'y'], 'timestamp[ns]', 1)
     """
-    names = [c for c in columns if c in df.columns]
-    if not df.columns.is_unique or len(set(names)) != len(names):
-        return pa.Table.from_pandas(df[names], preserve_index=False).replace_schema_metadata(None)
+    names = list(dict.fromkeys(c for c in columns if c in df.columns))
     return pa.table({name: _pandas_array(df[name]) for name in names})
 
 
@@ -300,13 +299,19 @@ def require_columns(tbl: pa.Table, names: dict[str, str], *, table: str) -> None
             raise MissingColumnError(msg, table=table, column=name)
 
 
-def time_to_days(col: pa.ChunkedArray | pa.Array, *, table: str, column: str,
-                 narrow: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def time_to_days(col: pa.ChunkedArray | pa.Array, *, table: str, column: str, narrow: bool = False,
+                 runs: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Convert a date or timestamp column to integer days since 1970-01-01 (int32 for date32, else int64).
 
     Returns ``(days, off_midnight)`` where ``off_midnight`` marks timestamps with a time of day (the
     frequencies stockopt supports are whole days).  Time-zone aware timestamps are read in their
-    local wall-clock time.  With ``narrow``, days are int32 whenever they all fit.
+    local wall-clock time (the day is the local calendar day, not the UTC one).  With ``narrow``,
+    days are int32 whenever they all fit.
+
+    ``runs = (run_starts, indptr)`` (timestamps only) returns both arrays in the series order of
+    grouped rows instead of the input order: output row ``k`` of series ``i`` is input row
+    ``run_starts[i] + k - indptr[i]`` (:class:`stockopt.data.RunPermutation`), converted and moved
+    in the same pass.
 
     Timestamps are read in one compiled pass over their int64 buffer (a floor division by the
     unit's day); for time-zone aware ones the UTC offset of every hour the data spans is looked up
@@ -331,16 +336,19 @@ def time_to_days(col: pa.ChunkedArray | pa.Array, *, table: str, column: str,
         ms = _to_numpy(col.cast(pa.int64()), np.int64)
         return np.floor_divide(ms, _DAY["ms"]), np.remainder(ms, _DAY["ms"]) != 0
     if pa.types.is_timestamp(typ):
-        return _timestamp_days(col, narrow=narrow)
+        return _timestamp_days(col, narrow=narrow, runs=runs)
     raise_error(ColumnTypeError, "time of the wrong type", table=table, column=column,
                 expected="date32, date64 or timestamp", got=str(typ))
 
+
+_NO_RUNS = (np.empty(0, dtype=np.int64), np.empty(1, dtype=np.int64))
 
 #: beyond this many hours spanned (~114 years), time zones are converted row by row by pyarrow
 _MAX_TZ_HOURS = 1_000_000
 
 
-def _timestamp_days(col: pa.ChunkedArray | pa.Array, *, narrow: bool) -> tuple[np.ndarray, np.ndarray]:
+def _timestamp_days(col: pa.ChunkedArray | pa.Array, *, narrow: bool,
+                    runs: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """:func:`time_to_days` for a timestamp column (see there)."""
     import pyarrow.compute as pc
 
@@ -361,7 +369,7 @@ def _timestamp_days(col: pa.ChunkedArray | pa.Array, *, narrow: bool) -> tuple[n
         hi_h = int(raw.max()) // per_hour
         if hi_h - lo_h + 2 > _MAX_TZ_HOURS:
             col = pc.local_timestamp(col)
-            return _timestamp_days(col, narrow=narrow)
+            return _timestamp_days(col, narrow=narrow, runs=runs)
         probes = (lo_h + np.arange(hi_h - lo_h + 2, dtype=np.int64)) * per_hour
         local = pc.local_timestamp(pa.array(probes, type=typ)).cast(pa.int64()).to_numpy()
         offset = local - probes
@@ -372,20 +380,26 @@ def _timestamp_days(col: pa.ChunkedArray | pa.Array, *, narrow: bool) -> tuple[n
     exact_rows = np.empty(exact_cap, dtype=np.int64)
     off = np.empty(n, dtype=np.uint8)
     days = np.empty(n, dtype=np.int32 if narrow else np.int64)
+    run_starts, indptr = _NO_RUNS if runs is None else (np.ascontiguousarray(runs[0], dtype=np.int64),
+                                                         np.ascontiguousarray(runs[1], dtype=np.int64))
     n_exact, lo, hi = _ingest.timestamp_days(raw, per_day, hour_offset, exact_hour, base, days,
-                                             off, exact_rows)
+                                             off, exact_rows, run_starts, indptr)
     if n_exact > exact_cap:  # many rows at the hour of a clock change: let pyarrow convert them all
-        return _timestamp_days(pc.local_timestamp(col), narrow=narrow)
+        return _timestamp_days(pc.local_timestamp(col), narrow=narrow, runs=runs)
     if n_exact:
         rows = exact_rows[:n_exact]
-        loc = pc.local_timestamp(pa.array(raw[rows], type=typ)).cast(pa.int64()).to_numpy()
+        src = rows
+        if runs is not None:  # output rows -> input rows
+            series = np.searchsorted(indptr, rows, side="right") - 1
+            src = run_starts[series] + (rows - indptr[series])
+        loc = pc.local_timestamp(pa.array(raw[src], type=typ)).cast(pa.int64()).to_numpy()
         d = np.floor_divide(loc, per_day)
         off[rows] = np.remainder(loc, per_day) != 0
         d_lo, d_hi = int(d.min()), int(d.max())
         lo, hi = (min(lo, d_lo), max(hi, d_hi)) if n_exact < n else (d_lo, d_hi)
         days[rows] = d if not narrow else np.clip(d, -(2**31), 2**31 - 1)
     if narrow and (lo < -(2**31) or hi >= 2**31):  # they do not fit in int32: redo wide
-        return _timestamp_days(col, narrow=False)
+        return _timestamp_days(col, narrow=False, runs=runs)
     return days, off.view(bool)
 
 
