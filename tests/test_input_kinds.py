@@ -42,7 +42,9 @@ def _grouped_table(seed: int, n_series: int = 12):
 
 def _local_midnights(days: np.ndarray, unit: str, tz: str | None) -> pa.Array:
     naive = pa.array(days * 86_400 * UNIT[unit], pa.int64()).cast(pa.timestamp(unit))
-    return naive if tz is None else pc.assume_timezone(naive, tz, ambiguous="earliest", nonexistent="earliest")
+    if tz is None:
+        return naive
+    return pc.assume_timezone(naive, tz, ambiguous="earliest", nonexistent="earliest")
 
 
 def _same(g, h):
@@ -73,12 +75,14 @@ def _frame():
         "f64": np.linspace(0, 1, n), "f32": np.linspace(0, 1, n, dtype=np.float32),
         "f64_nan": [1.0, np.nan, 3.0, np.inf, -np.inf, 0.0, 1.0, 2.0, 3.0],
         "f64_infs": [np.inf, -np.inf] + [0.0] * (n - 2),  # their sum is NaN: no NaN inside
-        "i64": np.arange(n), "b": np.arange(n) % 2 == 0, "nullable": pd.array([1, None] + [2] * (n - 2), "Int64"),
+        "i64": np.arange(n), "b": np.arange(n) % 2 == 0,
+        "nullable": pd.array([1, None] + [2] * (n - 2), "Int64"),
         "ns": ts, "nat": ts.where(ts.dt.day != 31),
         "s": ts.astype("datetime64[s]"), "ms": ts.astype("datetime64[ms]"), "us": ts.astype("datetime64[us]"),
         "paris": ts.dt.tz_localize("Europe/Paris"), "kathmandu": ts.dt.tz_localize("Asia/Kathmandu"),
         "paris_nat": ts.where(ts.dt.day != 31).dt.tz_localize("Europe/Paris"),
-        "obj": [f"s{i % 3}" for i in range(n)], "pyarrow": pd.array([f"s{i % 3}" for i in range(n)], "string[pyarrow]"),
+        "obj": [f"s{i % 3}" for i in range(n)],
+        "pyarrow": pd.array([f"s{i % 3}" for i in range(n)], "string[pyarrow]"),
         "cat": pd.Categorical([f"s{i % 3}" for i in range(n)], categories=["s2", "s0", "s1"]),
         "cat_nan": pd.Categorical(["a", None] + ["b"] * (n - 2)),
         "cat_ordered": pd.Categorical([i % 3 for i in range(n)], ordered=True),
@@ -214,7 +218,7 @@ def test_grouped_timestamps_that_need_the_input_order():
     _check_twin(g, ids, days, y)
     assert not g.report.sorted_input
     raw = tbl.column("ds").cast(pa.int64()).to_numpy().copy()
-    raw[[1, 4]] += 3_600 * 10**9  # an hour past midnight in s2 (row 1) and s10 (row 4, earlier in series order)
+    raw[[1, 4]] += 3_600 * 10**9  # 1 am in s2 (row 1) and in s10 (row 4, earlier in series order)
     bad = tbl.set_column(1, "ds", pa.array(raw, pa.int64()).cast(pa.timestamp("ns")))
     with pytest.raises(errors.FrequencyError) as e:
         so.group_series(bad, freq="D")
