@@ -141,6 +141,26 @@ def test_time_to_days_in_series_order_equals_the_input_order_permuted(unit, tz):
         assert d1.dtype == d0.dtype
 
 
+@pytest.mark.parametrize("tz", ["Europe/Paris", "America/St_Johns", "Australia/Lord_Howe", "Asia/Kathmandu",
+                                "America/Sao_Paulo"])
+def test_time_to_days_of_a_tz_window_matches_pyarrow_local_time(tz):
+    """Dense tz-aware stamps over three years (each clock change inside): local midnights walked day
+    by day, hour by hour and at random times, in order and shuffled, against pyarrow's local time."""
+    rng = np.random.default_rng(abs(hash(tz)) % 2**32)
+    days = np.arange(19_000, 20_100, dtype=np.int64)
+    mid = _local_midnights(days, "s", tz).cast(pa.int64()).to_numpy()
+    hourly = np.arange(mid[0], mid[-1], 3_600 - 1)[:30_000]  # every hour, drifting by a second
+    anytime = rng.integers(mid[0], mid[-1], size=5_000)
+    raw = np.concatenate([mid, hourly, mid[::-1], anytime, rng.permutation(mid)])
+    for unit in ("s", "ns"):
+        col = pa.array(raw * UNIT[unit], pa.timestamp(unit, tz=tz))
+        local = pc.local_timestamp(col).cast(pa.int64()).to_numpy()
+        per_day = 86_400 * UNIT[unit]
+        d, off = time_to_days(col, table="sales", column="ds")
+        assert np.array_equal(d, np.floor_divide(local, per_day))
+        assert np.array_equal(off, np.remainder(local, per_day) != 0)
+
+
 # ---------------------------------------------------------------- group_series of every input kind
 
 

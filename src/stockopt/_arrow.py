@@ -315,7 +315,8 @@ def time_to_days(col: pa.ChunkedArray | pa.Array, *, table: str, column: str, na
 
     Timestamps are read in one compiled pass over their int64 buffer (a floor division by the
     unit's day); for time-zone aware ones the UTC offset of every hour the data spans is looked up
-    once, and only rows in an hour where the offset changes are converted one by one.
+    once (a row in the same span of constant offset as the previous one needs no lookup), and
+    only rows in an hour where the offset changes are converted one by one.
 
     Examples
     --------
@@ -360,7 +361,7 @@ def _timestamp_days(col: pa.ChunkedArray | pa.Array, *, narrow: bool,
     n = raw.shape[0]
     per_day = _DAY[typ.unit]
     per_hour = per_day // 24
-    hour_offset = np.empty(0, dtype=np.int64)
+    hour_offset = span_lo = span_hi = np.empty(0, dtype=np.int64)
     exact_hour = np.empty(0, dtype=np.uint8)
     base = 0
     exact_cap = 0
@@ -374,7 +375,15 @@ def _timestamp_days(col: pa.ChunkedArray | pa.Array, *, narrow: bool,
         local = pc.local_timestamp(pa.array(probes, type=typ)).cast(pa.int64()).to_numpy()
         offset = local - probes
         hour_offset = np.ascontiguousarray(offset[:-1])
-        exact_hour = (offset[:-1] != offset[1:]).astype(np.uint8)  # the offset changes inside the hour
+        exact = offset[:-1] != offset[1:]  # the offset changes inside the hour
+        exact_hour = exact.astype(np.uint8)
+        # spans of hours with one offset and no change inside: [first hour's start, last hour's end)
+        new_span = np.ones(exact.size, dtype=bool)
+        new_span[1:] = (hour_offset[1:] != hour_offset[:-1]) | exact[1:] | exact[:-1]
+        span = np.cumsum(new_span) - 1
+        heads = np.flatnonzero(new_span)
+        span_lo = np.ascontiguousarray(probes[heads][span])
+        span_hi = np.ascontiguousarray(probes[np.append(heads[1:], exact.size)][span])
         base = lo_h
         exact_cap = 1 << 16
     exact_rows = np.empty(exact_cap, dtype=np.int64)
@@ -382,8 +391,8 @@ def _timestamp_days(col: pa.ChunkedArray | pa.Array, *, narrow: bool,
     days = np.empty(n, dtype=np.int32 if narrow else np.int64)
     run_starts, indptr = _NO_RUNS if runs is None else (np.ascontiguousarray(runs[0], dtype=np.int64),
                                                          np.ascontiguousarray(runs[1], dtype=np.int64))
-    n_exact, lo, hi = _ingest.timestamp_days(raw, per_day, hour_offset, exact_hour, base, days,
-                                             off, exact_rows, run_starts, indptr)
+    n_exact, lo, hi = _ingest.timestamp_days(raw, per_day, hour_offset, exact_hour, span_lo, span_hi, base,
+                                             days, off, exact_rows, run_starts, indptr)
     if n_exact > exact_cap:  # many rows at the hour of a clock change: let pyarrow convert them all
         return _timestamp_days(pc.local_timestamp(col), narrow=narrow, runs=runs)
     if n_exact:

@@ -117,8 +117,9 @@ cdef inline i64 _floor_div(i64 x, i64 d, double inv) noexcept nogil:
 
 
 def timestamp_days(const i64[::1] raw, i64 per_day, const i64[::1] hour_offset, const uint8_t[::1] exact_hour,
-                   i64 base_hour, day_t[::1] days, uint8_t[::1] off_midnight, i64[::1] exact_rows,
-                   const i64[::1] run_starts, const i64[::1] indptr):
+                   const i64[::1] span_lo, const i64[::1] span_hi, i64 base_hour, day_t[::1] days,
+                   uint8_t[::1] off_midnight, i64[::1] exact_rows, const i64[::1] run_starts,
+                   const i64[::1] indptr):
     """Whole days since 1970-01-01 and the "has a time of day" flag of int64 timestamps, in one pass.
 
     ``per_day`` is the number of timestamp units in a day (86,400 for seconds ... 86,400e9 for
@@ -126,7 +127,9 @@ def timestamp_days(const i64[::1] raw, i64 per_day, const i64[::1] hour_offset, 
     ``base_hour + h`` since the epoch is shifted by ``hour_offset[h]`` (in the unit) to local
     wall-clock time, except in hours flagged in ``exact_hour`` (the offset changes inside) and
     outside the table: those rows get day 0 and are listed in ``exact_rows`` (up to its size) for
-    the caller to convert exactly.  ``days`` may be int32: the caller checks that ``min_day`` and
+    the caller to convert exactly.  ``[span_lo[h], span_hi[h])`` are the raw stamps around hour
+    ``h`` with the same offset (no flagged hour inside): a row in the span of the previous row's
+    hour needs no lookup.  ``days`` may be int32: the caller checks that ``min_day`` and
     ``max_day`` fit.  Returns ``(n_exact, min_day, max_day)`` (over the rows converted here).
 
     With non-empty ``run_starts`` and ``indptr`` (grouped rows, see :func:`run_rows`) the output is in
@@ -134,8 +137,7 @@ def timestamp_days(const i64[::1] raw, i64 per_day, const i64[::1] hour_offset, 
     the days of grouped rows need no second pass to be moved; ``exact_rows`` then lists output rows.
 
     A row one step after the previous one, the step being the last one seen and a whole number of
-    days (of hours for the time-zone lookup), is read by adding that step: daily data cost a
-    comparison per row instead of a division.
+    days, is read by adding that step: daily data cost a comparison per row instead of a division.
     """
     cdef Py_ssize_t n = raw.shape[0], j
     cdef Py_ssize_t n_hours = hour_offset.shape[0]
@@ -145,9 +147,8 @@ def timestamp_days(const i64[::1] raw, i64 per_day, const i64[::1] hour_offset, 
     # the step shortcut: previous local stamp, its day and remainder, the step (valid when has_step)
     cdef i64 px = 0, pq = 0, pr = -1, step = 0, step_days = 0
     cdef bint has_step = False, p_off = False, first = True
-    # the same for the hour of the raw stamp (time-zone lookup)
-    cdef i64 praw = 0, ph = 0, prem = -1, rstep = 0, rstep_hours = 0, rem
-    cdef bint has_rstep = False
+    # the time-zone offset in force over the raw stamps [tz_lo, tz_hi) (empty at first)
+    cdef i64 tz_lo = 0, tz_hi = 0, tz_off = 0
     # segments of output rows [seg_lo, seg_hi) read from input rows shifted by ``shift``
     cdef Py_ssize_t n_seg = indptr.shape[0] - 1 if run_starts.shape[0] > 0 else 1, g
     cdef Py_ssize_t seg_lo = 0, seg_hi = n
@@ -161,28 +162,20 @@ def timestamp_days(const i64[::1] raw, i64 per_day, const i64[::1] hour_offset, 
             for j in range(seg_lo, seg_hi):
                 x = raw[j + shift]
                 if n_hours > 0:
-                    if has_rstep and <uint64_t>x - <uint64_t>praw == <uint64_t>rstep:
-                        h = ph + rstep_hours
-                    else:
-                        h = _floor_div(x, per_hour, inv_hour)
-                        rem = x - h * per_hour
-                        h -= base_hour
-                        has_rstep = j > 0 and rem == prem and -24_000 <= h - ph <= 24_000
-                        if has_rstep:
-                            rstep = x - praw
-                            rstep_hours = h - ph
-                        prem = rem
-                    praw = x
-                    ph = h
-                    if h < 0 or h >= n_hours or exact_hour[h]:
-                        if n_exact < max_exact:
-                            exact_rows[n_exact] = j
-                        n_exact += 1
-                        days[j] = 0
-                        off_midnight[j] = 0
-                        has_step = False
-                        continue
-                    x = x + hour_offset[h]
+                    if x < tz_lo or x >= tz_hi:
+                        h = _floor_div(x, per_hour, inv_hour) - base_hour
+                        if h < 0 or h >= n_hours or exact_hour[h]:
+                            if n_exact < max_exact:
+                                exact_rows[n_exact] = j
+                            n_exact += 1
+                            days[j] = 0
+                            off_midnight[j] = 0
+                            has_step = False
+                            continue
+                        tz_off = hour_offset[h]
+                        tz_lo = span_lo[h]
+                        tz_hi = span_hi[h]
+                    x = x + tz_off
                 if has_step and <uint64_t>x - <uint64_t>px == <uint64_t>step:
                     q = pq + step_days
                 else:
