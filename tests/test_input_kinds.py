@@ -248,3 +248,16 @@ def test_grouped_timestamps_that_need_the_input_order():
     with pytest.raises(errors.FrequencyError) as e:
         so.group_series(tbl, freq="W-MON")
     assert (e.value.row, e.value.series) == (4, "s10")
+
+
+def test_string_view_runs_of_short_ids_differing_after_their_prefix():
+    """Inline ids (<= 12 bytes) equal in length and first 4 bytes are told apart by the rest of
+    their view; equal views are one run (polars hands ids over as string views)."""
+    from stockopt._ids import grouped_runs
+
+    ids = ["abcd1234"] * 3 + ["abcd1235"] * 2 + ["abcd12345678"] * 2 + ["abcd12345679"]
+    starts, run_ids = grouped_runs(pa.chunked_array([pa.array(ids[::-1], pa.string_view())]))
+    assert run_ids.to_pylist() == ["abcd1234", "abcd12345678", "abcd12345679", "abcd1235"]
+    assert starts.tolist() == [5, 1, 0, 3]
+    back = ids + ["abcd1234"]  # the first id comes back: not grouped
+    assert grouped_runs(pa.chunked_array([pa.array(back, pa.string_view())])) is None
