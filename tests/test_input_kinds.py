@@ -261,3 +261,19 @@ def test_string_view_runs_of_short_ids_differing_after_their_prefix():
     assert starts.tolist() == [5, 1, 0, 3]
     back = ids + ["abcd1234"]  # the first id comes back: not grouped
     assert grouped_runs(pa.chunked_array([pa.array(back, pa.string_view())])) is None
+
+
+@pytest.mark.parametrize("tz", ["Europe/Paris", "America/St_Johns"])
+def test_output_dates_of_every_layout_of_days_are_the_local_midnights(tz):
+    """Dense ranges (looked up by offset), few distinct days far apart (looked up by search) and
+    all-distinct days (converted row by row) give pyarrow's local midnights."""
+    from stockopt._arrow import days_to_time
+
+    typ = pa.timestamp("ms", tz=tz)
+    rng = np.random.default_rng(0)
+    layouts = [np.tile(np.arange(19_800, 19_828, dtype=np.int64), 50),
+               np.tile(np.array([-3_000, 19_813, 40_000], dtype=np.int64), 20),
+               rng.permutation(np.arange(19_000, 19_700, dtype=np.int64))]
+    for days in layouts:
+        want = _local_midnights(days, "ms", tz)
+        assert days_to_time(days, typ).equals(want)

@@ -436,7 +436,8 @@ def first_null(arr: pa.ChunkedArray | pa.Array) -> int:
 
 def _local_midnights(days: np.ndarray, typ: pa.DataType) -> pa.Array:
     """Time-zone aware timestamps of the local midnights of ``days``: each distinct day is converted
-    once by pyarrow (a forecast table repeats the same few dates for every series)."""
+    once by pyarrow (a forecast table repeats the same few dates for every series), then looked up
+    by its offset in the range of days when that range is small."""
     import pyarrow.compute as pc
 
     from stockopt.frequency import distinct_days
@@ -448,6 +449,10 @@ def _local_midnights(days: np.ndarray, typ: pa.DataType) -> pa.Array:
 
     if days.size == 0:
         return pa.array(days, type=pa.int64()).cast(typ)
+    lo, hi = int(days.min()), int(days.max())
+    if (hi - lo + 1) * 4 <= days.size:  # few days, densely used: every day of the range, looked up
+        out = convert(np.arange(lo, hi + 1, dtype=np.int64))[days - lo]
+        return pa.array(out, type=pa.int64()).cast(typ)
     uniq = distinct_days(days)
     if uniq.size * 4 > days.size:
         out = convert(days)
