@@ -8,6 +8,7 @@ directory holding a Parquet dataset, and - as a convenience - a pandas DataFrame
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -23,8 +24,8 @@ from stockopt.errors import (
     raise_error,
 )
 
-__all__ = ["to_table", "require_columns", "time_to_days", "days_to_time", "check_output_dir",
-           "check_output_file"]
+__all__ = ["to_table", "pandas_columns", "require_columns", "time_to_days", "days_to_time",
+           "check_output_dir", "check_output_file"]
 
 #: what pyarrow raises for a file it cannot read (corrupt, truncated, not Parquet, unreadable)
 _READ_ERRORS = (pa.ArrowException, OSError)
@@ -48,7 +49,9 @@ def to_table(
     table : str
         The table's role, used in error messages (``"sales"``, ``"items"`` ...).
     columns : list of str, optional
-        For Parquet paths, read only these columns.
+        For Parquet paths and pandas frames, read only these columns (absent ones are left to the
+        caller to report).  A pandas frame's columns are then converted one by one, zero-copy where
+        pandas holds them as NumPy or Arrow memory (see :func:`pandas_columns`).
     dictionary_columns : list of str, optional
         For Parquet paths, string columns to read dictionary-encoded (far less memory for the
         repeated ids of long tables).
@@ -61,6 +64,8 @@ def to_table(
         return data.read_all()
     if isinstance(data, (str, os.PathLike)):
         return _read_parquet(Path(data), table=table, columns=columns, dictionary_columns=dictionary_columns)
+    if columns is not None and _is_pandas_frame(data) and data.columns.is_unique:
+        return pandas_columns(data, columns)
     if hasattr(data, "__arrow_c_stream__"):
         return pa.table(data)
     if hasattr(data, "to_arrow") and callable(data.to_arrow):  # polars / duckdb without the protocol
@@ -75,6 +80,70 @@ def to_table(
     raise_error(ColumnTypeError, "cannot read the input", table=table,
                 expected="a pyarrow Table, RecordBatchReader, an object with __arrow_c_stream__ (pandas, "
                 "polars, duckdb) or a Parquet path", got=type(data).__name__)
+
+
+def _is_pandas_frame(data: Any) -> bool:
+    pd = sys.modules.get("pandas")  # a frame can only exist once pandas was imported
+    return pd is not None and isinstance(data, pd.DataFrame)
+
+
+def pandas_columns(df: Any, columns: list[str]) -> pa.Table:
+    """The columns ``columns`` of the pandas DataFrame ``df`` (those it has; its column names
+    unique) as an Arrow table.
+
+    The same arrays as ``pa.Table.from_pandas(df[columns], preserve_index=False)`` (NaN and NaT are
+    nulls there too), without its pandas schema metadata, built column by column so that most
+    columns are not copied: ``pa.Table.from_pandas`` scans every float and datetime column to build
+    a validity bitmap of its NaN/NaT, at the cost of a copy.  Here one reduction (``sum``, ``min``)
+    tells whether a float or datetime column holds any NaN or NaT; without any, its NumPy buffer is
+    wrapped as it is, and with some the column goes through ``pa.array``.  Arrow-backed columns
+    (``string[pyarrow]``, ``ArrowDtype``) are zero-copy already, and a categorical column wraps its
+    codes under the dictionary pyarrow builds from its categories.  Object columns (Python strings)
+    are converted by pyarrow: a floor no library avoids.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"unique_id": ["a", "b"], "ds": pd.to_datetime(["2024-01-01", "2024-01-02"]),
+    ...                    "y": [1.0, float("nan")], "other": [0, 1]})
+    >>> t = pandas_columns(df, ["unique_id", "ds", "y", "absent"])
+    >>> t.column_names, str(t.schema.field("ds").type), t.column("y").null_count
+    (['unique_id', 'ds', 'y'], 'timestamp[ns]', 1)
+    """
+    names = list(dict.fromkeys(c for c in columns if c in df.columns))
+    return pa.table({name: _pandas_array(df[name]) for name in names})
+
+
+def _pandas_array(s: Any) -> pa.Array:
+    """One pandas Series as the Arrow array ``pa.array(s)`` gives, without a copy where it can."""
+    import pandas as pd
+
+    dtype = s.dtype
+    n = len(s)
+    if n == 0:
+        return pa.array(s)
+    if isinstance(dtype, np.dtype) and dtype.kind == "f" and dtype.itemsize in (4, 8):
+        v = np.ascontiguousarray(s.to_numpy(copy=False))
+        with np.errstate(all="ignore"):  # NaN (or inf - inf) in the sum: go through pyarrow
+            if not np.isnan(v.sum()):
+                return pa.array(v)
+        return pa.array(s)
+    if isinstance(dtype, np.dtype) and dtype.kind == "M" or isinstance(dtype, pd.DatetimeTZDtype):
+        typ = pa.array(s.iloc[:1]).type  # the unit and time zone name as pyarrow writes them
+        v = s.array.tz_convert(None) if isinstance(dtype, pd.DatetimeTZDtype) else s.array
+        raw = np.ascontiguousarray(np.asarray(v).view(np.int64))
+        if int(raw.min()) != np.iinfo(np.int64).min:  # no NaT
+            return pa.Array.from_buffers(typ, n, [None, pa.py_buffer(raw)])
+        return pa.array(s)
+    if isinstance(dtype, pd.CategoricalDtype):
+        codes = np.ascontiguousarray(s.cat.codes.to_numpy())
+        if int(codes.min()) >= 0:  # no missing value
+            head = pa.array(s.iloc[:1])  # the dictionary and its type, as pyarrow builds them
+            if head.type.index_type == pa.from_numpy_dtype(codes.dtype):
+                return pa.DictionaryArray.from_arrays(pa.array(codes), head.dictionary,
+                                                      ordered=head.type.ordered)
+        return pa.array(s)
+    return pa.array(s)
 
 
 def parquet_schema(path: str | os.PathLike, *, table: str = "input") -> pa.Schema:
@@ -230,17 +299,24 @@ def require_columns(tbl: pa.Table, names: dict[str, str], *, table: str) -> None
             raise MissingColumnError(msg, table=table, column=name)
 
 
-def time_to_days(col: pa.ChunkedArray | pa.Array, *, table: str, column: str,
-                 narrow: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def time_to_days(col: pa.ChunkedArray | pa.Array, *, table: str, column: str, narrow: bool = False,
+                 runs: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Convert a date or timestamp column to integer days since 1970-01-01 (int32 for date32, else int64).
 
     Returns ``(days, off_midnight)`` where ``off_midnight`` marks timestamps with a time of day (the
     frequencies stockopt supports are whole days).  Time-zone aware timestamps are read in their
-    local wall-clock time.  With ``narrow``, days are int32 whenever they all fit.
+    local wall-clock time (the day is the local calendar day, not the UTC one).  With ``narrow``,
+    days are int32 whenever they all fit.
+
+    ``runs = (run_starts, indptr)`` (timestamps only) returns both arrays in the series order of
+    grouped rows instead of the input order: output row ``k`` of series ``i`` is input row
+    ``run_starts[i] + k - indptr[i]`` (:class:`stockopt.data.RunPermutation`), converted and moved
+    in the same pass.
 
     Timestamps are read in one compiled pass over their int64 buffer (a floor division by the
     unit's day); for time-zone aware ones the UTC offset of every hour the data spans is looked up
-    once, and only rows in an hour where the offset changes are converted one by one.
+    once (a row in the same span of constant offset as the previous one needs no lookup), and
+    only rows in an hour where the offset changes are converted one by one.
 
     Examples
     --------
@@ -261,16 +337,19 @@ def time_to_days(col: pa.ChunkedArray | pa.Array, *, table: str, column: str,
         ms = _to_numpy(col.cast(pa.int64()), np.int64)
         return np.floor_divide(ms, _DAY["ms"]), np.remainder(ms, _DAY["ms"]) != 0
     if pa.types.is_timestamp(typ):
-        return _timestamp_days(col, narrow=narrow)
+        return _timestamp_days(col, narrow=narrow, runs=runs)
     raise_error(ColumnTypeError, "time of the wrong type", table=table, column=column,
                 expected="date32, date64 or timestamp", got=str(typ))
 
+
+_NO_RUNS = (np.empty(0, dtype=np.int64), np.empty(1, dtype=np.int64))
 
 #: beyond this many hours spanned (~114 years), time zones are converted row by row by pyarrow
 _MAX_TZ_HOURS = 1_000_000
 
 
-def _timestamp_days(col: pa.ChunkedArray | pa.Array, *, narrow: bool) -> tuple[np.ndarray, np.ndarray]:
+def _timestamp_days(col: pa.ChunkedArray | pa.Array, *, narrow: bool,
+                    runs: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """:func:`time_to_days` for a timestamp column (see there)."""
     import pyarrow.compute as pc
 
@@ -282,7 +361,7 @@ def _timestamp_days(col: pa.ChunkedArray | pa.Array, *, narrow: bool) -> tuple[n
     n = raw.shape[0]
     per_day = _DAY[typ.unit]
     per_hour = per_day // 24
-    hour_offset = np.empty(0, dtype=np.int64)
+    hour_offset = span_lo = span_hi = np.empty(0, dtype=np.int64)
     exact_hour = np.empty(0, dtype=np.uint8)
     base = 0
     exact_cap = 0
@@ -291,31 +370,45 @@ def _timestamp_days(col: pa.ChunkedArray | pa.Array, *, narrow: bool) -> tuple[n
         hi_h = int(raw.max()) // per_hour
         if hi_h - lo_h + 2 > _MAX_TZ_HOURS:
             col = pc.local_timestamp(col)
-            return _timestamp_days(col, narrow=narrow)
+            return _timestamp_days(col, narrow=narrow, runs=runs)
         probes = (lo_h + np.arange(hi_h - lo_h + 2, dtype=np.int64)) * per_hour
         local = pc.local_timestamp(pa.array(probes, type=typ)).cast(pa.int64()).to_numpy()
         offset = local - probes
         hour_offset = np.ascontiguousarray(offset[:-1])
-        exact_hour = (offset[:-1] != offset[1:]).astype(np.uint8)  # the offset changes inside the hour
+        exact = offset[:-1] != offset[1:]  # the offset changes inside the hour
+        exact_hour = exact.astype(np.uint8)
+        # spans of hours with one offset and no change inside: [first hour's start, last hour's end)
+        new_span = np.ones(exact.size, dtype=bool)
+        new_span[1:] = (hour_offset[1:] != hour_offset[:-1]) | exact[1:] | exact[:-1]
+        span = np.cumsum(new_span) - 1
+        heads = np.flatnonzero(new_span)
+        span_lo = np.ascontiguousarray(probes[heads][span])
+        span_hi = np.ascontiguousarray(probes[np.append(heads[1:], exact.size)][span])
         base = lo_h
         exact_cap = 1 << 16
     exact_rows = np.empty(exact_cap, dtype=np.int64)
     off = np.empty(n, dtype=np.uint8)
     days = np.empty(n, dtype=np.int32 if narrow else np.int64)
-    n_exact, lo, hi = _ingest.timestamp_days(raw, per_day, hour_offset, exact_hour, base, days,
-                                             off, exact_rows)
+    run_starts, indptr = _NO_RUNS if runs is None else (np.ascontiguousarray(runs[0], dtype=np.int64),
+                                                         np.ascontiguousarray(runs[1], dtype=np.int64))
+    n_exact, lo, hi = _ingest.timestamp_days(raw, per_day, hour_offset, exact_hour, span_lo, span_hi, base,
+                                             days, off, exact_rows, run_starts, indptr)
     if n_exact > exact_cap:  # many rows at the hour of a clock change: let pyarrow convert them all
-        return _timestamp_days(pc.local_timestamp(col), narrow=narrow)
+        return _timestamp_days(pc.local_timestamp(col), narrow=narrow, runs=runs)
     if n_exact:
         rows = exact_rows[:n_exact]
-        loc = pc.local_timestamp(pa.array(raw[rows], type=typ)).cast(pa.int64()).to_numpy()
+        src = rows
+        if runs is not None:  # output rows -> input rows
+            series = np.searchsorted(indptr, rows, side="right") - 1
+            src = run_starts[series] + (rows - indptr[series])
+        loc = pc.local_timestamp(pa.array(raw[src], type=typ)).cast(pa.int64()).to_numpy()
         d = np.floor_divide(loc, per_day)
         off[rows] = np.remainder(loc, per_day) != 0
         d_lo, d_hi = int(d.min()), int(d.max())
         lo, hi = (min(lo, d_lo), max(hi, d_hi)) if n_exact < n else (d_lo, d_hi)
         days[rows] = d if not narrow else np.clip(d, -(2**31), 2**31 - 1)
     if narrow and (lo < -(2**31) or hi >= 2**31):  # they do not fit in int32: redo wide
-        return _timestamp_days(col, narrow=False)
+        return _timestamp_days(col, narrow=False, runs=runs)
     return days, off.view(bool)
 
 
@@ -343,7 +436,8 @@ def first_null(arr: pa.ChunkedArray | pa.Array) -> int:
 
 def _local_midnights(days: np.ndarray, typ: pa.DataType) -> pa.Array:
     """Time-zone aware timestamps of the local midnights of ``days``: each distinct day is converted
-    once by pyarrow (a forecast table repeats the same few dates for every series)."""
+    once by pyarrow (a forecast table repeats the same few dates for every series), then looked up
+    by its offset in the range of days when that range is small."""
     import pyarrow.compute as pc
 
     from stockopt.frequency import distinct_days
@@ -355,6 +449,10 @@ def _local_midnights(days: np.ndarray, typ: pa.DataType) -> pa.Array:
 
     if days.size == 0:
         return pa.array(days, type=pa.int64()).cast(typ)
+    lo, hi = int(days.min()), int(days.max())
+    if (hi - lo + 1) * 4 <= days.size:  # few days, densely used: every day of the range, looked up
+        out = convert(np.arange(lo, hi + 1, dtype=np.int64))[days - lo]
+        return pa.array(out, type=pa.int64()).cast(typ)
     uniq = distinct_days(days)
     if uniq.size * 4 > days.size:
         out = convert(days)

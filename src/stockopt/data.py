@@ -23,7 +23,9 @@ import pyarrow.compute as pc
 from stockopt._arrow import _to_numpy, days_to_time, parquet_schema, require_columns, time_to_days, to_table
 from stockopt._arrow import first_null as _first_null
 from stockopt._ids import encode_ids as _encode_ids
-from stockopt._kernels import _grouping, _ingest
+from stockopt._kernels import _grouping
+from stockopt._order import RunPermutation, _increasing, _order_rows, _take, series_runs
+from stockopt._order import row_order  # noqa: F401  (imported from here by pipeline and signals)
 from stockopt._params import Boolean, Instance, Options, SequenceOf, validate_params
 from stockopt._rules import MAX_QUANTITY, SALES, SALES_CHECKS, is_numeric_type
 from stockopt.errors import (
@@ -388,8 +390,7 @@ def group_series(
     """
     wanted = [id_col, time_col, target_col, *extra_cols]
     from_path = isinstance(data, (str, os.PathLike))
-    tbl = to_table(data, table=table, columns=wanted if from_path else None,
-                   dictionary_columns=[id_col] if from_path else None)
+    tbl = to_table(data, table=table, columns=wanted, dictionary_columns=[id_col] if from_path else None)
     require_columns(tbl, {"id_col": id_col, "time_col": time_col, "target_col": target_col}, table=table)
     require_columns(tbl, {f"extra_cols[{i}]": c for i, c in enumerate(extra_cols)}, table=table)
     n = tbl.num_rows
@@ -412,26 +413,14 @@ def group_series(
         row = _first_null(time_arr)
         raise_error(NullValueError, _C["null_time"].what, table=table, column=time_col, series=id_of(row),
                     row=row, expected=_C["null_time"].accepted)
-    days, off_midnight = time_to_days(time_arr, table=table, column=time_col, narrow=True)
-    if not pa.types.is_date32(time_arr.type) and off_midnight.any():  # date32 has no time of day
-        row = int(np.argmax(off_midnight))
-        raise_error(FrequencyError, _C["time_of_day"].what, table=table, column=time_col,
-                    series=id_of(row), row=row, expected=_C["time_of_day"].accepted,
-                    got=str(time_arr[row].as_py()))
-    f = parse_freq(freq) if freq is not None else infer_freq(days)
-    t, on_grid = f.to_period(days)
-    if f.kind != "D" and not on_grid.all():  # every date is on the daily grid
-        row = int(np.argmin(on_grid))
-        raise_error(FrequencyError, _C["off_frequency"].what, table=table, column=time_col,
-                    series=id_of(row), row=row, expected=_C["off_frequency"].accepted.format(freq=f.alias),
-                    got=str(time_arr[row].as_py()))
-    if t.dtype != np.int32 and t.size and (int(t.min()) < -(2**31) or int(t.max()) >= 2**31):
-        row = int(np.argmax((t < -(2**31)) | (t >= 2**31)))
-        raise_error(FrequencyError, _C["time_range"].what, table=table, column=time_col, series=id_of(row),
-                    row=row, expected=_C["time_range"].accepted, got=str(time_arr[row].as_py()))
-    t = t.astype(np.int32, copy=False)  # int32 periods halve the largest temporaries of grouping
+    # grouped rows, series in another order: timestamps converted straight into series order
+    runs = None
+    if run_starts is not None and pa.types.is_timestamp(time_arr.type) and not _increasing(run_starts):
+        runs = series_runs(run_starts, n)[0]
+    t, f, series_indptr = _periods(time_arr, freq, run_starts, runs, table=table, time_col=time_col,
+                                   id_of=id_of)
     time_type = time_arr.type
-    del days, on_grid, off_midnight, time_arr
+    del time_arr
 
     # --- target ---------------------------------------------------------------------------------
     y_arr = tbl.column(target_col)
@@ -469,7 +458,7 @@ def group_series(
 
     # --- order by (series, period) -------------------------------------------------------------
     n_series = len(ids)
-    indptr, perm, t, y = _order_rows(codes, run_starts, n, n_series, t, y)
+    indptr, perm, t, y = _order_rows(codes, run_starts, n, n_series, t, y, series_indptr)
     del codes
     counts = np.diff(indptr)
     if perm is not None:
@@ -539,6 +528,46 @@ def group_series(
                          id_dictionary=id_is_dict, report=report)
 
 
+def _periods(time_arr: pa.ChunkedArray, freq: Any, run_starts: np.ndarray | None, indptr: np.ndarray | None,
+             *, table: str, time_col: str, id_of: Any) -> tuple[np.ndarray, Frequency, np.ndarray | None]:
+    """Periods (int32) of the time column of :func:`group_series` and its frequency, checked.
+
+    With ``indptr`` (grouped rows whose series are in another order; ``run_starts`` as from
+    :func:`stockopt._ids.encode_ids`) the periods come in series order, converted and moved in one
+    pass, and ``indptr`` is returned; when a check fails or the periods do not increase in some
+    series, everything is done again in input order (so errors name the caller's first offending
+    row, and the rows are then sorted) and None is returned in its place.
+    """
+    try:
+        days, off_midnight = time_to_days(time_arr, table=table, column=time_col, narrow=True,
+                                          runs=None if indptr is None else (run_starts, indptr))
+        if not pa.types.is_date32(time_arr.type) and off_midnight.any():  # date32 has no time of day
+            row = int(np.argmax(off_midnight))
+            raise_error(FrequencyError, _C["time_of_day"].what, table=table, column=time_col,
+                        series=id_of(row), row=row, expected=_C["time_of_day"].accepted,
+                        got=str(time_arr[row].as_py()))
+        f = parse_freq(freq) if freq is not None else infer_freq(days)
+        t, on_grid = f.to_period(days)
+        if f.kind != "D" and not on_grid.all():  # every date is on the daily grid
+            row = int(np.argmin(on_grid))
+            raise_error(FrequencyError, _C["off_frequency"].what, table=table, column=time_col,
+                        series=id_of(row), row=row, got=str(time_arr[row].as_py()),
+                        expected=_C["off_frequency"].accepted.format(freq=f.alias))
+        if t.dtype != np.int32 and t.size and (int(t.min()) < -(2**31) or int(t.max()) >= 2**31):
+            row = int(np.argmax((t < -(2**31)) | (t >= 2**31)))
+            raise_error(FrequencyError, _C["time_range"].what, table=table, column=time_col,
+                        series=id_of(row), row=row, expected=_C["time_range"].accepted,
+                        got=str(time_arr[row].as_py()))
+    except FrequencyError:
+        if indptr is None:
+            raise
+        return _periods(time_arr, freq, None, None, table=table, time_col=time_col, id_of=id_of)
+    t = t.astype(np.int32, copy=False)  # int32 periods halve the largest temporaries of grouping
+    if indptr is not None and _grouping.first_unsorted_runs(indptr, t) >= 0:
+        return _periods(time_arr, freq, None, None, table=table, time_col=time_col, id_of=id_of)
+    return t, f, indptr
+
+
 def _coarser(freq: Frequency) -> list[tuple[str, int]]:
     """The coarser spacings a series on ``freq`` could have: calendar grids (``(alias, 0)``) for daily
     data, whole multiples of a period (``("", k)``) for monthly and quarterly data; coarsest first."""
@@ -599,129 +628,6 @@ def coarser_spacing(t: np.ndarray, indptr: np.ndarray, freq: Frequency,
         own[hit] = names[hit]
     found = np.flatnonzero(np.not_equal(own, None))
     return cand[found], [str(x) for x in own[found]]
-
-
-def row_order(codes: np.ndarray | None, run_starts: np.ndarray | None, n_rows: int, n_series: int,
-              t: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """Offsets of each series and the stable permutation ordering rows by (series, period).
-
-    ``codes``/``run_starts`` come from :func:`_encode_ids` (one of them is None) and ``t`` holds the
-    int32 periods.  The permutation is None when the rows already are in order (one pass; periods
-    strictly increasing inside each series, so no period repeats); otherwise rows of the same
-    series and period keep their input order (a stable counting sort).  Grouped rows whose series
-    are in another order cost one pass more: their runs are moved whole.
-    """
-    if run_starts is not None and not _increasing(run_starts):  # grouped, series in another order
-        return _runs_order(run_starts, n_rows, t)[:2]
-    if run_starts is not None:  # rows grouped by id in id order: the runs are the series
-        indptr = np.empty(n_series + 1, dtype=np.int64)
-        indptr[:-1] = run_starts
-        indptr[-1] = n_rows
-        if _grouping.first_unsorted_runs(indptr, t) < 0:
-            return indptr, None
-        codes = np.repeat(np.arange(n_series, dtype=np.int32), np.diff(indptr))  # for the sort below
-    else:
-        indptr = np.zeros(n_series + 1, dtype=np.int64)
-        np.cumsum(_grouping.count_codes(codes, n_series), out=indptr[1:])
-        if _grouping.first_unsorted(codes, t) < 0:
-            return indptr, None
-    return indptr, _grouping.sort_permutation(codes, t, indptr)
-
-
-def _increasing(a: np.ndarray) -> bool:
-    return bool(a.size < 2 or (a[1:] > a[:-1]).all())
-
-
-def _runs_order(run_starts: np.ndarray, n_rows: int, t: np.ndarray, y: np.ndarray | None = None
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None, np.ndarray | None]:
-    """:func:`row_order` for rows grouped by series, the series in any order (``run_starts[i]`` is the
-    first row of series ``i``): the permutation moves each run whole, then sorts by period the
-    series whose periods do not increase (rows of one period keep their input order).
-
-    With ``y``, also returns ``t`` and ``y`` in series order (runs copied whole when the periods
-    already increase in each); otherwise the last two are None.
-    """
-    n_series = run_starts.shape[0]
-    by_row = np.argsort(run_starts, kind="stable")  # the series of each run, in row order
-    in_ptr = np.empty(n_series + 1, dtype=np.int64)
-    in_ptr[:-1] = run_starts[by_row]
-    in_ptr[-1] = n_rows
-    lengths = np.empty(n_series, dtype=np.int64)
-    lengths[by_row] = np.diff(in_ptr)
-    indptr = np.zeros(n_series + 1, dtype=np.int64)
-    np.cumsum(lengths, out=indptr[1:])
-    perm = RunPermutation(np.ascontiguousarray(run_starts, dtype=np.int64), indptr)
-    if y is None and _grouping.first_unsorted_runs(in_ptr, t) < 0:
-        return indptr, np.asarray(perm), None, None
-    if y is not None:
-        t_out = np.empty(n_rows, dtype=np.int32)
-        y_out = np.empty(n_rows, dtype=np.float64)
-        y = np.ascontiguousarray(y, dtype=np.float64)
-        if _ingest.move_runs(perm.run_starts, indptr, t, y, t_out, y_out) < 0:  # periods increase in each
-            return indptr, perm, t_out, y_out
-        del t_out, y_out
-    codes = np.repeat(by_row.astype(np.int32), np.diff(in_ptr))
-    perm = _grouping.sort_permutation(codes, t, indptr)
-    return indptr, perm, (None if y is None else _take(t, perm)), (None if y is None else _take(y, perm))
-
-
-def _order_rows(codes: np.ndarray | None, run_starts: np.ndarray | None, n_rows: int, n_series: int,
-                t: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray | None, np.ndarray, np.ndarray]:
-    """:func:`row_order`, and the periods ``t`` and values ``y`` in that order (as given when the
-    permutation is None)."""
-    if run_starts is not None and not _increasing(run_starts):
-        return _runs_order(run_starts, n_rows, t, y)  # type: ignore[return-value]
-    indptr, perm = row_order(codes, run_starts, n_rows, n_series, t)
-    if perm is None:
-        return indptr, None, t, y
-    return indptr, perm, _take(t, perm), _take(y, perm)
-
-
-class RunPermutation:
-    """The row permutation of grouped rows whose runs were moved whole, built only when asked for.
-
-    Output row ``k`` of series ``i`` is input row ``run_starts[i] + k - indptr[i]``.  An integer
-    index is answered by a binary search over ``indptr`` (error messages need a row or two);
-    ``np.asarray`` builds the whole int64 permutation once (extra columns need it), so grouping the
-    common case allocates none.
-
-    Examples
-    --------
-    >>> p = RunPermutation(np.array([3, 0]), np.array([0, 2, 5]))  # series 0 is rows 3-4, series 1 rows 0-2
-    >>> p[1], p[2], np.asarray(p).tolist()
-    (4, 0, [3, 4, 0, 1, 2])
-    """
-
-    def __init__(self, run_starts: np.ndarray, indptr: np.ndarray) -> None:
-        self.run_starts = np.asarray(run_starts, dtype=np.int64)
-        self.indptr = np.asarray(indptr, dtype=np.int64)
-        self._full: np.ndarray | None = None
-
-    def __len__(self) -> int:
-        return int(self.indptr[-1])
-
-    def __getitem__(self, k: Any) -> Any:
-        if isinstance(k, (int, np.integer)):
-            k = int(k) + (len(self) if k < 0 else 0)
-            i = int(np.searchsorted(self.indptr, k, side="right")) - 1
-            return int(self.run_starts[i] + (k - self.indptr[i]))
-        return np.asarray(self)[k]
-
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        if self._full is None:
-            self._full = np.empty(len(self), dtype=np.int64)
-            _ingest.run_rows(self.run_starts, self.indptr, self._full)
-        return self._full if dtype is None else self._full.astype(dtype)
-
-
-def _take(a: np.ndarray, perm: np.ndarray | RunPermutation) -> np.ndarray:
-    """``a[perm]`` in one compiled pass (float64 and int32 columns; numpy for the others)."""
-    perm = np.asarray(perm)
-    if a.dtype in (np.float64, np.int32) and perm.dtype == np.int64:
-        out = np.empty(perm.shape[0], dtype=a.dtype)
-        _ingest.take(np.ascontiguousarray(a), perm, out)
-        return out
-    return a[perm]
 
 
 def _target_to_numpy(col: pa.ChunkedArray) -> tuple[np.ndarray, bool]:

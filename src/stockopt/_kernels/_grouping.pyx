@@ -178,6 +178,10 @@ def view_runs(const unsigned char[::1] views, list buffers, i64[::1] starts, i64
                 memcpy(&ha, v + 16 * j, 8)  # length and first bytes: most changes show here
                 memcpy(&hb, v + 16 * (j - 1), 8)
                 if ha == hb:
+                    memcpy(&ha, v + 16 * j + 8, 8)  # equal views: the same inline bytes, or the same
+                    memcpy(&hb, v + 16 * j - 8, 8)  # buffer and offset (short ids: no data lookup)
+                    if ha == hb:
+                        continue
                     a = _view_bytes(v + 16 * j, bufs, &la)
                     b = _view_bytes(v + 16 * (j - 1), bufs, &lb)
                     if la <= 4 or memcmp(a, b, <size_t>la) == 0:
