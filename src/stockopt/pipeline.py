@@ -433,8 +433,8 @@ def run_nightly(
     grouped = group_series(clean, freq=f or freq, allow_negative=allow_negative, extra_cols=extra, **cols)
     x_report = None
     if X_future is not None:
-        grouped, clean, x_report = _quarantine_x_future(X_future, drivers, grouped, clean, report, h,
-                                                        extra, f or freq, cols)
+        grouped, clean, x_report, n_x_bad = _quarantine_x_future(X_future, drivers, grouped, clean, report,
+                                                                 h, extra, cols)
     if allow_negative:
         grouped = clip_returns(grouped)
     items_clean, item_report, n_remapped = _plan_items(items, grouped, h, continuous_review)
@@ -483,7 +483,8 @@ def run_nightly(
 
         given = WHOLE_INPUT.get().get("driver_effects")
         summary["drivers"] = drivers_summary(drv.coefficients if given is None else given)
-        summary["series_quarantined"] += x_report.num_rows
+        summary["series"] += n_x_bad
+        summary["series_quarantined"] += n_x_bad
     if quality:  # demand classes and data quality (stockopt.signals.nightly)
         from stockopt.signals.nightly import class_counts, quality_summary
 
@@ -534,10 +535,11 @@ def run_nightly(
 
 
 def _quarantine_x_future(x_future: pa.Table, drivers: list[str], grouped: Any, clean: pa.Table,
-                         report: pa.Table, h: int, extra: list[str], freq: Any,
-                         cols: dict[str, Any]) -> tuple[Any, pa.Table, pa.Table]:
+                         report: pa.Table, h: int, extra: list[str],
+                         cols: dict[str, Any]) -> tuple[Any, pa.Table, pa.Table, int]:
     """Set aside the series whose ``X_future`` rows the forecast cannot use: the grouping and clean
-    rows of the others, and the report (:func:`stockopt.signals.nightly.quarantine_x_future`)."""
+    rows of the others, the report (:func:`stockopt.signals.nightly.quarantine_x_future`) and the
+    number of series it set aside (the report also names ids the sales lack)."""
     from stockopt.data import group_series
     from stockopt.signals.nightly import quarantine_x_future
 
@@ -552,11 +554,18 @@ def _quarantine_x_future(x_future: pa.Table, drivers: list[str], grouped: Any, c
         keep = pc.invert(pc.fill_null(pc.is_in(clean[id_col], value_set=bad.cast(clean[id_col].type)), False))
         clean = clean.filter(keep)
         if clean.num_rows == 0:
-            raise_error(EmptyInputError, "every series was quarantined", table="X_future",
-                        expected="at least one series with usable X_future rows (see the quarantine report)",
-                        got=_reason_counts(x_report))
+            try:
+                raise_error(EmptyInputError, "every series was quarantined", table="X_future",
+                            expected="at least one series with usable X_future rows (see the quarantine "
+                            "report)",
+                            got=_reason_counts(x_report))
+            except EmptyInputError as exc:  # the report, for a partition of so.plan to return
+                sales_part = _with_table(report, "sales")
+                exc.quarantine = pa.concat_tables([sales_part, _with_table(x_report, "X_future").cast(
+                    sales_part.schema)])
+                raise
         grouped = group_series(clean, freq=grouped.freq, extra_cols=extra, **cols)
-    return grouped, clean, x_report
+    return grouped, clean, x_report, len(bad)
 
 
 def _reason_counts(report: pa.Table) -> dict[str, int]:

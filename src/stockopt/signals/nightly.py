@@ -10,6 +10,7 @@ any forecasting, as the sales' do.  The rules are those of :mod:`stockopt._rules
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
@@ -20,7 +21,8 @@ from stockopt._arrow import _to_numpy, require_columns, time_to_days, to_table
 from stockopt._rules import X_FUTURE, X_FUTURE_CHECKS, is_id_type
 from stockopt.errors import ColumnTypeError, ParameterError, raise_error
 
-__all__ = ["read_x_future", "quarantine_x_future", "class_counts", "quality_summary", "drivers_summary"]
+__all__ = ["read_x_future", "quarantine_x_future", "class_counts", "quality_summary", "drivers_summary",
+           "whole_input_drivers"]
 
 _C = X_FUTURE_CHECKS
 
@@ -134,7 +136,7 @@ def quarantine_x_future(tbl: pa.Table, names: list[str], grouped: Any, h: int,
             bad.add(key)
             k = int(np.argmax(lacking[s]))
             rows[id_col].append(key)
-            rows["reason"].append(f"{_C['missing_period'].what} (period {k + 1} of {h})")
+            rows["reason"].append(f"{_C['missing_period'].what}: period {k + 1} of {h}")
             rows["first_row"].append(-1)
     if null_id.any():
         rows[id_col].append(None)
@@ -178,3 +180,32 @@ def quality_summary(sales: pa.Table, *, freq: str, id_col: str, time_col: str, t
                      last_date=last_date)
     return {r["check"]: {"severity": r["severity"], "series": int(r["series"]), "count": int(r["count"])}
             for r in rep.summary.to_pylist()}
+
+
+def whole_input_drivers(sales: pa.Table, x_future: pa.Table,
+                        run: dict[str, Any]) -> tuple[pa.Table, pa.Table]:
+    """The pooled driver effects of the whole input, and its ``X_future`` rows of ids the sales lack.
+
+    :func:`stockopt.plan` calls this once before its partitions: the effects are pooled across every
+    series, so each partition applies these (``forecast_drivers(effects=)``) and forecasts each series
+    as :func:`stockopt.run_nightly` on the whole input would.  The steps are run_nightly's: the sales
+    quarantine, the grouping, the ``X_future`` quarantine, then the fit on the series left.
+    """
+    from stockopt.data import group_series
+    from stockopt.pipeline import _quarantine, _quarantine_x_future, run_nightly
+    from stockopt.signals.forecast import _fit
+
+    defaults = {k: p.default for k, p in inspect.signature(run_nightly).parameters.items()}
+    opt = {**defaults, **run}
+    cols = {k: opt[k] for k in ("id_col", "time_col", "target_col", "missing", "fill_gaps")}
+    xf, names = read_x_future(x_future, sales.column_names, id_col=cols["id_col"], time_col=cols["time_col"],
+                              allow_negative=bool(opt["allow_negative"]))
+    clean, report, f = _quarantine(sales, freq=opt["freq"], allow_negative=False, table="sales", **cols)
+    censored = opt["censored"]
+    extra = ([censored] if censored is not None else []) + names
+    grouped = group_series(clean, freq=f or opt["freq"], extra_cols=extra, **cols)
+    h = int(opt["h"])
+    grouped, _, x_report, _ = _quarantine_x_future(xf, names, grouped, clean, report, h, extra, cols)
+    p = _fit(grouped, h, xf, freq=None, models=opt["models"], censored=censored, effects=None, **cols)
+    unknown = x_report.filter(pc.starts_with(x_report["reason"], _C["unknown_id"].what))
+    return p.fit.effect_table(), unknown
