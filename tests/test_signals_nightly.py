@@ -209,3 +209,36 @@ def test_cli_plan_and_forecast_take_x_future(data, tmp_path):
     assert out.exit_code == 3  # planned, some series quarantined
     q = pq.read_table(tmp_path / "run2" / "quarantine.parquet")
     assert set(q["table"].to_pylist()) == {"X_future"} and q.num_rows == 4
+
+
+def test_check_data_reads_grouped_series_in_any_order_of_the_ids():
+    """A table grouped by series but not in id order (an id sorting first in the middle) is checked as
+    the same rows sorted by id (before: a negative run length stopped check_data, and the nightly run)."""
+    sales = so.datasets.synthetic_retail(6, 120, seed=3).select(["unique_id", "ds", "y"])
+    ids = np.asarray(sales["unique_id"].to_pylist(), dtype=object)
+    ids[ids == "item_000003"] = "a<first>"
+    y = sales["y"].to_numpy().copy()
+    y[120 * 4 + 7] = -1.0
+    y[120 * 3 + 50] = 5000.0
+    t = sales.set_column(0, "unique_id", pa.array(ids.tolist())).set_column(2, "y", pa.array(y))
+    got = check_data(t)
+    want = check_data(t.sort_by([("unique_id", "ascending"), ("ds", "ascending")]))
+    cols = ["unique_id", "check", "first_date", "count", "severity"]
+    assert got.findings.select(cols).equals(want.findings.select(cols))
+    assert {"negative_quantity", "outlier"} <= set(got.findings["check"].to_pylist())
+    outliers = got.findings.filter(pc.equal(got.findings["check"], "outlier"))
+    assert outliers["unique_id"].to_pylist() == ["a<first>"]
+
+
+def test_first_last_against_a_loop():
+    from stockopt.signals._common import first_last
+
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        lengths = rng.integers(0, 6, rng.integers(1, 8))
+        indptr = np.r_[0, np.cumsum(lengths)]
+        mask = rng.random(indptr[-1]) < rng.random()
+        first, last = first_last(mask, indptr)
+        for s in range(lengths.size):
+            hit = np.flatnonzero(mask[indptr[s]:indptr[s + 1]])
+            assert (first[s], last[s]) == ((hit[0], hit[-1]) if hit.size else (-1, -1))

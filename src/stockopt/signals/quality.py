@@ -298,9 +298,10 @@ class _SalesGrid:
                 f.add_rows("null_date", None, null_t, None)
             return empty
         codes, ids, _, run_starts = _encode_ids(sub_id, table="sales", column=id_col)
-        if codes is None:  # grouped sorted string ids: the runs are the series
-            counts = np.diff(np.r_[run_starts, len(sub_id)])
-            codes = np.repeat(np.arange(len(ids), dtype=np.int32), counts)
+        if codes is None:  # grouped ids: the runs are the series (in any order of the series)
+            in_input = np.argsort(run_starts, kind="stable")
+            counts = np.diff(np.r_[run_starts[in_input], len(sub_id)])
+            codes = np.repeat(in_input.astype(np.int32), counts)
         if null_t.any():  # null dates belong to a series when the id is there
             bad = np.flatnonzero(null_t & ~null_id)
             if bad.size:
