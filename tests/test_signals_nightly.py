@@ -173,7 +173,8 @@ def test_summary_class_counts_and_findings_equal_classify_demand_and_check_data(
     assert res.summary["data_quality"] == {r["check"]: {"severity": r["severity"], "series": r["series"],
                                                         "count": r["count"]} for r in rep.summary.to_pylist()}
     assert {"negative_quantity", "outlier", "stale"} <= set(res.summary["data_quality"])
-    assert "data_quality" not in _quiet(so.run_nightly, sales, h=H, models=["naive"], quality=False).summary
+    off = _quiet(so.run_nightly, sales, h=H, models=["naive"], censored="in_stock", quality=False).summary
+    assert "data_quality" not in off and off["demand_classes"] == want
     # partitions: the stale check measures from the whole input's last date, so counts add up exactly
     parts = _quiet(so.plan, sales, h=H, models=["naive"], censored="in_stock", n_partitions=6)
     assert parts.summary["data_quality"] == res.summary["data_quality"]

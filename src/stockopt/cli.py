@@ -239,7 +239,7 @@ def forecast(sales: Path, out: Path, horizon: int, freq: str | None, models: tup
               help="File of drivers over the horizon (unique_id, ds, on_promotion, price ...; the same "
                    "columns in SALES): forecasts, policies and orders apply their pooled effects.")
 @click.option("--no-quality", is_flag=True,
-              help="Leave the demand classes and the data-quality findings out of the summary.")
+              help="Leave the data-quality findings (stockopt check's, counted) out of the summary.")
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary (for schedulers).")
 @click.option("--debug", is_flag=True, help="Print the traceback of an error.")
 def plan(sales: Path | None, config: Path | None, items: Path | None, out: Path | None, horizon: int | None,

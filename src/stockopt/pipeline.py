@@ -373,11 +373,13 @@ def run_nightly(
         the summary's ``drivers`` gives each driver's kind and pooled effect (uplift factor of a
         flag, elasticity of a price).  Not with ``allow_negative``.
     quality : bool
-        Add to the summary the demand classes of the forecast series (``demand_classes``: series
-        smooth / erratic / intermittent / lumpy, and new / dead, by
-        :func:`stockopt.classify_demand`) and the data-quality findings of the sales as read
-        (``data_quality``: per check of :func:`stockopt.check_data`, its severity, the series and
-        the rows concerned).  About 4 % of a nightly run's time (``docs/scale.md``).
+        Add to the summary the data-quality findings of the sales as read (``data_quality``: per
+        check of :func:`stockopt.check_data`, its severity, the series and the rows concerned):
+        about 1.3 processor-seconds per 10,000 series x 730 days, some 4 % of a run with ``auto``
+        and a quarter of one with a fast model (``docs/scale.md``).  The summary always counts the
+        forecast series per demand class (``demand_classes``: smooth / erratic / intermittent /
+        lumpy, and new / dead, by :func:`stockopt.classify_demand`; about 0.1 s per 10,000
+        series).
 
     Returns
     -------
@@ -485,15 +487,15 @@ def run_nightly(
         summary["drivers"] = drivers_summary(drv.coefficients if given is None else given)
         summary["series"] += n_x_bad
         summary["series_quarantined"] += n_x_bad
-    if quality:  # demand classes and data quality (stockopt.signals.nightly)
-        from stockopt.signals.nightly import class_counts, quality_summary
+    from stockopt.signals.nightly import class_counts, quality_summary  # demand classes, data quality
 
-        t = time.perf_counter()
-        summary["demand_classes"] = class_counts(grouped, censored)
+    t = time.perf_counter()
+    summary["demand_classes"] = class_counts(grouped, censored)
+    if quality:
         summary["data_quality"] = quality_summary(sales, freq=grouped.freq.alias, id_col=id_col,
                                                   time_col=time_col, target_col=target_col,
                                                   last_date=WHOLE_INPUT.get().get("last_date"))
-        timings["signals"] = time.perf_counter() - t
+    timings["signals"] = time.perf_counter() - t
     if allow_negative:
         clipped = rep.returns_clipped if rep is not None and rep.returns_clipped is not None else np.zeros(0)
         summary["returns"] = {"series_with_returns": int(np.count_nonzero(clipped)),
