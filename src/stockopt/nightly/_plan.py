@@ -425,7 +425,10 @@ def _plan(tables_in: dict[str, Any], plan_in: dict[str, Any], options: dict[str,
 
             run["freq"] = infer_freq(np.asarray(spilled["days"], dtype=np.int64)).alias
         part_cfg = dict(run)
+        t = time.perf_counter()
         part_cfg["_whole"], unknown = _whole_input(tables["sales"], small, spilled, run, time_col)
+        if unknown is not None:
+            timings["drivers"] = time.perf_counter() - t
         inner_jobs = max(1, n_jobs // max(1, sum(1 for r in spilled["rows"] if r)))
         part_cfg["n_jobs"] = inner_jobs
         tasks, done = [], {}
