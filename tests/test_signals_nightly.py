@@ -194,6 +194,9 @@ def test_cli_plan_and_forecast_take_x_future(data, tmp_path):
     run = json.loads((tmp_path / "run" / "run.json").read_text())
     assert set(run["summary"]["drivers"]) == {"promo", "price"}
     assert run["inputs"]["x_future"]["rows"] == fut.num_rows
+    pytest.importorskip("matplotlib")
+    page = so.report(tmp_path / "run", top=0).read_text()  # stockopt report shows them in its run summary
+    assert "demand_classes › smooth" in page and "drivers › promo › effect" in page and "data_quality" in page
     want = _quiet(so.forecast, hist, H, models=["naive"], level=[80, 95], X_future=fut).sort_by(KEYS)
     got = pq.read_table(tmp_path / "run" / "forecast.parquet")
     assert got.select(want.column_names).equals(want)
