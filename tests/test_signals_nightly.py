@@ -129,6 +129,12 @@ def test_whole_table_faults_of_x_future_raise_before_forecasting(data):
     with pytest.raises(MissingColumnError) as info:
         so.run_nightly(hist, h=H, models=["naive"], X_future=fut.drop_columns(["ds"]))
     assert info.value.table == "X_future"
+    for sales, future in ((hist, fut.set_column(0, "unique_id", pa.array(np.arange(fut.num_rows) + 0.5))),
+                          (hist.set_column(0, "unique_id", pa.array([int(i[1:]) for i in
+                                                                     hist["unique_id"].to_pylist()])), fut)):
+        with pytest.raises(ColumnTypeError) as info:  # float ids; string ids for integer sales ids
+            so.run_nightly(sales, h=H, models=["naive"], X_future=future)
+        assert info.value.table == "X_future" and info.value.column == "unique_id"
     with pytest.raises(ParameterError, match="allow_negative"):
         so.run_nightly(hist, h=H, models=["naive"], X_future=fut, allow_negative=True)
 

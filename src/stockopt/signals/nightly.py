@@ -81,7 +81,11 @@ def quarantine_x_future(tbl: pa.Table, names: list[str], grouped: Any, h: int,
         ids = ids.cast(ids.type.value_type)
     n_rows = tbl.num_rows
     null_id = _to_numpy(pc.is_null(ids), np.bool_)
-    sid = ids.cast(grouped.ids.type) if ids.type != grouped.ids.type else ids
+    try:
+        sid = ids.cast(grouped.ids.type) if ids.type != grouped.ids.type else ids
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        raise_error(ColumnTypeError, "series id of another type than the sales'", table="X_future",
+                    column=id_col, expected=f"ids of the sales' type ({grouped.ids.type})", got=str(ids.type))
     code = _to_numpy(pc.fill_null(pc.index_in(sid, value_set=grouped.ids), -1), np.int64)
     in_sales = pc.is_in(sid, value_set=sales_ids.cast(grouped.ids.type))
     known = _to_numpy(pc.fill_null(in_sales, False), np.bool_)
