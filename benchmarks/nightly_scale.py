@@ -5,6 +5,9 @@ its peak RSS (``getrusage``: the driver itself, and the largest worker process) 
 
     python benchmarks/nightly_scale.py --series 10000 --days 730 --jobs 1 2 --backend processes threads
     python benchmarks/nightly_scale.py --series 137000 --days 730 --jobs 2       # 100 M rows
+    python benchmarks/nightly_scale.py --series 10000 --jobs 1 --quality on off   # cost of the summary's
+                                                                                  # classes + data quality
+    python benchmarks/nightly_scale.py --series 10000 --jobs 1 --drivers          # with X_future
 
 The sales are generated once into ``--data-dir`` (default ``/tmp/stockopt-bench``) as a Parquet file,
 5,000 series at a time (``stockopt.datasets.synthetic_retail`` with one seed per chunk, ids renumbered
@@ -55,6 +58,35 @@ def make_data(n_series: int, n_days: int, data_dir: Path) -> Path:
     return path
 
 
+def make_drivers(n_series: int, n_days: int, h: int, data_dir: Path) -> tuple[Path, Path]:
+    """Sales of ``n_days`` and the generator's own ``on_promotion, price`` of the ``h`` days after them
+    (``X_future``), from one history of ``n_days + h`` days per chunk as :func:`make_data` makes it."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    sales = data_dir / f"dsales_{n_series}x{n_days}.parquet"
+    xf = data_dir / f"xfuture_{n_series}x{n_days}_h{h}.parquet"
+    if sales.exists() and xf.exists():
+        return sales, xf
+    full = pq.read_table(make_data(n_series, n_days + h, data_dir))
+    cut = pc.max(full["ds"]).as_py().toordinal() - h
+    import datetime as dt
+
+    last = dt.date.fromordinal(cut)
+    hist = full.filter(pc.less_equal(full["ds"], pa_scalar(last)))
+    fut = full.filter(pc.greater(full["ds"], pa_scalar(last)))
+    fut = fut.select(["unique_id", "ds", "on_promotion", "price"])
+    pq.write_table(hist, sales, row_group_size=1 << 20)
+    pq.write_table(fut, xf)
+    return sales, xf
+
+
+def pa_scalar(day):
+    import pyarrow as pa
+
+    return pa.scalar(day, pa.date32())
+
+
 def child(args: argparse.Namespace) -> None:
     """One measured run, in this (fresh) process; prints one JSON line."""
     import warnings
@@ -73,8 +105,9 @@ def child(args: argparse.Namespace) -> None:
                           "rss_self_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                           "rss_worker_mb": 0.0}))
         return
+    extra = {"X_future": str(args.x_future)} if args.x_future else {}
     res = so.plan(args.sales, h=args.h, models=args.models, freq="D", n_jobs=args.jobs, backend=args.backend,
-                  out_dir=args.out, n_partitions=args.partitions)
+                  out_dir=args.out, n_partitions=args.partitions, quality=args.quality == "on", **extra)
     wall = time.perf_counter() - t0
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
     self_kb, kids_kb = me.ru_maxrss, kids.ru_maxrss
@@ -97,6 +130,11 @@ def main() -> None:
     ap.add_argument("--partitions", type=int, default=None)
     ap.add_argument("--data-dir", type=Path, default=Path("/tmp/stockopt-bench"))
     ap.add_argument("--whole", action="store_true", help="also run run_nightly on the whole input (threads)")
+    ap.add_argument("--quality", nargs="+", default=["on"], choices=["on", "off"],
+                    help="demand classes and data-quality findings in the summary (run_nightly(quality=))")
+    ap.add_argument("--drivers", action="store_true",
+                    help="forecast with the generator's promotions and prices over the horizon (X_future)")
+    ap.add_argument("--x-future", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--sales", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -104,20 +142,28 @@ def main() -> None:
     if args.child:
         args.jobs = args.jobs[0]
         args.backend = args.backend[0]
+        args.quality = args.quality[0]
         child(args)
         return
     for n in args.series:
         t = time.perf_counter()
-        sales = make_data(n, args.days, args.data_dir)
+        xf = None
+        if args.drivers:
+            sales, xf = make_drivers(n, args.days, args.h, args.data_dir)
+        else:
+            sales = make_data(n, args.days, args.data_dir)
         print(f"data {n} x {args.days}: {sales} ({time.perf_counter() - t:.0f} s)", flush=True)
         base = None
-        runs = [(b, j) for b in args.backend for j in args.jobs if j > 1 or b == args.backend[0]]
+        runs = [(b, j, q) for b in args.backend for j in args.jobs for q in args.quality
+                if j > 1 or b == args.backend[0]]
         if args.whole:
-            runs = [("whole", j) for j in args.jobs] + runs
-        for backend, jobs in runs:
+            runs = [("whole", j, "on") for j in args.jobs] + runs
+        for backend, jobs, quality in runs:
             out = args.data_dir / f"out_{n}_{backend}_{jobs}"
             cmd = [sys.executable, __file__, "--child", "--sales", str(sales), "--out", str(out),
-                   "--h", str(args.h), "--jobs", str(jobs), "--models", *args.models]
+                   "--h", str(args.h), "--jobs", str(jobs), "--models", *args.models, "--quality", quality]
+            if xf is not None:
+                cmd += ["--x-future", str(xf)]
             cmd += ["--whole"] if backend == "whole" else ["--backend", backend]
             if args.partitions:
                 cmd += ["--partitions", str(args.partitions)]
@@ -130,7 +176,8 @@ def main() -> None:
             st = r["stages"]
             rate = {k: f"{n / v:,.0f}" for k, v in st.items() if v}
             speedup = f"  speed-up vs plan n_jobs=1: {base / r['wall']:.2f}x" if base and jobs > 1 else ""
-            print(f"{n:>8} series  {backend:<9} n_jobs={jobs}  {r['partitions']} partitions  "
+            print(f"{n:>8} series  {backend:<9} n_jobs={jobs}  quality={quality}  "
+                  f"{r['partitions']} partitions  "
                   f"wall {r['wall']:.1f} s ({n / r['wall']:,.0f} series/s){speedup}, "
                   f"processor time {r['cpu']:.1f} s\n"
                   f"    steps (wall s) {r['steps']}\n"

@@ -98,6 +98,11 @@ def test_data_contract_lists_every_rule_column_and_its_default():
     assert checked >= len(rules.ITEMS)
     sales = _contract_rows("sales (long format)")
     assert {"unique_id", "ds", "y"} <= set(sales)
+    x_future = _contract_rows("X_future")
+    assert {"unique_id", "ds", "<driver>"} <= set(x_future) and len(rules.X_FUTURE) == 3
+    text = (ROOT / "docs" / "data_contract.md").read_text()
+    for check in rules.X_FUTURE_CHECKS.values():  # every quarantine reason is documented
+        assert f"`{check.what}`" in text, check.what
 
 
 def test_data_contract_lists_every_output_column():

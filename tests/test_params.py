@@ -107,7 +107,8 @@ def _bind(fn, args: tuple) -> dict:
 
 #: parameters that hold the data itself (checked by the rule table of columns, not by argument rules)
 DATA_ARGS = {"sales", "cv", "train", "demand", "items", "policy", "ids", "data", "name", "models",
-             "history", "stock", "suppliers", "open_orders", "forecast", "plan", "X_future", "drivers", "stockouts",
+             "history", "stock", "suppliers", "open_orders", "forecast", "plan", "X_future", "drivers",
+             "stockouts", "effects",
              "options"}  # so.plan(**options): run_nightly's options, checked by run_nightly's rules
 
 CASES = [(fname, pname) for fname, (fn, _) in PUBLIC.items() for pname in fn.param_rules]

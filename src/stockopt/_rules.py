@@ -45,6 +45,8 @@ __all__ = [
     "MAX_MONEY",
     "SALES",
     "SALES_CHECKS",
+    "X_FUTURE",
+    "X_FUTURE_CHECKS",
     "ITEMS",
     "DEMAND",
     "POLICY",
@@ -239,6 +241,28 @@ POLICY: dict[str, ColumnRule] = {
     "protection_demand_mean": _num("a finite mean demand >= 0 over the protection interval", lo=0.0),
     "protection_demand_std": _num("a finite demand standard deviation >= 0 over the protection interval",
                                   lo=0.0),
+}
+
+# --- drivers over the horizon (X_future of forecast / run_nightly / plan) ---------------------------
+X_FUTURE: dict[str, ColumnRule] = {
+    "id": ColumnRule("id", "the sales' series ids (string, dictionary-encoded string or integer), one in "
+                     "every row", required=True),
+    "time": ColumnRule("time", "a date on the sales' frequency in every row", required=True),
+    "driver": ColumnRule("number", "one or more boolean or numeric columns, each also a column of the sales "
+                         "(the same driver over the history); finite in the horizon, prices > 0",
+                         required=True),
+}
+
+X_FUTURE_CHECKS: dict[str, RowCheck] = {
+    "unknown_id": RowCheck("id not in the sales", "ids of series in the sales table"),
+    "null_time": RowCheck("null date", X_FUTURE["time"].accepted),
+    "time_of_day": RowCheck("date with a time of day", "whole days (midnight)"),
+    "off_frequency": RowCheck("date off the frequency", "dates on frequency {freq}"),
+    "null_driver": RowCheck("null or non-finite driver value in the horizon", X_FUTURE["driver"].accepted),
+    "bad_price": RowCheck("price <= 0 in the horizon", "a price > 0 in every period of the horizon"),
+    "duplicate": RowCheck("horizon period repeated", "one row per series and period"),
+    "missing_period": RowCheck("horizon period missing", "a row for each of the h periods after the series' "
+                               "history"),
 }
 
 # --- replenishment: stock, open orders, suppliers, and the items columns the orders read ----------

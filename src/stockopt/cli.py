@@ -112,6 +112,7 @@ def demo(out: Path, n_series: int, n_days: int, horizon: int, seed: int, no_sign
     summary["seconds"] = round(time.perf_counter() - t0, 2)
     _echo_summary(summary, out)
     _echo_orders(summary)
+    _echo_signals(summary)
     if not no_signals:  # issue 13: bias and accuracy against a known true demand (stockopt.signals._demo)
         from stockopt.signals._demo import signals_demo
         click.echo("\n".join(signals_demo(seed=seed).lines()))
@@ -135,6 +136,28 @@ def demo(out: Path, n_series: int, n_days: int, horizon: int, seed: int, no_sign
         note = f"report: {page}  ({time.perf_counter() - t:.1f} s; open it in a browser)"
     click.echo(f"outputs in {out.resolve()}/: {', '.join(written)}")
     click.echo(note)
+
+
+def _echo_signals(summary: dict[str, Any]) -> None:
+    """Drivers, demand classes and data quality, one line each (when the run has them)."""
+    drivers = summary.get("drivers")
+    if isinstance(drivers, dict) and drivers:
+        label = {"flag": "uplift x", "price": "elasticity "}
+        click.echo("drivers: " + ", ".join(f"{k} {label.get(v.get('kind'), '')}{v.get('effect'):.3g}"
+                                           for k, v in drivers.items()))
+    classes = summary.get("demand_classes")
+    if isinstance(classes, dict) and classes:
+        life = {k: classes[k] for k in ("new", "dead") if k in classes}
+        click.echo("demand classes: " + ", ".join(f"{v} {k}" for k, v in classes.items() if k not in life)
+                   + (" (" + ", ".join(f"{v} {k}" for k, v in life.items()) + ")" if life else ""))
+    quality = summary.get("data_quality")
+    if isinstance(quality, dict):
+        by = {"error": 0, "warning": 0, "info": 0}
+        for v in quality.values():
+            by[v.get("severity", "info")] = by.get(v.get("severity", "info"), 0) + 1
+        checks = ", ".join(f"{k} ({v.get('severity')}, {v.get('series')} series)" for k, v in quality.items())
+        click.echo(f"data quality: {by['error']} error, {by['warning']} warning, {by['info']} info checks"
+                   + (f": {checks}" if checks else "") + " (details: stockopt check)")
 
 
 def _echo_orders(summary: dict[str, Any]) -> None:
@@ -161,9 +184,14 @@ def _echo_orders(summary: dict[str, Any]) -> None:
 @click.option("--target-col", default="y", show_default=True)
 @click.option("--allow-negative", is_flag=True,
               help="Accept returns booked as negative demand (net demand clipped at 0 before forecasting).")
+@click.option("--x-future", "x_future", type=click.Path(exists=True, path_type=Path), default=None,
+              help="File of drivers over the horizon (unique_id, ds, on_promotion, price ...; the same "
+                   "columns in SALES): forecasts apply their pooled effects.")
+@click.option("--censored", default=None,
+              help="In-stock flag (False = stocked out) or on_hand column: forecast demand, not sales.")
 def forecast(sales: Path, out: Path, horizon: int, freq: str | None, models: tuple[str, ...],
              levels: tuple[float, ...], quantiles: tuple[float, ...], n_jobs: int, id_col: str, time_col: str,
-             target_col: str, allow_negative: bool) -> None:
+             target_col: str, allow_negative: bool, x_future: Path | None, censored: str | None) -> None:
     """Forecast every series of the SALES Parquet file (long format) and write the forecasts."""
     from stockopt._arrow import check_output_file
     from stockopt.forecasting import forecast as run_forecast
@@ -171,7 +199,8 @@ def forecast(sales: Path, out: Path, horizon: int, freq: str | None, models: tup
     check_output_file(out, parameter="--out", where="stockopt forecast")  # before any work
     fc = run_forecast(sales, h=horizon, freq=freq, models=list(models), level=list(levels) or None,
                       quantiles=list(quantiles) or None, n_jobs=n_jobs, id_col=id_col, time_col=time_col,
-                      target_col=target_col, allow_negative=allow_negative)
+                      target_col=target_col, allow_negative=allow_negative, X_future=x_future,
+                      censored=censored)
     _write(fc, out)
     click.echo(f"wrote {fc.num_rows} rows x {fc.num_columns} columns to {out}")
 
@@ -196,7 +225,7 @@ PLAN_FLAG_NAMES = {"h": "--horizon", "models": "--model", "level": "--level", "o
                    "n_partitions": "--partitions"}
 #: the plan's own options (``so.plan``), passed apart from run_nightly's
 _PLAN_OWN = ("n_jobs", "n_partitions", "backend", "partition_by", "batch_rows", "keep_parts")
-_TABLE_NAMES = ("items", "stock", "suppliers", "open_orders")
+_TABLE_NAMES = ("items", "stock", "suppliers", "open_orders", "x_future")
 
 
 @main.command()
@@ -258,6 +287,11 @@ _TABLE_NAMES = ("items", "stock", "suppliers", "open_orders")
 @click.option("--batch-rows", default=None, type=int, help="Rows read per batch while partitioning.")
 @click.option("--keep-parts/--no-keep-parts", "keep_parts", default=None,
               help="Keep out/.parts after a complete run.")
+@click.option("--x-future", "x_future", type=click.Path(exists=True, path_type=Path), default=None,
+              help="File of drivers over the horizon (unique_id, ds, on_promotion, price ...; the same "
+                   "columns in SALES): forecasts, policies and orders apply their pooled effects.")
+@click.option("--quality/--no-quality", "quality", default=None,
+              help="Count the data-quality findings (stockopt check's) in the summary [default: on].")
 @click.option("--quiet", is_flag=True, help="No progress bar and no summary (for schedulers).")
 @click.option("--debug", is_flag=True, help="Print the traceback of an error.")
 def plan(sales: Path | None, config: Path | None, quiet: bool, debug: bool, **flags: Any) -> None:
@@ -275,6 +309,7 @@ def plan(sales: Path | None, config: Path | None, quiet: bool, debug: bool, **fl
     if summary is not None and not quiet:
         _echo_summary(summary, None)
         _echo_orders(summary)
+        _echo_signals(summary)
     sys.exit(code)
 
 

@@ -4,8 +4,9 @@ Keys are the options of :func:`stockopt.run_nightly` (``h``, ``models``, ``level
 ``id_col`` ...: whatever the installed ``run_nightly`` takes besides its tables and ``out``), the
 plan's own options (``n_partitions``, ``n_jobs``, ``backend``, ``partition_by``, ``batch_rows``,
 ``out_dir``, ``keep_parts``) and the input paths (``sales``, ``items``, ``stock``, ``suppliers``,
-``open_orders``; relative paths are read from the TOML file's folder).  An unknown key is refused by
-name; a bad value by the rule of the option it names.
+``open_orders``, ``x_future``: the ``X_future`` drivers over the horizon; relative paths are read
+from the TOML file's folder).  An unknown key is refused by name; a bad value by the rule of the
+option it names.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from stockopt.errors import ParameterError, raise_error
 __all__ = ["PLAN_PARAMS", "TABLES", "PER_ID_TABLES", "run_options", "load_config", "resolve"]
 
 #: the tables a plan reads, in the order run_nightly takes them
-TABLES = ("sales", "items", "stock", "suppliers", "open_orders")
+TABLES = ("sales", "items", "stock", "suppliers", "open_orders", "x_future")
 #: tables keyed by the series id (cut into partitions like the sales); the others go whole to each partition
-PER_ID_TABLES = ("items", "stock", "open_orders")
+PER_ID_TABLES = ("items", "stock", "open_orders", "x_future")
 
 #: options of the plan itself (not passed to run_nightly)
 PLAN_PARAMS = {
@@ -39,7 +40,7 @@ PLAN_PARAMS = {
 }
 
 #: run_nightly parameters that are not options of a plan (tables, where it writes, its threads)
-_NOT_OPTIONS = {"out", "n_jobs", *TABLES}
+_NOT_OPTIONS = {"out", "n_jobs", "X_future", *TABLES}
 
 
 def run_options() -> dict[str, Any]:

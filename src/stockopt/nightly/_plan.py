@@ -63,7 +63,7 @@ from stockopt.nightly._partition import (
     spill,
     split_table,
 )
-from stockopt.pipeline import PlanResult, _reason_counts, quarantine, run_nightly
+from stockopt.pipeline import WHOLE_INPUT, PlanResult, _reason_counts, quarantine, run_nightly
 
 __all__ = ["plan", "plan_partition", "plan_horizon", "PartTask"]
 
@@ -84,7 +84,9 @@ def plan_partition(tables: Mapping[str, pa.Table | None], config: Mapping[str, A
         that row, so that reports read the same as for the whole input.
     config : dict
         Options of :func:`stockopt.run_nightly` (``h``, ``models``, ``freq``, ``id_col``, ``n_jobs``
-        ...).
+        ...), and ``_whole``: facts of the whole input fixed by :func:`plan` (the pooled driver
+        ``driver_effects``, the ``last_date`` of the sales), so that a partition plans its series
+        as a run on the whole input would.
     horizon : dict, optional
         The whole run's horizon (:func:`plan_horizon`): every partition forecasts it, whatever
         items it holds.  Without it the partition derives its own from its tables, which may be
@@ -113,23 +115,34 @@ def plan_partition(tables: Mapping[str, pa.Table | None], config: Mapping[str, A
             rows[name] = _to_numpy(tbl.column(ROW_COL), np.int64)
             tbl = tbl.drop_columns([ROW_COL])
         given[name] = tbl
+    if "x_future" in given:  # the table run_nightly takes as X_future, reported under that name
+        given["X_future"] = given.pop("x_future")
+        if "x_future" in rows:
+            rows["X_future"] = rows.pop("x_future")
+    config = dict(config)
+    whole = config.pop("_whole", None) or {}
     sales = given.pop("sales")
     items = given.pop("items", None)
     id_col = config.get("id_col", "unique_id")
     time_col = config.get("time_col", "ds")
+    token = WHOLE_INPUT.set(whole)
     try:
         with fixed_horizon(dict(horizon) if horizon is not None else None):
             res = run_nightly(sales, items, **given, **config)
     except EmptyInputError as exc:
         if "every series was quarantined" not in str(exc):
             raise
-        qopts = {k: config[k] for k in ("freq", "id_col", "time_col", "target_col", "missing", "fill_gaps",
-                                        "allow_negative", "censored") if k in config}
-        _, report = quarantine(sales, **qopts)
-        report = report.append_column("table", pa.array(["sales"] * report.num_rows, pa.string()))
+        report = getattr(exc, "quarantine", None)
+        if report is None:
+            qopts = {k: config[k] for k in ("freq", "id_col", "time_col", "target_col", "missing",
+                                            "fill_gaps", "allow_negative", "censored") if k in config}
+            _, report = quarantine(sales, **qopts)
+            report = report.append_column("table", pa.array(["sales"] * report.num_rows, pa.string()))
         res = PlanResult(forecast=pa.table({}), policy=pa.table({}), quarantine=report,
                          summary={"series": report.num_rows, "series_forecast": 0,
                                   "series_quarantined": report.num_rows})
+    finally:
+        WHOLE_INPUT.reset(token)
     changes: dict[str, Any] = {}
     for f in _table_fields(res):
         tbl = getattr(res, f)
@@ -276,7 +289,7 @@ def _read_done(out: Path) -> dict[str, Any] | None:
 # ---------------------------------------------------------------------------------------------- summaries
 #: summary entries that are facts of the whole run (the same in every partition), never added up
 _FACTS = frozenset({"horizon", "horizon_requested", "horizon_needed", "horizon_reason", "frequency", "as_of",
-                    "h", "level", "models_requested"})
+                    "h", "level", "models_requested", "drivers"})
 #: summary entries that are a maximum over items (the worst partition's is the run's)
 _MAXIMA = frozenset({"solver_max_gap"})
 
@@ -335,6 +348,7 @@ def plan(
     suppliers: Any = None,
     open_orders: Any = None,
     *,
+    X_future: Any = None,
     config: str | os.PathLike | Mapping[str, Any] | None = None,
     out_dir: str | os.PathLike | None = None,
     n_partitions: int | None = None,
@@ -362,6 +376,11 @@ def plan(
         Per-item tables (keyed by ``id_col``), cut into the same partitions.
     suppliers : path or table, optional
         Per-supplier table, given whole to every partition.
+    X_future : path or table, optional
+        Drivers over the horizon (``unique_id, ds, <driver> ...``; config key ``x_future``), cut into
+        the partitions like the items; see :func:`stockopt.run_nightly`.  The drivers' pooled effects
+        are fitted once on the whole input before the partitions (this reads the whole sales into
+        memory once) and applied in every partition, so the result is the same for any partitioning.
     config : dict or path of a TOML file, optional
         Any argument of this function and any option of :func:`stockopt.run_nightly` (``h``,
         ``models``, ``level``, ``freq``, ``id_col``, ``as_of`` ...); arguments passed here win.  An
@@ -411,7 +430,8 @@ def plan(
     >>> res.forecast.num_rows, res.summary["series_forecast"], res.summary["partitions"]
     (84, 6, 3)
     """
-    return _plan(dict(sales=sales, items=items, stock=stock, suppliers=suppliers, open_orders=open_orders),
+    return _plan(dict(sales=sales, items=items, stock=stock, suppliers=suppliers, open_orders=open_orders,
+                      x_future=X_future),
                  dict(config=config, out_dir=out_dir, n_partitions=n_partitions, n_jobs=n_jobs,
                       backend=backend, partition_by=partition_by, batch_rows=batch_rows,
                       keep_parts=keep_parts),
@@ -479,6 +499,11 @@ def _plan(tables_in: dict[str, Any], plan_in: dict[str, Any], options: dict[str,
         if run.get("freq") is not None:
             hz = plan_horizon(small, run, last_day=max(spilled["days"]) if spilled["days"] else None)
         part_cfg = dict(run)
+        t = time.perf_counter()
+        whole_run = dict(run, h=hz.h) if hz is not None else run  # the drivers cover the derived horizon
+        part_cfg["_whole"], unknown = _whole_input(tables["sales"], small, spilled, whole_run, time_col)
+        if unknown is not None:
+            timings["drivers"] = time.perf_counter() - t
         inner_jobs = max(1, n_jobs // max(1, sum(1 for r in spilled["rows"] if r)))
         part_cfg["n_jobs"] = inner_jobs
         tasks, done = [], {}
@@ -513,6 +538,8 @@ def _plan(tables_in: dict[str, Any], plan_in: dict[str, Any], options: dict[str,
 
         t = time.perf_counter()
         result = _assemble(work, done, id_col, time_col)
+        if unknown is not None:
+            result = _add_unknown(result, unknown, id_col, time_col)
         timings["assemble"] = time.perf_counter() - t
         summary = result.summary
         summary.update(hz.summary() if hz is not None else {})
@@ -541,6 +568,44 @@ def _plan(tables_in: dict[str, Any], plan_in: dict[str, Any], options: dict[str,
         lock.close()
         if tmp_root is not None:
             shutil.rmtree(tmp_root, ignore_errors=True)
+
+
+def _whole_input(sales: Any, small: Mapping[str, pa.Table], spilled: Mapping[str, Any],
+                 run: Mapping[str, Any], time_col: str) -> tuple[dict[str, Any], pa.Table | None]:
+    """The facts every partition shares (see :func:`plan_partition`), and with drivers the ``X_future``
+    rows of ids the sales lack (a partition without sales rows would never report them)."""
+    whole: dict[str, Any] = {}
+    if spilled["days"]:
+        whole["last_date"] = str(np.datetime64(int(max(spilled["days"])), "D"))
+    unknown = None
+    if "x_future" in small:
+        from stockopt.nightly._partition import read_whole
+        from stockopt.signals.nightly import whole_input_drivers
+
+        whole["driver_effects"], unknown = whole_input_drivers(read_whole(sales, table="sales"),
+                                                               small["x_future"], dict(run))
+        unknown = unknown.append_column("table", pa.array(["X_future"] * unknown.num_rows, pa.string()))
+    return whole, unknown
+
+
+def _add_unknown(result: PlanResult, unknown: pa.Table, id_col: str, time_col: str) -> PlanResult:
+    """The quarantine with the unknown ``X_future`` ids no partition reported (summary counts too)."""
+    q = result.quarantine
+    if unknown.num_rows == 0:
+        return result
+    if q.num_rows and "table" in q.column_names:
+        seen = q.filter(pc.equal(q["table"], "X_future"))[id_col]
+        new = unknown.filter(pc.invert(pc.is_in(unknown[id_col], value_set=seen.combine_chunks().cast(
+            unknown[id_col].type))))
+    else:
+        new = unknown
+    if new.num_rows == 0:
+        return result
+    q = pa.concat_tables([q, new.cast(q.schema)]) if q.num_columns else new
+    reasons = result.summary.setdefault("quarantine_reasons", {})
+    for why, n in _reason_counts(new).items():
+        reasons[why] = reasons.get(why, 0) + n
+    return dataclasses.replace(result, quarantine=_canonical(q, id_col, time_col).combine_chunks())
 
 
 class _Watch:

@@ -101,10 +101,9 @@ def first_last(mask: np.ndarray, indptr: np.ndarray) -> tuple[np.ndarray, np.nda
     first = np.full(n, -1, dtype=np.int64)
     last = np.full(n, -1, dtype=np.int64)
     hit = np.flatnonzero(mask)
-    if hit.size:
-        owner = np.searchsorted(indptr, hit, side="right") - 1
-        u, i_first = np.unique(owner, return_index=True)
-        first[u] = hit[i_first] - indptr[u]
-        i_last = np.r_[i_first[1:], hit.size] - 1
-        last[u] = hit[i_last] - indptr[u]
+    if hit.size:  # the hits before each series' start and end (one binary search per series, no sort)
+        k = np.searchsorted(hit, indptr)
+        has = np.flatnonzero(k[1:] > k[:-1])
+        first[has] = hit[k[has]] - indptr[has]
+        last[has] = hit[k[has + 1] - 1] - indptr[has]
     return first, last

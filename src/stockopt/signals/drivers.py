@@ -290,13 +290,18 @@ def _newton(y, offset, x, beta, prior, lam, max_iter, info_all=None):
 
 
 def fit_drivers(grouped: GroupedSeries, names: list[str], kinds: list[str], x: np.ndarray, pool: np.ndarray,
-                pool_names: list[Any], ref: dict[str, np.ndarray], skip: np.ndarray) -> DriverFit:
-    """Alternate the baseline (on the deflated sales) and the pooled coefficients to their fixed point."""
+                pool_names: list[Any], ref: dict[str, np.ndarray], skip: np.ndarray,
+                fixed: np.ndarray | None = None) -> DriverFit:
+    """Alternate the baseline (on the deflated sales) and the pooled coefficients to their fixed point;
+    with ``fixed`` (n_pools, n_drivers), take those coefficients as given (no estimation)."""
     y = grouped.values
     lengths = grouped.lengths
     n_pools = len(pool_names)
     pool_v = np.repeat(pool, lengths)
     coef = np.zeros((n_pools, len(names)))
+    if fixed is not None:
+        return _fit_result(y, x, np.asarray(fixed, np.float64), pool, pool_v, names, kinds, pool_names, ref,
+                           np.full_like(y, np.nan))
     # the baseline reads no period a flag is on (promotions, events): it interpolates across them
     flagged = np.zeros(y.shape[0], dtype=bool)
     for j, kind in enumerate(kinds):
@@ -327,6 +332,14 @@ def fit_drivers(grouped: GroupedSeries, names: list[str], kinds: list[str], x: n
             coef, base = step(c2)
         if float(np.abs(coef - c2).max()) < 1e-6:
             break
+    return _fit_result(y, x, coef, pool, pool_v, names, kinds, pool_names, ref, base)
+
+
+def _fit_result(y: np.ndarray, x: np.ndarray, coef: np.ndarray, pool: np.ndarray, pool_v: np.ndarray,
+                names: list[str], kinds: list[str], pool_names: list[Any], ref: dict[str, np.ndarray],
+                base: np.ndarray) -> DriverFit:
+    """The :class:`DriverFit` of coefficients ``coef``: the history deflated by them, periods active."""
+    n_pools = len(pool_names)
     deflated = y / np.exp(np.einsum("ij,ij->i", x, coef[pool_v]))
     active = np.zeros((n_pools, len(names)))
     for j in range(len(names)):

@@ -123,6 +123,7 @@ def forecast_drivers(
     target_col: str = "y",
     missing: str = "error",
     fill_gaps: str = "zero",
+    effects: Any = None,
 ) -> DriverForecast:
     """Forecast with promotions, prices and events: pooled driver effects on a de-promoted baseline.
 
@@ -148,6 +149,11 @@ def forecast_drivers(
         and are then handled as in :mod:`stockopt.signals.censored`.
     id_col, time_col, target_col, missing, fill_gaps
         As in :func:`stockopt.group_series`.
+    effects : table, optional
+        Driver effects fitted beforehand (the ``coefficients`` table of an earlier result:
+        ``pool, driver, kind, coef``), applied as given instead of estimated: a run on a subset
+        of the series (one partition of :func:`stockopt.plan`) then forecasts each series as the
+        run on every series would.
 
     Returns
     -------
@@ -172,49 +178,11 @@ def forecast_drivers(
     """
     h = int(h)
     censored = censored or None
-    spec = drivers if isinstance(drivers, Drivers) else Drivers(future=drivers)
     levels, qs = normalise_levels(level, quantiles)
-    if isinstance(sales, GroupedSeries):  # regrouped from its long table, under its own frequency and names
-        freq = sales.freq if freq is None else freq
-        id_col, time_col, target_col = sales.id_col, sales.time_col, sales.target_col
-    tbl = to_table(sales, table="sales")
-    names: list[str] = []
-    if spec.future is not None:
-        fut_tbl = to_table(spec.future, table="X_future")
-        names = [c for c in fut_tbl.column_names if c not in (id_col, time_col)]
-        require_columns(tbl, {f"driver {c}": c for c in names}, table="sales")
-    extra = list(dict.fromkeys(names + ([censored] if censored else []) + list(extra_columns(models))))
-    grouped = group_series(tbl, freq=freq, id_col=id_col, time_col=time_col, target_col=target_col,
-                           missing=missing, fill_gaps=fill_gaps, extra_cols=extra)
-    n, lengths = grouped.n_series, grouped.lengths
-    owner = np.repeat(np.arange(n), lengths)
-    out = censor_mask(grouped, censored) if censored else np.zeros(grouped.values.shape[0], dtype=bool)
-    hist_cols = {c: np.asarray(grouped.extra[c], dtype=np.float64) for c in names}
-    kinds = driver_kinds(names, hist_cols)
-    x_hist, ref, bad_hist = transform(kinds, names, hist_cols, owner, None, n)
-    fut_owner = np.repeat(np.arange(n), h)
-    x_fut = np.empty((n * h, 0))
-    n_bad_future = 0
-    if names:
-        fut_cols = future_matrix(grouped, spec.future, names, h)
-        x_fut, _, bad_fut = transform(kinds, names, fut_cols, fut_owner, ref, n)
-        n_bad_future = int(bad_fut.sum())
-        if n_bad_future:
-            warn_fallback(f"X_future: {n_bad_future} periods have a driver value that cannot be used (NaN, "
-                          "or a price <= 0); they are forecast at the series' reference (no effect)")
-    if spec.calendar is not None:
-        ev_hist = event_flags(grouped, spec.calendar, grouped.periods())
-        ev_fut = event_flags(grouped, spec.calendar, grouped.future_periods(h).ravel())
-        keep = [k for k in ev_hist if ev_hist[k].any()]  # events the history has seen can be estimated
-        names += keep
-        kinds += ["flag"] * len(keep)
-        x_hist = np.column_stack([x_hist] + [ev_hist[k] for k in keep]) if keep else x_hist
-        x_fut = np.column_stack([x_fut] + [ev_fut[k] for k in keep]) if keep else x_fut
-    if not names and not spec.yearly:
-        raise_error(ParameterError, "bad argument: no driver", table="forecast_drivers", parameter="drivers",
-                    expected="driver columns in the future table, a calendar, or yearly=True")
-    pool, pool_names = _pools(tbl, grouped, spec.pool_by, id_col)
-    fit = fit_drivers(grouped, names, kinds, x_hist, pool, pool_names, ref, out | bad_hist)
+    p = _fit(sales, h, drivers, freq=freq, models=models, censored=censored, effects=effects, id_col=id_col,
+             time_col=time_col, target_col=target_col, missing=missing, fill_gaps=fill_gaps)
+    grouped, spec, names, fit, out, n = p.grouped, p.spec, p.names, p.fit, p.out, p.grouped.n_series
+    x_fut, pool, fut_owner = p.x_fut, p.pool, np.repeat(np.arange(n), h)
     deflated = fit.deflated
     fut_factor = np.exp(x_fut @ np.zeros(len(names)) if not names else
                         np.einsum("ij,ij->i", x_fut, fit.coef[pool[fut_owner]])).reshape(n, h)
@@ -243,12 +211,107 @@ def forecast_drivers(
     if spec.yearly:
         per_driver["yearly"] = year_fut
     effects = _effects(grouped, h, [m.name for m in mods], base_tbl, columns, per_driver)
-    stats["drivers"] = {"history_periods_unusable": int(bad_hist.sum()),
-                        "future_periods_unusable": n_bad_future}
+    stats["drivers"] = {"history_periods_unusable": int(p.bad_hist.sum()),
+                        "future_periods_unusable": p.n_bad_future}
     return DriverForecast(forecast=forecast, effects=effects, coefficients=fit.effect_table(), stats=stats)
 
 
-def _pools(tbl: pa.Table, grouped: GroupedSeries, pool_by: str | None,
+@dataclass
+class _Fitted:
+    """What :func:`forecast_drivers` fits before it forecasts (see :func:`_fit`)."""
+
+    grouped: GroupedSeries
+    spec: Drivers
+    names: list[str]
+    fit: Any
+    out: np.ndarray
+    x_fut: np.ndarray
+    pool: np.ndarray
+    bad_hist: np.ndarray
+    n_bad_future: int
+
+
+def _fit(sales: Any, h: int, drivers: Any, *, freq: Any, models: Any, censored: str | None, effects: Any,
+         id_col: str, time_col: str, target_col: str, missing: str, fill_gaps: str) -> _Fitted:
+    """Group the history with its driver columns, transform the drivers and fit (or take) their effects.
+
+    A GroupedSeries that already carries every column needed is used as it is (grouping its long
+    table again gives the same arrays)."""
+    spec = drivers if isinstance(drivers, Drivers) else Drivers(future=drivers)
+    names: list[str] = []
+    fut_tbl = None
+    if spec.future is not None:
+        fut_tbl = to_table(spec.future, table="X_future")
+        key_id = sales.id_col if isinstance(sales, GroupedSeries) else id_col
+        key_time = sales.time_col if isinstance(sales, GroupedSeries) else time_col
+        names = [c for c in fut_tbl.column_names if c not in (key_id, key_time)]
+    extra = list(dict.fromkeys(names + ([censored] if censored else []) + list(extra_columns(models))))
+    if isinstance(sales, GroupedSeries) and spec.pool_by is None and set(extra) <= set(sales.extra or {}) \
+            and freq is None:
+        grouped, tbl = sales, None
+    else:
+        if isinstance(sales, GroupedSeries):  # regrouped from its long table, its own frequency and names
+            freq = sales.freq if freq is None else freq
+            id_col, time_col, target_col = sales.id_col, sales.time_col, sales.target_col
+        tbl = to_table(sales, table="sales")
+        require_columns(tbl, {f"driver {c}": c for c in names}, table="sales")
+        grouped = group_series(tbl, freq=freq, id_col=id_col, time_col=time_col, target_col=target_col,
+                               missing=missing, fill_gaps=fill_gaps, extra_cols=extra)
+    n, lengths = grouped.n_series, grouped.lengths
+    owner = np.repeat(np.arange(n), lengths)
+    out = censor_mask(grouped, censored) if censored else np.zeros(grouped.values.shape[0], dtype=bool)
+    hist_cols = {c: np.asarray(grouped.extra[c], dtype=np.float64) for c in names}
+    fixed, fixed_kinds = _given_effects(effects, names) if effects is not None and names else (None, None)
+    kinds = fixed_kinds or driver_kinds(names, hist_cols)
+    x_hist, ref, bad_hist = transform(kinds, names, hist_cols, owner, None, n)
+    fut_owner = np.repeat(np.arange(n), h)
+    x_fut = np.empty((n * h, 0))
+    n_bad_future = 0
+    if names:
+        fut_cols = future_matrix(grouped, fut_tbl, names, h)
+        x_fut, _, bad_fut = transform(kinds, names, fut_cols, fut_owner, ref, n)
+        n_bad_future = int(bad_fut.sum())
+        if n_bad_future:
+            warn_fallback(f"X_future: {n_bad_future} periods have a driver value that cannot be used (NaN, "
+                          "or a price <= 0); they are forecast at the series' reference (no effect)")
+    if spec.calendar is not None:
+        ev_hist = event_flags(grouped, spec.calendar, grouped.periods())
+        ev_fut = event_flags(grouped, spec.calendar, grouped.future_periods(h).ravel())
+        keep = [k for k in ev_hist if ev_hist[k].any()]  # events the history has seen can be estimated
+        names += keep
+        kinds += ["flag"] * len(keep)
+        x_hist = np.column_stack([x_hist] + [ev_hist[k] for k in keep]) if keep else x_hist
+        x_fut = np.column_stack([x_fut] + [ev_fut[k] for k in keep]) if keep else x_fut
+    if not names and not spec.yearly:
+        raise_error(ParameterError, "bad argument: no driver", table="forecast_drivers", parameter="drivers",
+                    expected="driver columns in the future table, a calendar, or yearly=True")
+    pool, pool_names = _pools(tbl, grouped, spec.pool_by, id_col)
+    if fixed is not None and (spec.calendar is not None or spec.pool_by is not None):
+        raise_error(ParameterError, "bad argument", table="forecast_drivers", parameter="effects",
+                    expected="effects only with one pool and no calendar", got="pool_by or calendar given")
+    fit = fit_drivers(grouped, names, kinds, x_hist, pool, pool_names, ref, out | bad_hist, fixed=fixed)
+    return _Fitted(grouped=grouped, spec=spec, names=names, fit=fit, out=out, x_fut=x_fut, pool=pool,
+                   bad_hist=bad_hist, n_bad_future=n_bad_future)
+
+
+def _given_effects(effects: Any, names: list[str]) -> tuple[np.ndarray, list[str]]:
+    """The (1, n_drivers) coefficients and the kinds of ``names`` from an effects table (one pool)."""
+    tbl = to_table(effects, table="effects")
+    require_columns(tbl, {"driver": "driver", "kind": "kind", "coef": "coef"}, table="effects")
+    rows = {r["driver"]: r for r in tbl.select(["driver", "kind", "coef"]).to_pylist()}
+    missing = [c for c in names if c not in rows]
+    if missing or len(rows) != tbl.num_rows:
+        raise_error(ParameterError, "bad argument", table="forecast_drivers", parameter="effects",
+                    expected=f"one row per driver of X_future {names}",
+                    got=f"no row for {missing[0]}" if missing else "a driver given twice")
+    coef = np.array([[float(rows[c]["coef"]) for c in names]])
+    if not np.isfinite(coef).all():
+        raise_error(ParameterError, "bad argument", table="forecast_drivers", parameter="effects",
+                    expected="finite coefficients", got=coef.ravel().tolist())
+    return coef, [str(rows[c]["kind"]) for c in names]
+
+
+def _pools(tbl: pa.Table | None, grouped: GroupedSeries, pool_by: str | None,
            id_col: str) -> tuple[np.ndarray, list[Any]]:
     """The pool (index into the pool names) of every series: one pool, or one per value of ``pool_by``."""
     if pool_by is None:

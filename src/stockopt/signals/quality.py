@@ -25,6 +25,7 @@ from stockopt._params import Boolean, Instance, Integer, Options, Real, Sequence
 from stockopt._rules import SALES, numeric_values
 from stockopt.data import _encode_ids, row_order
 from stockopt.frequency import Frequency, infer_freq, parse_freq
+from stockopt.replenishment._tables import AS_OF, as_of_day
 from stockopt.signals._common import SALES_COLS, first_last, segment_sum
 from stockopt.signals._tables import Findings, clean_table, cross_table_findings
 from stockopt.signals.stockouts import window_periods, zero_run_scan
@@ -119,7 +120,8 @@ class DataCheck:
                   "zero_run_alpha": Real(0, 1, lo_open=True, hi_open=True),
                   "stale_periods": [None, Integer(1)],
                   "clean": [None, Boolean(), Options(*_CLEAN), SequenceOf(Options(*_CLEAN))],
-                  "in_stock": Instance(str), "on_hand": Instance(str), "promotion": Instance(str)})
+                  "in_stock": Instance(str), "on_hand": Instance(str), "promotion": Instance(str),
+                  "last_date": [None, AS_OF]})
 def check_data(
     sales: Any,
     items: Any = None,
@@ -136,6 +138,7 @@ def check_data(
     id_col: str = "unique_id",
     time_col: str = "ds",
     target_col: str = "y",
+    last_date: Any = None,
 ) -> DataCheck:
     """Check the sales history (and the items and stock tables) and report every problem found.
 
@@ -186,6 +189,9 @@ def check_data(
     id_col, time_col, target_col : str
         Column names of the sales table (``id_col`` also keys ``items``, ``stock`` and the
         findings).
+    last_date : date, optional
+        The date the ``stale`` check measures from (default: the table's last date); a run on a
+        part of the series (:func:`stockopt.plan`) passes the whole input's.
 
     Returns
     -------
@@ -224,7 +230,7 @@ def check_data(
         g.check_spacing_and_gaps(f)
         caps = g.check_outliers(f, outlier_z)
         g.check_zero_runs(f, zero_run_alpha, stock, id_col)
-        g.check_stale(f, int(stale_p))
+        g.check_stale(f, int(stale_p), _end_period(last_date, g.freq))
     cross_table_findings(f, g.ids, items, stock, id_col)
     findings = f.table()
     cleaned = changes = None
@@ -234,6 +240,14 @@ def check_data(
                      n_rows=tbl.num_rows, n_series=g.n_series,
                      params={"freq": g.freq.alias if g.freq else None, "outlier_z": outlier_z,
                              "zero_run_alpha": zero_run_alpha, "stale_periods": int(stale_p)})
+
+
+def _end_period(last_date: Any, freq: Frequency | None) -> int | None:
+    """The period of ``last_date`` under ``freq`` (None without either)."""
+    if last_date is None or freq is None:
+        return None
+    day = as_of_day(last_date, "check_data")
+    return int(freq.to_period(np.array([day], np.int64))[0][0])
 
 
 @dataclass
@@ -284,9 +298,10 @@ class _SalesGrid:
                 f.add_rows("null_date", None, null_t, None)
             return empty
         codes, ids, _, run_starts = _encode_ids(sub_id, table="sales", column=id_col)
-        if codes is None:  # grouped sorted string ids: the runs are the series
-            counts = np.diff(np.r_[run_starts, len(sub_id)])
-            codes = np.repeat(np.arange(len(ids), dtype=np.int32), counts)
+        if codes is None:  # grouped ids: the runs are the series (in any order of the series)
+            in_input = np.argsort(run_starts, kind="stable")
+            counts = np.diff(np.r_[run_starts[in_input], len(sub_id)])
+            codes = np.repeat(in_input.astype(np.int32), counts)
         if null_t.any():  # null dates belong to a series when the id is there
             bad = np.flatnonzero(null_t & ~null_id)
             if bad.size:
@@ -463,11 +478,12 @@ class _SalesGrid:
                          [f"{int(p)} periods of zero sales (chance 1e{w:.0f}); about {x:.0f} pieces of "
                           f"demand lost" for p, w, x in zip(periods, worst, lost)])
 
-    def check_stale(self, f: Findings, stale: int) -> None:
-        """Series whose last period is ``stale`` or more periods before the latest of the table."""
+    def check_stale(self, f: Findings, stale: int, end: int | None = None) -> None:
+        """Series whose last period is ``stale`` or more periods before the latest of the table (or
+        the period ``end``)."""
         last = self.first_t + np.diff(self.grid_ptr) - 1
         has = np.diff(self.grid_ptr) > 0
-        behind = last.max(initial=0) - last
+        behind = (last.max(initial=0) if end is None else end) - last
         idx = np.flatnonzero(has & (behind >= stale))
         f.add_series("stale", idx, last[idx] + 1, behind[idx])
 
