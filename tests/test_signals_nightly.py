@@ -193,7 +193,7 @@ def test_cli_plan_and_forecast_take_x_future(data, tmp_path):
     pq.write_table(fut, tmp_path / "xf.parquet")
     sales = str(tmp_path / "sales.parquet")
     out = CliRunner().invoke(main, ["plan", sales, "--x-future", str(tmp_path / "xf.parquet"),
-                                    "-h", str(H), "--model", "naive", "--out", str(tmp_path / "run")])
+                                    "--horizon", str(H), "--model", "naive", "--out", str(tmp_path / "run")])
     assert out.exit_code == 0, out.output
     assert "drivers: promo uplift x" in out.output and "demand classes: " in out.output
     assert "data quality: " in out.output
@@ -207,14 +207,14 @@ def test_cli_plan_and_forecast_take_x_future(data, tmp_path):
     got = pq.read_table(tmp_path / "run" / "forecast.parquet")
     assert got.select(want.column_names).equals(want)
     out = CliRunner().invoke(main, ["forecast", str(tmp_path / "sales.parquet"), "--x-future",
-                                    str(tmp_path / "xf.parquet"), "-h", str(H), "--model", "naive", "--out",
+                                    str(tmp_path / "xf.parquet"), "--horizon", str(H), "--model", "naive", "--out",
                                     str(tmp_path / "fc.parquet")])
     assert out.exit_code == 0, out.output
     want = _quiet(so.forecast, hist, H, models=["naive"], X_future=fut)
     assert pq.read_table(tmp_path / "fc.parquet").equals(want)
     bad, _ = _bad_future(fut)
     pq.write_table(bad, tmp_path / "bad.parquet")
-    out = CliRunner().invoke(main, ["plan", sales, "--x-future", str(tmp_path / "bad.parquet"), "-h", str(H),
+    out = CliRunner().invoke(main, ["plan", sales, "--x-future", str(tmp_path / "bad.parquet"), "--horizon", str(H),
                                     "--model", "naive", "--out", str(tmp_path / "run2"), "--quiet"])
     assert out.exit_code == 3  # planned, some series quarantined
     q = pq.read_table(tmp_path / "run2" / "quarantine.parquet")
