@@ -149,6 +149,24 @@ def test_budget_below_minimum_is_a_warning_and_no_order():
     assert "no order" in res.suppliers["relaxations"][0].as_py()
 
 
+def test_global_budget_below_the_minimum_an_order_needs_drops_the_order():
+    # the need without the minimum (3 packs, 432) fits a global budget of 450, but the supplier's
+    # minimum of 500 lifts any order to 4 packs (576): the only plan within the budget orders nothing
+    # (found by hypothesis in test_replenish_properties: the global budget was checked against the
+    # need before the minimum only)
+    stock, pol, items, sup, oo = one_item(suppliers={"min_order_value": [0.0]})
+    need = so.replenish_plan(stock, pol, items, sup, as_of="2026-11-23", open_orders=oo)
+    assert need.summary["value"] == 432.0
+    stock, pol, items, sup, oo = one_item()
+    free = so.replenish_plan(stock, pol, items, sup, as_of="2026-11-23", open_orders=oo)
+    assert free.summary["value"] == 576.0
+    res = so.replenish_plan(stock, pol, items, sup, as_of="2026-11-23", open_orders=oo, budget=450.0)
+    assert res.orders.num_rows == 0 and res.summary["value"] == 0.0
+    row = res.suppliers.to_pylist()[0]
+    assert row["status"] == "dropped" and "global_budget" in row["binding"]
+    assert "global_budget" in set(res.warnings["kind"].to_pylist())
+
+
 def test_moq_above_max_stock_orders_the_moq_and_warns():
     stock, pol, items, sup, oo = one_item(
         items={"moq": [60.0], "max_stock": [30.0]}, suppliers={"min_order_value": [0.0]}

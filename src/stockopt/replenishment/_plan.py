@@ -261,7 +261,9 @@ def plan(
         status[j] = sol.status
         sup_bound[j] = sol.bound  # of the priced problem (the supplier's Lagrangian subproblem)
 
-    if global_binds:  # the closed-form suppliers absorb what the solved ones spent more or less
+    # the global budget also binds when only the suppliers' minimum order values lift the orders above it
+    over = np.isfinite(budget) and float(np.sum(value_c * k_fin)) > budget * (1 + 1e-12)
+    if global_binds or over:  # the closed-form suppliers absorb what the solved ones spent more or less
         free_items = ~solve[c_sup] & ~infeasible[c_sup]
         k_fin = _repair(sz, cand, c_sup, k_fin, free_items, budget, s["min_order_value"], n_sup)
         if float(np.sum(value_c * k_fin)) > budget * (1 + 1e-12):  # the solved suppliers too, then whole ones
@@ -308,7 +310,7 @@ def plan(
                 names.append("budget")
             if truck_hit[j]:
                 names.append("trucks" if load[j] <= s["max_trucks"][j] else "max_trucks")
-            if global_binds and v_unc[j] > alloc[j] + 1e-9:
+            if dropped[j] or (global_binds and v_unc[j] > alloc[j] + 1e-9):
                 names.append("global_budget")
         binding.append(",".join(names))
         relax.append(
