@@ -18,9 +18,10 @@ install: $(STAMP)
 demo: $(STAMP)
 	$(VENV)/bin/stockopt demo --out demo_out
 
-# the whole suite and the doctests of src/; `$(PY) -m pytest -m "not slow"` is the quick part
+# the whole suite and the doctests of src/, on every core (pytest-xdist; at most 4 workers, each
+# compiles the kernels it needs into numba's shared cache); `$(PY) -m pytest -m "not slow"` is the quick part
 test: $(STAMP)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --maxprocesses=4
 
 # line coverage of the quick suite with numba's JIT off, so kernel code is measured too; by hand,
 # not in CI (kernels run as Python: ~30 min; the contract battery, which runs every model ten ways,
