@@ -3,6 +3,7 @@ partitions, batch size, backend or input format; config checks; atomic, resumabl
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import signal
@@ -266,3 +267,48 @@ def test_a_second_run_into_a_locked_folder_is_refused_and_writes_nothing(tmp_pat
     assert res.forecast.num_rows == 4 * H and (out / "run.json").exists()
     with open(out / ".lock", "w") as probe:  # and the run released the lock when it ended
         fcntl.flock(probe, fcntl.LOCK_EX | fcntl.LOCK_NB)
+
+
+def test_orders_are_planned_as_of_the_day_after_the_latest_sales_in_every_partition(supply_world):
+    # series of one supplier end 20 days early: a partition holding only them must still plan orders
+    # as of the day after the latest sales day of the whole input, as the run on the whole input does
+    sales, sup, tables, _ = supply_world
+    early = sup.items.filter(pc.equal(sup.items["supplier_id"], sup.items["supplier_id"][0]))["unique_id"]
+    last = pc.max(sales["ds"]).as_py()
+    cut = pc.and_(pc.is_in(sales["unique_id"], value_set=early),
+                  pc.greater(sales["ds"], pa.scalar(last - dt.timedelta(days=20))))
+    short = sales.filter(pc.invert(cut))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = so.run_nightly(short, sup.items, 28, models=MODELS, freq="D", **tables)
+        res = so.plan(short, sup.items, h=28, models=MODELS, freq="D", n_partitions=4, **tables)
+    day_after = str(last + dt.timedelta(days=1))
+    assert ref.summary["as_of"] == res.summary["as_of"] == day_after
+    assert pc.min(ref.forecast["ds"]).as_py() < last  # the early series' forecasts start earlier
+    # 28 days of forecast from 20 days before as_of leave 8: too short for this supplier's next orders
+    # (7 days of lead time): its items get no order and are named, the others are planned
+    q = ref.quarantine.filter(pc.starts_with(ref.quarantine["reason"], "forecast too short"))
+    assert sorted(q["unique_id"].to_pylist()) == sorted(early.to_pylist())
+    assert set(q["table"].to_pylist()) == {"sales"}
+    assert ref.orders.num_rows > 0 and not set(ref.orders["unique_id"].to_pylist()) & set(early.to_pylist())
+    assert set(ref.policy["unique_id"].to_pylist()) >= set(early.to_pylist())  # their policies stand
+    # replenish_plan reads only its policy items' forecasts: the early series' short ones beside them do
+    # not matter (they stopped the whole stage before)
+    keep = pc.invert(pc.is_in(ref.policy["unique_id"], value_set=early))
+    kw = dict(as_of=day_after, open_orders=sup.open_orders, period_days=1.0, model="Naive")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        every = so.replenish_plan(sup.stock, ref.policy.filter(keep), sup.items, sup.suppliers,
+                                  forecast=ref.forecast, **kw)
+        own = so.replenish_plan(sup.stock, ref.policy.filter(keep), sup.items, sup.suppliers,
+                                forecast=ref.forecast.filter(pc.invert(pc.is_in(ref.forecast["unique_id"],
+                                                                                value_set=early))), **kw)
+    assert every.orders.equals(own.orders) and every.orders.num_rows > 0
+    # a horizon that covers them plans them too
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        long = so.run_nightly(short, sup.items, 60, models=MODELS, freq="D", **tables)
+    assert long.quarantine.num_rows == 0 and long.summary["as_of"] == day_after
+    for name, keys in (("orders", ["unique_id", "order_date"]), ("alerts", ["unique_id", "kind"]),
+                       ("kpis", ["unique_id"])):
+        assert getattr(res, name).equals(_sorted(getattr(ref, name), keys)), name

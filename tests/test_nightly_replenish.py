@@ -202,3 +202,28 @@ def test_with_two_models_the_orders_alerts_and_kpis_use_the_first_models_forecas
                               forecast=two.forecast, model="Naive", open_orders=sup.open_orders,
                               period_days=1.0)
     assert not naive.orders.equals(plan.orders)  # the column read matters
+
+
+def test_the_solver_limits_reach_the_order_stage():
+    # two suppliers with binding rules: a gap of 0 and one of 0.2 give different orders, and the run's
+    # orders are replenish_plan's at the same limits
+    sales = so.datasets.synthetic_retail(200, 120, seed=5).select(["unique_id", "ds", "y", "price"])
+    sup = so.datasets.synthetic_supply(sales, n_suppliers=2, seed=5)
+    orders = {}
+    for gap in (0.0, 0.2):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = so.run_nightly(sales, sup.items, models=["naive"], freq="D", quality=False, stock=sup.stock,
+                                 suppliers=sup.suppliers, open_orders=sup.open_orders, gap_limit=gap,
+                                 work_limit=5.0)
+            plan = so.replenish_plan(sup.stock, res.policy, sup.items, sup.suppliers, as_of=sup.as_of,
+                                     forecast=res.forecast, open_orders=sup.open_orders, period_days=1.0,
+                                     gap_limit=gap, work_limit=5.0)
+        assert res.orders.equals(plan.orders)
+        assert res.summary["solver_max_gap"] == round(plan.summary["max_gap"], 5)
+        orders[gap] = plan
+    assert not orders[0.0].orders.equals(orders[0.2].orders)
+    assert orders[0.0].summary["objective"] <= orders[0.2].summary["objective"]
+    assert orders[0.2].summary["max_gap"] <= 0.2
+    with pytest.raises(so.errors.ParameterError, match="gap_limit"):
+        so.run_nightly(sales, gap_limit=-0.1)

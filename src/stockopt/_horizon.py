@@ -127,7 +127,7 @@ def _periods(days: float, per: float) -> int:
     return max(1, int(math.ceil(days / per - _TOL)))
 
 
-def _first_forecast_day(freq: Frequency, last_day: int) -> int:
+def first_forecast_day(freq: Frequency, last_day: int) -> int:
     """The first forecast day of a series ending on ``last_day`` (days since 1970-01-01)."""
     period, _ = freq.to_period(np.array([last_day], dtype=np.int64))
     return int(freq.to_days(period + 1)[0])
@@ -216,7 +216,7 @@ def _order_need(items: pa.Table, ids: pa.Array, lead: np.ndarray, ok: np.ndarray
     sup_ok = np.ones(sp.num_rows, dtype=bool)
     for p in found:
         sup_ok &= ~p.mask
-    f0 = _first_forecast_day(freq, last_day)
+    f0 = first_forecast_day(freq, last_day)
     day0 = as_of_day(as_of, "run_nightly") if as_of is not None else f0
     _, o2 = next_order_days(mask, day0)
     sup_ids = id_strings(sp.column(SUP))

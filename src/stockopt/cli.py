@@ -277,6 +277,11 @@ _TABLE_NAMES = ("items", "stock", "suppliers", "open_orders", "x_future")
 @click.option("--max-horizon-days", type=float, default=None,
               help="Longest lead time + review period (days) an item may ask the forecast to cover; longer "
               "items rows are quarantined [default: 365].")
+@click.option("--gap-limit", type=float, default=None,
+              help="Relative optimality gap of each supplier's order at which the solver stops "
+              "[default: 0.01].")
+@click.option("--work-limit", type=float, default=None,
+              help="Solver's deterministic work limit per supplier (seconds of its clock) [default: 10].")
 @click.option("--n-jobs", default=None, type=int, help="Partitions planned at once [default: 1].")
 @click.option("--partitions", "n_partitions", default=None, type=int,
               help="Partitions of series [default: one per 2 million input rows].")

@@ -23,7 +23,7 @@ from stockopt._arrow import _to_numpy, require_columns, time_to_days
 from stockopt._rules import OPEN_ORDERS, ORDER_ITEMS, STOCK, SUPPLIERS, ColumnRule, weekday_problems
 from stockopt.errors import ParameterError, raise_error
 from stockopt.inventory._validate import _duplicated, as_table, id_strings, rule_problems
-from stockopt.replenishment._tables import SUP, as_of_day
+from stockopt.replenishment._tables import SUP, as_of_day, next_order_days
 
 __all__ = ["check_arguments", "SupplyResult", "plan_supply"]
 
@@ -107,12 +107,43 @@ def _positions(needed: pa.Array, have: pa.Array) -> np.ndarray:
     return _to_numpy(pc.fill_null(pc.index_in(needed, value_set=have), -1), np.int64)
 
 
+def _short_forecasts(rep: _Report, ids: pa.Array, forecast: pa.Table, usable: np.ndarray, sup_pos: np.ndarray,
+                     it_lt: np.ndarray, sup_lt: np.ndarray, order_days: np.ndarray, day0: int,
+                     period_days: float, id_col: str, time_col: str) -> None:
+    """Set aside the items whose forecast ends before the arrival of their order after the next.
+
+    The order of an item reads its forecast from ``as_of`` to the arrival of the order after the next
+    one (its supplier's second order day on or after ``as_of`` + its lead time).  The run's horizon
+    covers that from the latest day of the sales; a series whose sales end earlier starts its
+    forecast earlier, so it may end too soon: that item gets no order (its forecast and policy stand)
+    instead of stopping the whole stage.
+    """
+    if not usable.any() or forecast.num_rows == 0:
+        return
+    last = forecast.group_by(id_col, use_threads=False).aggregate([(time_col, "min"), (time_col, "count")])
+    pos = _positions(ids, id_strings(last.column(id_col)))
+    first_day = np.asarray(time_to_days(last.column(f"{time_col}_min"), table="forecast",
+                                        column=time_col)[0], dtype=np.float64)
+    periods = _to_numpy(last.column(f"{time_col}_count"), np.float64)
+    end = np.where(pos >= 0, (first_day + periods * period_days)[np.maximum(pos, 0)], -np.inf)
+    _, second = next_order_days(order_days, day0)
+    sp = np.maximum(sup_pos, 0)
+    lead = np.where(np.isnan(it_lt), np.append(sup_lt, np.nan)[sp], it_lt)
+    arrival = second[sp] + np.ceil(np.nan_to_num(lead) - 1e-9)
+    short = usable & (arrival > end + 1e-9)
+    rep.add(ids, short, "forecast too short for an order: its sales end before the latest day, so its "
+            "forecast ends before the arrival of its order after the next (a longer horizon covers it)",
+            "sales", np.full(len(ids), -1, dtype=np.int64))
+
+
 def plan_supply(policy: pa.Table, forecast: pa.Table, items: Any, sales: pa.Table | None, *, stock: Any,
                 suppliers: Any, open_orders: Any, as_of: Any, period_days: float, id_col: str, time_col: str,
-                target_col: str, n_jobs: int, model: str | None = None) -> SupplyResult:
+                target_col: str, n_jobs: int, model: str | None = None, gap_limit: float = 0.005,
+                work_limit: float = 10.0) -> SupplyResult:
     """Quarantine unusable supply rows, then orders, alerts and projected KPIs for the rest of ``policy``.
 
-    ``as_of`` defaults to the first day of the forecast (the day after the sales for a daily run);
+    ``as_of`` defaults to the first day of the forecast (run_nightly passes the first forecast day of
+    the latest sales day); ``gap_limit`` and ``work_limit`` are the solver's (:func:`replenish_plan`);
     ``model`` names the forecast column the orders and alerts read (the one the policy was sized
     from, the run's first model).
     """
@@ -136,7 +167,7 @@ def plan_supply(policy: pa.Table, forecast: pa.Table, items: Any, sales: pa.Tabl
     sup_faults = [(sup_null, "null supplier_id"),
                   (_duplicated(sup_ids) & ~sup_null, "duplicate supplier row")]
     sup_faults += _row_faults(sp, SUPPLIERS, "suppliers")
-    _, found = weekday_problems(sp, "order_days", SUPPLIERS["order_days"], table="suppliers")
+    order_days, found = weekday_problems(sp, "order_days", SUPPLIERS["order_days"], table="suppliers")
     sup_faults += [(p.mask, f"order_days: expected {SUPPLIERS['order_days'].accepted}") for p in found]
     sup_why = np.full(sp.num_rows, None, dtype=object)
     for mask, why in sup_faults:
@@ -165,6 +196,8 @@ def plan_supply(policy: pa.Table, forecast: pa.Table, items: Any, sales: pa.Tabl
     no_lt = known & np.isnan(it_lt) & np.isnan(np.append(sup_lt, np.nan)[sup_pos])
     rep.add(ids, no_lt, "lead_time: expected a lead time (days) in the items row or its supplier's row",
             "items", it_rows)
+    _short_forecasts(rep, ids, forecast, known & ~no_lt, sup_pos, it_lt, sup_lt, order_days, day0,
+                     period_days, id_col, time_col)
 
     # stock: one usable row per item
     st = as_table(stock, "stock")
@@ -214,7 +247,7 @@ def plan_supply(policy: pa.Table, forecast: pa.Table, items: Any, sales: pa.Tabl
     tables = dict(stock=st_k, policy=pol, items=it_k, suppliers=sp_k)
     opts = dict(as_of=as_of, forecast=forecast, open_orders=oo, model=model, period_days=period_days,
                 id_col=id_col, time_col=time_col)
-    res = replenish_plan(**tables, **opts, n_jobs=n_jobs)
+    res = replenish_plan(**tables, **opts, n_jobs=n_jobs, gap_limit=gap_limit, work_limit=work_limit)
     al = alerts(**tables, **opts, sales=sales, target_col=target_col)
     kpis = project_kpis(res).items
     demand = kpis.column("demand").to_numpy()

@@ -140,7 +140,7 @@ def _forecast_moments(
             raise_error(ValidationError, "the forecast starts after as_of", table="forecast", column=time_col,
                         series=tb.ids[row].as_py(), expected="forecasts from as_of on (or earlier)",
                         got=str(np.datetime64(int(d0[pos[row]]), "D")))
-        start = np.maximum(off, 0).astype(np.float64)
+        start[pos] = np.maximum(off[pos], 0)  # forecast series without a policy item are not read
     out = []
     for length in lengths:
         full = np.zeros(n_prof)
