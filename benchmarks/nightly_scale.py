@@ -8,6 +8,7 @@ its peak RSS (``getrusage``: the driver itself, and the largest worker process) 
     python benchmarks/nightly_scale.py --series 10000 --jobs 1 --quality on off   # cost of the summary's
                                                                                   # classes + data quality
     python benchmarks/nightly_scale.py --series 10000 --jobs 1 --drivers          # with X_future
+    python benchmarks/nightly_scale.py --series 1000000 --jobs 2 --supply         # the whole plan, orders too
 
 The sales are generated once into ``--data-dir`` (default ``/tmp/stockopt-bench``) as a Parquet file,
 5,000 series at a time (``stockopt.datasets.synthetic_retail`` with one seed per chunk, ids renumbered
@@ -28,6 +29,7 @@ import time
 from pathlib import Path
 
 CHUNK = 5_000
+SUPPLY_TABLES = ("items", "stock", "open_orders", "suppliers")
 
 
 def make_data(n_series: int, n_days: int, data_dir: Path) -> Path:
@@ -56,6 +58,43 @@ def make_data(n_series: int, n_days: int, data_dir: Path) -> Path:
     writer.close()
     os.replace(tmp, path)
     return path
+
+
+def make_supply(n_series: int, n_days: int, data_dir: Path) -> dict[str, Path]:
+    """Items, stock, open orders and suppliers for :func:`make_data`'s sales, one
+    :func:`stockopt.datasets.synthetic_supply` per chunk of 5,000 series (about 200 items per supplier,
+    supplier ids prefixed by the chunk), each in its own Parquet file."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    import stockopt as so
+
+    paths = {k: data_dir / f"{k}_{n_series}x{n_days}.parquet" for k in SUPPLY_TABLES}
+    if all(p.exists() for p in paths.values()):
+        return paths
+    writers: dict[str, pq.ParquetWriter] = {}
+    for k, start in enumerate(range(0, n_series, CHUNK)):
+        n = min(CHUNK, n_series - start)
+        tbl = so.datasets.synthetic_retail(n, n_days, seed=k)  # the chunk's sales, as make_data draws them
+        sup = so.datasets.synthetic_supply(tbl, seed=k)
+        old = pc.unique(tbl["unique_id"])
+        new = pa.array([f"item_{start + i:07d}" for i in range(len(old))])
+        for name in SUPPLY_TABLES:
+            t = getattr(sup, name)
+            if "unique_id" in t.column_names:
+                t = t.set_column(0, "unique_id", new.take(pc.index_in(t["unique_id"], value_set=old)))
+            if "supplier_id" in t.column_names:
+                j = t.column_names.index("supplier_id")
+                t = t.set_column(j, "supplier_id",
+                                 pc.binary_join_element_wise(f"c{k:04d}", t["supplier_id"], "_"))
+            if name not in writers:
+                writers[name] = pq.ParquetWriter(paths[name].with_suffix(".tmp"), t.schema)
+            writers[name].write_table(t)
+    for name, w in writers.items():
+        w.close()
+        os.replace(paths[name].with_suffix(".tmp"), paths[name])
+    return paths
 
 
 def make_drivers(n_series: int, n_days: int, h: int, data_dir: Path) -> tuple[Path, Path]:
@@ -106,6 +145,8 @@ def child(args: argparse.Namespace) -> None:
                           "rss_worker_mb": 0.0}))
         return
     extra = {"X_future": str(args.x_future)} if args.x_future else {}
+    if args.supply_files:
+        extra.update({k: str(v) for k, v in zip(SUPPLY_TABLES, args.supply_files)})
     res = so.plan(args.sales, h=args.h, models=args.models, freq="D", n_jobs=args.jobs, backend=args.backend,
                   out_dir=args.out, n_partitions=args.partitions, quality=args.quality == "on", **extra)
     wall = time.perf_counter() - t0
@@ -113,7 +154,9 @@ def child(args: argparse.Namespace) -> None:
     self_kb, kids_kb = me.ru_maxrss, kids.ru_maxrss
     cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
     s = res.summary
-    print(json.dumps({"wall": wall, "cpu": cpu, "steps": s["seconds_by_step"],
+    orders = {k: s[k] for k in ("order_lines", "order_value", "projected_fill_rate", "solver_max_gap",
+                                "items_quarantined_supply") if k in s}
+    print(json.dumps({"wall": wall, "cpu": cpu, "steps": s["seconds_by_step"], "orders": orders,
                       "stages": s.get("seconds_by_stage", {}),
                       "series": s["series"], "partitions": s["partitions"], "rss_self_mb": self_kb / 1024,
                       "rss_worker_mb": kids_kb / 1024, "selected": s["models"]}))
@@ -134,7 +177,11 @@ def main() -> None:
                     help="demand classes and data-quality findings in the summary (run_nightly(quality=))")
     ap.add_argument("--drivers", action="store_true",
                     help="forecast with the generator's promotions and prices over the horizon (X_future)")
+    ap.add_argument("--supply", action="store_true",
+                    help="the whole plan with orders: items, stock, open orders and suppliers "
+                    "(stockopt.datasets.synthetic_supply per chunk of 5,000 series)")
     ap.add_argument("--x-future", type=Path, help=argparse.SUPPRESS)
+    ap.add_argument("--supply-files", type=Path, nargs=4, help=argparse.SUPPRESS)
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--sales", type=Path, help=argparse.SUPPRESS)
     ap.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -152,18 +199,22 @@ def main() -> None:
             sales, xf = make_drivers(n, args.days, args.h, args.data_dir)
         else:
             sales = make_data(n, args.days, args.data_dir)
-        print(f"data {n} x {args.days}: {sales} ({time.perf_counter() - t:.0f} s)", flush=True)
+        supply = make_supply(n, args.days, args.data_dir) if args.supply else None
+        print(f"data {n} x {args.days}: {sales}{' with supply tables' if supply else ''} "
+              f"({time.perf_counter() - t:.0f} s)", flush=True)
         base = None
         runs = [(b, j, q) for b in args.backend for j in args.jobs for q in args.quality
                 if j > 1 or b == args.backend[0]]
         if args.whole:
             runs = [("whole", j, "on") for j in args.jobs] + runs
         for backend, jobs, quality in runs:
-            out = args.data_dir / f"out_{n}_{backend}_{jobs}"
+            out = args.data_dir / f"out_{n}_{backend}_{jobs}{'_supply' if supply else ''}"
             cmd = [sys.executable, __file__, "--child", "--sales", str(sales), "--out", str(out),
                    "--h", str(args.h), "--jobs", str(jobs), "--models", *args.models, "--quality", quality]
             if xf is not None:
                 cmd += ["--x-future", str(xf)]
+            if supply is not None:
+                cmd += ["--supply-files", *(str(supply[k]) for k in SUPPLY_TABLES)]
             cmd += ["--whole"] if backend == "whole" else ["--backend", backend]
             if args.partitions:
                 cmd += ["--partitions", str(args.partitions)]
@@ -182,7 +233,8 @@ def main() -> None:
                   f"processor time {r['cpu']:.1f} s\n"
                   f"    steps (wall s) {r['steps']}\n"
                   f"    stages (processor s, summed over partitions) {st}  series/s per core {rate}\n"
-                  f"    peak RSS: driver {r['rss_self_mb']:.0f} MB, "
+                  + (f"    orders {r['orders']}\n" if r.get("orders") else "")
+                  + f"    peak RSS: driver {r['rss_self_mb']:.0f} MB, "
                   f"largest worker {r['rss_worker_mb']:.0f} MB",
                   flush=True)
 
