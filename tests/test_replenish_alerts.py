@@ -186,3 +186,25 @@ def test_an_items_kpis_do_not_depend_on_the_other_items_or_the_row_order():
     assert shuffled == whole
     other = so.project_kpis(so.replenish_plan(stock, pol, items, sup, as_of=AS_OF), n_paths=300, seed=10)
     assert other.items["fill_rate"].to_pylist() != [whole[i]["fill_rate"] for i in ids]  # the seed counts
+
+
+@pytest.mark.parametrize("dictionary", [False, True])
+def test_days_since_the_last_sale_against_a_loop_over_the_rows(dictionary):
+    from stockopt.replenishment.alerts import _last_sale
+
+    rng = np.random.default_rng(3)
+    n = 400
+    ids = [f"i{k % 37}" for k in range(n)]
+    days = rng.integers(100, 160, n)
+    y = np.where(rng.random(n) < 0.4, 0.0, rng.integers(1, 5, n).astype(float))
+    y[rng.random(n) < 0.05] = np.nan  # a null demand is no sale
+    col = pa.array(ids).dictionary_encode() if dictionary else pa.array(ids)
+    sales = pa.table({"unique_id": col, "ds": pa.array(days.astype("datetime64[D]")),
+                      "y": pa.array(y, from_pandas=True)})
+    want_ids = pa.array([f"i{k}" for k in range(40)])  # i37-i39 never appear
+    day0 = 150
+    got = _last_sale(sales, want_ids, day0, "unique_id", "ds", "y")
+    first = int(days.min())
+    for j, item in enumerate(want_ids.to_pylist()):
+        sold = [d for i, d, v in zip(ids, days, y) if i == item and v > 0 and d <= day0]
+        assert got[j] == day0 - (max(sold) if sold else first), item

@@ -76,12 +76,18 @@ def _last_sale(sales: Any, ids: pa.Array, day0: int, id_col: str, time_col: str,
     require_columns(tbl, {"id_col": id_col, "time_col": time_col, "target_col": target_col}, table="sales")
     days = np.asarray(time_to_days(tbl.column(time_col), table="sales", column=time_col)[0], dtype=np.int64)
     y = _to_numpy(pc.fill_null(tbl.column(target_col).cast(pa.float64()), 0.0), np.float64)
-    pos = _to_numpy(pc.fill_null(pc.index_in(id_strings(tbl.column(id_col)), value_set=ids), -1), np.int64)
-    ok = pos >= 0
     first = int(days.min(initial=day0))
-    last = np.full(len(ids), first - 1, dtype=np.int64)
-    sold = ok & (y > 0) & (days <= day0)
-    np.maximum.at(last, pos[sold], days[sold])
+    sold = (y > 0) & (days <= day0)
+    # the latest sale day per id among the rows with a sale (hash aggregation), then matched by id: the
+    # ids of every row are never turned into strings one by one
+    keys = tbl.column(id_col).filter(pa.array(sold))
+    if pa.types.is_dictionary(keys.type):
+        keys = keys.cast(keys.type.value_type)
+    by = pa.table({"k": keys, "d": pa.array(days[sold])}).group_by("k", use_threads=False).aggregate(
+        [("d", "max")])
+    pos = _to_numpy(pc.fill_null(pc.index_in(ids, value_set=id_strings(by.column("k"))), -1), np.int64)
+    latest = _to_numpy(by.column("d_max"), np.int64)
+    last = np.where(pos >= 0, latest[np.maximum(pos, 0)] if latest.size else first - 1, first - 1)
     return (day0 - np.where(last < first, first, last)).astype(np.float64)
 
 
