@@ -211,7 +211,11 @@ def timestamp_days(const i64[::1] raw, i64 per_day, const i64[::1] hour_offset, 
                 L = 1
                 if kmax > 1:
                     step = src[1] - src[0]
-                    step_days = step // per_day if step > 0 else 0
+                    # a stretch is tried when the first two steps agree (rows in no order, as in a
+                    # shuffled table, then cost no division), and the step is a whole number of days
+                    step_days = 0
+                    if (kmax == 2 or src[2] - src[1] == step) and step >= per_day:
+                        step_days = _floor_div(step, per_day, inv_day)
                     if step_days > 0 and step_days * per_day == step:
                         # rows k of the stretch stay below the span's end (tz) and int64's maximum
                         if n_hours > 0:
