@@ -315,10 +315,11 @@ def time_to_days(col: pa.ChunkedArray | pa.Array, *, table: str, column: str, na
     ``run_starts[i] + k - indptr[i]`` (:class:`stockopt.data.RunPermutation`), converted and moved
     in the same pass.
 
-    Timestamps are read in one compiled pass over their int64 buffer (a floor division by the
-    unit's day); for time-zone aware ones the UTC offset of every hour the data spans is looked up
-    once (a row in the same span of constant offset as the previous one needs no lookup), and
-    only rows in an hour where the offset changes are converted one by one.
+    Timestamps are read in one compiled pass over their int64 buffer, in stretches of one step (a
+    whole number of days): the first row of a stretch is divided by the unit's day, the others are
+    checked 64 at a time and get ``first day + k * step``.  For time-zone aware ones the UTC offset
+    of every hour the data spans is looked up once, a stretch ends before the next change of
+    offset, and only rows in an hour where the offset changes are converted one by one.
 
     Examples
     --------
