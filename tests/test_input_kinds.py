@@ -277,3 +277,138 @@ def test_output_dates_of_every_layout_of_days_are_the_local_midnights(tz):
     for days in layouts:
         want = _local_midnights(days, "ms", tz)
         assert days_to_time(days, typ).equals(want)
+
+
+# ---------------------------------------------------------------- stretches of one step, categorical ids
+
+
+@pytest.mark.parametrize("tz", [None, "Europe/Paris", "America/New_York", "America/Santiago",
+                                "America/Havana", "Australia/Lord_Howe"])
+def test_time_to_days_of_stepped_stretches_matches_pyarrow_local_time(tz):
+    """Series read in stretches of one step (daily, weekly, every 3 days, at a fixed time of day,
+    hourly, irregular), broken at any row of a 64-row block and at every clock change (in zones
+    where midnight itself is skipped or repeated too), in input and in series order, against
+    pyarrow's local time."""
+    rng = np.random.default_rng(7)
+    parts = []
+    for k in range(40):
+        length = int(rng.integers(1, 300))
+        start = int(rng.integers(16_000, 20_000))
+        kind = k % 7
+        if kind in (0, 1, 2):  # local midnights every 1, 7 or 3 days
+            days = start + (1, 7, 3)[kind] * np.arange(length)
+            v = _local_midnights(days, "s", tz).cast(pa.int64()).to_numpy()
+        elif kind == 3:  # 22:30 UTC every day: the local day moves at a clock change (Paris: 23:30 / 00:30)
+            v = (start + np.arange(length)) * 86_400 + 22 * 3_600 + 1_800
+        elif kind == 4:  # hourly
+            v = start * 86_400 + 3_600 * np.arange(length)
+        elif kind == 5:  # daily, one row moved (the stretch breaks inside a block)
+            v = (start + np.arange(length)) * 86_400
+            v[rng.integers(0, length)] += 86_400 * int(rng.integers(-3, 3))
+        else:  # irregular
+            v = np.sort(rng.integers(start * 86_400, (start + 900) * 86_400, length))
+        parts.append(np.asarray(v, dtype=np.int64))
+    raw = np.concatenate(parts)
+    lengths = np.array([p.size for p in parts])
+    first = np.concatenate(([0], np.cumsum(lengths)[:-1]))
+    order = rng.permutation(len(parts))
+    starts = first[order]
+    indptr = series_runs(starts, raw.size)[0]
+    perm = np.concatenate([np.arange(a, a + lengths[i]) for a, i in zip(starts, order)])
+    for unit in ("s", "ms", "ns"):
+        col = pa.array(raw * UNIT[unit], pa.timestamp(unit, tz=tz))
+        local = (pc.local_timestamp(col) if tz else col).cast(pa.int64()).to_numpy()
+        per_day = 86_400 * UNIT[unit]
+        for narrow in (False, True):
+            d, off = time_to_days(col, table="sales", column="ds", narrow=narrow)
+            assert np.array_equal(d, np.floor_divide(local, per_day))
+            assert np.array_equal(off, np.remainder(local, per_day) != 0)
+            d, off = time_to_days(col, table="sales", column="ds", narrow=narrow, runs=(starts, indptr))
+            assert np.array_equal(d, np.floor_divide(local, per_day)[perm])
+            assert np.array_equal(off, (np.remainder(local, per_day) != 0)[perm])
+
+
+def test_time_to_days_at_the_ends_of_int64():
+    """Stamps stepping by whole days up to int64's maximum (and from its minimum) are read as by a
+    floor division, and too wide for int32 they are redone wide."""
+    top, bottom = np.iinfo(np.int64).max, np.iinfo(np.int64).min
+    for raw in (top - 86_400 * np.arange(5)[::-1], bottom + 86_400 * np.arange(5),
+                np.array([bottom, bottom + 1, 0, top - 1, top])):
+        raw = raw.astype(np.int64)
+        for narrow in (False, True):
+            d, off = time_to_days(pa.array(raw, pa.timestamp("s")), table="sales", column="ds", narrow=narrow)
+            assert d.dtype == np.int64
+            assert d.tolist() == np.floor_divide(raw, 86_400).tolist()
+            assert off.tolist() == (np.remainder(raw, 86_400) != 0).tolist()
+
+
+def test_tz_runs_whose_ends_do_not_bound_them():
+    """The offset table spans the first and last stamps of the runs; a series whose stamps go down
+    (sorted afterwards) has most rows outside it, and is read over the column's whole span."""
+    n = 70_000  # more rows outside than are converted one by one
+    up = 86_400 * np.arange(n, dtype=np.int64)
+    down = up[::-1] // 7 + 3_600
+    raw = np.concatenate([up[n // 2 : n // 2 + 2], down])
+    col = pa.array(raw * 10**9, pa.timestamp("ns", tz="Europe/Paris"))
+    starts = np.array([2, 0])
+    indptr = series_runs(starts, raw.size)[0]
+    perm = np.concatenate([np.arange(2, raw.size), [0, 1]])
+    local = pc.local_timestamp(col).cast(pa.int64()).to_numpy()[perm]
+    d, off = time_to_days(col, table="sales", column="ds", runs=(starts, indptr))
+    assert np.array_equal(d, np.floor_divide(local, 86_400 * 10**9))
+    assert np.array_equal(off, np.remainder(local, 86_400 * 10**9) != 0)
+
+
+@pytest.mark.parametrize("n_categories", [5, 300, 40_000])  # int8, int16 and int32 codes
+def test_group_series_of_categorical_ids(n_categories):
+    """Categories not in lexicographic order, some unused, ordered or not: the same series as the
+    Arrow table pyarrow builds from the frame and as the twin; a missing id is refused at its row."""
+    ids, days, y = _grouped_table(11)
+    used = sorted(set(ids))
+    rng = np.random.default_rng(n_categories)
+    categories = list(rng.permutation(used + [f"unused{i}" for i in range(n_categories - len(used))]))
+    ds = days.astype("datetime64[D]").astype("datetime64[ns]")
+    for ordered in (False, True):
+        cat = pd.Categorical(ids, categories=categories, ordered=ordered)
+        df = pd.DataFrame({"unique_id": cat, "ds": ds, "y": y})
+        assert df["unique_id"].cat.codes.dtype.itemsize == (1 if n_categories < 128 else
+                                                              2 if n_categories < 32_768 else 4)
+        g = so.group_series(df, freq="D")
+        _same(g, so.group_series(pa.Table.from_pandas(df, preserve_index=False), freq="D"))
+        _check_twin(g, ids, days, y)
+        assert g.ids.to_pylist() == used
+    df.loc[5, "unique_id"] = None
+    with pytest.raises(errors.NullValueError) as e:
+        so.group_series(df, freq="D")
+    assert e.value.row == 5
+
+
+def test_int_runs_equal_a_row_by_row_walk():
+    """Runs of equal integer ids read 64 rows at a time equal a plain walk: starts, the first
+    descent and the early stop, for every key width, runs ending anywhere in a block."""
+    from stockopt._kernels import _grouping
+
+    def walk(keys, max_unordered):
+        starts, descent = [0], -1
+        for j in range(1, len(keys)):
+            if keys[j] != keys[j - 1]:
+                if descent < 0 and keys[j] < keys[j - 1]:
+                    descent = len(starts)
+                if descent >= 0 and len(starts) >= max_unordered:
+                    return -1, descent, None
+                starts.append(j)
+        return len(starts), descent, starts
+
+    rng = np.random.default_rng(3)
+    for it in range(400):
+        dtype = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64][it % 8]
+        keys = np.repeat(rng.integers(0, 100, 30), rng.integers(1, 90, 30)).astype(dtype)
+        if it % 3 == 0:
+            keys = np.sort(keys)
+        max_unordered = int(rng.integers(1, 40))
+        starts = np.empty(keys.size, dtype=np.int64)
+        runs, descent = _grouping.int_runs(keys, starts, max_unordered)
+        want_runs, want_descent, want_starts = walk(keys.tolist(), max_unordered)
+        assert (runs, descent) == (want_runs, want_descent)
+        if runs >= 0:
+            assert starts[:runs].tolist() == want_starts

@@ -140,8 +140,10 @@ def _pandas_array(s: Any) -> pa.Array:
         if int(codes.min()) >= 0:  # no missing value
             head = pa.array(s.iloc[:1])  # the dictionary and its type, as pyarrow builds them
             if head.type.index_type == pa.from_numpy_dtype(codes.dtype):
+                # pandas keeps codes in [-1, len(categories)) and none is -1: pyarrow's check of every
+                # index against the dictionary (a pass over the rows) is not needed
                 return pa.DictionaryArray.from_arrays(pa.array(codes), head.dictionary,
-                                                      ordered=head.type.ordered)
+                                                      ordered=head.type.ordered, safe=False)
         return pa.array(s)
     return pa.array(s)
 
@@ -313,10 +315,11 @@ def time_to_days(col: pa.ChunkedArray | pa.Array, *, table: str, column: str, na
     ``run_starts[i] + k - indptr[i]`` (:class:`stockopt.data.RunPermutation`), converted and moved
     in the same pass.
 
-    Timestamps are read in one compiled pass over their int64 buffer (a floor division by the
-    unit's day); for time-zone aware ones the UTC offset of every hour the data spans is looked up
-    once (a row in the same span of constant offset as the previous one needs no lookup), and
-    only rows in an hour where the offset changes are converted one by one.
+    Timestamps are read in one compiled pass over their int64 buffer, in stretches of one step (a
+    whole number of days): the first row of a stretch is divided by the unit's day, the others are
+    checked 64 at a time and get ``first day + k * step``.  For time-zone aware ones the UTC offset
+    of every hour the data spans is looked up once, a stretch ends before the next change of
+    offset, and only rows in an hour where the offset changes are converted one by one.
 
     Examples
     --------
@@ -349,8 +352,15 @@ _MAX_TZ_HOURS = 1_000_000
 
 
 def _timestamp_days(col: pa.ChunkedArray | pa.Array, *, narrow: bool,
-                    runs: tuple[np.ndarray, np.ndarray] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`time_to_days` for a timestamp column (see there)."""
+                    runs: tuple[np.ndarray, np.ndarray] | None = None,
+                    scan_bounds: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`time_to_days` for a timestamp column (see there).
+
+    The hours of the offset table of a time-zone aware column span the first and last stamps of the
+    runs when ``runs`` is given (their bounds when each series' stamps increase, as grouped sales
+    have them: no pass over the rows), else - or with ``scan_bounds``, when too many rows fell
+    outside - the column's minimum and maximum.  Rows outside the table are converted exactly.
+    """
     import pyarrow.compute as pc
 
     from stockopt._kernels import _ingest
@@ -365,9 +375,18 @@ def _timestamp_days(col: pa.ChunkedArray | pa.Array, *, narrow: bool,
     exact_hour = np.empty(0, dtype=np.uint8)
     base = 0
     exact_cap = 0
+    estimated = False
     if typ.tz is not None and n:
-        lo_h = int(raw.min()) // per_hour
-        hi_h = int(raw.max()) // per_hour
+        if runs is not None and not scan_bounds and len(runs[0]):
+            starts = np.asarray(runs[0], dtype=np.int64)
+            ends = starts + np.diff(np.asarray(runs[1], dtype=np.int64)) - 1
+            heads, tails = raw[starts], raw[np.maximum(ends, starts)]
+            lo_h = int(min(heads.min(), tails.min())) // per_hour
+            hi_h = int(max(heads.max(), tails.max())) // per_hour
+            estimated = True
+        else:
+            lo_h = int(raw.min()) // per_hour
+            hi_h = int(raw.max()) // per_hour
         if hi_h - lo_h + 2 > _MAX_TZ_HOURS:
             col = pc.local_timestamp(col)
             return _timestamp_days(col, narrow=narrow, runs=runs)
@@ -393,6 +412,8 @@ def _timestamp_days(col: pa.ChunkedArray | pa.Array, *, narrow: bool,
                                                          np.ascontiguousarray(runs[1], dtype=np.int64))
     n_exact, lo, hi = _ingest.timestamp_days(raw, per_day, hour_offset, exact_hour, span_lo, span_hi, base,
                                              days, off, exact_rows, run_starts, indptr)
+    if n_exact > exact_cap and estimated:  # many rows outside the runs' bounds: span the whole column
+        return _timestamp_days(col, narrow=narrow, runs=runs, scan_bounds=True)
     if n_exact > exact_cap:  # many rows at the hour of a clock change: let pyarrow convert them all
         return _timestamp_days(pc.local_timestamp(col), narrow=narrow, runs=runs)
     if n_exact:
