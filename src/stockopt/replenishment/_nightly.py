@@ -138,8 +138,8 @@ def _short_forecasts(rep: _Report, ids: pa.Array, forecast: pa.Table, usable: np
 
 def plan_supply(policy: pa.Table, forecast: pa.Table, items: Any, sales: pa.Table | None, *, stock: Any,
                 suppliers: Any, open_orders: Any, as_of: Any, period_days: float, id_col: str, time_col: str,
-                target_col: str, n_jobs: int, model: str | None = None, gap_limit: float = 0.005,
-                work_limit: float = 10.0) -> SupplyResult:
+                target_col: str, n_jobs: int, gap_limit: float, work_limit: float,
+                model: str | None = None) -> SupplyResult:
     """Quarantine unusable supply rows, then orders, alerts and projected KPIs for the rest of ``policy``.
 
     ``as_of`` defaults to the first day of the forecast (run_nightly passes the first forecast day of
